@@ -1,0 +1,236 @@
+package protoflow
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// BaseProtocol is aiohttp's BaseProtocol: the connection state and write
+// flow control that every protocol needs. Embed it in a protocol type and
+// call its methods from the overriding ones; *BaseProtocol is itself a
+// [Protocol] whose DataReceived does nothing and whose EOFReceived returns
+// false.
+//
+// The zero value is ready to use. Every method is safe for concurrent use, so
+// Drain may be called from any goroutine that writes to the transport. A
+// BaseProtocol belongs to one connection and must not be copied after first
+// use.
+type BaseProtocol struct {
+	// fast mirrors (transport != nil, paused) so that Drain on a connected,
+	// unpaused protocol costs one atomic load. It is written only with mu
+	// held.
+	fast atomic.Uint32
+
+	// mu guards the following.
+	mu            sync.Mutex
+	transport     Transport
+	paused        bool        // writing is paused: PauseWriting without ResumeWriting
+	readingPaused bool        // PauseReading without ResumeReading
+	waiter        *drainWaiter // shared by every Drain blocked on this pause; nil if none
+}
+
+// Bits of BaseProtocol.fast.
+const (
+	fastConnected = 1 << iota
+	fastPaused
+)
+
+// drainWaiter is the one wait that all concurrent drainers share: aiohttp's
+// _drain_waiter future. done is closed exactly once, after err is set, with
+// BaseProtocol.mu held; a drainer whose context ends simply stops listening,
+// so a cancelled drainer never disturbs the others (asyncio.shield).
+type drainWaiter struct {
+	done chan struct{}
+	err  error
+}
+
+// updateFastLocked recomputes fast from the fields. b.mu must be held.
+func (b *BaseProtocol) updateFastLocked() {
+	var v uint32
+	if b.transport != nil {
+		v |= fastConnected
+	}
+	if b.paused {
+		v |= fastPaused
+	}
+	b.fast.Store(v)
+}
+
+// Connected reports whether the protocol has a transport: ConnectionMade
+// has run and ConnectionLost has not.
+func (b *BaseProtocol) Connected() bool {
+	return b.fast.Load()&fastConnected != 0
+}
+
+// WritingPaused reports whether the transport asked the protocol to pause
+// writing. Like aiohttp, ConnectionLost leaves it unchanged.
+func (b *BaseProtocol) WritingPaused() bool {
+	return b.fast.Load()&fastPaused != 0
+}
+
+// ReadingPaused reports whether PauseReading was called without a later
+// ResumeReading.
+func (b *BaseProtocol) ReadingPaused() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.readingPaused
+}
+
+// Transport returns the connection's transport, or nil when not connected.
+func (b *BaseProtocol) Transport() Transport {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.transport
+}
+
+// ConnectionMade turns TCP_NODELAY on for a TCP connection (also beneath
+// TLS), ignoring any error, and stores t. Unix sockets and pipes are left
+// alone. A transport created with [WithNoDelay](false) keeps Nagle's
+// algorithm.
+func (b *BaseProtocol) ConnectionMade(t Transport) {
+	SetTCPNoDelay(t, noDelayWanted(t))
+	b.mu.Lock()
+	b.transport = t
+	b.updateFastLocked()
+	b.mu.Unlock()
+}
+
+// DataReceived does nothing.
+func (b *BaseProtocol) DataReceived([]byte) {}
+
+// EOFReceived returns false, so that the transport closes itself.
+func (b *BaseProtocol) EOFReceived() bool { return false }
+
+// ConnectionLost clears the transport. If drainers wait, it wakes them: with
+// nil when err is nil, otherwise with a [*ConnectionLostError] that matches
+// both [ErrConnectionLost] and err. WritingPaused is left as it was.
+func (b *BaseProtocol) ConnectionLost(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.transport = nil
+	b.updateFastLocked()
+	if !b.paused || b.waiter == nil {
+		return
+	}
+	w := b.waiter
+	b.waiter = nil
+	if err != nil {
+		w.err = &ConnectionLostError{Err: err}
+	}
+	close(w.done)
+}
+
+// PauseWriting marks writing as paused, so that Drain waits. The transport
+// calls it; calling it while already paused is a bug in the caller and
+// panics, with the state unchanged, as aiohttp's assertion does.
+func (b *BaseProtocol) PauseWriting() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.paused {
+		panic("protoflow: BaseProtocol.PauseWriting called while writing is already paused")
+	}
+	b.paused = true
+	b.updateFastLocked()
+}
+
+// ResumeWriting marks writing as resumed and wakes every drainer with nil.
+// Calling it while not paused is a bug in the caller and panics, with the
+// state unchanged.
+func (b *BaseProtocol) ResumeWriting() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.paused {
+		panic("protoflow: BaseProtocol.ResumeWriting called while writing is not paused")
+	}
+	b.paused = false
+	b.updateFastLocked()
+	if w := b.waiter; w != nil {
+		b.waiter = nil
+		close(w.done)
+	}
+}
+
+// PauseReading asks the transport, if there is one, to stop reading. It
+// forwards only a change of state; the flag is set even without a
+// transport. A transport that cannot pause ([ErrNotSupported]) or is
+// closing ([net.ErrClosed]) is ignored; any other error from the transport
+// is returned, and the flag is set regardless.
+func (b *BaseProtocol) PauseReading() error {
+	return b.setReadingPaused(true)
+}
+
+// ResumeReading undoes PauseReading, with the same rules.
+func (b *BaseProtocol) ResumeReading() error {
+	return b.setReadingPaused(false)
+}
+
+func (b *BaseProtocol) setReadingPaused(paused bool) error {
+	// The transport is called with mu held so that concurrent pause and
+	// resume reach it in the order their flags changed. Transports never
+	// call back into the protocol from PauseReading or ResumeReading.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.readingPaused == paused {
+		return nil
+	}
+	b.readingPaused = paused
+	if b.transport == nil {
+		return nil
+	}
+	var err error
+	if paused {
+		err = b.transport.PauseReading()
+	} else {
+		err = b.transport.ResumeReading()
+	}
+	if errors.Is(err, ErrNotSupported) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Drain waits until the transport may be written to again. It is aiohttp's
+// _drain_helper:
+//
+//   - without a transport it returns an error matching [ErrConnectionReset];
+//   - when writing is not paused it returns nil at once;
+//   - otherwise it waits for ResumeWriting (nil), ConnectionLost(nil) (nil),
+//     ConnectionLost(err) (a [*ConnectionLostError] matching
+//     [ErrConnectionLost] and err), or the end of ctx (ctx.Err()).
+//
+// Any number of goroutines may drain at once; they share one wait and all
+// wake. A drainer whose ctx ends returns alone: the others keep waiting, as
+// under aiohttp's asyncio.shield.
+//
+// Drain must not be called from the protocol's own callbacks while writing
+// is paused: ResumeWriting is delivered between callbacks, so the wait would
+// only end with ctx.
+func (b *BaseProtocol) Drain(ctx context.Context) error {
+	if b.fast.Load() == fastConnected {
+		return nil
+	}
+	b.mu.Lock()
+	if b.transport == nil {
+		b.mu.Unlock()
+		return ErrConnectionReset
+	}
+	if !b.paused {
+		b.mu.Unlock()
+		return nil
+	}
+	w := b.waiter
+	if w == nil {
+		w = &drainWaiter{done: make(chan struct{})}
+		b.waiter = w
+	}
+	b.mu.Unlock()
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

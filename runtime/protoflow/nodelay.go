@@ -1,0 +1,43 @@
+package protoflow
+
+import "net"
+
+// SetTCPNoDelay sets TCP_NODELAY on the TCP socket beneath t to on. It is
+// aiohttp's tcp_nodelay: it looks through TLS (any connection with a
+// NetConn method), leaves Unix sockets, pipes and other connections alone,
+// does nothing when t is nil or has no connection, and ignores the error of
+// a socket that is already closed.
+func SetTCPNoDelay(t Transport, on bool) {
+	if t == nil {
+		return
+	}
+	if tcp := tcpConnOf(t.NetConn()); tcp != nil {
+		_ = tcp.SetNoDelay(on)
+	}
+}
+
+// tcpConnOf returns the *net.TCPConn beneath c, unwrapping TLS and other
+// wrappers that expose NetConn, or nil.
+func tcpConnOf(c net.Conn) *net.TCPConn {
+	for range 8 { // wrappers are rarely nested; the bound stops a cycle
+		switch v := c.(type) {
+		case *net.TCPConn:
+			return v
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// noDelayWanted reports whether ConnectionMade should turn TCP_NODELAY on
+// for t: yes unless t is this package's transport created with
+// WithNoDelay(false).
+func noDelayWanted(t Transport) bool {
+	if c, ok := t.(*conn); ok {
+		return c.opts.noDelay
+	}
+	return true
+}

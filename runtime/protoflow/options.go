@@ -1,0 +1,81 @@
+package protoflow
+
+import "log/slog"
+
+// Default settings, as in asyncio.
+const (
+	DefaultHighWater      = 64 * 1024 // bytes queued above which PauseWriting is called
+	DefaultLowWater       = 16 * 1024 // bytes queued at or below which ResumeWriting is called
+	DefaultReadBufferSize = 64 * 1024 // largest read handed to DataReceived
+)
+
+// An Option configures a transport made by [Dial], [Attach] or a [Server].
+type Option func(*options)
+
+type options struct {
+	high, low      int
+	noDelay        bool
+	readBufferSize int
+	logger         *slog.Logger
+	err            error // first invalid option, reported by the constructor
+}
+
+func buildOptions(opts []Option) options {
+	o := options{
+		high:           DefaultHighWater,
+		low:            DefaultLowWater,
+		noDelay:        true,
+		readBufferSize: DefaultReadBufferSize,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithWriteBufferLimits sets the initial water marks; see
+// [Transport.SetWriteBufferLimits]. A bad pair makes the constructor fail
+// with a [*BufferLimitsError].
+func WithWriteBufferLimits(high, low int) Option {
+	return func(o *options) {
+		if err := checkLimits(high, low); err != nil {
+			if o.err == nil {
+				o.err = err
+			}
+			return
+		}
+		o.high, o.low = high, low
+	}
+}
+
+// WithNoDelay sets TCP_NODELAY on TCP connections (default true, as in
+// asyncio and Go). With false, Nagle's algorithm stays on, and
+// [BaseProtocol.ConnectionMade] leaves it on.
+func WithNoDelay(on bool) Option {
+	return func(o *options) { o.noDelay = on }
+}
+
+// WithReadBufferSize sets the most bytes read from the socket at once, and so
+// the largest slice passed to DataReceived (default 64 KiB). Sizes below 1
+// are ignored.
+func WithReadBufferSize(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.readBufferSize = n
+		}
+	}
+}
+
+// WithLogger sets the logger for panics recovered from protocol callbacks and
+// for accept errors. Without it nothing is logged; the panic still reaches
+// ConnectionLost.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+func checkLimits(high, low int) error {
+	if high < low || low < 0 {
+		return &BufferLimitsError{High: high, Low: low}
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package protoflow
+
+import (
+	"net"
+	"syscall"
+	"unsafe"
+)
+
+// iovec is one entry of a writev call.
+type iovec = syscall.Iovec
+
+// maxIovecs caps one writev call, as the kernel's IOV_MAX does.
+const maxIovecs = 1024
+
+// rawConnOf returns the file descriptor access of a TCP or Unix stream
+// socket, through which the transport writes without blocking and waits for
+// readability without holding a buffer; nil for any other connection, which
+// then takes the portable path.
+func rawConnOf(nc net.Conn) syscall.RawConn {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// rawRead reads once from the non-blocking fd. It returns EAGAIN when
+// nothing is ready and (0, nil) at end of file.
+func rawRead(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// rawWritev writes bufs to the non-blocking fd with one writev call and
+// returns how many bytes the kernel took; EAGAIN means none.
+func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
+	iov = iov[:0]
+	for _, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		if len(iov) == maxIovecs {
+			break
+		}
+		v := iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+	}
+	if len(iov) == 0 {
+		return 0, iov, nil
+	}
+	for {
+		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return 0, iov, errno
+		}
+		return int(n), iov, nil
+	}
+}
+
+// rawWrite writes p to the non-blocking fd with one write call.
+func rawWrite(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Write(int(fd), p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}

@@ -1,0 +1,188 @@
+package protoflow
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// Server serves connections accepted from listeners, each driven by a new
+// protocol from its factory. It is asyncio's Server (create_server).
+type Server struct {
+	// Immutable after NewServer.
+	factory func() Protocol
+	opts    options
+
+	mu        sync.Mutex
+	closed    bool                      // Shutdown or Close was called
+	listeners map[net.Listener]struct{} // listeners Serve is accepting from
+	conns     map[*conn]struct{}        // connections not yet past ConnectionLost
+	active    sync.WaitGroup            // one per connection in conns
+}
+
+// NewServer returns a server that gives each accepted connection the
+// protocol returned by factory, configured by opts.
+func NewServer(factory func() Protocol, opts ...Option) *Server {
+	return &Server{
+		factory:   factory,
+		opts:      buildOptions(opts),
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+	}
+}
+
+// Serve accepts connections from ln until the server is shut down or ln
+// fails, and serves each on a goroutine of its own, which runs its
+// protocol's callbacks and exits after ConnectionLost. Serve closes ln when
+// it returns. After Shutdown or Close it returns [ErrServerClosed];
+// otherwise it returns the error that stopped accepting. Temporary accept
+// errors, such as running out of file descriptors, are retried with a
+// growing pause.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.opts.err != nil {
+		_ = ln.Close()
+		return s.opts.err
+	}
+	if !s.track(ln) {
+		_ = ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(ln)
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				if l := s.opts.logger; l != nil {
+					l.Warn("protoflow: accept failed; retrying", "error", err, "delay", backoff)
+				}
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := newConn(nc, s.factory(), s.opts)
+		if !s.add(c) {
+			_ = nc.Close()
+			return ErrServerClosed
+		}
+		go func() {
+			defer s.remove(c)
+			c.start()
+			c.serve()
+		}()
+	}
+}
+
+// isTemporary reports errors that net/http also retries: the process or
+// system is out of file descriptors, or the peer reset before accept.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// Shutdown stops the server gracefully: it stops accepting, closes every
+// connection after its queued bytes are flushed, and waits until every
+// ConnectionLost has returned. If ctx ends first, it aborts the connections
+// that are left, waits for their ConnectionLost, and returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	conns := s.stop()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	idle := make(chan struct{})
+	go func() { // exits when the last connection's ConnectionLost returns
+		s.active.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+	}
+	for _, c := range s.stop() {
+		c.Abort()
+	}
+	<-idle
+	return ctx.Err()
+}
+
+// Close stops the server at once: it stops accepting, aborts every
+// connection (dropping queued bytes), and waits until every ConnectionLost
+// has returned.
+func (s *Server) Close() error {
+	for _, c := range s.stop() {
+		c.Abort()
+	}
+	s.active.Wait()
+	return nil
+}
+
+// stop marks the server closed, closes its listeners and returns the
+// connections it still has.
+func (s *Server) stop() []*conn {
+	s.mu.Lock()
+	s.closed = true
+	lns := make([]net.Listener, 0, len(s.listeners))
+	for ln := range s.listeners {
+		lns = append(lns, ln)
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	return conns
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) track(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+	_ = ln.Close()
+}
+
+func (s *Server) add(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.active.Add(1)
+	return true
+}
+
+func (s *Server) remove(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.active.Done()
+}

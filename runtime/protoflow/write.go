@@ -1,0 +1,254 @@
+package protoflow
+
+import (
+	"net"
+	"syscall"
+)
+
+// Write implements [Transport.Write].
+func (c *conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.closing || c.shutWrite || c.dead {
+		c.mu.Unlock()
+		return 0, errClosed
+	}
+	if len(p) == 0 {
+		c.mu.Unlock()
+		return 0, nil
+	}
+	rest := p
+	if !c.flushing && c.raw != nil {
+		// Nothing is queued and no flusher owns the socket: write through on
+		// this goroutine, without waiting. mu keeps writers in order.
+		c.wt.p = p
+		err := c.raw.Write(c.writeFn)
+		n, werr := c.wt.n, c.wt.err
+		c.wt = writeThrough{}
+		if err == nil {
+			err = werr
+		}
+		if err != nil && err != syscall.EAGAIN {
+			c.mu.Unlock()
+			err = c.opError("write", err)
+			c.kill(err)
+			return 0, err
+		}
+		rest = p[n:]
+	}
+	transitions := 0
+	if len(rest) > 0 {
+		c.q.push(rest)
+		if !c.flushing {
+			c.flushing = true
+			c.flushers.Add(1)
+			go c.flush()
+		}
+		if c.q.transition() {
+			transitions = 1
+		}
+	}
+	c.mu.Unlock()
+	c.s.notify(transitions)
+	return len(p), nil
+}
+
+// writeCallback is the write-through, run by RawConn.Write with c.mu held.
+func (c *conn) writeCallback(fd uintptr) bool {
+	c.wt.n, c.wt.err = rawWrite(fd, c.wt.p)
+	return true
+}
+
+// flush is the body of the flusher goroutine: it writes the queue to the
+// socket until it is empty or the connection dies, delivers the water-mark
+// transitions its progress causes, and finishes a Close or CloseWrite that
+// waited for the queue.
+func (c *conn) flush() {
+	defer c.flushers.Done()
+	for {
+		c.fl = flushResult{}
+		if c.raw != nil {
+			if err := c.raw.Write(c.flushFn); err != nil {
+				c.mu.Lock()
+				if !c.fl.exit {
+					c.flushing = false
+					c.fl.exit = true
+					c.fl.err = err
+				}
+				c.mu.Unlock()
+			}
+		} else {
+			c.flushPortable()
+		}
+		r := c.fl
+		c.s.notify(r.transitions)
+		switch {
+		case r.err != nil:
+			c.kill(c.opError("writev", r.err))
+		case r.closeNow:
+			c.closeSocket()
+		case r.shutNow:
+			c.shutdownWrite()
+		}
+		if r.exit {
+			return
+		}
+	}
+}
+
+// flushCallback writes the queue with writev, run by RawConn.Write. It
+// returns false, to wait for writability, only when it has no transition
+// to deliver: callbacks never run while the socket's write lock is held.
+func (c *conn) flushCallback(fd uintptr) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if c.finishFlushLocked() {
+			return true
+		}
+		c.bufs = c.q.appendTo(c.bufs[:0])
+		n, iov, err := rawWritev(fd, c.iov, c.bufs)
+		c.iov = iov
+		clear(c.bufs)
+		if n > 0 {
+			c.q.consume(n)
+			if c.q.transition() {
+				c.fl.transitions++
+			}
+		}
+		switch {
+		case err == syscall.EAGAIN:
+			return c.fl.transitions > 0
+		case err != nil:
+			c.flushing = false
+			c.fl.exit = true
+			c.fl.err = err
+			return true
+		}
+	}
+}
+
+// flushPortable writes the queue with blocking writes, for connections
+// without a file descriptor to poll. It returns after one write, or when
+// the flusher is done.
+func (c *conn) flushPortable() {
+	c.mu.Lock()
+	if c.finishFlushLocked() {
+		c.mu.Unlock()
+		return
+	}
+	c.bufs = c.q.appendTo(c.bufs[:0])
+	c.mu.Unlock()
+	// Writers may push more while this write blocks: push never changes
+	// the bytes these slices cover, and discard does not recycle them.
+	bufs := net.Buffers(c.bufs)
+	n, err := bufs.WriteTo(c.nc)
+	clear(c.bufs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dead {
+		c.q.consume(int(n))
+		if c.q.transition() {
+			c.fl.transitions++
+		}
+	}
+	if err != nil {
+		c.flushing = false
+		c.fl.exit = true
+		c.fl.err = err
+	}
+}
+
+// finishFlushLocked ends the flusher when the connection is dead or the
+// queue is empty, noting what a pending Close or CloseWrite needs. It
+// reports whether the flusher is done.
+func (c *conn) finishFlushLocked() bool {
+	switch {
+	case c.dead:
+	case c.q.size > 0:
+		return false
+	case c.closing:
+		c.markDeadLocked(nil)
+		c.fl.closeNow = true
+	case c.shutWrite:
+		c.fl.shutNow = true
+	}
+	c.flushing = false
+	c.fl.exit = true
+	return true
+}
+
+// shutdownWrite half closes the socket; an error kills the connection.
+func (c *conn) shutdownWrite() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	if err := cw.CloseWrite(); err != nil {
+		c.kill(err)
+	}
+}
+
+// CloseWrite implements [Transport.CloseWrite].
+func (c *conn) CloseWrite() error {
+	if _, ok := c.nc.(interface{ CloseWrite() error }); !ok {
+		return ErrNotSupported
+	}
+	c.mu.Lock()
+	if c.closing || c.shutWrite || c.dead {
+		c.mu.Unlock()
+		return errClosed
+	}
+	c.shutWrite = true
+	flushing := c.flushing
+	c.mu.Unlock()
+	if !flushing {
+		c.shutdownWrite()
+	}
+	return nil
+}
+
+// Close implements [Transport.Close].
+func (c *conn) Close() error {
+	c.mu.Lock()
+	if c.closing || c.dead {
+		c.mu.Unlock()
+		return errClosed
+	}
+	c.closing = true
+	c.stopRead.Store(true)
+	c.changed.Broadcast()
+	if c.flushing {
+		c.mu.Unlock() // the flusher closes the socket when the queue is empty
+		return nil
+	}
+	c.markDeadLocked(nil)
+	c.mu.Unlock()
+	c.closeSocket()
+	return nil
+}
+
+// Abort implements [Transport.Abort].
+func (c *conn) Abort() { c.kill(nil) }
+
+// WriteBufferSize implements [Transport.WriteBufferSize].
+func (c *conn) WriteBufferSize() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.size
+}
+
+// SetWriteBufferLimits implements [Transport.SetWriteBufferLimits].
+func (c *conn) SetWriteBufferLimits(high, low int) error {
+	if err := checkLimits(high, low); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.q.high, c.q.low = high, low
+	transitions := 0
+	if !c.dead && c.q.transition() {
+		transitions = 1
+	}
+	c.mu.Unlock()
+	c.s.notify(transitions)
+	return nil
+}
