@@ -27,8 +27,8 @@ type BaseProtocol struct {
 	// mu guards the following.
 	mu            sync.Mutex
 	transport     Transport
-	paused        bool        // writing is paused: PauseWriting without ResumeWriting
-	readingPaused bool        // PauseReading without ResumeReading
+	paused        bool         // writing is paused: PauseWriting without ResumeWriting
+	readingPaused bool         // PauseReading without ResumeReading
 	waiter        *drainWaiter // shared by every Drain blocked on this pause; nil if none
 }
 
