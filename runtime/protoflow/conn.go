@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -33,6 +34,7 @@ type conn struct {
 	writeFn  func(fd uintptr) bool
 	flushFn  func(fd uintptr) bool
 	done     chan struct{} // closed once ConnectionLost has returned and no goroutine of the connection is left
+	onDone   func()        // called after done is closed; may be nil
 
 	s serializer
 
@@ -41,8 +43,11 @@ type conn struct {
 	readPaused atomic.Bool // readingPaused
 	stopRead   atomic.Bool // closing || dead
 
-	// Owned by the reader goroutine.
-	rd readResult
+	// Owned by the reader goroutine (and by the goroutine ensureLost starts
+	// after it).
+	rd          readResult
+	lostStarted bool // ConnectionLost is being or has been delivered
+	finished    bool // lose has completed
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -50,6 +55,7 @@ type conn struct {
 	// Owned by the flusher goroutine.
 	fl   flushResult
 	bufs [][]byte
+	wbuf net.Buffers // portable path: the write in progress
 	iov  []iovec
 
 	flushers sync.WaitGroup // the flusher goroutine, if any
@@ -57,9 +63,10 @@ type conn struct {
 	mu            sync.Mutex
 	changed       sync.Cond // broadcast when reading resumes or the connection dies; L is &mu
 	q             writeQueue
-	flushing      bool  // a flusher goroutine owns the socket's write side; true whenever q.size > 0
+	flushing      bool  // a flusher goroutine owns the socket's write side; true whenever q.size > 0; cleared only by the flusher
 	closing       bool  // Close was called: flush, then close
 	shutWrite     bool  // CloseWrite was called: flush, then shut the write side
+	shutDone      bool  // the write side has been shut (or is being shut)
 	readingPaused bool  // PauseReading without ResumeReading
 	dead          bool  // the socket is closed or being closed; ConnectionLost is due
 	cause         error // why the connection died; nil for a clean close
@@ -126,42 +133,89 @@ func (c *conn) start() {
 	c.s.release()
 }
 
-// serve is the body of the reader goroutine: it reads until the connection
-// stops reading, waits for it to die, and delivers ConnectionLost.
-func (c *conn) serve() {
+// run is the body of the reader goroutine: ConnectionMade unless it has
+// run already, reading until the connection stops reading, then
+// ConnectionLost once the connection is dead.
+func (c *conn) run(made bool) {
+	defer c.ensureLost()
+	if !made {
+		c.start()
+	}
 	if c.raw != nil {
 		c.readRawLoop()
 	} else {
 		c.readPortableLoop()
 	}
-	c.mu.Lock()
-	for !c.dead {
-		c.changed.Wait()
-	}
-	cause := c.cause
-	c.mu.Unlock()
-	c.flushers.Wait()
-	c.s.acquire(true)
-	c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
-	c.s.release()
-	close(c.done)
+	c.lose()
 }
 
-// call runs one protocol callback, turning a panic into the death of this
-// connection alone.
+// ensureLost, deferred by the reader goroutine, finishes the connection on a
+// new goroutine when runtime.Goexit in a callback (t.FailNow, say) ended the
+// reader early, so that ConnectionLost and Server.Shutdown still happen.
+func (c *conn) ensureLost() {
+	if !c.finished {
+		go c.lose()
+	}
+}
+
+// lose waits for the connection to die and for the flusher to exit, then
+// delivers ConnectionLost, unless it has started already.
+func (c *conn) lose() {
+	if !c.lostStarted {
+		c.lostStarted = true
+		c.mu.Lock()
+		for !c.dead {
+			c.changed.Wait()
+		}
+		c.mu.Unlock()
+		c.flushers.Wait()
+		c.s.acquire(true)
+		// Read the cause only now: a callback that was running until acquire
+		// returned may have panicked after a Close.
+		c.mu.Lock()
+		cause := c.cause
+		c.mu.Unlock()
+		c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
+		c.s.release()
+	}
+	c.finished = true
+	close(c.done)
+	if c.onDone != nil {
+		c.onDone()
+	}
+}
+
+// errGoexit is the PanicError value for a callback that called
+// runtime.Goexit.
+var errGoexit = errors.New("protoflow: callback called runtime.Goexit")
+
+// call runs one protocol callback, turning a panic (or runtime.Goexit) into
+// the death of this connection alone.
 func (c *conn) call(name string, fn func()) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			perr := &PanicError{Callback: name, Value: v, Stack: debug.Stack()}
-			if l := c.opts.logger; l != nil {
-				l.Error("protoflow: panic in protocol callback",
-					"callback", name, "remote", c.nc.RemoteAddr().String(),
-					"panic", fmt.Sprint(v), "stack", string(perr.Stack))
-			}
-			c.kill(perr)
+		if returned {
+			return
+		}
+		v := recover()
+		goexit := v == nil
+		if goexit {
+			v = errGoexit
+		}
+		perr := &PanicError{Callback: name, Value: v, Stack: debug.Stack()}
+		if l := c.opts.logger; l != nil {
+			l.Error("protoflow: panic in protocol callback",
+				"callback", name, "remote", fmt.Sprint(c.nc.RemoteAddr()),
+				"panic", fmt.Sprint(v), "stack", string(perr.Stack))
+		}
+		c.kill(perr)
+		if goexit {
+			// This goroutine is ending inside the serializer; let others in.
+			c.s.abandon()
 		}
 	}()
 	fn()
+	returned = true
 }
 
 // deliverWriteState is the serializer's delivery of one transition.
@@ -179,13 +233,17 @@ func (c *conn) deliverWriteState(pause bool) {
 func (c *conn) kill(cause error) {
 	c.mu.Lock()
 	if c.dead {
+		// A panic after Close or Abort still reaches ConnectionLost.
+		if _, ok := cause.(*PanicError); ok && c.cause == nil {
+			c.cause = cause
+		}
 		c.mu.Unlock()
 		return
 	}
 	c.markDeadLocked(cause)
 	c.q.discard()
 	c.mu.Unlock()
-	c.closeSocket()
+	c.closeSocket(false)
 }
 
 func (c *conn) markDeadLocked(cause error) {
@@ -195,11 +253,12 @@ func (c *conn) markDeadLocked(cause error) {
 	c.changed.Broadcast()
 }
 
-// closeSocket closes the connection. For TLS and similar wrappers over a
-// socket, the socket beneath is closed first so that a close alert can never
-// block on a peer that stopped reading.
-func (c *conn) closeSocket() {
-	if inner, ok := c.nc.(interface{ NetConn() net.Conn }); ok {
+// closeSocket closes the connection. An abort closes the socket beneath TLS
+// and similar wrappers first, so that a close alert can never block on a
+// peer that stopped reading; a graceful close lets the wrapper say goodbye
+// (crypto/tls bounds its close_notify with a deadline of its own).
+func (c *conn) closeSocket(graceful bool) {
+	if inner, ok := c.nc.(interface{ NetConn() net.Conn }); ok && !graceful {
 		_ = inner.NetConn().Close()
 	}
 	_ = c.nc.Close()

@@ -37,7 +37,9 @@ func Attach(nc net.Conn, p Protocol, opts ...Option) (Transport, error) {
 
 func attach(nc net.Conn, p Protocol, o options) *conn {
 	c := newConn(nc, p, o)
+	// Deferred so that the reader starts, and ConnectionLost follows, even
+	// when ConnectionMade ends this goroutine with runtime.Goexit.
+	defer func() { go c.run(true) }()
 	c.start()
-	go c.serve()
 	return c
 }

@@ -3,7 +3,6 @@ package protoflow
 import (
 	"errors"
 	"fmt"
-	"net"
 	"syscall"
 )
 
@@ -32,10 +31,6 @@ var (
 	// or [Server.Close].
 	ErrServerClosed = errors.New("protoflow: server closed")
 )
-
-// errWriteClosed is what Write returns once the transport is closing or
-// lost: it matches net.ErrClosed, as the net package's own writes do.
-var errWriteClosed = fmt.Errorf("protoflow: write to closed transport: %w", net.ErrClosed)
 
 // resetError is the type of ErrConnectionReset.
 type resetError struct{}

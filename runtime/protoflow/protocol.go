@@ -60,7 +60,10 @@ type Transport interface {
 	// PauseReading stops reading from the socket, so that TCP pushes back on
 	// the peer; no DataReceived happens until ResumeReading. Bytes already
 	// read are held and delivered after ResumeReading. Both methods are
-	// idempotent and do nothing once the transport is closing.
+	// idempotent and do nothing once the transport is closing. Called from
+	// the protocol's callbacks they take effect before the next one; called
+	// from another goroutine, a DataReceived already being dispatched may
+	// still run.
 	PauseReading() error
 	// ResumeReading undoes PauseReading.
 	ResumeReading() error

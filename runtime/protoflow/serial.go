@@ -97,3 +97,14 @@ func (s *serializer) deliverLocked() {
 		s.mu.Lock()
 	}
 }
+
+// abandon gives up the right to run callbacks without delivering pending
+// transitions: the goroutine holding it is ending in runtime.Goexit.
+func (s *serializer) abandon() {
+	s.mu.Lock()
+	s.running = false
+	if s.waiters > 0 {
+		s.idle.Signal()
+	}
+	s.mu.Unlock()
+}

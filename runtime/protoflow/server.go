@@ -14,6 +14,7 @@ type Server struct {
 	// Immutable after NewServer.
 	factory func() Protocol
 	opts    options
+	quit    chan struct{} // closed when the server is shut down or closed
 
 	mu        sync.Mutex
 	closed    bool                      // Shutdown or Close was called
@@ -28,6 +29,7 @@ func NewServer(factory func() Protocol, opts ...Option) *Server {
 	return &Server{
 		factory:   factory,
 		opts:      buildOptions(opts),
+		quit:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
@@ -63,7 +65,10 @@ func (s *Server) Serve(ln net.Listener) error {
 				if l := s.opts.logger; l != nil {
 					l.Warn("protoflow: accept failed; retrying", "error", err, "delay", backoff)
 				}
-				time.Sleep(backoff)
+				select {
+				case <-time.After(backoff):
+				case <-s.quit:
+				}
 				continue
 			}
 			return err
@@ -74,11 +79,8 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = nc.Close()
 			return ErrServerClosed
 		}
-		go func() {
-			defer s.remove(c)
-			c.start()
-			c.serve()
-		}()
+		c.onDone = func() { s.remove(c) }
+		go c.run(false)
 	}
 }
 
@@ -92,7 +94,8 @@ func isTemporary(err error) bool {
 // Shutdown stops the server gracefully: it stops accepting, closes every
 // connection after its queued bytes are flushed, and waits until every
 // ConnectionLost has returned. If ctx ends first, it aborts the connections
-// that are left, waits for their ConnectionLost, and returns ctx.Err().
+// that are left, waits for their ConnectionLost, and returns ctx.Err(); that
+// last wait is unbounded only if a protocol callback never returns.
 func (s *Server) Shutdown(ctx context.Context) error {
 	conns := s.stop()
 	for _, c := range conns {
@@ -130,7 +133,10 @@ func (s *Server) Close() error {
 // connections it still has.
 func (s *Server) stop() []*conn {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.quit)
+	}
 	lns := make([]net.Listener, 0, len(s.listeners))
 	for ln := range s.listeners {
 		lns = append(lns, ln)

@@ -1,7 +1,6 @@
 package protoflow
 
 import (
-	"net"
 	"syscall"
 )
 
@@ -39,9 +38,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	if len(rest) > 0 {
 		c.q.push(rest)
 		if !c.flushing {
-			c.flushing = true
-			c.flushers.Add(1)
-			go c.flush()
+			c.startFlushLocked()
 		}
 		if c.q.transition() {
 			transitions = 1
@@ -58,23 +55,28 @@ func (c *conn) writeCallback(fd uintptr) bool {
 	return true
 }
 
+// startFlushLocked starts the flusher goroutine. c.mu must be held and
+// flushing false.
+func (c *conn) startFlushLocked() {
+	c.flushing = true
+	c.flushers.Add(1)
+	go c.flush()
+}
+
 // flush is the body of the flusher goroutine: it writes the queue to the
 // socket until it is empty or the connection dies, delivers the water-mark
 // transitions its progress causes, and finishes a Close or CloseWrite that
-// waited for the queue.
+// waited for the queue. Only the flusher clears flushing, after it is done
+// with its own state, so that a Write can never start a second flusher.
 func (c *conn) flush() {
 	defer c.flushers.Done()
 	for {
 		c.fl = flushResult{}
 		if c.raw != nil {
-			if err := c.raw.Write(c.flushFn); err != nil {
-				c.mu.Lock()
-				if !c.fl.exit {
-					c.flushing = false
-					c.fl.exit = true
-					c.fl.err = err
-				}
-				c.mu.Unlock()
+			// flushCallback runs on this goroutine, so c.fl needs no lock.
+			if err := c.raw.Write(c.flushFn); err != nil && !c.fl.exit {
+				c.fl.exit = true
+				c.fl.err = err
 			}
 		} else {
 			c.flushPortable()
@@ -85,14 +87,28 @@ func (c *conn) flush() {
 		case r.err != nil:
 			c.kill(c.opError("writev", r.err))
 		case r.closeNow:
-			c.closeSocket()
+			c.closeSocket(true)
 		case r.shutNow:
 			c.shutdownWrite()
 		}
-		if r.exit {
-			return
+		if !r.exit {
+			continue
 		}
+		c.mu.Lock()
+		if c.flushOwedLocked() { // a Write, Close or CloseWrite came meanwhile
+			c.mu.Unlock()
+			continue
+		}
+		c.flushing = false
+		c.mu.Unlock()
+		return
 	}
+}
+
+// flushOwedLocked reports whether the flusher has work left: bytes queued,
+// or a Close or CloseWrite waiting for the queue to empty.
+func (c *conn) flushOwedLocked() bool {
+	return !c.dead && (c.q.size > 0 || c.closing || c.shutWrite && !c.shutDone)
 }
 
 // flushCallback writes the queue with writev, run by RawConn.Write. It
@@ -119,7 +135,6 @@ func (c *conn) flushCallback(fd uintptr) bool {
 		case err == syscall.EAGAIN:
 			return c.fl.transitions > 0
 		case err != nil:
-			c.flushing = false
 			c.fl.exit = true
 			c.fl.err = err
 			return true
@@ -140,8 +155,8 @@ func (c *conn) flushPortable() {
 	c.mu.Unlock()
 	// Writers may push more while this write blocks: push never changes
 	// the bytes these slices cover, and discard does not recycle them.
-	bufs := net.Buffers(c.bufs)
-	n, err := bufs.WriteTo(c.nc)
+	c.wbuf = c.bufs
+	n, err := c.wbuf.WriteTo(c.nc)
 	clear(c.bufs)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -152,15 +167,14 @@ func (c *conn) flushPortable() {
 		}
 	}
 	if err != nil {
-		c.flushing = false
 		c.fl.exit = true
 		c.fl.err = err
 	}
 }
 
-// finishFlushLocked ends the flusher when the connection is dead or the
-// queue is empty, noting what a pending Close or CloseWrite needs. It
-// reports whether the flusher is done.
+// finishFlushLocked ends a round of the flusher when the connection is dead
+// or the queue is empty, noting what a pending Close or CloseWrite needs.
+// It reports whether the round is over.
 func (c *conn) finishFlushLocked() bool {
 	switch {
 	case c.dead:
@@ -169,10 +183,10 @@ func (c *conn) finishFlushLocked() bool {
 	case c.closing:
 		c.markDeadLocked(nil)
 		c.fl.closeNow = true
-	case c.shutWrite:
+	case c.shutWrite && !c.shutDone:
+		c.shutDone = true
 		c.fl.shutNow = true
 	}
-	c.flushing = false
 	c.fl.exit = true
 	return true
 }
@@ -199,11 +213,18 @@ func (c *conn) CloseWrite() error {
 		return errClosed
 	}
 	c.shutWrite = true
-	flushing := c.flushing
-	c.mu.Unlock()
-	if !flushing {
-		c.shutdownWrite()
+	if c.flushing || c.raw == nil {
+		// The flusher shuts the write side after the queue; on the portable
+		// path it also takes the TLS close_notify, which may block.
+		if !c.flushing {
+			c.startFlushLocked()
+		}
+		c.mu.Unlock()
+		return nil
 	}
+	c.shutDone = true
+	c.mu.Unlock()
+	c.shutdownWrite()
 	return nil
 }
 
@@ -217,13 +238,18 @@ func (c *conn) Close() error {
 	c.closing = true
 	c.stopRead.Store(true)
 	c.changed.Broadcast()
-	if c.flushing {
-		c.mu.Unlock() // the flusher closes the socket when the queue is empty
+	if c.flushing || c.raw == nil {
+		// The flusher closes the socket after the queue; on the portable
+		// path it also sends the TLS close_notify, which may block.
+		if !c.flushing {
+			c.startFlushLocked()
+		}
+		c.mu.Unlock()
 		return nil
 	}
 	c.markDeadLocked(nil)
 	c.mu.Unlock()
-	c.closeSocket()
+	c.closeSocket(true)
 	return nil
 }
 
