@@ -1,0 +1,118 @@
+package protoflow
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// A callback that closes or aborts its transport and then panics still
+// reports the panic to ConnectionLost.
+func TestPanicAfterClose(t *testing.T) {
+	for _, how := range []string{"Close", "Abort"} {
+		t.Run(how, func(t *testing.T) {
+			server, client := tcpPair(t)
+			defer client.Close()
+			r := newRecorder()
+			r.onData = func(r *recorder, p []byte) {
+				if how == "Close" {
+					_ = r.Transport().Close()
+				} else {
+					r.Transport().Abort()
+				}
+				panic("after " + how)
+			}
+			if _, err := Attach(server, r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			err := r.waitLost(t, 5*time.Second)
+			var perr *PanicError
+			if !errors.As(err, &perr) || perr.Value != "after "+how || perr.Callback != "DataReceived" {
+				t.Fatalf("ConnectionLost(%v), want a *PanicError from DataReceived with value %q", err, "after "+how)
+			}
+			r.check(t)
+		})
+	}
+}
+
+// runtime.Goexit in a callback, as t.FailNow does, ends that connection
+// with a PanicError instead of hanging it, and a Server still shuts down.
+func TestGoexitInCallback(t *testing.T) {
+	for _, callback := range []string{"ConnectionMade", "DataReceived", "PauseWriting"} {
+		t.Run(callback, func(t *testing.T) {
+			server, client := tcpPair(t)
+			defer client.Close()
+			_ = server.(*net.TCPConn).SetWriteBuffer(4096) // so that a write queues
+			r := newRecorder()
+			switch callback {
+			case "ConnectionMade":
+				r.onMade = func(*recorder) { runtime.Goexit() }
+			case "DataReceived":
+				r.onData = func(*recorder, []byte) { runtime.Goexit() }
+			case "PauseWriting":
+				r.onPause = func(*recorder) { runtime.Goexit() }
+			}
+			var tr Transport
+			attached := make(chan struct{})
+			go func() { // Goexit in ConnectionMade ends this goroutine
+				defer close(attached)
+				tr, _ = Attach(server, r, WithWriteBufferLimits(0, 0))
+			}()
+			<-attached
+			switch callback {
+			case "DataReceived":
+				if _, err := client.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			case "PauseWriting":
+				writer := make(chan struct{})
+				go func() { // may end in Goexit, delivering PauseWriting
+					defer close(writer)
+					_, _ = tr.Write(make([]byte, 1<<20))
+				}()
+				<-writer
+			}
+			err := r.waitLost(t, 5*time.Second)
+			var perr *PanicError
+			if !errors.As(err, &perr) || !errors.Is(err, errGoexit) || perr.Callback != callback {
+				t.Fatalf("ConnectionLost(%v), want a *PanicError from %s matching errGoexit", err, callback)
+			}
+		})
+	}
+}
+
+// A graceful Close on TLS sends close_notify, so that the peer can tell a
+// clean close from a truncation: the peer's Read returns io.EOF.
+func TestTLSCloseSendsCloseNotify(t *testing.T) {
+	server, client := tlsPair(t)
+	defer client.Close()
+	r := newRecorder()
+	tr, err := Attach(server, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(client)
+	if err != nil || string(got) != "bye" {
+		t.Fatalf("peer read %q, %v; want %q and a clean EOF (close_notify)", got, err, "bye")
+	}
+	if err := r.waitLost(t, 5*time.Second); err != nil {
+		t.Errorf("ConnectionLost(%v), want nil", err)
+	}
+	if cs := client.(*tls.Conn).ConnectionState(); !cs.HandshakeComplete {
+		t.Errorf("handshake state lost")
+	}
+	r.check(t)
+}
