@@ -1,6 +1,9 @@
 package protoflow
 
-import "net"
+import (
+	"crypto/tls"
+	"net"
+)
 
 // SetTCPNoDelay sets TCP_NODELAY on the TCP socket beneath t to on. It is
 // aiohttp's tcp_nodelay: it looks through TLS (any connection with a
@@ -23,6 +26,11 @@ func tcpConnOf(c net.Conn) *net.TCPConn {
 		switch v := c.(type) {
 		case *net.TCPConn:
 			return v
+		case *tls.Conn:
+			if v == nil {
+				return nil
+			}
+			c = v.NetConn()
 		case interface{ NetConn() net.Conn }:
 			c = v.NetConn()
 		default:
