@@ -1,0 +1,347 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options are the inputs to resolving a spec that do not come from the spec
+// file itself.
+type Options struct {
+	// DefaultPackage is the package name used when the spec has no
+	// package key: $GOPACKAGE when run from go generate.
+	DefaultPackage string
+	// OutFile is the generated file's path. When empty it goes beside the
+	// spec, named after it: chat.yaml gives chat.protogen.go.
+	OutFile string
+}
+
+// Keys of each mapping in a spec, in the order the reference lists them.
+var (
+	fileKeys     = []string{"$schema", "version", "package", "protocols"}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay"}
+	fieldKeys    = []string{"name", "type", "doc"}
+	flowKeys     = []string{"high_water", "low_water"}
+)
+
+// Version is the only spec version this protogen reads.
+const Version = 1
+
+// Load reads, validates and resolves the spec at path.
+func Load(path string, opts Options) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse validates and resolves a spec read from file. On failure the error
+// is an [ErrorList] holding every problem found.
+func Parse(file string, data []byte, opts Options) (*Spec, error) {
+	d := &decoder{file: file, budget: maxNodes}
+	root := d.document(data)
+	if root == nil {
+		return nil, d.errs.err()
+	}
+	s := &Spec{Path: file}
+	d.topLevel(root, s, opts)
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	d.resolveImports(s)
+	if err := d.placeOutput(s, opts); err != nil {
+		return nil, err
+	}
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// yamlLine finds the line in yaml.v3's error messages, which carry no
+// column.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// document parses data as one YAML document and returns its root node, or
+// nil after reporting why it cannot.
+func (d *decoder) document(data []byte) (root *yaml.Node) {
+	defer func() {
+		if r := recover(); r != nil { // yaml.v3 has panicked on hostile input before
+			d.errorAt(Pos{1, 1}, "malformed YAML: %v", r)
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
+			return nil
+		}
+		d.yamlError(err)
+		return nil
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		d.errorf(&extra, "a spec is one YAML document; found a second")
+	case !errors.Is(err, io.EOF):
+		d.yamlError(err)
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
+		return nil
+	}
+	return d.visit(doc.Content[0])
+}
+
+// yamlError reports a YAML syntax error at its line.
+func (d *decoder) yamlError(err error) {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	d.errorAt(Pos{line, 1}, "malformed YAML: %s", msg)
+}
+
+// topLevel decodes the top-level mapping into s.
+func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
+	var version, protocols *yaml.Node
+	var pkg string
+	var pkgNode *yaml.Node
+	if !d.mapping(n, "spec", fileKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "$schema":
+			d.str(v, "$schema")
+		case "version":
+			version = v
+		case "package":
+			if !isNull(v) {
+				pkg, _ = d.str(v, "package")
+				pkgNode = v
+			}
+		case "protocols":
+			protocols = v
+		}
+	}) {
+		return
+	}
+	switch {
+	case version == nil:
+		d.errorf(n, "missing version: add \"version: %d\"", Version)
+	default:
+		if v, ok := d.integer(version, "version"); ok && v != Version {
+			d.errorf(version, "unknown version %d: this protogen reads version %d", v, Version)
+		}
+	}
+	switch {
+	case pkgNode != nil:
+		if pkg != "" && d.checkIdent(pkgNode, "package", pkg) {
+			s.Package = pkg
+		} else if pkg == "" {
+			d.errorf(pkgNode, "package: empty name")
+		}
+	case opts.DefaultPackage != "":
+		s.Package = opts.DefaultPackage
+	default:
+		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE")
+	}
+	if protocols == nil || isNull(protocols) {
+		d.errorf(n, "missing protocols: list at least one protocol")
+		return
+	}
+	d.sequence(protocols, "protocols", func(item *yaml.Node) {
+		if p := d.protocol(item); p != nil {
+			s.Protocols = append(s.Protocols, p)
+		}
+	})
+	if protocols.Kind == yaml.SequenceNode && len(protocols.Content) == 0 {
+		d.errorf(protocols, "protocols: list at least one protocol")
+	}
+	d.checkProtocolNames(s.Protocols)
+}
+
+// protocol decodes one protocol mapping.
+func (d *decoder) protocol(n *yaml.Node) *Protocol {
+	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
+	named, valid := false, false
+	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			if name, ok := d.str(v, "name"); ok {
+				p.Pos = posOf(v)
+				p.Name = name
+				valid = d.checkExported(v, "protocol name", name)
+			}
+			named = true
+		case "doc":
+			if !isNull(v) {
+				p.Doc, _ = d.str(v, "doc")
+			}
+		case "fields":
+			d.sequence(v, "fields", func(item *yaml.Node) {
+				if f := d.field(item); f != nil {
+					p.Fields = append(p.Fields, f)
+				}
+			})
+		case "hooks":
+			d.hooks(v, p)
+		case "flow":
+			d.flow(v, p)
+		case "nodelay":
+			if nd, ok := d.boolean(v, "nodelay"); ok {
+				p.NoDelay = nd
+			}
+		}
+	}) {
+		return nil
+	}
+	if !named {
+		d.errorf(n, "protocol: missing name")
+	}
+	d.checkFieldNames(p)
+	if !valid {
+		return nil
+	}
+	p.Constructor = "New" + p.Name
+	p.HooksInterface = lowerFirst(p.Name) + "Hooks"
+	return p
+}
+
+// field decodes one state field.
+func (d *decoder) field(n *yaml.Node) *Field {
+	f := &Field{Pos: posOf(n)}
+	var named, typed bool
+	if !d.mapping(n, "field", fieldKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			named = true
+			if name, ok := d.str(v, "field name"); ok {
+				f.Pos = posOf(v)
+				if d.checkIdent(v, "field name", name) {
+					f.Name = name
+				}
+			}
+		case "type":
+			typed = true
+			src, ok := d.str(v, "field type")
+			if !ok {
+				return
+			}
+			t, err := ParseType(src)
+			if err != nil {
+				d.errorf(v, "field type %q: %v", src, err)
+				return
+			}
+			f.Type = t
+		case "doc":
+			if !isNull(v) {
+				f.Doc, _ = d.str(v, "doc")
+			}
+		}
+	}) {
+		return nil
+	}
+	if !named {
+		d.errorf(n, "field: missing name")
+	}
+	if !typed {
+		d.errorf(n, "field: missing type")
+	}
+	if f.Name == "" {
+		return nil // a field with a bad type still takes part in the name checks
+	}
+	return f
+}
+
+// hooks decodes a protocol's hook list.
+func (d *decoder) hooks(n *yaml.Node, p *Protocol) {
+	declared := make(map[HookKind]Pos)
+	d.sequence(n, "hooks", func(item *yaml.Node) {
+		name, ok := d.str(item, "hook")
+		if !ok {
+			return
+		}
+		kind, ok := hookBySpecName(name)
+		if !ok {
+			d.errorf(item, "unknown hook %q%s (hooks are %s)", name, didYouMean(name, hookSpecNames()), listWords(hookSpecNames()))
+			return
+		}
+		if first, dup := declared[kind]; dup {
+			d.errorf(item, "hook %s listed twice (first at %v)", name, first)
+			return
+		}
+		declared[kind] = posOf(item)
+	})
+	for _, kind := range AllHooks() {
+		if pos, ok := declared[kind]; ok {
+			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, hookInfo: hookInfos[kind]})
+		}
+	}
+}
+
+// flow decodes the write-buffer limits. A missing low is high/4 and a
+// missing high is 4×low, as in asyncio.
+func (d *decoder) flow(n *yaml.Node, p *Protocol) {
+	if isNull(n) {
+		return
+	}
+	high, low := -1, -1
+	var highNode, lowNode *yaml.Node
+	if !d.mapping(n, "flow", flowKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "high_water":
+			highNode = v
+			if size, ok := d.size(v, "high_water"); ok {
+				high = size
+			}
+		case "low_water":
+			lowNode = v
+			if size, ok := d.size(v, "low_water"); ok {
+				low = size
+			}
+		}
+	}) {
+		return
+	}
+	switch {
+	case highNode == nil && lowNode == nil:
+		d.errorf(n, "flow: set high_water, low_water or both")
+		return
+	case highNode != nil && high < 0 || lowNode != nil && low < 0:
+		return // already reported
+	case highNode == nil:
+		high = 4 * low
+	case lowNode == nil:
+		low = high / 4
+	}
+	if low > high {
+		d.errorf(lowNode, "flow: low_water (%d) is above high_water (%d)", low, high)
+		return
+	}
+	p.HighWater, p.LowWater = high, low
+}
+
+func listWords(words []string) string {
+	s := ""
+	for i, w := range words {
+		switch {
+		case i == 0:
+		case i == len(words)-1:
+			s += " and "
+		default:
+			s += ", "
+		}
+		s += w
+	}
+	return s
+}

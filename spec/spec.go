@@ -1,0 +1,102 @@
+// Package spec reads protogen's YAML spec and resolves it into the model
+// that the generator prints: every Go name, import path, package name, hook
+// signature and output file is decided here, so that the emitter invents
+// nothing.
+//
+// A spec that fails to load returns an [ErrorList] holding every problem at
+// once, each as "spec.yaml:LINE:COL: message", sorted by position.
+package spec
+
+import "go/ast"
+
+// RuntimePath is the import path of the runtime package that generated code
+// imports, and RuntimeName its package name.
+const (
+	RuntimePath = "github.com/protogen/protogen/runtime/protoflow"
+	RuntimeName = "protoflow"
+)
+
+// Spec is a loaded, validated and resolved spec.
+type Spec struct {
+	// Path is the spec's path as given to Load.
+	Path string
+	// Package is the Go package name of the output.
+	Package string
+	// Protocols are the protocol types, in spec order.
+	Protocols []*Protocol
+	// Imports lists every import path the generated file may use, with the
+	// name each is known by, sorted by path. The runtime is always among
+	// them.
+	Imports []Import
+	// OutFile is the generated file's path; HooksFile is the path of the
+	// user-owned file of hook stubs, created when missing.
+	OutFile, HooksFile string
+	// Source is the spec's path relative to OutFile's folder, with forward
+	// slashes, for the generated file's header.
+	Source string
+}
+
+// Import is an import path and the package name the generated code uses
+// for it.
+type Import struct {
+	Path string
+	Name string
+	// Alias is set when the import must be written with Name as an explicit
+	// alias: the last element of Path is not a usable identifier, or Name
+	// had to differ from it to avoid a clash.
+	Alias bool
+}
+
+// Protocol is one protocol type.
+type Protocol struct {
+	Pos Pos
+	// Name is the exported Go name of the type.
+	Name string
+	// Doc is the type's doc comment, without comment markers; empty if none.
+	Doc string
+	// Constructor is the name of the function that returns a new value.
+	Constructor string
+	// HooksInterface is the name of the unexported interface that lists the
+	// hook methods the user must write.
+	HooksInterface string
+	// Fields are the state fields, in spec order.
+	Fields []*Field
+	// Hooks are the declared hooks, in the order of [AllHooks].
+	Hooks []*Hook
+	// HighWater and LowWater are the write-buffer limits set on the
+	// transport in ConnectionMade; both are -1 when the spec sets none.
+	HighWater, LowWater int
+	// NoDelay is the TCP_NODELAY setting; false turns Nagle's algorithm
+	// back on after the base ConnectionMade.
+	NoDelay bool
+}
+
+// HasFlow reports whether the spec sets write-buffer limits.
+func (p *Protocol) HasFlow() bool { return p.HighWater >= 0 }
+
+// Hook returns the declared hook of kind k, or nil.
+func (p *Protocol) Hook(k HookKind) *Hook {
+	for _, h := range p.Hooks {
+		if h.Kind == k {
+			return h
+		}
+	}
+	return nil
+}
+
+// Field is one state field of a protocol type.
+type Field struct {
+	Pos  Pos
+	Name string
+	Doc  string
+	Type *Type
+}
+
+// Type is a Go type expression. In Expr every qualified identifier is an
+// *ast.SelectorExpr whose X is an *ast.Ident holding the full import path
+// (not a package name), so "map[string]*example.com/chat/rooms.Room" is a
+// map from string to a pointer to Room of that path.
+type Type struct {
+	Src  string
+	Expr ast.Expr
+}

@@ -1,0 +1,227 @@
+package spec
+
+import (
+	"cmp"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/protogen/protogen/runtime/protoflow"
+)
+
+// checkIdent reports whether name can name a Go declaration.
+func (d *decoder) checkIdent(n *yaml.Node, what, name string) bool {
+	switch {
+	case token.IsKeyword(name):
+		d.errorf(n, "%s %q is a Go keyword", what, name)
+	case name == "_":
+		d.errorf(n, "%s: the blank identifier _ cannot name anything", what)
+	case !token.IsIdentifier(name):
+		d.errorf(n, "%s %q is not a Go identifier", what, name)
+	default:
+		return true
+	}
+	return false
+}
+
+// checkExported reports whether name is an exported Go identifier.
+func (d *decoder) checkExported(n *yaml.Node, what, name string) bool {
+	if !d.checkIdent(n, what, name) {
+		return false
+	}
+	if !ast.IsExported(name) {
+		d.errorf(n, "%s %q must be exported: start it with an upper-case letter, as in %s", what, name, upperFirst(name))
+		return false
+	}
+	return true
+}
+
+// reservedMembers are the names a state field must not take: the embedded
+// BaseProtocol, every method the generated type has through it or defines,
+// and every hook method the user may write.
+var reservedMembers = func() map[string]string {
+	m := map[string]string{"BaseProtocol": "the embedded protoflow.BaseProtocol"}
+	bp := reflect.TypeFor[*protoflow.BaseProtocol]()
+	for i := range bp.NumMethod() {
+		m[bp.Method(i).Name] = "a method of protoflow.BaseProtocol"
+	}
+	for _, info := range hookInfos {
+		m[info.Method] = "a method of protoflow.Protocol"
+		m[info.UserMethod] = "the " + info.SpecName + " hook method"
+	}
+	return m
+}()
+
+// checkFieldNames reports fields that share a name or take a reserved one.
+func (d *decoder) checkFieldNames(p *Protocol) {
+	seen := make(map[string]Pos)
+	for _, f := range p.Fields {
+		if what, ok := reservedMembers[f.Name]; ok {
+			d.errorAt(f.Pos, "field %q of %s collides with %s", f.Name, p.Name, what)
+			continue
+		}
+		if first, dup := seen[f.Name]; dup {
+			d.errorAt(f.Pos, "field %q of %s is declared twice (first at %v)", f.Name, p.Name, first)
+			continue
+		}
+		seen[f.Name] = f.Pos
+	}
+}
+
+// checkProtocolNames reports protocols that share a name, and generated
+// package-level names that collide (type ChatServer and a protocol named
+// NewChatServer, say).
+func (d *decoder) checkProtocolNames(protocols []*Protocol) {
+	type owner struct {
+		p    *Protocol
+		what string
+	}
+	taken := make(map[string]owner)
+	for _, p := range protocols {
+		if prev, dup := taken[p.Name]; dup && prev.what == "type" {
+			d.errorAt(p.Pos, "protocol %s is declared twice (first at %v)", p.Name, prev.p.Pos)
+			continue
+		}
+		for _, decl := range []struct{ name, what string }{
+			{p.Name, "type"}, {p.Constructor, "constructor"}, {p.HooksInterface, "hooks interface"},
+		} {
+			if prev, dup := taken[decl.name]; dup {
+				d.errorAt(p.Pos, "protocol %s: its %s %s collides with the %s of protocol %s (at %v)",
+					p.Name, decl.what, decl.name, prev.what, prev.p.Name, prev.p.Pos)
+				continue
+			}
+			taken[decl.name] = owner{p, decl.what}
+		}
+	}
+}
+
+// resolveImports lists every import path the generated code uses and picks
+// a package name for each: the last path element when that is a usable
+// identifier, else a name derived from it (written as an alias), with a
+// number added to the later of two paths that would share a name.
+func (d *decoder) resolveImports(s *Spec) {
+	paths := []string{RuntimePath}
+	for _, p := range s.Protocols {
+		for _, f := range p.Fields {
+			paths = append(paths, f.Type.importPaths()...)
+		}
+	}
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	// The runtime's name is fixed; everything else yields to it.
+	used := map[string]bool{RuntimeName: true}
+	s.Imports = []Import{{Path: RuntimePath, Name: RuntimeName}}
+	for _, path := range paths {
+		if path == RuntimePath {
+			continue
+		}
+		last := path[strings.LastIndex(path, "/")+1:]
+		name := packageName(path)
+		alias := name != last
+		if used[name] {
+			base := name
+			for i := 2; used[name]; i++ {
+				name = base + strconv.Itoa(i)
+			}
+			alias = true
+		}
+		used[name] = true
+		s.Imports = append(s.Imports, Import{Path: path, Name: name, Alias: alias})
+	}
+	slices.SortFunc(s.Imports, func(a, b Import) int { return cmp.Compare(a.Path, b.Path) })
+}
+
+// packageName guesses the package name of an import path the way the go
+// command's conventions suggest: the last element, skipping a major-version
+// element (…/v2) and dropping a gopkg.in ".v3" suffix, a "go-" prefix and a
+// "-go" suffix, with what is left made into an identifier.
+func packageName(path string) string {
+	elems := strings.Split(path, "/")
+	last := elems[len(elems)-1]
+	if isMajorVersion(last) && len(elems) > 1 {
+		last = elems[len(elems)-2]
+	}
+	if i := strings.LastIndex(last, ".v"); i > 0 && isMajorVersion(last[i+1:]) {
+		last = last[:i]
+	}
+	last = strings.TrimPrefix(strings.TrimSuffix(last, "-go"), "go-")
+	var b strings.Builder
+	for _, r := range last {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	name := b.String()
+	if name == "" || !unicode.IsLetter(rune(name[0])) || token.IsKeyword(name) {
+		name = "pkg" + name
+	}
+	return name
+}
+
+func isMajorVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' {
+		return false
+	}
+	_, err := strconv.Atoi(s[1:])
+	return err == nil
+}
+
+// placeOutput decides the output files and the header's source path.
+func (d *decoder) placeOutput(s *Spec, opts Options) error {
+	out := opts.OutFile
+	if out == "" {
+		base := filepath.Base(s.Path)
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+		out = filepath.Join(filepath.Dir(s.Path), base+".protogen.go")
+	}
+	if filepath.Ext(out) != ".go" {
+		return fmt.Errorf("output file %s: the name must end in .go", out)
+	}
+	if strings.HasSuffix(out, "_test.go") {
+		return fmt.Errorf("output file %s: a _test.go file would only build in tests", out)
+	}
+	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".go"), ".protogen")
+	s.OutFile = out
+	s.HooksFile = filepath.Join(filepath.Dir(out), stem+"_hooks.go")
+	absSpec, err1 := filepath.Abs(s.Path)
+	absDir, err2 := filepath.Abs(filepath.Dir(out))
+	rel, err3 := filepath.Rel(absDir, absSpec)
+	if err := cmp.Or(err1, err2, err3); err != nil {
+		return fmt.Errorf("locating spec %s from output %s: %w", s.Path, out, err)
+	}
+	s.Source = filepath.ToSlash(rel)
+	return nil
+}
+
+// lowerFirst makes an exported name unexported, lowering a leading
+// initialism as a whole: ChatServer → chatServer, HTTPServer → httpServer.
+func lowerFirst(name string) string {
+	r := []rune(name)
+	n := 0
+	for n < len(r) && unicode.IsUpper(r[n]) {
+		n++
+	}
+	if n > 1 && n < len(r) {
+		n-- // the last capital starts the next word
+	}
+	for i := range n {
+		r[i] = unicode.ToLower(r[i])
+	}
+	return string(r)
+}
+
+func upperFirst(name string) string {
+	r := []rune(name)
+	if len(r) > 0 {
+		r[0] = unicode.ToUpper(r[0])
+	}
+	return string(r)
+}
