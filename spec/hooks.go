@@ -90,6 +90,10 @@ func AllHooks() []HookKind {
 	return kinds
 }
 
+// Describe returns the names and signature of hook kind k, as a Hook with
+// no position.
+func Describe(k HookKind) *Hook { return &Hook{Kind: k, hookInfo: hookInfos[k]} }
+
 // SpecName returns the hook's name in a spec.
 func (k HookKind) SpecName() string { return hookInfos[k].SpecName }
 

@@ -180,6 +180,14 @@ func types(n ast.Node) string {
 	return fmt.Sprintf("%T", n)
 }
 
+// Format prints t as Go source, writing each import path as the package
+// name that name returns for it.
+func (t *Type) Format(name func(path string) string) string {
+	return replaceQualified(t.Src, func(path, ident string) string {
+		return name(path) + "." + ident
+	})
+}
+
 // importPaths returns the import paths that t refers to, in order of first
 // appearance.
 func (t *Type) importPaths() []string {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/protogen/protogen/internal/generate"
+	"github.com/protogen/protogen/internal/output"
+	"github.com/protogen/protogen/spec"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitStale = 1 // -check found a stale or missing file
+	exitError = 2 // bad spec, bad usage, or a file could not be written
+)
+
+const usageText = `usage: protogen -spec file.yaml [-spec more.yaml ...] [-out file.go] [-check]
+       protogen -version
+
+Protogen generates Go protocol types that embed protoflow.BaseProtocol from
+a YAML spec. For example:
+
+	protogen -spec chat.yaml          writes chat.protogen.go (and, once, chat_hooks.go)
+	protogen -spec chat.yaml -check   exits 1 with a diff if chat.protogen.go is stale
+
+or from a go:generate line:
+
+	//go:generate go run github.com/protogen/protogen/cmd/protogen -spec chat.yaml
+
+Flags:
+`
+
+// specList is the repeatable -spec flag.
+type specList []string
+
+func (l *specList) String() string     { return strings.Join(*l, ",") }
+func (l *specList) Set(s string) error { *l = append(*l, s); return nil }
+
+// run is protogen's main: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("protogen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var specs specList
+	fs.Var(&specs, "spec", "generate from the spec `file` (repeatable)")
+	out := fs.String("out", "", "write the generated code to `file` instead of beside the spec (one -spec only)")
+	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing")
+	version := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if *version {
+		fmt.Fprintln(stdout, "protogen", buildVersion())
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "protogen: unexpected argument %q: name specs with -spec\n", fs.Arg(0))
+		fs.Usage()
+		return exitError
+	}
+	if len(specs) == 0 {
+		fmt.Fprintln(stderr, "protogen: no spec: give one with -spec file.yaml")
+		fs.Usage()
+		return exitError
+	}
+
+	files, err := generate.Files(specs, generate.Options{
+		DefaultPackage: os.Getenv("GOPACKAGE"),
+		OutFile:        *out,
+	})
+	if err != nil {
+		printError(stderr, err)
+		return exitError
+	}
+	if *check {
+		current, err := output.Check(files, stdout)
+		if err != nil {
+			printError(stderr, err)
+			return exitError
+		}
+		if !current {
+			return exitStale
+		}
+		return exitOK
+	}
+	written, err := output.Write(files)
+	for _, path := range written {
+		for _, f := range files {
+			if f.Path == path && f.UserOwned {
+				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook; it is yours to edit\n", path)
+			}
+		}
+	}
+	if err != nil {
+		printError(stderr, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// printError prints spec errors as they are (file:line:col: message, one
+// per line) and other errors with the command's name.
+func printError(w io.Writer, err error) {
+	var list spec.ErrorList
+	for _, e := range flatten(err) {
+		if errors.As(e, &list) {
+			fmt.Fprintln(w, list.Error())
+			continue
+		}
+		fmt.Fprintln(w, "protogen:", e)
+	}
+}
+
+// flatten undoes errors.Join.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// buildVersion returns the module version protogen was built from.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = "(devel) " + s.Value
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v
+}
