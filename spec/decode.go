@@ -183,4 +183,3 @@ func (d *decoder) size(n *yaml.Node, what string) (int, bool) {
 	d.errorf(n, "%s: expected a size such as 65536 or 64KiB, found %s", what, kindName(n))
 	return 0, false
 }
-
