@@ -24,6 +24,14 @@ type BaseProtocol struct {
 	// held.
 	fast atomic.Uint32
 
+	// flow is the write state decided by this package's transport, set by
+	// ConnectionMade and cleared by ConnectionLost; nil with any other
+	// transport. With it, Drain follows the transport itself rather than
+	// the PauseWriting and ResumeWriting callbacks, which may lag behind it
+	// while another callback of the connection runs: the same order asyncio
+	// gives by calling pause_writing from inside write.
+	flow atomic.Pointer[atomic.Bool]
+
 	// mu guards the following.
 	mu            sync.Mutex
 	transport     Transport
@@ -92,6 +100,9 @@ func (b *BaseProtocol) Transport() Transport {
 // algorithm.
 func (b *BaseProtocol) ConnectionMade(t Transport) {
 	SetTCPNoDelay(t, noDelayWanted(t))
+	if c, ok := t.(*conn); ok {
+		b.flow.Store(&c.flowPaused)
+	}
 	b.mu.Lock()
 	b.transport = t
 	b.updateFastLocked()
@@ -111,8 +122,12 @@ func (b *BaseProtocol) ConnectionLost(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.transport = nil
+	// Like aiohttp, wake drainers only while paused; over this package's
+	// transport they may also wait on a pause the transport has decided
+	// and that ConnectionLost now overtakes.
+	decided := b.flow.Swap(nil) != nil
 	b.updateFastLocked()
-	if !b.paused || b.waiter == nil {
+	if b.waiter == nil || !b.paused && !decided {
 		return
 	}
 	w := b.waiter
@@ -147,10 +162,41 @@ func (b *BaseProtocol) ResumeWriting() {
 	}
 	b.paused = false
 	b.updateFastLocked()
+	b.wakeLocked()
+}
+
+// flowResumed is called by this package's transport as soon as it decides
+// that writing may resume.
+func (b *BaseProtocol) flowResumed() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.wakeLocked()
+}
+
+// wakeLocked wakes the drainers with nil, unless the transport has paused
+// writing again meanwhile. b.mu must be held.
+func (b *BaseProtocol) wakeLocked() {
+	if fp := b.flow.Load(); fp != nil && fp.Load() {
+		return
+	}
 	if w := b.waiter; w != nil {
 		b.waiter = nil
 		close(w.done)
 	}
+}
+
+// baseProtocol lets this package's transport find the BaseProtocol that a
+// protocol type embeds.
+func (b *BaseProtocol) baseProtocol() *BaseProtocol { return b }
+
+// writingPausedLocked is the state Drain waits on: the transport's own
+// when it is this package's, else the one PauseWriting and ResumeWriting
+// set. b.mu must be held.
+func (b *BaseProtocol) writingPausedLocked() bool {
+	if fp := b.flow.Load(); fp != nil {
+		return fp.Load()
+	}
+	return b.paused
 }
 
 // PauseReading asks the transport, if there is one, to stop reading. It
@@ -205,19 +251,26 @@ func (b *BaseProtocol) setReadingPaused(paused bool) error {
 // wake. A drainer whose ctx ends returns alone: the others keep waiting, as
 // under aiohttp's asyncio.shield.
 //
-// Drain must not be called from the protocol's own callbacks while writing
-// is paused: ResumeWriting is delivered between callbacks, so the wait would
-// only end with ctx.
+// Over this package's transport, Drain follows the transport's write state
+// as it changes, not the PauseWriting and ResumeWriting callbacks, which
+// may come a moment later: a Drain right after a Write that crossed the
+// high-water mark waits, as in asyncio, and drainers wake as soon as the
+// queue has fallen to the low-water mark. So Drain works from any
+// goroutine, the protocol's callbacks included (where it holds up the
+// connection's other events while it waits). With any other transport it
+// follows the callbacks, as aiohttp does.
 func (b *BaseProtocol) Drain(ctx context.Context) error {
 	if b.fast.Load() == fastConnected {
-		return nil
+		if fp := b.flow.Load(); fp == nil || !fp.Load() {
+			return nil
+		}
 	}
 	b.mu.Lock()
 	if b.transport == nil {
 		b.mu.Unlock()
 		return ErrConnectionReset
 	}
-	if !b.paused {
+	if !b.writingPausedLocked() {
 		b.mu.Unlock()
 		return nil
 	}

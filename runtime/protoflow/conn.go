@@ -36,12 +36,18 @@ type conn struct {
 	done     chan struct{} // closed once ConnectionLost has returned and no goroutine of the connection is left
 	onDone   func()        // called after done is closed; may be nil
 
-	s serializer
+	s    serializer
+	base *BaseProtocol // the protocol's embedded BaseProtocol, or nil
 
 	// Atomic mirrors for the read path, which must not wait for mu. Written
 	// with mu held.
 	readPaused atomic.Bool // readingPaused
 	stopRead   atomic.Bool // closing || dead
+
+	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
+	// state the transport has decided, which PauseWriting and ResumeWriting
+	// report to the protocol a moment later. Written with mu held.
+	flowPaused atomic.Bool
 
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
@@ -107,6 +113,9 @@ func newConn(nc net.Conn, p Protocol, o options) *conn {
 	c.changed.L = &c.mu
 	c.q.high, c.q.low = o.high, o.low
 	c.s.init(c.deliverWriteState)
+	if h, ok := p.(interface{ baseProtocol() *BaseProtocol }); ok {
+		c.base = h.baseProtocol()
+	}
 	if tcp := tcpConnOf(nc); tcp != nil {
 		_ = tcp.SetNoDelay(o.noDelay)
 	}

@@ -24,10 +24,12 @@ type Server struct {
 }
 
 // NewServer returns a server that gives each accepted connection the
-// protocol returned by factory, configured by opts.
-func NewServer(factory func() Protocol, opts ...Option) *Server {
+// protocol returned by factory, configured by opts. The factory may return
+// any protocol type, so that a generated constructor serves as it is:
+// NewServer(chat.NewChatServer).
+func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
 	return &Server{
-		factory:   factory,
+		factory:   func() Protocol { return factory() },
 		opts:      buildOptions(opts),
 		quit:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),

@@ -40,12 +40,10 @@ func (c *conn) Write(p []byte) (int, error) {
 		if !c.flushing {
 			c.startFlushLocked()
 		}
-		if c.q.transition() {
-			transitions = 1
-		}
+		transitions = c.transitionLocked()
 	}
 	c.mu.Unlock()
-	c.s.notify(transitions)
+	c.afterTransitions(transitions)
 	return len(p), nil
 }
 
@@ -82,7 +80,7 @@ func (c *conn) flush() {
 			c.flushPortable()
 		}
 		r := c.fl
-		c.s.notify(r.transitions)
+		c.afterTransitions(r.transitions)
 		switch {
 		case r.err != nil:
 			c.kill(c.opError("writev", r.err))
@@ -127,9 +125,7 @@ func (c *conn) flushCallback(fd uintptr) bool {
 		clear(c.bufs)
 		if n > 0 {
 			c.q.consume(n)
-			if c.q.transition() {
-				c.fl.transitions++
-			}
+			c.fl.transitions += c.transitionLocked()
 		}
 		switch {
 		case err == syscall.EAGAIN:
@@ -162,9 +158,7 @@ func (c *conn) flushPortable() {
 	defer c.mu.Unlock()
 	if !c.dead {
 		c.q.consume(int(n))
-		if c.q.transition() {
-			c.fl.transitions++
-		}
+		c.fl.transitions += c.transitionLocked()
 	}
 	if err != nil {
 		c.fl.exit = true
@@ -271,10 +265,35 @@ func (c *conn) SetWriteBufferLimits(high, low int) error {
 	c.mu.Lock()
 	c.q.high, c.q.low = high, low
 	transitions := 0
-	if !c.dead && c.q.transition() {
-		transitions = 1
+	if !c.dead {
+		transitions = c.transitionLocked()
 	}
 	c.mu.Unlock()
-	c.s.notify(transitions)
+	c.afterTransitions(transitions)
 	return nil
+}
+
+// transitionLocked checks the water marks after the queue changed and
+// returns the number of transitions (0 or 1) the protocol is owed. The
+// decided state is published at once in flowPaused, for Drain.
+func (c *conn) transitionLocked() int {
+	if !c.q.transition() {
+		return 0
+	}
+	c.flowPaused.Store(c.q.paused)
+	return 1
+}
+
+// afterTransitions delivers n transitions (see serializer.notify) and, if
+// writing may resume, wakes the drainers of an embedded BaseProtocol at
+// once: they need not wait for the ResumeWriting callback, which may have
+// to wait for another callback to return. c.mu must not be held.
+func (c *conn) afterTransitions(n int) {
+	if n == 0 {
+		return
+	}
+	if c.base != nil && !c.flowPaused.Load() {
+		c.base.flowResumed()
+	}
+	c.s.notify(n)
 }
