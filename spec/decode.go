@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -83,6 +84,10 @@ func kindName(n *yaml.Node) string {
 	return "a document"
 }
 
+// extensionKeys in a list of known keys admits any key that starts with
+// "x-".
+const extensionKeys = "x-*"
+
 // mapping calls fn for each key of the mapping n that is in known, in
 // document order, and reports unknown keys (with a suggestion), duplicate
 // keys, merge keys and keys that are not strings. It reports whether n is a
@@ -113,11 +118,15 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string, fn func(key
 			continue
 		}
 		seen[key] = posOf(k)
-		if !slices.Contains(known, key) {
-			d.errorf(k, "unknown key %q in %s%s", key, what, didYouMean(key, known))
-			continue
+		switch {
+		case slices.Contains(known, key):
+			fn(key, k, v)
+		case slices.Contains(known, extensionKeys) && strings.HasPrefix(key, "x-"):
+			// An extension: ignored, and a home for YAML anchors.
+		default:
+			names := slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == extensionKeys })
+			d.errorf(k, "unknown key %q in %s%s", key, what, didYouMean(key, names))
 		}
-		fn(key, k, v)
 	}
 	return true
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -24,7 +25,7 @@ type Options struct {
 
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
-	fileKeys     = []string{"$schema", "version", "package", "protocols"}
+	fileKeys     = []string{"$schema", "version", "package", "protocols", extensionKeys}
 	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay"}
 	fieldKeys    = []string{"name", "type", "doc"}
 	flowKeys     = []string{"high_water", "low_water"}
@@ -110,6 +111,7 @@ func (d *decoder) yamlError(err error) {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
 	d.errorAt(Pos{line, 1}, "malformed YAML: %s", msg)
 }
 
@@ -126,8 +128,11 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 			version = v
 		case "package":
 			if !isNull(v) {
-				pkg, _ = d.str(v, "package")
 				pkgNode = v
+				var ok bool
+				if pkg, ok = d.str(v, "package"); ok && pkg == "" {
+					d.errorf(v, "package: empty name")
+				}
 			}
 		case "protocols":
 			protocols = v
@@ -147,8 +152,6 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 	case pkgNode != nil:
 		if pkg != "" && d.checkIdent(pkgNode, "package", pkg) {
 			s.Package = pkg
-		} else if pkg == "" {
-			d.errorf(pkgNode, "package: empty name")
 		}
 	case opts.DefaultPackage != "":
 		s.Package = opts.DefaultPackage

@@ -36,6 +36,17 @@ type Spec struct {
 	Source string
 }
 
+// HasHooks reports whether any protocol declares a hook, and so whether the
+// spec has a hook file.
+func (s *Spec) HasHooks() bool {
+	for _, p := range s.Protocols {
+		if len(p.Hooks) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Import is an import path and the package name the generated code uses
 // for it.
 type Import struct {

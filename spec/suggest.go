@@ -1,5 +1,7 @@
 package spec
 
+import "strings"
+
 // suggest returns the candidate closest to s, if it is close enough to be
 // a likely typo, or "".
 func suggest(s string, candidates []string) string {
@@ -14,6 +16,15 @@ func suggest(s string, candidates []string) string {
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestDist {
 			best, bestDist = c, d
+		}
+	}
+	if best == "" && len(s) >= 3 {
+		// A shortened key ("high" for high_water) is far in edits but
+		// plain to a reader.
+		for _, c := range candidates {
+			if strings.HasPrefix(c, s) {
+				return c
+			}
 		}
 	}
 	return best

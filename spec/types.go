@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"regexp"
 	"strconv"
@@ -167,17 +168,14 @@ func checkType(expr ast.Expr, paths []string) error {
 	return err
 }
 
-// types prints a node's Go source for an error message.
+// types prints a node's Go source for an error message, with placeholders
+// turned back into import paths.
 func types(n ast.Node) string {
-	switch n := n.(type) {
-	case *ast.Ident:
-		return n.Name
-	case *ast.SelectorExpr:
-		return types(n.X) + "." + n.Sel.Name
-	case *ast.BasicLit:
-		return n.Value
+	var b strings.Builder
+	if err := printer.Fprint(&b, token.NewFileSet(), n); err != nil {
+		return fmt.Sprintf("%T", n)
 	}
-	return fmt.Sprintf("%T", n)
+	return b.String()
 }
 
 // Format prints t as Go source, writing each import path as the package

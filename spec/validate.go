@@ -69,7 +69,7 @@ func (d *decoder) checkFieldNames(p *Protocol) {
 			continue
 		}
 		if first, dup := seen[f.Name]; dup {
-			d.errorAt(f.Pos, "field %q of %s is declared twice (first at %v)", f.Name, p.Name, first)
+			d.errorAt(f.Pos, "field %q of %s is declared twice (first at %v%s)", f.Name, p.Name, first, throughAlias(first, f.Pos))
 			continue
 		}
 		seen[f.Name] = f.Pos
@@ -87,7 +87,7 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 	taken := make(map[string]owner)
 	for _, p := range protocols {
 		if prev, dup := taken[p.Name]; dup && prev.what == "type" {
-			d.errorAt(p.Pos, "protocol %s is declared twice (first at %v)", p.Name, prev.p.Pos)
+			d.errorAt(p.Pos, "protocol %s is declared twice (first at %v%s)", p.Name, prev.p.Pos, throughAlias(prev.p.Pos, p.Pos))
 			continue
 		}
 		for _, decl := range []struct{ name, what string }{
@@ -224,4 +224,13 @@ func upperFirst(name string) string {
 		r[0] = unicode.ToUpper(r[0])
 	}
 	return string(r)
+}
+
+// throughAlias explains a duplicate found at its own position: the same
+// node reached twice through a YAML alias.
+func throughAlias(first, again Pos) string {
+	if first == again {
+		return ", repeated through an alias"
+	}
+	return ""
 }

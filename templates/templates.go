@@ -12,13 +12,21 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/protogen/protogen/internal/textwrap"
 	"github.com/protogen/protogen/spec"
 )
 
 //go:embed *.tmpl
 var files embed.FS
 
-var hooksTmpl = template.Must(template.ParseFS(files, "hooks.go.tmpl"))
+var hooksTmpl = template.Must(template.New("hooks.go.tmpl").Funcs(template.FuncMap{
+	"comment": comment,
+}).ParseFS(files, "hooks.go.tmpl"))
+
+// comment fills text to the usual width as the lines of a // comment.
+func comment(text string) string {
+	return "// " + strings.Join(textwrap.Lines(text, textwrap.Width), "\n// ")
+}
 
 // hooksData is what hooks.go.tmpl prints.
 type hooksData struct {

@@ -6,11 +6,13 @@ package codegen
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"path/filepath"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/imports"
+
+	"github.com/protogen/protogen/internal/textwrap"
 
 	"github.com/protogen/protogen/spec"
 )
@@ -41,9 +43,12 @@ func Generate(s *spec.Spec) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering the code for %s: %w", s.Path, err)
 	}
-	// jennifer formats already; format.Source again is the check that the
-	// output parses, and it is cheap next to rendering.
-	out, err := format.Source(buf.Bytes())
+	// jennifer formats already. imports.Process with FormatOnly groups the
+	// standard library's imports apart, as goimports does, without
+	// resolving anything, and checks again that the output parses.
+	out, err := imports.Process(s.OutFile, buf.Bytes(), &imports.Options{
+		FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("formatting the code for %s: %w\n%s", s.Path, err, numbered(buf.Bytes()))
 	}
@@ -53,9 +58,9 @@ func Generate(s *spec.Spec) ([]byte, error) {
 // versionGuard makes the file stop compiling against a runtime whose
 // generated-code API differs, in the way protobuf's EnforceVersion does.
 func versionGuard(f *jen.File) {
-	f.Comment(fmt.Sprintf("This file uses version %d of protoflow's generated-code API. If either line", APIVersion))
-	f.Comment("below fails to compile, the runtime in go.mod and the protogen that wrote this")
-	f.Comment("file do not match: regenerate with the protogen of the same module version.")
+	prose(f, fmt.Sprintf("This file uses version %d of protoflow's generated-code API. If either "+
+		"line below fails to compile, the runtime in go.mod and the protogen that wrote this file "+
+		"do not match: regenerate with the protogen of the same module version.", APIVersion))
 	f.Const().Defs(
 		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Lit(APIVersion).Op("-").Qual(runtimePkg, "MinVersion")),
 		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Qual(runtimePkg, "MaxVersion").Op("-").Lit(APIVersion)),
@@ -75,9 +80,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	comment(f, doc)
 	f.Comment("")
 	if len(p.Hooks) > 0 {
-		f.Comment(fmt.Sprintf("It embeds protoflow.BaseProtocol; its hooks are methods that you write in %s.", hooksFile))
+		prose(f, fmt.Sprintf("It embeds protoflow.BaseProtocol; its hooks are methods that you write in %s.", hooksFile))
 	} else {
-		f.Comment("It embeds protoflow.BaseProtocol and declares no hooks.")
+		prose(f, "It embeds protoflow.BaseProtocol and declares no hooks.")
 	}
 	fields := []jen.Code{jen.Qual(runtimePkg, "BaseProtocol")}
 	if len(p.Fields) > 0 {
@@ -94,16 +99,17 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	f.Type().Id(p.Name).Struct(fields...)
 
 	f.Line()
-	f.Comment(fmt.Sprintf("%s returns a new %s. It can serve as the factory of a protoflow.Server:", p.Constructor, p.Name))
-	f.Comment(fmt.Sprintf("protoflow.NewServer(%s).", p.Constructor))
+	prose(f, fmt.Sprintf("%s returns a new %s. It can serve as the factory of a protoflow.Server: "+
+		"protoflow.NewServer(%s).", p.Constructor, p.Name, p.Constructor))
 	f.Func().Id(p.Constructor).Params().Op("*").Id(p.Name).Block(
 		jen.Return(jen.Op("&").Id(p.Name).Values()),
 	)
 
 	if len(p.Hooks) > 0 {
 		f.Line()
-		f.Comment(fmt.Sprintf("%s lists the hook methods of %s that you write in %s.", p.HooksInterface, p.Name, hooksFile))
-		f.Comment("The assertion below fails the build, naming the method, until each is written.")
+		prose(f, fmt.Sprintf("%s lists the hook methods of %s that you write in %s. "+
+			"The assertion below fails the build, naming the method, until each is written.",
+			p.HooksInterface, p.Name, hooksFile))
 		methods := make([]jen.Code, len(p.Hooks))
 		for i, h := range p.Hooks {
 			methods[i] = hookSignature(jen.Id(h.UserMethod), h)
@@ -116,7 +122,11 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	if len(p.Hooks) > 0 {
 		assertions = append(assertions, jen.Id("_").Id(p.HooksInterface).Op("=").Parens(jen.Op("*").Id(p.Name)).Parens(jen.Nil()))
 	}
-	f.Var().Defs(assertions...)
+	if len(assertions) == 1 {
+		f.Var().Add(assertions[0])
+	} else {
+		f.Var().Defs(assertions...)
+	}
 
 	for _, kind := range spec.AllHooks() {
 		method(f, p, kind)
@@ -150,7 +160,7 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	if h != nil {
 		steps = append(steps, "calls "+h.UserMethod)
 	}
-	f.Comment(fmt.Sprintf("%s implements protoflow.Protocol: it %s.", info.Method, joinSteps(steps)))
+	prose(f, fmt.Sprintf("%s implements protoflow.Protocol: it %s.", info.Method, joinSteps(steps)))
 
 	args := make([]jen.Code, len(info.Params))
 	for i, prm := range info.Params {
@@ -192,7 +202,15 @@ func hookSignature(s *jen.Statement, h *spec.Hook) *jen.Statement {
 	return s
 }
 
-// comment prints a doc comment, one comment line per line of text.
+// prose prints generated text as a comment filled to the usual width.
+func prose(f *jen.File, text string) {
+	for _, line := range textwrap.Lines(text, textwrap.Width) {
+		f.Comment(line)
+	}
+}
+
+// comment prints a doc comment from the spec as written, one comment line
+// per line of text.
 func comment(f *jen.File, text string) {
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		f.Comment(line)

@@ -43,15 +43,16 @@ func Files(specPaths []string, opts Options) ([]output.File, error) {
 			errs = append(errs, err)
 			continue
 		}
-		hooks, err := templates.Hooks(s)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		produced := []output.File{{Path: s.OutFile, Data: code}}
+		if s.HasHooks() {
+			hooks, err := templates.Hooks(s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			produced = append(produced, output.File{Path: s.HooksFile, Data: hooks, UserOwned: true})
 		}
-		for _, f := range []output.File{
-			{Path: s.OutFile, Data: code},
-			{Path: s.HooksFile, Data: hooks, UserOwned: true},
-		} {
+		for _, f := range produced {
 			key := filepath.Clean(f.Path)
 			if other, dup := owner[key]; dup {
 				errs = append(errs, fmt.Errorf("%s and %s would both write %s", other, path, f.Path))
