@@ -1,0 +1,106 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGoldenCompiles builds and vets the output of every golden case that
+// succeeds, together with the runtime, in a temporary module: the generated
+// file, the hook stubs and the case's own Go files make a package that
+// builds and vets at once. A case whose comment says "build-fails: NAME"
+// must instead fail to build with an error naming NAME (a missing hook).
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: builds every golden output with the go command")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	goMod := "module example.com/golden\n\ngo 1.26\n\n" +
+		"require (\n\tgithub.com/protogen/protogen v0.0.0\n\tgopkg.in/yaml.v3 v3.0.1\n)\n\n" +
+		"replace github.com/protogen/protogen => " + root + "\n"
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mod, "go.sum"), sum)
+	stub, err := os.ReadFile(filepath.Join(root, "testdata", "golden", "stub", "rooms", "rooms.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mod, "stub", "rooms", "rooms.go"), stub)
+
+	var vet []string // packages expected to build and vet
+	type failing struct{ pkg, name string }
+	var fail []failing
+	for _, c := range loadGoldenCases(t) {
+		if c.exit != 0 || strings.Contains(strings.Join(c.args, " "), "-check") {
+			continue
+		}
+		dirs := make(map[string]bool)
+		add := func(name string, data []byte) {
+			if strings.HasSuffix(name, ".go") {
+				writeFile(t, filepath.Join(mod, c.name, filepath.FromSlash(name)), data)
+				dirs["./"+filepath.ToSlash(filepath.Join(c.name, filepath.Dir(name)))] = true
+			}
+		}
+		for _, f := range c.inputs {
+			add(f.Name, f.Data)
+		}
+		for name, data := range c.want {
+			add(name, data)
+		}
+		failsWith := ""
+		for _, line := range strings.Split(string(c.archive.Comment), "\n") {
+			if v, ok := strings.CutPrefix(line, "build-fails: "); ok {
+				failsWith = v
+			}
+		}
+		for dir := range dirs {
+			if failsWith != "" {
+				fail = append(fail, failing{dir, failsWith})
+			} else {
+				vet = append(vet, dir)
+			}
+		}
+	}
+	if len(vet) == 0 {
+		t.Fatal("no golden case to compile")
+	}
+	goCmd := func(args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Logf("vetting %v", vet)
+	if out, err := goCmd(append([]string{"vet"}, vet...)...); err != nil {
+		t.Fatalf("go vet of the golden outputs failed: %v\n%s", err, out)
+	}
+	for _, f := range fail {
+		out, err := goCmd("build", f.pkg)
+		if err == nil {
+			t.Errorf("%s built, want a build error naming %s", f.pkg, f.name)
+		} else if !strings.Contains(out, f.name) {
+			t.Errorf("%s: the build error does not name %s:\n%s", f.pkg, f.name, out)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
