@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary be protogen itself: with PROTOGEN_TEST_MAIN
+// set it runs main, so that the tests below exercise the real process (exit
+// status, os.Args) without a separate go build.
+func TestMain(m *testing.M) {
+	if os.Getenv("PROTOGEN_TEST_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// protogen runs the test binary as protogen in dir and returns its output
+// and exit status.
+func protogen(t *testing.T, dir string, args ...string) (stdout, stderr string, exit int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PROTOGEN_TEST_MAIN=1", "GOPACKAGE=")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), errOut.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+const cliSpec = `version: 1
+package: chat
+protocols:
+  - name: Chat
+    fields:
+      - {name: nick, type: string}
+    hooks: [data_received]
+`
+
+func TestCLIExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(cliSpec))
+
+	steps := []struct {
+		name string
+		args []string
+		edit string // new spec content before the step, if any
+		exit int
+	}{
+		{"check before generating: missing", []string{"-spec", "chat.yaml", "-check"}, "", 1},
+		{"generate", []string{"-spec", "chat.yaml"}, "", 0},
+		{"check: current", []string{"-spec", "chat.yaml", "-check"}, "", 0},
+		{"check after a spec change: stale", []string{"-spec", "chat.yaml", "-check"},
+			strings.Replace(cliSpec, "[data_received]", "[data_received, connection_lost]", 1), 1},
+		{"bad spec", []string{"-spec", "chat.yaml"}, "version: 1\nprotocols: 3\n", 2},
+		{"bad spec under -check", []string{"-spec", "chat.yaml", "-check"}, "", 2},
+		{"usage", []string{"-nope"}, "", 2},
+		{"help", []string{"-h"}, "", 0},
+	}
+	for _, st := range steps {
+		if st.edit != "" {
+			writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(st.edit))
+		}
+		_, stderr, exit := protogen(t, dir, st.args...)
+		if exit != st.exit {
+			t.Errorf("%s: protogen %s exited %d, want %d\nstderr:\n%s", st.name, strings.Join(st.args, " "), exit, st.exit, stderr)
+		}
+	}
+}
+
+func TestCLIVersion(t *testing.T) {
+	stdout, stderr, exit := protogen(t, t.TempDir(), "-version")
+	if exit != 0 || !strings.HasPrefix(stdout, "protogen ") || stderr != "" {
+		t.Errorf("protogen -version = %q, %q, exit %d; want \"protogen VERSION\", nothing, 0", stdout, stderr, exit)
+	}
+}
+
+// A bad spec writes, creates and touches nothing: existing outputs keep
+// their bytes and modification times, and no temporary file is left.
+func TestCLIBadSpecTouchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(cliSpec))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("generate: exit %d\n%s", exit, stderr)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	before := snapshot(t, dir, old)
+
+	bad := strings.Replace(cliSpec, "name: Chat", "name: chat", 1) + "    flow: {high_water: 1KB}\n"
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(bad))
+	if err := os.Chtimes(filepath.Join(dir, "chat.yaml"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	before["chat.yaml"] = fileState{data: bad, mtime: old}
+	_, stderr, exit := protogen(t, dir, "-spec", "chat.yaml")
+	if exit != 2 {
+		t.Fatalf("bad spec: exit %d, want 2", exit)
+	}
+	if n := strings.Count(stderr, "chat.yaml:"); n != 2 {
+		t.Errorf("stderr reports %d positioned errors, want 2 (every error at once):\n%s", n, stderr)
+	}
+	after := snapshot(t, dir, time.Time{})
+	for name, st := range before {
+		if got := after[name]; got != st {
+			t.Errorf("%s changed: %v → %v", name, st.mtime, got.mtime)
+		}
+	}
+	for name := range after {
+		if _, ok := before[name]; !ok {
+			t.Errorf("the failed run created %s", name)
+		}
+	}
+}
+
+// Regenerating an unchanged spec leaves the file untouched, keeping its
+// modification time (and the build cache); a changed spec rewrites only
+// the generated file, never the hook file.
+func TestCLIUnchangedKeepsModTime(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(cliSpec))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("generate: exit %d\n%s", exit, stderr)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	before := snapshot(t, dir, old)
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("regenerate: exit %d\n%s", exit, stderr)
+	}
+	if after := snapshot(t, dir, time.Time{}); after["chat.protogen.go"] != before["chat.protogen.go"] {
+		t.Errorf("an unchanged chat.protogen.go was rewritten")
+	}
+
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(strings.Replace(cliSpec, "nick", "name", 1)))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("regenerate after a change: exit %d\n%s", exit, stderr)
+	}
+	after := snapshot(t, dir, time.Time{})
+	if after["chat.protogen.go"] == before["chat.protogen.go"] || !strings.Contains(after["chat.protogen.go"].data, "\tname string") {
+		t.Errorf("chat.protogen.go was not regenerated after the spec changed")
+	}
+	if after["chat_hooks.go"] != before["chat_hooks.go"] {
+		t.Errorf("the user-owned chat_hooks.go was touched")
+	}
+}
+
+type fileState struct {
+	data  string
+	mtime time.Time
+}
+
+// snapshot records every file in dir, first setting its modification time
+// to mtime unless mtime is zero.
+func snapshot(t *testing.T, dir string, mtime time.Time) map[string]fileState {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := make(map[string]fileState)
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !mtime.IsZero() {
+			if err := os.Chtimes(p, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = fileState{string(data), st.ModTime()}
+	}
+	return m
+}
+
+// The same spec gives the same bytes whatever the working folder and
+// however the spec path is written.
+func TestDeterminism(t *testing.T) {
+	spec, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "full.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(spec), "-- chat.yaml --\n")
+	body, _, _ = strings.Cut(body, "\n-- ")
+	var outputs []string
+	for i, how := range []string{"relative", "absolute", "from above", "again"} {
+		dir := filepath.Join(t.TempDir(), "pkg")
+		writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(body+"\n"))
+		runDir, path := dir, "chat.yaml"
+		switch how {
+		case "absolute":
+			path = filepath.Join(dir, "chat.yaml")
+		case "from above":
+			runDir, path = filepath.Dir(dir), filepath.Join("pkg", "chat.yaml")
+		}
+		if _, stderr, exit := protogen(t, runDir, "-spec", path); exit != 0 {
+			t.Fatalf("run %d (%s): exit %d\n%s", i, how, exit, stderr)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "chat.protogen.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, string(data))
+		if outputs[i] != outputs[0] {
+			t.Errorf("run %d (%s) produced different bytes from run 0", i, how)
+		}
+	}
+}
+
+// A //go:generate line runs protogen in its package, where the package
+// name comes from $GOPACKAGE, and the result builds and vets at once.
+func TestGoGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: builds protogen with the go command")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module example.com/app\n\ngo 1.26\n\n"+
+		"require github.com/protogen/protogen v0.0.0\n\nreplace github.com/protogen/protogen => "+root+"\n"))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mod, "go.sum"), sum)
+	writeFile(t, filepath.Join(mod, "chat", "doc.go"), []byte("// Package chat is a chat server.\npackage chat\n\n"+
+		"//go:generate go run github.com/protogen/protogen/cmd/protogen -spec chat.yaml\n"))
+	writeFile(t, filepath.Join(mod, "chat", "chat.yaml"), []byte(strings.Replace(cliSpec, "package: chat\n", "", 1)))
+	for _, args := range [][]string{{"generate", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(mod, "chat", "chat.protogen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("// Code generated by protogen from chat.yaml. DO NOT EDIT.\n\npackage chat\n")) {
+		t.Errorf("chat.protogen.go starts:\n%.200s", data)
+	}
+}
