@@ -73,9 +73,17 @@ func (b *BaseProtocol) Connected() bool {
 	return b.fast.Load()&fastConnected != 0
 }
 
-// WritingPaused reports whether the transport asked the protocol to pause
-// writing. Like aiohttp, ConnectionLost leaves it unchanged.
+// WritingPaused reports whether writing is paused. Over this package's
+// transport it is the transport's own state, which changes inside the
+// Write that crosses a water mark, as in asyncio: a callback that writes
+// can check it after each Write and stop producing, although PauseWriting
+// itself is only delivered after the callback returns. With any other
+// transport it reflects the PauseWriting and ResumeWriting calls. Like
+// aiohttp, ConnectionLost leaves it as it was.
 func (b *BaseProtocol) WritingPaused() bool {
+	if fp := b.flow.Load(); fp != nil {
+		return fp.Load()
+	}
 	return b.fast.Load()&fastPaused != 0
 }
 
@@ -125,7 +133,12 @@ func (b *BaseProtocol) ConnectionLost(err error) {
 	// Like aiohttp, wake drainers only while paused; over this package's
 	// transport they may also wait on a pause the transport has decided
 	// and that ConnectionLost now overtakes.
-	decided := b.flow.Swap(nil) != nil
+	fp := b.flow.Swap(nil)
+	decided := fp != nil
+	if decided {
+		// WritingPaused now falls back to paused: keep what it said.
+		b.paused = fp.Load()
+	}
 	b.updateFastLocked()
 	if b.waiter == nil || !b.paused && !decided {
 		return

@@ -1,0 +1,91 @@
+// Server runs one of the example servers built with protogen until it is
+// interrupted, then shuts down gracefully.
+//
+//	go run ./generated_example/... -addr 127.0.0.1:7070            the key-value server
+//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto echo
+//
+// Try the key-value server with a line-oriented client:
+//
+//	printf 'SET greeting hello world\nGET greeting\n' | nc -q1 127.0.0.1 7070
+//
+// The flags are:
+//
+//	-addr host:port   the TCP address to listen on (default 127.0.0.1:7070);
+//	                  an address with a slash is a Unix socket path
+//	-proto kv|echo    the protocol to serve (default kv)
+//	-grace duration   how long shutdown waits for queued replies (default 5s)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/protogen/protogen/generated_example/echo"
+	"github.com/protogen/protogen/generated_example/kv"
+	"github.com/protogen/protogen/runtime/protoflow"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(2)
+	}
+}
+
+// run serves until ctx ends, then shuts down.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:7070", "listen on `host:port` (or a Unix socket path)")
+	proto := fs.String("proto", "kv", "serve `kv` or echo")
+	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for queued replies")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	network := "tcp"
+	if strings.Contains(*addr, "/") {
+		network = "unix"
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var srv *protoflow.Server
+	switch *proto {
+	case "kv":
+		srv = protoflow.NewServer(kv.NewStore().Protocol, protoflow.WithLogger(log))
+	case "echo":
+		srv = protoflow.NewServer(echo.NewEcho, protoflow.WithLogger(log))
+	default:
+		return fmt.Errorf("unknown -proto %q: use kv or echo", *proto)
+	}
+	ln, err := net.Listen(network, *addr)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "proto", *proto, "addr", ln.Addr().String())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }() // returns once Shutdown stops it
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", *grace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-served; !errors.Is(serr, protoflow.ErrServerClosed) {
+		return serr
+	}
+	return err
+}

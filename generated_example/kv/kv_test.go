@@ -1,0 +1,315 @@
+package kv
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
+	"github.com/protogen/protogen/runtime/protoflow"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// server starts a key-value server on a fresh listener and returns its
+// address, its store, the protocols it made, and a stop function that
+// shuts it down.
+type testServer struct {
+	network, addr string
+	store         *Store
+	mu            sync.Mutex
+	protocols     []*Server
+}
+
+func startServer(t *testing.T, network string) *testServer {
+	t.Helper()
+	address := "127.0.0.1:0"
+	if network == "unix" {
+		address = filepath.Join(t.TempDir(), "kv.sock")
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{network: network, addr: ln.Addr().String(), store: NewStore()}
+	srv := protoflow.NewServer(func() *Server {
+		p := ts.store.Protocol()
+		ts.mu.Lock()
+		ts.protocols = append(ts.protocols, p)
+		ts.mu.Unlock()
+		return p
+	})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }() // ends with Shutdown below
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; !errors.Is(err, protoflow.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return ts
+}
+
+func (ts *testServer) dial(t *testing.T) *Client {
+	t.Helper()
+	c, err := Dial(context.Background(), ts.network, ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestClientCommands(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			ts := startServer(t, network)
+			c := ts.dial(t)
+			ctx := context.Background()
+			if err := c.Ping(ctx); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			if _, ok, err := c.Get(ctx, "greeting"); ok || err != nil {
+				t.Fatalf("Get of a missing key = ok %v, %v; want false, nil", ok, err)
+			}
+			if err := c.Set(ctx, "greeting", "hello, wide world"); err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if v, ok, err := c.Get(ctx, "greeting"); v != "hello, wide world" || !ok || err != nil {
+				t.Fatalf("Get = %q, %v, %v; want the value set", v, ok, err)
+			}
+			if ok, err := c.Del(ctx, "greeting"); !ok || err != nil {
+				t.Fatalf("Del = %v, %v; want true, nil", ok, err)
+			}
+			if ok, err := c.Del(ctx, "greeting"); ok || err != nil {
+				t.Fatalf("second Del = %v, %v; want false, nil", ok, err)
+			}
+			if err := c.Set(ctx, "bad key", "v"); err == nil {
+				t.Errorf("Set with a space in the key succeeded")
+			}
+		})
+	}
+}
+
+// Concurrent requests on one client are pipelined and each gets its own
+// reply.
+func TestClientPipelining(t *testing.T) {
+	ts := startServer(t, "tcp")
+	c := ts.dial(t)
+	ctx := context.Background()
+	const workers, each = 16, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				key := fmt.Sprintf("k%d-%d", w, i)
+				if err := c.Set(ctx, key, key+"-value"); err != nil {
+					errs <- err
+					return
+				}
+				if v, ok, err := c.Get(ctx, key); err != nil || !ok || v != key+"-value" {
+					errs <- fmt.Errorf("Get(%s) = %q, %v, %v", key, v, ok, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := ts.store.Len(); n != workers*each {
+		t.Errorf("store holds %d keys, want %d", n, workers*each)
+	}
+}
+
+// rawConn dials the server without the client, to send exact bytes.
+func rawConn(t *testing.T, ts *testServer) net.Conn {
+	t.Helper()
+	c, err := net.Dial(ts.network, ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// The server answers malformed requests with ERR lines and keeps going,
+// accepts CRLF, and parses a request split across reads.
+func TestServerRequests(t *testing.T) {
+	ts := startServer(t, "tcp")
+	c := rawConn(t, ts)
+	requests := "SET a 1\r\nget a\nBOGUS\n\nGET\nSET lonely\nDEL a\nGET a\nPING\n"
+	for i := range len(requests) { // one byte at a time: lines span reads
+		if _, err := c.Write([]byte{requests[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"OK", "VALUE 1", "ERR unknown command", "ERR empty request", "ERR usage: GET key",
+		"ERR usage: SET key value", "OK", "NOT_FOUND", "PONG"}
+	r := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i, w := range want {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if got := strings.TrimSuffix(line, "\n"); got != w {
+			t.Errorf("reply %d = %q, want %q", i, got, w)
+		}
+	}
+}
+
+// A line longer than MaxLine is refused and the connection closed after
+// the replies before it.
+func TestServerLineTooLong(t *testing.T) {
+	ts := startServer(t, "tcp")
+	c := rawConn(t, ts)
+	go func() { // the server may close before it has read everything
+		c.Write([]byte("PING\n"))
+		// Exactly MaxLine bytes: the server reads them all before it closes,
+		// so the close is a FIN and not a reset that could drop the replies.
+		c.Write([]byte(strings.Repeat("x", MaxLine)))
+	}()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading: %v", err)
+	}
+	if string(got) != "PONG\nERR line too long\n" {
+		t.Errorf("server sent %q, want PONG then the error, then EOF", got)
+	}
+}
+
+// A client that pipelines far more than it reads cannot grow the server's
+// memory: the server stops reading while its replies back up, so its write
+// queue stays near the high-water mark, and every reply still arrives in
+// order once the client reads.
+func TestServerSlowClient(t *testing.T) {
+	ts := startServer(t, "tcp")
+	ctx := context.Background()
+	value := strings.Repeat("v", 16*1024)
+	if err := ts.dial(t).Set(ctx, "big", value); err != nil {
+		t.Fatal(err)
+	}
+	c := rawConn(t, ts)
+	const requests = 20_000 // 20,000 × 16 KiB = 320 MiB of replies
+	writeDone := make(chan error, 1)
+	go func() {
+		batch := []byte(strings.Repeat("GET big\n", 100))
+		for i := 0; i < requests; i += 100 {
+			if _, err := c.Write(batch); err != nil {
+				writeDone <- err
+				return
+			}
+		}
+		writeDone <- nil
+	}()
+
+	// Let the pipeline back up, then watch the server's queue while the
+	// client still does not read.
+	var server *Server
+	waitUntil(t, func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if len(ts.protocols) == 2 {
+			server = ts.protocols[1]
+		}
+		return server != nil && server.WritingPaused()
+	})
+	maxQueued := 0
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if t := server.Transport(); t != nil {
+			maxQueued = max(maxQueued, t.WriteBufferSize())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The server writes replies in batches and stops serving once writing
+	// is paused, so its queue stays within the high-water mark plus one
+	// batch and one reply, however many requests one read held.
+	limit := protoflow.DefaultHighWater + replyBatch + len("VALUE \n") + len(value)
+	if maxQueued > limit {
+		t.Errorf("server queued %d bytes while the client did not read, want at most %d", maxQueued, limit)
+	}
+	if !server.ReadingPaused() {
+		t.Errorf("server is not paused reading while its replies back up")
+	}
+
+	r := bufio.NewReaderSize(c, 64*1024)
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for i := range requests {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if len(line) != len("VALUE \n")+len(value) || !strings.HasPrefix(line, "VALUE v") {
+			t.Fatalf("reply %d is %d bytes, want a VALUE of the 16 KiB value", i, len(line))
+		}
+	}
+	if err := <-writeDone; err != nil {
+		t.Fatalf("client writes: %v", err)
+	}
+	t.Logf("server queue peaked at %d bytes while paused (limit %d)", maxQueued, limit)
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Requests still waiting when the connection ends fail with the cause.
+func TestClientConnectionLost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := Dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	result := make(chan error, 1)
+	go func() { result <- c.Ping(context.Background()) }()
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(peer, buf); err != nil { // the PING arrived
+		t.Fatal(err)
+	}
+	peer.Close() // a clean close before the reply
+	if err := <-result; !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping after the server closed = %v, want ErrClosed", err)
+	}
+	if err := c.Ping(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping on a lost connection = %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,36 @@
+// Package generated_example_test checks that the generated code checked in
+// under generated_example is what protogen makes from its specs today.
+package generated_example_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protogen/protogen/internal/generate"
+	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
+	"github.com/protogen/protogen/internal/output"
+)
+
+func TestGeneratedCodeIsCurrent(t *testing.T) {
+	specs, err := filepath.Glob("*/*.yaml")
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("no specs found (%v)", err)
+	}
+	for _, spec := range specs {
+		t.Run(spec, func(t *testing.T) {
+			files, err := generate.Files([]string{spec}, generate.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var report strings.Builder
+			current, err := output.Check(files, &report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !current {
+				t.Errorf("stale generated files: run go generate ./generated_example/...\n%s", report.String())
+			}
+		})
+	}
+}
