@@ -209,7 +209,7 @@ func lowerFirst(name string) string {
 	for n < len(r) && unicode.IsUpper(r[n]) {
 		n++
 	}
-	if n > 1 && n < len(r) {
+	if n > 1 && n < len(r) && unicode.IsLower(r[n]) {
 		n-- // the last capital starts the next word
 	}
 	for i := range n {

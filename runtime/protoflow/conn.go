@@ -241,18 +241,26 @@ func (c *conn) deliverWriteState(pause bool) {
 // closing the socket waits for I/O in progress, which may need mu.
 func (c *conn) kill(cause error) {
 	c.mu.Lock()
+	killed := c.killLocked(cause)
+	c.mu.Unlock()
+	if killed {
+		c.closeSocket(false)
+	}
+}
+
+// killLocked is kill without closing the socket, which the caller must do
+// after unlocking when it returns true. c.mu must be held.
+func (c *conn) killLocked(cause error) bool {
 	if c.dead {
 		// A panic after Close or Abort still reaches ConnectionLost.
 		if _, ok := cause.(*PanicError); ok && c.cause == nil {
 			c.cause = cause
 		}
-		c.mu.Unlock()
-		return
+		return false
 	}
 	c.markDeadLocked(cause)
 	c.q.discard()
-	c.mu.Unlock()
-	c.closeSocket(false)
+	return true
 }
 
 func (c *conn) markDeadLocked(cause error) {

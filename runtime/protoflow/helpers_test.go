@@ -49,7 +49,8 @@ type recorder struct {
 	inside atomic.Int32 // callbacks running now; more than one is a violation
 
 	mu         sync.Mutex
-	events     []string // "made", "data", "eof", "pause", "resume", "lost"
+	events     []string       // "made", "data", "eof", "pause", "resume", "lost"
+	counts     map[string]int // how many of each event, kept so that checks are O(1)
 	data       bytes.Buffer
 	violations []string
 	lostErr    error
@@ -59,7 +60,7 @@ type recorder struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{madeCh: make(chan struct{}), lostCh: make(chan struct{})}
+	return &recorder{madeCh: make(chan struct{}), lostCh: make(chan struct{}), counts: make(map[string]int)}
 }
 
 func (r *recorder) enter(event string) {
@@ -84,19 +85,12 @@ func (r *recorder) enter(event string) {
 		r.violationsLocked("resume while not paused")
 	}
 	r.events = append(r.events, event)
+	r.counts[event]++
 }
 
 func (r *recorder) leave() { r.inside.Add(-1) }
 
-func (r *recorder) countLocked(event string) int {
-	k := 0
-	for _, e := range r.events {
-		if e == event {
-			k++
-		}
-	}
-	return k
-}
+func (r *recorder) countLocked(event string) int { return r.counts[event] }
 
 func (r *recorder) violate(format string, args ...any) {
 	r.mu.Lock()

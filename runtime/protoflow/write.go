@@ -27,9 +27,14 @@ func (c *conn) Write(p []byte) (int, error) {
 			err = werr
 		}
 		if err != nil && err != syscall.EAGAIN {
-			c.mu.Unlock()
+			// Dead before unlocking: a Close in between must not turn the
+			// error into a clean close.
 			err = c.opError("write", err)
-			c.kill(err)
+			killed := c.killLocked(err)
+			c.mu.Unlock()
+			if killed {
+				c.closeSocket(false)
+			}
 			return 0, err
 		}
 		rest = p[n:]

@@ -1,0 +1,48 @@
+package spec_test
+
+import (
+	"fmt"
+
+	"github.com/protogen/protogen/spec"
+)
+
+// Parse reports every problem of a spec at once, each with its position.
+func ExampleParse() {
+	_, err := spec.Parse("chat.yaml", []byte(`version: 1
+package: chat
+protocols:
+  - name: Chat
+    hooks: [data_recieved]
+    flow: {high_water: 64KB}
+`), spec.Options{})
+	fmt.Println(err)
+	// Output:
+	// chat.yaml:5:13: unknown hook "data_recieved"; did you mean data_received? (hooks are connection_made, data_received, eof_received, connection_lost, pause_writing and resume_writing)
+	// chat.yaml:6:24: high_water: unknown size unit "KB" (did you mean KiB?): use B, KiB, MiB or GiB
+}
+
+// A valid spec resolves into the model the generator prints.
+func ExampleParse_model() {
+	s, err := spec.Parse("chat.yaml", []byte(`version: 1
+package: chat
+protocols:
+  - name: ChatServer
+    fields:
+      - {name: rooms, type: "map[string]*example.com/chat/rooms.Room"}
+    hooks: [data_received]
+`), spec.Options{})
+	if err != nil {
+		panic(err)
+	}
+	p := s.Protocols[0]
+	fmt.Println(s.OutFile, s.HooksFile)
+	fmt.Println(p.Constructor, p.Hooks[0].UserMethod)
+	for _, imp := range s.Imports {
+		fmt.Println(imp.Name, imp.Path)
+	}
+	// Output:
+	// chat.protogen.go chat_hooks.go
+	// NewChatServer onDataReceived
+	// rooms example.com/chat/rooms
+	// protoflow github.com/protogen/protogen/runtime/protoflow
+}
