@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 )
 
 func TestUnified(t *testing.T) {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 )
 
 func TestMain(m *testing.M) {
