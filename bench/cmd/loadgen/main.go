@@ -1,0 +1,288 @@
+// Command loadgen is the load generator of protogen's side-by-side
+// benchmark: one Go client for every server, so that only the servers
+// differ. It drives an echo server and prints its result as JSON on the
+// last line of standard output.
+//
+// Modes:
+//
+//	-mode echo   closed loop: each of -conns connections keeps -inflight
+//	             messages of -size bytes in flight (1 is ping-pong) and
+//	             sends the next when one comes back; latency is from send
+//	             to receive. Prints "measure start" and "measure end" lines
+//	             around the measured -duration, after -warmup.
+//	-mode idle   opens -conns connections, echoes 16 bytes on each, prints
+//	             "ready", and holds them open until standard input closes.
+//	-mode slow   each connection sends -total bytes in 64 KiB writes while
+//	             reading the echoes at -rate bytes per second: a slow
+//	             consumer. Prints "ready" once writing has started, and
+//	             reports the bytes echoed.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Result is what loadgen prints.
+type Result struct {
+	Messages   int64   `json:"messages"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	P50us      float64 `json:"p50_us"`
+	P99us      float64 `json:"p99_us"`
+	Bytes      int64   `json:"bytes"`
+	Errors     int64   `json:"errors"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+func main() {
+	addr := flag.String("addr", "", "server `host:port`")
+	mode := flag.String("mode", "echo", "echo, idle or slow")
+	conns := flag.Int("conns", 64, "connections")
+	size := flag.Int("size", 1024, "message size in bytes")
+	inflight := flag.Int("inflight", 1, "messages in flight per connection")
+	duration := flag.Duration("duration", 5*time.Second, "measured time")
+	warmup := flag.Duration("warmup", time.Second, "time before measuring")
+	total := flag.Int64("total", 64<<20, "slow mode: bytes each connection sends")
+	rate := flag.Int64("rate", 1<<20, "slow mode: bytes per second each connection reads")
+	flag.Parse()
+	var r Result
+	var err error
+	switch *mode {
+	case "echo":
+		r, err = echo(*addr, *conns, *size, *inflight, *warmup, *duration)
+	case "idle":
+		r, err = idle(*addr, *conns)
+	case "slow":
+		r, err = slow(*addr, *conns, *total, *rate)
+	default:
+		err = fmt.Errorf("unknown -mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	out, _ := json.Marshal(r)
+	fmt.Println(string(out))
+}
+
+// errs counts connection errors and keeps the first.
+type errs struct {
+	n     atomic.Int64
+	first atomic.Value
+}
+
+func (e *errs) add(err error) {
+	if e.n.Add(1) == 1 {
+		e.first.Store(err.Error())
+	}
+}
+
+func (e *errs) fill(r *Result) {
+	r.Errors = e.n.Load()
+	if s, ok := e.first.Load().(string); ok {
+		r.FirstError = s
+	}
+}
+
+func dialAll(addr string, n int) ([]net.Conn, error) {
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			return nil, err
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+func echo(addr string, n, size, inflight int, warmup, duration time.Duration) (Result, error) {
+	conns, err := dialAll(addr, n)
+	if err != nil {
+		return Result{}, err
+	}
+	var measuring, stop atomic.Bool
+	var e errs
+	lat := make([][]time.Duration, n)
+	counts := make([]int64, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() { // exits when stop is set or the connection fails
+			defer wg.Done()
+			defer c.Close()
+			msg := make([]byte, size)
+			buf := make([]byte, size)
+			sent := make([]time.Time, 0, inflight) // send times of the messages in flight, oldest first
+			for range inflight {
+				sent = append(sent, time.Now())
+				if _, err := c.Write(msg); err != nil {
+					e.add(err)
+					return
+				}
+			}
+			for !stop.Load() {
+				if _, err := io.ReadFull(c, buf); err != nil {
+					e.add(err)
+					return
+				}
+				now := time.Now()
+				if measuring.Load() {
+					lat[i] = append(lat[i], now.Sub(sent[0]))
+					counts[i]++
+				}
+				sent = append(sent[:0], sent[1:]...)
+				sent = append(sent, now)
+				if _, err := c.Write(msg); err != nil {
+					e.add(err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(warmup)
+	fmt.Println("measure start")
+	start := time.Now()
+	measuring.Store(true)
+	time.Sleep(duration)
+	measuring.Store(false)
+	elapsed := time.Since(start)
+	fmt.Println("measure end")
+	stop.Store(true)
+	for _, c := range conns {
+		c.SetDeadline(time.Now()) // unblock readers
+	}
+	wg.Wait()
+	var r Result
+	var all []time.Duration
+	for i := range conns {
+		r.Messages += counts[i]
+		all = append(all, lat[i]...)
+	}
+	r.Seconds = elapsed.Seconds()
+	r.MsgsPerSec = float64(r.Messages) / r.Seconds
+	r.Bytes = r.Messages * int64(size)
+	if len(all) > 0 {
+		slices.Sort(all)
+		r.P50us = float64(all[len(all)/2].Nanoseconds()) / 1e3
+		r.P99us = float64(all[len(all)*99/100].Nanoseconds()) / 1e3
+	}
+	e.fill(&r)
+	// Deadline errors from stopping are expected; others are not.
+	if r.Errors > 0 && !isTimeout(r.FirstError) {
+		return r, fmt.Errorf("%d connection errors, first: %s", r.Errors, r.FirstError)
+	}
+	r.Errors, r.FirstError = 0, ""
+	return r, nil
+}
+
+func isTimeout(s string) bool {
+	return s == "" || containsAny(s, "i/o timeout", "deadline exceeded")
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if s[i:i+len(sub)] == sub {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// idle opens n connections, echoes a little on each, and holds them until
+// standard input closes.
+func idle(addr string, n int) (Result, error) {
+	conns, err := dialAll(addr, n)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	msg := []byte("0123456789abcdef")
+	buf := make([]byte, len(msg))
+	for _, c := range conns {
+		if _, err := c.Write(msg); err != nil {
+			return Result{}, err
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return Result{}, err
+		}
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin) // the harness closes stdin when it has measured
+	return Result{Messages: int64(n), Bytes: int64(n * len(msg))}, nil
+}
+
+// slow sends total bytes on each of n connections while reading the
+// echoes at rate bytes per second.
+func slow(addr string, n int, total, rate int64) (Result, error) {
+	conns, err := dialAll(addr, n)
+	if err != nil {
+		return Result{}, err
+	}
+	var echoed atomic.Int64
+	var e errs
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, c := range conns {
+		c.(*net.TCPConn).SetReadBuffer(64 * 1024)
+		wg.Add(2)
+		go func() { // the writer: exits after total bytes or an error
+			defer wg.Done()
+			chunk := make([]byte, 64*1024)
+			for sent := int64(0); sent < total; sent += int64(len(chunk)) {
+				if _, err := c.Write(chunk); err != nil {
+					if !errors.Is(err, net.ErrClosed) {
+						e.add(err)
+					}
+					return
+				}
+			}
+		}()
+		go func() { // the slow reader: exits after total bytes or an error
+			defer wg.Done()
+			defer c.Close()
+			buf := make([]byte, 16*1024)
+			var got int64
+			for got < total {
+				k, err := c.Read(buf)
+				got += int64(k)
+				echoed.Add(int64(k))
+				if err != nil {
+					e.add(err)
+					return
+				}
+				// Sleep off reading faster than rate.
+				if ahead := time.Duration(float64(got)/float64(rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
+					time.Sleep(ahead)
+				}
+			}
+		}()
+	}
+	fmt.Println("ready")
+	wg.Wait()
+	r := Result{Bytes: echoed.Load(), Seconds: time.Since(start).Seconds()}
+	e.fill(&r)
+	if r.Errors > 0 {
+		return r, fmt.Errorf("%d connection errors, first: %s", r.Errors, r.FirstError)
+	}
+	return r, nil
+}

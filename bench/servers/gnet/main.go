@@ -1,0 +1,59 @@
+// Command gnet is the gnet v2 echo server of the side-by-side benchmark,
+// on one event loop (the others run on one core too). gnet has no pause
+// of reading at the socket and no writability event, so the nearest it
+// comes to the common back-pressure policy is to leave input unread in its
+// own buffer while more than 64 KiB of echoes wait to go out: its
+// memory then grows with what the peer sends (gnet issues #337, #722). It
+// prints "listening ADDR" once ready and serves until killed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"strconv"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+const highWater = 64 * 1024
+
+type echo struct {
+	gnet.BuiltinEventEngine
+	addr string
+}
+
+func (e *echo) OnBoot(eng gnet.Engine) gnet.Action {
+	fmt.Println("listening", e.addr)
+	return gnet.None
+}
+
+func (e *echo) OnTraffic(c gnet.Conn) gnet.Action {
+	if c.OutboundBuffered() > highWater {
+		return gnet.None // leave the input in gnet's buffer
+	}
+	buf, _ := c.Next(-1)
+	c.Write(buf)
+	return gnet.None
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen on `host:port`")
+	flag.Parse()
+	if _, port, _ := net.SplitHostPort(*addr); port == "0" {
+		// gnet reports no bound address: pick a free port first.
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		*addr = ln.Addr().String()
+		ln.Close()
+	}
+	host, port, _ := net.SplitHostPort(*addr)
+	if _, err := strconv.Atoi(port); err != nil {
+		log.Fatal(err)
+	}
+	e := &echo{addr: net.JoinHostPort(host, port)}
+	log.Fatal(gnet.Run(e, "tcp://"+e.addr, gnet.WithMulticore(false), gnet.WithTCPNoDelay(gnet.TCPNoDelay)))
+}

@@ -1,0 +1,46 @@
+// Command netconn is the plain Go baseline of the side-by-side benchmark:
+// one goroutine per connection that reads into a 64 KiB buffer and writes
+// back with a blocking Write, which is its back-pressure: while the peer
+// does not read, the goroutine does not read either. It prints
+// "listening ADDR" once ready and serves until killed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen on `host:port`")
+	flag.Parse()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("listening", ln.Addr())
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go serve(c) // exits when the connection fails or closes
+	}
+}
+
+func serve(c net.Conn) {
+	defer c.Close()
+	buf := make([]byte, 64*1024)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
