@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
 
-// maxNodes bounds the nodes a spec may hold once its aliases are followed,
-// so that an alias bomb is an error and not a hang.
+// maxNodes bounds the nodes that following aliases may add to a spec, so
+// that an alias bomb is an error and not a hang.
 const maxNodes = 100_000
 
 // decoder walks the YAML node tree of a spec, keeping every problem it
@@ -47,7 +48,7 @@ func (d *decoder) visit(n *yaml.Node) *yaml.Node {
 	if d.budget--; d.budget < 0 {
 		if !d.spent {
 			d.spent = true
-			d.errorf(n, "spec too large: more than %d nodes once aliases are expanded", maxNodes)
+			d.errorf(n, "spec too large: its aliases expand to more than %d extra nodes", maxNodes)
 		}
 		return nil
 	}
@@ -157,6 +158,22 @@ func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
+}
+
+// doc returns a doc string, which becomes Go comments: carriage returns
+// are dropped, and characters a Go source file cannot hold are refused.
+func (d *decoder) doc(n *yaml.Node) string {
+	text, ok := d.str(n, "doc")
+	if !ok {
+		return ""
+	}
+	text = strings.ReplaceAll(text, "\r", "")
+	if i := strings.IndexFunc(text, func(r rune) bool { return r == 0 || r == '\uFEFF' }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(text[i:])
+		d.errorf(n, "doc: the character %U cannot appear in Go source", r)
+		return ""
+	}
+	return text
 }
 
 // integer returns an integer scalar.

@@ -3,7 +3,9 @@ package spec
 import (
 	"bytes"
 	"errors"
+	"go/token"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -46,7 +48,7 @@ func Load(path string, opts Options) (*Spec, error) {
 // Parse validates and resolves a spec read from file. On failure the error
 // is an [ErrorList] holding every problem found.
 func Parse(file string, data []byte, opts Options) (*Spec, error) {
-	d := &decoder{file: file, budget: maxNodes}
+	d := &decoder{file: file}
 	root := d.document(data)
 	if root == nil {
 		return nil, d.errs.err()
@@ -100,7 +102,18 @@ func (d *decoder) document(data []byte) (root *yaml.Node) {
 		d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
 		return nil
 	}
+	// Aliases may add at most maxNodes to the nodes the document holds.
+	d.budget = countNodes(&doc) + maxNodes
 	return d.visit(doc.Content[0])
+}
+
+// countNodes counts the nodes of a tree without following aliases.
+func countNodes(n *yaml.Node) int {
+	count := 1
+	for _, c := range n.Content {
+		count += countNodes(c)
+	}
+	return count
 }
 
 // yamlError reports a YAML syntax error at its line.
@@ -154,6 +167,10 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 			s.Package = pkg
 		}
 	case opts.DefaultPackage != "":
+		if !token.IsIdentifier(opts.DefaultPackage) || opts.DefaultPackage == "_" {
+			d.errorf(n, "missing package, and $GOPACKAGE (%q) is not a Go identifier: add \"package: name\"", opts.DefaultPackage)
+			break
+		}
 		s.Package = opts.DefaultPackage
 	default:
 		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE")
@@ -188,7 +205,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			named = true
 		case "doc":
 			if !isNull(v) {
-				p.Doc, _ = d.str(v, "doc")
+				p.Doc = d.doc(v)
 			}
 		case "fields":
 			d.sequence(v, "fields", func(item *yaml.Node) {
@@ -248,7 +265,7 @@ func (d *decoder) field(n *yaml.Node) *Field {
 			f.Type = t
 		case "doc":
 			if !isNull(v) {
-				f.Doc, _ = d.str(v, "doc")
+				f.Doc = d.doc(v)
 			}
 		}
 	}) {
@@ -323,6 +340,10 @@ func (d *decoder) flow(n *yaml.Node, p *Protocol) {
 	case highNode != nil && high < 0 || lowNode != nil && low < 0:
 		return // already reported
 	case highNode == nil:
+		if low > math.MaxInt32/4 {
+			d.errorf(lowNode, "flow: low_water %d implies a high_water of 4 × %d, which is too large; set high_water", low, low)
+			return
+		}
 		high = 4 * low
 	case lowNode == nil:
 		low = high / 4

@@ -189,7 +189,7 @@ func TestOutputPlacement(t *testing.T) {
 		{"dir/chat.yaml", "", "dir/chat.protogen.go", "dir/chat_hooks.go", "chat.yaml"},
 		{"chat.yml", "", "chat.protogen.go", "chat_hooks.go", "chat.yml"},
 		{"specs/kv.yaml", "gen/kv.go", "gen/kv.go", "gen/kv_hooks.go", "../specs/kv.yaml"},
-		{"x_linux.yaml", "", "x_linux.protogen.go", "x_linux_hooks.go", "x_linux.yaml"},
+		{"linux.yaml", "", "linux.protogen.go", "linux_hooks.go", "linux.yaml"},
 	}
 	for _, tt := range tests {
 		s, err := Parse(tt.spec, src, Options{OutFile: tt.out})
@@ -200,6 +200,27 @@ func TestOutputPlacement(t *testing.T) {
 		want := []string{tt.wantOut, tt.wantHooks, tt.wantSrc}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s -out %q: (-want +got)\n%s", tt.spec, tt.out, diff)
+		}
+	}
+}
+
+// Output names that the go command would ignore, or build only on one
+// system or in tests, are refused.
+func TestOutputNamesRefused(t *testing.T) {
+	src := []byte("version: 1\npackage: p\nprotocols: [{name: P}]\n")
+	for _, tt := range []struct{ spec, out string }{
+		{"chat_windows.yaml", ""},
+		{"chat_linux_amd64.yaml", ""},
+		{"chat_arm64.yaml", ""},
+		{"_chat.yaml", ""},
+		{".chat.yaml", ""},
+		{"chat.yaml", "chat_test.go"},
+		{"chat.yaml", "chat.txt"},
+		{"chat.yaml", "gen/_x.go"},
+		{"chat.yaml", "x_darwin.go"},
+	} {
+		if _, err := Parse(tt.spec, src, Options{OutFile: tt.out}); err == nil {
+			t.Errorf("Parse(%s) with -out %q succeeded, want an error", tt.spec, tt.out)
 		}
 	}
 }

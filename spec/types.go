@@ -16,7 +16,7 @@ import (
 // a dot and an identifier: "time.Time", "example.com/chat/rooms.Room",
 // "gopkg.in/yaml.v3.Node". The path is greedy, so the name is the part after
 // the last dot.
-var qualified = regexp.MustCompile(`^([A-Za-z0-9_~\-]+(?:[./][A-Za-z0-9_~\-]+)*)\.([A-Za-z_][A-Za-z0-9_]*)`)
+var qualified = regexp.MustCompile(`^([A-Za-z0-9_][A-Za-z0-9_~\-]*(?:[./][A-Za-z0-9_~\-]+)*)\.([A-Za-z_][A-Za-z0-9_]*)`)
 
 // placeholder is the package name that stands for the i-th import path
 // while the expression is parsed as Go.
@@ -47,30 +47,58 @@ func ParseType(src string) (*Type, error) {
 // string literals with what repl returns for it.
 func replaceQualified(src string, repl func(path, name string) string) string {
 	var b strings.Builder
+	inWord := false // src[i-1] belongs to a word that cannot hold a path's start
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
 		case c == '"' || c == '`':
 			end := literalEnd(src, i)
 			b.WriteString(src[i:end])
-			i = end
+			i, inWord = end, false
 			continue
-		case isPathByte(c) && (i == 0 || !isPathByte(src[i-1]) && src[i-1] != '.'):
+		case strings.HasPrefix(src[i:], "//"), strings.HasPrefix(src[i:], "/*"):
+			end := commentEnd(src, i)
+			b.WriteString(src[i:end])
+			i, inWord = end, false
+			continue
+		case isPathStart(c) && !inWord:
 			if m := qualified.FindStringSubmatchIndex(src[i:]); m != nil {
 				b.WriteString(repl(src[i+m[2]:i+m[3]], src[i+m[4]:i+m[5]]))
 				i += m[1]
 				continue
 			}
 		}
+		// A path byte continues a word only after a word byte or a dot; a
+		// '-' after an operator (as in chan<-T) starts nothing.
+		inWord = isPathStart(c) || c == '.' || isPathByte(c) && inWord
 		b.WriteByte(c)
 		i++
 	}
 	return b.String()
 }
 
+// isPathStart reports whether an import path may start with c.
+func isPathStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
 func isPathByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '_' || c == '~' || c == '-' || c == '/'
+}
+
+// commentEnd returns the index just past the comment that starts at src[i].
+func commentEnd(src string, i int) int {
+	if strings.HasPrefix(src[i:], "//") {
+		if j := strings.IndexByte(src[i:], '\n'); j >= 0 {
+			return i + j
+		}
+		return len(src)
+	}
+	if j := strings.Index(src[i+2:], "*/"); j >= 0 {
+		return i + 2 + j + 2
+	}
+	return len(src)
 }
 
 // literalEnd returns the index just past the string literal that starts at
@@ -124,7 +152,7 @@ func checkType(expr ast.Expr, paths []string) error {
 		case *ast.SelectorExpr:
 			x, ok := n.X.(*ast.Ident)
 			if !ok || !strings.HasPrefix(x.Name, "_protogen_path") {
-				return fail("%s is not a qualified type name: write its import path, as in time.Time or example.com/pkg.Type", types(n))
+				return fail("%s is not a qualified type name: write its import path, as in time.Time or example.com/pkg.Type", nodeString(n))
 			}
 			i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(x.Name, "_protogen_path"), "_"))
 			if !ast.IsExported(n.Sel.Name) {
@@ -147,7 +175,7 @@ func checkType(expr ast.Expr, paths []string) error {
 				}
 				lit, ok := n.Len.(*ast.BasicLit)
 				if !ok || lit.Kind != token.INT {
-					return fail("array length %s must be an integer literal", types(n.Len))
+					return fail("array length %s must be an integer literal", nodeString(n.Len))
 				}
 			}
 			ast.Inspect(n.Elt, visit)
@@ -161,16 +189,16 @@ func checkType(expr ast.Expr, paths []string) error {
 			*ast.IndexExpr, *ast.IndexListExpr:
 			return true // their children are checked in turn
 		default:
-			return fail("%s is not a type", types(n))
+			return fail("%s is not a type", nodeString(n))
 		}
 	}
 	ast.Inspect(expr, visit)
 	return err
 }
 
-// types prints a node's Go source for an error message, with placeholders
+// nodeString prints a node's Go source for an error message, with placeholders
 // turned back into import paths.
-func types(n ast.Node) string {
+func nodeString(n ast.Node) string {
 	var b strings.Builder
 	if err := printer.Fprint(&b, token.NewFileSet(), n); err != nil {
 		return fmt.Sprintf("%T", n)
@@ -184,6 +212,27 @@ func (t *Type) Format(name func(path string) string) string {
 	return replaceQualified(t.Src, func(path, ident string) string {
 		return name(path) + "." + ident
 	})
+}
+
+// localNames returns the unqualified identifiers that t uses as types
+// (names declared in the package being generated, or predeclared ones).
+func (t *Type) localNames() []string {
+	var names []string
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			return false
+		case *ast.Field:
+			ast.Inspect(n.Type, visit) // not the field or parameter names
+			return false
+		case *ast.Ident:
+			names = append(names, n.Name)
+		}
+		return true
+	}
+	ast.Inspect(t.Expr, visit)
+	return names
 }
 
 // importPaths returns the import paths that t refers to, in order of first

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/dave/jennifer/jen"
 	"gopkg.in/yaml.v3"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -90,9 +92,11 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 			d.errorAt(p.Pos, "protocol %s is declared twice (first at %v%s)", p.Name, prev.p.Pos, throughAlias(prev.p.Pos, p.Pos))
 			continue
 		}
-		for _, decl := range []struct{ name, what string }{
-			{p.Name, "type"}, {p.Constructor, "constructor"}, {p.HooksInterface, "hooks interface"},
-		} {
+		decls := []struct{ name, what string }{{p.Name, "type"}, {p.Constructor, "constructor"}}
+		if len(p.Hooks) > 0 {
+			decls = append(decls, struct{ name, what string }{p.HooksInterface, "hooks interface"})
+		}
+		for _, decl := range decls {
 			if prev, dup := taken[decl.name]; dup {
 				d.errorAt(p.Pos, "protocol %s: its %s %s collides with the %s of protocol %s (at %v)",
 					p.Name, decl.what, decl.name, prev.what, prev.p.Name, prev.p.Pos)
@@ -106,18 +110,26 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 // resolveImports lists every import path the generated code uses and picks
 // a package name for each: the last path element when that is a usable
 // identifier, else a name derived from it (written as an alias), with a
-// number added to the later of two paths that would share a name.
+// number added to the later of two paths that would share a name. A name
+// never hides a predeclared identifier (any, string, error...), a word
+// jennifer reserves (err), or a type the fields name unqualified, so that
+// jennifer prints exactly the names chosen here.
 func (d *decoder) resolveImports(s *Spec) {
 	paths := []string{RuntimePath}
+	used := map[string]bool{RuntimeName: true}
+	for _, name := range types.Universe.Names() {
+		used[name] = true
+	}
 	for _, p := range s.Protocols {
 		for _, f := range p.Fields {
 			paths = append(paths, f.Type.importPaths()...)
+			for _, id := range f.Type.localNames() {
+				used[id] = true
+			}
 		}
 	}
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
-	// The runtime's name is fixed; everything else yields to it.
-	used := map[string]bool{RuntimeName: true}
 	s.Imports = []Import{{Path: RuntimePath, Name: RuntimeName}}
 	for _, path := range paths {
 		if path == RuntimePath {
@@ -126,9 +138,9 @@ func (d *decoder) resolveImports(s *Spec) {
 		last := path[strings.LastIndex(path, "/")+1:]
 		name := packageName(path)
 		alias := name != last
-		if used[name] {
+		if used[name] || jen.IsReservedWord(name) {
 			base := name
-			for i := 2; used[name]; i++ {
+			for i := 2; used[name] || jen.IsReservedWord(name); i++ {
 				name = base + strconv.Itoa(i)
 			}
 			alias = true
@@ -182,15 +194,17 @@ func (d *decoder) placeOutput(s *Spec, opts Options) error {
 		base = strings.TrimSuffix(base, filepath.Ext(base))
 		out = filepath.Join(filepath.Dir(s.Path), base+".protogen.go")
 	}
-	if filepath.Ext(out) != ".go" {
-		return fmt.Errorf("output file %s: the name must end in .go", out)
-	}
-	if strings.HasSuffix(out, "_test.go") {
-		return fmt.Errorf("output file %s: a _test.go file would only build in tests", out)
+	if strings.ContainsFunc(s.Path+out, unicode.IsControl) {
+		return fmt.Errorf("spec %q or output %q: control characters in a path would break the generated header", s.Path, out)
 	}
 	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".go"), ".protogen")
 	s.OutFile = out
 	s.HooksFile = filepath.Join(filepath.Dir(out), stem+"_hooks.go")
+	for _, f := range []string{s.OutFile, s.HooksFile} {
+		if err := checkGoFileName(f); err != nil {
+			return err
+		}
+	}
 	absSpec, err1 := filepath.Abs(s.Path)
 	absDir, err2 := filepath.Abs(filepath.Dir(out))
 	rel, err3 := filepath.Rel(absDir, absSpec)

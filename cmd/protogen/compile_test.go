@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,11 +32,23 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(mod, "go.sum"), sum)
-	stub, err := os.ReadFile(filepath.Join(root, "testdata", "golden", "stub", "rooms", "rooms.go"))
+	// The packages of this module that golden specs refer to.
+	stubs := filepath.Join(root, "testdata", "golden", "stub")
+	err = filepath.WalkDir(stubs, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(stubs, path)
+		writeFile(t, filepath.Join(mod, "stub", rel), data)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(mod, "stub", "rooms", "rooms.go"), stub)
 
 	var vet []string // packages expected to build and vet
 	type failing struct{ pkg, name string }

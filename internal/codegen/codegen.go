@@ -78,7 +78,7 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 		doc = fmt.Sprintf("%s is a protocol generated from %s.", p.Name, s.Source)
 	}
 	comment(f, doc)
-	f.Comment("")
+	f.Add(commentLine(""))
 	if len(p.Hooks) > 0 {
 		prose(f, fmt.Sprintf("It embeds protoflow.BaseProtocol; its hooks are methods that you write in %s.", hooksFile))
 	} else {
@@ -91,7 +91,7 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	for _, fd := range p.Fields {
 		if fd.Doc != "" {
 			for _, line := range strings.Split(fd.Doc, "\n") {
-				fields = append(fields, jen.Comment(line))
+				fields = append(fields, commentLine(line))
 			}
 		}
 		fields = append(fields, jen.Id(fd.Name).Add(typeCode(fd.Type)))
@@ -205,7 +205,7 @@ func hookSignature(s *jen.Statement, h *spec.Hook) *jen.Statement {
 // prose prints generated text as a comment filled to the usual width.
 func prose(f *jen.File, text string) {
 	for _, line := range textwrap.Lines(text, textwrap.Width) {
-		f.Comment(line)
+		f.Add(commentLine(line))
 	}
 }
 
@@ -213,8 +213,18 @@ func prose(f *jen.File, text string) {
 // per line of text.
 func comment(f *jen.File, text string) {
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		f.Comment(line)
+		f.Add(commentLine(line))
 	}
+}
+
+// commentLine is one line of a // comment holding text verbatim. The marker
+// is written here: jennifer would copy a text that itself starts with // or
+// /* as raw source, letting a spec's doc end the comment.
+func commentLine(text string) jen.Code {
+	if text == "" {
+		return jen.Comment("//")
+	}
+	return jen.Comment("// " + text)
 }
 
 func joinSteps(steps []string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/protogen/protogen/internal/codegen"
 	"github.com/protogen/protogen/internal/output"
@@ -31,13 +32,24 @@ func Files(specPaths []string, opts Options) ([]output.File, error) {
 	}
 	var files []output.File
 	var errs []error
-	owner := make(map[string]string) // output path → the spec that writes it
+	var specs []*spec.Spec
 	for _, path := range specPaths {
 		s, err := spec.Load(path, spec.Options{DefaultPackage: opts.DefaultPackage, OutFile: opts.OutFile})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		specs = append(specs, s)
+	}
+	if err := checkShared(specs); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	owner := make(map[string]string) // output path → the spec that writes it
+	for _, s := range specs {
+		path := s.Path
 		code, err := codegen.Generate(s)
 		if err != nil {
 			errs = append(errs, err)
@@ -66,4 +78,47 @@ func Files(specPaths []string, opts Options) ([]output.File, error) {
 		return nil, err
 	}
 	return files, nil
+}
+
+// checkShared checks specs whose output shares a folder, and so a Go
+// package: they must agree on the package name, and their protocols may not
+// declare the same package-level names.
+func checkShared(specs []*spec.Spec) error {
+	var errs spec.ErrorList
+	type decl struct {
+		s    *spec.Spec
+		p    *spec.Protocol
+		what string
+	}
+	firstSpec := make(map[string]*spec.Spec)       // folder → first spec writing there
+	declared := make(map[string]map[string]decl) // folder → name → declaration
+	for _, s := range specs {
+		dir := filepath.Clean(filepath.Dir(s.OutFile))
+		if first, ok := firstSpec[dir]; !ok {
+			firstSpec[dir] = s
+			declared[dir] = make(map[string]decl)
+		} else if first.Package != s.Package {
+			errs = append(errs, &spec.Error{File: s.Path, Pos: spec.Pos{Line: 1, Col: 1},
+				Msg: fmt.Sprintf("package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path)})
+		}
+		for _, p := range s.Protocols {
+			names := []decl{{s, p, "type " + p.Name}, {s, p, "constructor " + p.Constructor}}
+			if len(p.Hooks) > 0 {
+				names = append(names, decl{s, p, "hooks interface " + p.HooksInterface})
+			}
+			for _, d := range names {
+				name := d.what[strings.LastIndexByte(d.what, ' ')+1:]
+				if prev, dup := declared[dir][name]; dup && prev.s != s {
+					errs = append(errs, &spec.Error{File: s.Path, Pos: p.Pos,
+						Msg: fmt.Sprintf("protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos)})
+					break // one report per protocol is enough
+				}
+				declared[dir][name] = d
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
 }

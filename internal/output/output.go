@@ -6,6 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -24,45 +27,87 @@ type File struct {
 	UserOwned bool
 }
 
-// Write writes files through a temporary file in the same folder and a
-// rename, so that a reader never sees half a file. A file whose bytes are
-// unchanged, and a user-owned file that exists, are left untouched
-// (keeping their modification times and the build cache). Every file is
-// checked before any is written; the rename of one file cannot undo
-// another's, so on a write error the report says which were written.
-// Write returns the paths it wrote.
+// Write writes files all or nothing. Every file to write first goes to a
+// temporary file in its folder; only when all of them are written are they
+// renamed into place, so a reader never sees half a file and a failure
+// leaves every file as it was. A file whose bytes are unchanged, and a
+// user-owned file that exists, are left untouched (keeping their
+// modification times and the build cache). Write refuses to replace a file
+// that protogen did not generate, and writes through a symbolic link to
+// its target. It returns the paths it wrote.
 func Write(files []File) ([]string, error) {
-	var todo []File
+	type pending struct {
+		path, tmp string
+	}
+	var todo []pending
+	cleanup := func() {
+		for _, p := range todo {
+			_ = os.Remove(p.tmp)
+		}
+	}
 	for _, f := range files {
-		old, err := os.ReadFile(f.Path)
+		path, err := resolve(f.Path)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		old, err := os.ReadFile(path)
 		switch {
 		case err == nil && (f.UserOwned || bytes.Equal(old, f.Data)):
 			continue
+		case err == nil && !isGenerated(old):
+			cleanup()
+			return nil, fmt.Errorf("%s exists and was not generated (no \"// Code generated ... DO NOT EDIT.\" line): protogen will not replace it", f.Path)
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			cleanup()
 			return nil, err
 		}
-		todo = append(todo, f)
+		tmp, err := writeTemp(path, f.Data)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		todo = append(todo, pending{path, tmp})
 	}
 	var written []string
-	for _, f := range todo {
-		if err := writeAtomic(f.Path, f.Data); err != nil {
-			if len(written) > 0 {
-				err = fmt.Errorf("%w (already written: %v)", err, written)
-			}
-			return written, err
+	for i, p := range todo {
+		if err := os.Rename(p.tmp, p.path); err != nil {
+			todo = todo[i:]
+			cleanup()
+			return written, fmt.Errorf("%w (already written: %v)", err, written)
 		}
-		written = append(written, f.Path)
+		written = append(written, p.path)
 	}
 	return written, nil
 }
 
-// writeAtomic writes data to path through a temporary file and a rename.
-// A new file gets mode 0644 less the umask, as os.WriteFile would give it;
-// an existing file keeps its mode.
-func writeAtomic(path string, data []byte) (err error) {
+// resolve follows a symbolic link at path to the file it names, and checks
+// that the folder exists.
+func resolve(path string) (string, error) {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("cannot write %s: folder %s does not exist", path, dir)
+	}
+	return path, nil
+}
+
+// isGenerated reports whether src carries the standard generated-code line
+// before its package clause, as go/ast.IsGenerated reads it.
+func isGenerated(src []byte) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.PackageClauseOnly|parser.ParseComments)
+	return err == nil && ast.IsGenerated(f)
+}
+
+// writeTemp writes data to a new temporary file beside path and returns
+// its name. The file gets mode 0644 less the umask, as os.WriteFile would
+// give it, or the mode of the file at path if there is one.
+func writeTemp(path string, data []byte) (name string, err error) {
 	tmp, err := createTemp(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -71,24 +116,24 @@ func writeAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if st, err := os.Stat(path); err == nil {
 		if err := tmp.Chmod(st.Mode().Perm()); err != nil {
-			return err
+			return "", err
 		}
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err := tmp.Sync(); err != nil {
+		return "", err
 	}
-	return os.Rename(tmp.Name(), path)
+	return tmp.Name(), tmp.Close()
 }
 
 // createTemp creates a new hidden file beside path, with mode 0644 less the
 // umask (os.CreateTemp would give 0600).
 func createTemp(path string) (*os.File, error) {
 	for {
-		name := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d.tmp", filepath.Base(path), rand.Uint32()))
+		name := filepath.Join(filepath.Dir(path), fmt.Sprintf(".protogen-%08x.tmp", rand.Uint32()))
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, err
