@@ -90,7 +90,7 @@ func checkShared(specs []*spec.Spec) error {
 		p    *spec.Protocol
 		what string
 	}
-	firstSpec := make(map[string]*spec.Spec)       // folder → first spec writing there
+	firstSpec := make(map[string]*spec.Spec)     // folder → first spec writing there
 	declared := make(map[string]map[string]decl) // folder → name → declaration
 	for _, s := range specs {
 		dir := filepath.Clean(filepath.Dir(s.OutFile))
