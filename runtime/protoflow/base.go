@@ -30,7 +30,7 @@ type BaseProtocol struct {
 	// the PauseWriting and ResumeWriting callbacks, which may lag behind it
 	// while another callback of the connection runs: the same order asyncio
 	// gives by calling pause_writing from inside write.
-	flow atomic.Pointer[atomic.Bool]
+	flow atomic.Pointer[flowState]
 
 	// mu guards the following.
 	mu            sync.Mutex
@@ -80,9 +80,14 @@ func (b *BaseProtocol) Connected() bool {
 // itself is only delivered after the callback returns. With any other
 // transport it reflects the PauseWriting and ResumeWriting calls. Like
 // aiohttp, ConnectionLost leaves it as it was.
+//
+// Because it reports the transport's current state, WritingPaused inside a
+// PauseWriting or ResumeWriting hook may already show the next transition
+// (a ResumeWriting that is on its way, say): hooks must not infer which
+// callback they are in from it.
 func (b *BaseProtocol) WritingPaused() bool {
 	if fp := b.flow.Load(); fp != nil {
-		return fp.Load()
+		return fp.paused.Load()
 	}
 	return b.fast.Load()&fastPaused != 0
 }
@@ -109,7 +114,10 @@ func (b *BaseProtocol) Transport() Transport {
 func (b *BaseProtocol) ConnectionMade(t Transport) {
 	SetTCPNoDelay(t, noDelayWanted(t))
 	if c, ok := t.(*conn); ok {
-		b.flow.Store(&c.flowPaused)
+		b.flow.Store(&c.flow)
+		c.base.Store(b)
+	} else {
+		b.flow.Store(nil)
 	}
 	b.mu.Lock()
 	b.transport = t
@@ -133,11 +141,12 @@ func (b *BaseProtocol) ConnectionLost(err error) {
 	// Like aiohttp, wake drainers only while paused; over this package's
 	// transport they may also wait on a pause the transport has decided
 	// and that ConnectionLost now overtakes.
-	fp := b.flow.Swap(nil)
+	// flow stays: the transport decides nothing after it died, so
+	// WritingPaused keeps its value and a racing Drain sees a consistent state.
+	fp := b.flow.Load()
 	decided := fp != nil
 	if decided {
-		// WritingPaused now falls back to paused: keep what it said.
-		b.paused = fp.Load()
+		b.paused = fp.paused.Load()
 	}
 	b.updateFastLocked()
 	if b.waiter == nil || !b.paused && !decided {
@@ -180,16 +189,34 @@ func (b *BaseProtocol) ResumeWriting() {
 
 // flowResumed is called by this package's transport as soon as it decides
 // that writing may resume.
-func (b *BaseProtocol) flowResumed() {
+func (b *BaseProtocol) flowResumed(fp *flowState) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.flow.Load() != fp {
+		return // bound to another transport, or follows the callbacks
+	}
 	b.wakeLocked()
+}
+
+// flowDied is called by this package's transport once it is dead: drainers
+// waiting on a pause it decided wake now, for ConnectionLost may not be
+// deliverable while they wait (Drain inside a callback).
+func (b *BaseProtocol) flowDied(fp *flowState) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.flow.Load() != fp || b.waiter == nil {
+		return
+	}
+	w := b.waiter
+	b.waiter = nil
+	w.err = fp.deathErr()
+	close(w.done)
 }
 
 // wakeLocked wakes the drainers with nil, unless the transport has paused
 // writing again meanwhile. b.mu must be held.
 func (b *BaseProtocol) wakeLocked() {
-	if fp := b.flow.Load(); fp != nil && fp.Load() {
+	if fp := b.flow.Load(); fp != nil && fp.paused.Load() && fp.dead.Load() == nil {
 		return
 	}
 	if w := b.waiter; w != nil {
@@ -198,16 +225,12 @@ func (b *BaseProtocol) wakeLocked() {
 	}
 }
 
-// baseProtocol lets this package's transport find the BaseProtocol that a
-// protocol type embeds.
-func (b *BaseProtocol) baseProtocol() *BaseProtocol { return b }
-
 // writingPausedLocked is the state Drain waits on: the transport's own
 // when it is this package's, else the one PauseWriting and ResumeWriting
 // set. b.mu must be held.
 func (b *BaseProtocol) writingPausedLocked() bool {
 	if fp := b.flow.Load(); fp != nil {
-		return fp.Load()
+		return fp.paused.Load()
 	}
 	return b.paused
 }
@@ -274,7 +297,7 @@ func (b *BaseProtocol) setReadingPaused(paused bool) error {
 // follows the callbacks, as aiohttp does.
 func (b *BaseProtocol) Drain(ctx context.Context) error {
 	if b.fast.Load() == fastConnected {
-		if fp := b.flow.Load(); fp == nil || !fp.Load() {
+		if fp := b.flow.Load(); fp == nil || !fp.paused.Load() {
 			return nil
 		}
 	}
@@ -286,6 +309,10 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 	if !b.writingPausedLocked() {
 		b.mu.Unlock()
 		return nil
+	}
+	if fp := b.flow.Load(); fp != nil && fp.dead.Load() != nil {
+		b.mu.Unlock()
+		return fp.deathErr()
 	}
 	w := b.waiter
 	if w == nil {

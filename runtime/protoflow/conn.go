@@ -37,7 +37,7 @@ type conn struct {
 	onDone   func()        // called after done is closed; may be nil
 
 	s    serializer
-	base *BaseProtocol // the protocol's embedded BaseProtocol, or nil
+	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
 
 	// Atomic mirrors for the read path, which must not wait for mu. Written
 	// with mu held.
@@ -47,7 +47,7 @@ type conn struct {
 	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
 	// state the transport has decided, which PauseWriting and ResumeWriting
 	// report to the protocol a moment later. Written with mu held.
-	flowPaused atomic.Bool
+	flow flowState
 
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
@@ -113,9 +113,6 @@ func newConn(nc net.Conn, p Protocol, o options) *conn {
 	c.changed.L = &c.mu
 	c.q.high, c.q.low = o.high, o.low
 	c.s.init(c.deliverWriteState)
-	if h, ok := p.(interface{ baseProtocol() *BaseProtocol }); ok {
-		c.base = h.baseProtocol()
-	}
 	if tcp := tcpConnOf(nc); tcp != nil {
 		_ = tcp.SetNoDelay(o.noDelay)
 	}
@@ -244,8 +241,34 @@ func (c *conn) kill(cause error) {
 	killed := c.killLocked(cause)
 	c.mu.Unlock()
 	if killed {
+		c.afterDeath()
 		c.closeSocket(false)
 	}
+}
+
+// afterDeath wakes the drainers of a registered BaseProtocol. c.mu must not
+// be held.
+func (c *conn) afterDeath() {
+	if b := c.base.Load(); b != nil {
+		b.flowDied(&c.flow)
+	}
+}
+
+// flowState is the write state a conn decides, published for BaseProtocol.
+type flowState struct {
+	paused atomic.Bool
+	dead   atomic.Pointer[flowDeath] // set once, with c.mu held, when the connection dies
+}
+
+type flowDeath struct{ cause error }
+
+// deathErr is what a drainer gets when the connection dies under it: what
+// ConnectionLost will give.
+func (f *flowState) deathErr() error {
+	if d := f.dead.Load(); d != nil && d.cause != nil {
+		return &ConnectionLostError{Err: d.cause}
+	}
+	return nil
 }
 
 // killLocked is kill without closing the socket, which the caller must do
@@ -266,6 +289,7 @@ func (c *conn) killLocked(cause error) bool {
 func (c *conn) markDeadLocked(cause error) {
 	c.dead = true
 	c.cause = cause
+	c.flow.dead.Store(&flowDeath{cause})
 	c.stopRead.Store(true)
 	c.changed.Broadcast()
 }

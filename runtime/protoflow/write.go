@@ -33,6 +33,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			killed := c.killLocked(err)
 			c.mu.Unlock()
 			if killed {
+				c.afterDeath()
 				c.closeSocket(false)
 			}
 			return 0, err
@@ -85,10 +86,20 @@ func (c *conn) flush() {
 			c.flushPortable()
 		}
 		r := c.fl
+		if r.transitions > 0 && r.err == nil && !r.closeNow && !r.shutNow {
+			// The delivery may run protocol code that blocks (Drain in a
+			// hook): hand the socket to a successor first, so that the queue
+			// keeps draining meanwhile. It owns c.fl and the buffers now.
+			c.flushers.Add(1)
+			go c.flush()
+			c.afterTransitions(r.transitions)
+			return
+		}
+		if r.err != nil {
+			c.kill(c.opError("writev", r.err))
+		}
 		c.afterTransitions(r.transitions)
 		switch {
-		case r.err != nil:
-			c.kill(c.opError("writev", r.err))
 		case r.closeNow:
 			c.closeSocket(true)
 		case r.shutNow:
@@ -285,7 +296,7 @@ func (c *conn) transitionLocked() int {
 	if !c.q.transition() {
 		return 0
 	}
-	c.flowPaused.Store(c.q.paused)
+	c.flow.paused.Store(c.q.paused)
 	return 1
 }
 
@@ -297,8 +308,8 @@ func (c *conn) afterTransitions(n int) {
 	if n == 0 {
 		return
 	}
-	if c.base != nil && !c.flowPaused.Load() {
-		c.base.flowResumed()
+	if b := c.base.Load(); b != nil && !c.flow.paused.Load() {
+		b.flowResumed(&c.flow)
 	}
 	c.s.notify(n)
 }
