@@ -120,7 +120,9 @@ func (p *ClientProtocol) call(ctx context.Context, request string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if err := p.Drain(ctx); err != nil {
+	// Drain fails on a lost connection too, but then the request's own
+	// channel says why (onConnectionLost); only the context ends it here.
+	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
 		return "", err
 	}
 	select {

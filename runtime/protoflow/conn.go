@@ -25,16 +25,20 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // the goroutines of the transport's callers.
 type conn struct {
 	// Immutable after newConn.
-	nc       net.Conn
-	proto    Protocol
-	opts     options
-	raw      syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
-	readPool *sync.Pool      // read buffers of opts.readBufferSize bytes
-	readFn   func(fd uintptr) bool
-	writeFn  func(fd uintptr) bool
-	flushFn  func(fd uintptr) bool
-	done     chan struct{} // closed once ConnectionLost has returned and no goroutine of the connection is left
-	onDone   func()        // called after done is closed; may be nil
+	nc        net.Conn
+	proto     Protocol
+	opts      options
+	raw       syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
+	readPool  *sync.Pool      // read buffers of opts.readBufferSize bytes
+	readFn    func(fd uintptr) bool
+	readNowFn func(fd uintptr) bool
+	writeFn   func(fd uintptr) bool
+	flushFn   func(fd uintptr) bool
+	done      chan struct{} // closed once ConnectionLost has returned and no goroutine of the connection is left
+	onDone    func()        // called after done is closed; may be nil
+	epoll     bool          // the epoll backend: no reader goroutine while idle
+	poller    *poller       // the epoll backend's poller, and this conn's id there
+	pollID    uint64
 
 	s    serializer
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
@@ -43,6 +47,7 @@ type conn struct {
 	// with mu held.
 	readPaused atomic.Bool // readingPaused
 	stopRead   atomic.Bool // closing || dead
+	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
 
 	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
 	// state the transport has decided, which PauseWriting and ResumeWriting
@@ -76,6 +81,15 @@ type conn struct {
 	readingPaused bool  // PauseReading without ResumeReading
 	dead          bool  // the socket is closed or being closed; ConnectionLost is due
 	cause         error // why the connection died; nil for a clean close
+
+	// The read token: the one goroutine that may read the socket and, once
+	// the connection is dead, deliver ConnectionLost. The goroutine backend's
+	// reader holds it for the connection's life; on the epoll backend a
+	// reader goroutine holds it only while the socket has data.
+	readerActive bool
+	more         bool // epoll: the socket became readable while a reader held the token
+	readDone     bool // the peer's EOF was delivered: never read again
+	loserOwed    bool // the connection died with the token free: a goroutine must take it and deliver ConnectionLost
 }
 
 type readResult struct {
@@ -108,6 +122,7 @@ func newConn(nc net.Conn, p Protocol, o options) *conn {
 		done:     make(chan struct{}),
 	}
 	c.readFn = c.readCallback
+	c.readNowFn = c.readNowCallback
 	c.writeFn = c.writeCallback
 	c.flushFn = c.flushCallback
 	c.changed.L = &c.mu
@@ -115,6 +130,13 @@ func newConn(nc net.Conn, p Protocol, o options) *conn {
 	c.s.init(c.deliverWriteState)
 	if tcp := tcpConnOf(nc); tcp != nil {
 		_ = tcp.SetNoDelay(o.noDelay)
+	}
+	// The goroutine that runs ConnectionMade and starts reading holds the
+	// read token; on the epoll backend it gives it back when the socket is
+	// drained.
+	c.readerActive = true
+	if c.raw != nil && epollEnabled && pollRegister(c) == nil {
+		c.epoll = true
 	}
 	return c
 }
@@ -143,6 +165,20 @@ func (c *conn) start() {
 // run already, reading until the connection stops reading, then
 // ConnectionLost once the connection is dead.
 func (c *conn) run(made bool) {
+	if c.epoll {
+		returned := false
+		defer func() {
+			if !returned { // runtime.Goexit in ConnectionMade: pass the token on
+				go c.readBurst()
+			}
+		}()
+		if !made {
+			c.start()
+		}
+		returned = true
+		c.readBurst()
+		return
+	}
 	defer c.ensureLost()
 	if !made {
 		c.start()
@@ -183,6 +219,9 @@ func (c *conn) lose() {
 		c.mu.Unlock()
 		c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
 		c.s.release()
+	}
+	if c.epoll {
+		pollUnregister(c)
 	}
 	c.finished = true
 	close(c.done)
@@ -241,16 +280,24 @@ func (c *conn) kill(cause error) {
 	killed := c.killLocked(cause)
 	c.mu.Unlock()
 	if killed {
-		c.afterDeath()
 		c.closeSocket(false)
+		c.afterDeath()
 	}
 }
 
-// afterDeath wakes the drainers of a registered BaseProtocol. c.mu must not
-// be held.
+// afterDeath wakes the drainers of a registered BaseProtocol and, on the
+// epoll backend, starts the goroutine that delivers ConnectionLost when no
+// reader holds the token. c.mu must not be held.
 func (c *conn) afterDeath() {
 	if b := c.base.Load(); b != nil {
 		b.flowDied(&c.flow)
+	}
+	c.mu.Lock()
+	owed := c.loserOwed
+	c.loserOwed = false
+	c.mu.Unlock()
+	if owed {
+		go c.readBurst() // finds the connection dead and delivers ConnectionLost
 	}
 }
 
@@ -287,6 +334,10 @@ func (c *conn) killLocked(cause error) bool {
 }
 
 func (c *conn) markDeadLocked(cause error) {
+	if !c.readerActive {
+		c.readerActive = true // taken for the goroutine afterDeath starts
+		c.loserOwed = true
+	}
 	c.dead = true
 	c.cause = cause
 	c.flow.dead.Store(&flowDeath{cause})

@@ -149,11 +149,139 @@ func (c *conn) PauseReading() error {
 // ResumeReading implements [Transport.ResumeReading].
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.readingPaused && !c.closing && !c.dead {
-		c.readingPaused = false
-		c.readPaused.Store(false)
-		c.changed.Broadcast()
+	if !c.readingPaused || c.closing || c.dead {
+		c.mu.Unlock()
+		return nil
+	}
+	c.readingPaused = false
+	c.readPaused.Store(false)
+	c.changed.Broadcast()
+	// On the epoll backend no goroutine waits while reading is paused, and
+	// bytes that arrived meanwhile raise no new edge: start a reader.
+	spawn := c.epoll && c.takeTokenLocked()
+	c.mu.Unlock()
+	if spawn {
+		go c.readBurst()
 	}
 	return nil
+}
+
+// The epoll backend. A reader goroutine exists only while the socket has
+// data: the poller starts one when the socket becomes readable, and it
+// reads until the socket is drained, then gives the read token back.
+
+// readable is called by the poller when c's socket has a new edge.
+func (c *conn) readable() {
+	c.mu.Lock()
+	if c.readerActive {
+		c.more = true // the reader reads again before it exits
+		c.mu.Unlock()
+		return
+	}
+	spawn := c.takeTokenLocked()
+	c.mu.Unlock()
+	if spawn {
+		go c.readBurst()
+	}
+}
+
+// takeTokenLocked takes the read token for a new reader goroutine if one
+// should read now. c.mu must be held.
+func (c *conn) takeTokenLocked() bool {
+	if c.readerActive || !c.mayReadLocked() {
+		return false
+	}
+	c.readerActive = true
+	return true
+}
+
+func (c *conn) mayReadLocked() bool {
+	return !c.readingPaused && !c.closing && !c.dead && !c.readDone
+}
+
+// readBurst is the body of a reader goroutine on the epoll backend, which
+// holds the read token: it reads until the socket is drained, then gives
+// the token back, or delivers ConnectionLost if the connection is dead.
+func (c *conn) readBurst() {
+	holding := true
+	defer func() {
+		if holding { // runtime.Goexit in a callback: pass the token on
+			go c.readBurst()
+		}
+	}()
+	for {
+		if c.readOnce() {
+			continue // the buffer came back full: there may be more
+		}
+		c.mu.Lock()
+		switch {
+		case c.dead:
+			c.mu.Unlock()
+			c.lose()
+			holding = false
+			return
+		case c.more && c.mayReadLocked():
+			c.more = false
+			c.mu.Unlock()
+			continue
+		}
+		c.more = false
+		c.readerActive = false
+		c.mu.Unlock()
+		holding = false
+		return
+	}
+}
+
+// readOnce reads the socket once, without waiting, and delivers what it
+// read. It reports whether to read again at once: the read filled the
+// buffer, or the peer has closed (the end of file comes only from a read
+// of its own, and raises no new edge). Otherwise a short read means the
+// socket was drained, and what arrives later raises a new edge.
+func (c *conn) readOnce() (again bool) {
+	if c.readPaused.Load() || c.stopRead.Load() {
+		return false
+	}
+	c.rd = readResult{}
+	if err := c.raw.Read(c.readNowFn); err != nil {
+		c.readFailed(err)
+		return false
+	}
+	b := c.rd.buf
+	if b == nil {
+		return false // drained (EAGAIN), or paused or stopped meanwhile
+	}
+	n, err := c.rd.n, c.rd.err
+	if n > 0 {
+		c.deliver((*b)[:n])
+	}
+	c.readPool.Put(b)
+	switch {
+	case err != nil:
+		c.readFailed(c.opError("read", err))
+		return false
+	case n == 0:
+		c.mu.Lock()
+		c.readDone = true
+		c.mu.Unlock()
+		c.eof()
+		return false
+	}
+	return n == len(*b) || c.hup.Load()
+}
+
+// readNowCallback is the epoll backend's raw read, run by RawConn.Read: it
+// never waits in Go's netpoller (the poller watches the socket instead).
+func (c *conn) readNowCallback(fd uintptr) bool {
+	if c.readPaused.Load() || c.stopRead.Load() {
+		return true
+	}
+	b := c.readPool.Get().(*[]byte)
+	n, err := rawRead(fd, *b)
+	if err == syscall.EAGAIN {
+		c.readPool.Put(b)
+		return true
+	}
+	c.rd = readResult{buf: b, n: n, err: err}
+	return true
 }

@@ -33,8 +33,8 @@ func (c *conn) Write(p []byte) (int, error) {
 			killed := c.killLocked(err)
 			c.mu.Unlock()
 			if killed {
-				c.afterDeath()
 				c.closeSocket(false)
+				c.afterDeath()
 			}
 			return 0, err
 		}
@@ -102,6 +102,7 @@ func (c *conn) flush() {
 		switch {
 		case r.closeNow:
 			c.closeSocket(true)
+			c.afterDeath()
 		case r.shutNow:
 			c.shutdownWrite()
 		}
@@ -260,6 +261,7 @@ func (c *conn) Close() error {
 	c.markDeadLocked(nil)
 	c.mu.Unlock()
 	c.closeSocket(true)
+	c.afterDeath()
 	return nil
 }
 

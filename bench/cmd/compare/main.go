@@ -75,7 +75,7 @@ func main() {
 }
 
 func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads string) error {
-	if err := raiseFileLimit(4*idleConns + 1024); err != nil {
+	if err := raiseFileLimit(idleConns + 1024); err != nil { // per process: the server, or the load generator
 		return fmt.Errorf("raising the open-file limit for %d connections: %w", idleConns, err)
 	}
 	bin, err := os.MkdirTemp("", "protogen-bench")
@@ -352,10 +352,10 @@ func raiseFileLimit(n int) error {
 	if lim.Cur >= uint64(n) {
 		return nil
 	}
-	lim.Cur = uint64(n)
-	if lim.Max < lim.Cur {
-		lim.Max = lim.Cur // needs root
+	if lim.Max < uint64(n) {
+		lim.Max = uint64(n) // needs CAP_SYS_RESOURCE
 	}
+	lim.Cur = lim.Max
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 }
 

@@ -1,0 +1,156 @@
+package protoflow
+
+import (
+	"os"
+	"sync"
+	"syscall"
+)
+
+// epollEnabled selects the epoll backend for TCP and Unix sockets on Linux.
+// PROTOFLOW_BACKEND=goroutine turns it off (one reader goroutine per
+// connection, as on other systems): CI runs the tests both ways.
+var epollEnabled = os.Getenv("PROTOFLOW_BACKEND") != "goroutine"
+
+// epollET is EPOLLET as an event mask (syscall.EPOLLET is a negative int).
+const epollET = 1 << 31
+
+// poller waits for readability on every connection of the epoll backend, so
+// that an idle connection holds no goroutine and no buffer: when a socket
+// becomes readable the poller starts a reader goroutine for it, which reads
+// until the socket is drained and then exits.
+//
+// The epoll instance is itself registered with Go's netpoller (an epoll fd
+// is pollable), so the poller goroutine parks like any other goroutine
+// waiting for I/O instead of holding a thread in epoll_wait. Sockets are
+// registered edge-triggered: a reader that stops before EAGAIN, because a
+// read came back short, relies on the next arrival to raise a new edge, and
+// an edge that comes while a reader runs is noted in conn.more.
+//
+// The poller exists while it has connections: the last one to leave closes
+// the epoll instance, which ends the poller goroutine.
+type poller struct {
+	epfd  int
+	file  *os.File // epfd, for Go's netpoller
+	conns map[uint64]*conn
+}
+
+var (
+	pollMu     sync.Mutex // guards thePoller, nextPollID and every poller's conns
+	thePoller  *poller
+	nextPollID uint64
+)
+
+// pollRegister adds c's socket to the poller, starting one if needed. On
+// error c stays with the goroutine backend.
+func pollRegister(c *conn) error {
+	pollMu.Lock()
+	defer pollMu.Unlock()
+	p := thePoller
+	if p == nil {
+		var err error
+		if p, err = newPoller(); err != nil {
+			return err
+		}
+		thePoller = p
+		go p.run() // ends when the last connection leaves and the epoll fd closes
+	}
+	nextPollID++
+	id := nextPollID
+	ev := syscall.EpollEvent{
+		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
+		Fd:     int32(uint32(id)),
+		Pad:    int32(uint32(id >> 32)),
+	}
+	var ctlErr error
+	// Control holds a reference to the descriptor, so it cannot be closed
+	// and reused meanwhile.
+	if err := c.raw.Control(func(fd uintptr) {
+		ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+	}); err != nil {
+		return err
+	}
+	if ctlErr != nil {
+		p.closeIfEmptyLocked()
+		return ctlErr
+	}
+	p.conns[id] = c
+	c.poller, c.pollID = p, id
+	return nil
+}
+
+// pollUnregister forgets c; the kernel dropped its registration when the
+// socket closed. The last connection to leave closes the poller.
+func pollUnregister(c *conn) {
+	pollMu.Lock()
+	defer pollMu.Unlock()
+	if p := c.poller; p != nil {
+		delete(p.conns, c.pollID)
+		p.closeIfEmptyLocked()
+	}
+}
+
+func (p *poller) closeIfEmptyLocked() {
+	if len(p.conns) == 0 && thePoller == p {
+		thePoller = nil
+		_ = p.file.Close() // wakes run, which then returns
+	}
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	return &poller{
+		epfd:  epfd,
+		file:  os.NewFile(uintptr(epfd), "protoflow-epoll"),
+		conns: make(map[uint64]*conn),
+	}, nil
+}
+
+// run is the poller goroutine. It parks in Go's netpoller until the epoll
+// instance has events, hands each to its connection, and returns once the
+// epoll fd is closed.
+func (p *poller) run() {
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		return
+	}
+	events := make([]syscall.EpollEvent, 256)
+	_ = rc.Read(func(fd uintptr) bool {
+		for {
+			n, err := syscall.EpollWait(int(fd), events, 0)
+			if err == syscall.EINTR {
+				continue
+			}
+			if n <= 0 {
+				return false // wait until the epoll fd is readable again
+			}
+			for i := range events[:n] {
+				id := uint64(uint32(events[i].Fd)) | uint64(uint32(events[i].Pad))<<32
+				p.dispatch(id, events[i].Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+			}
+			if n < len(events) {
+				return false
+			}
+		}
+	})
+}
+
+// dispatch tells the connection with id that its socket is readable, and
+// whether the peer has closed or the socket failed.
+func (p *poller) dispatch(id uint64, hup bool) {
+	pollMu.Lock()
+	c := p.conns[id]
+	pollMu.Unlock()
+	if c != nil {
+		if hup {
+			c.hup.Store(true)
+		}
+		c.readable()
+	}
+}
