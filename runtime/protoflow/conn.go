@@ -25,20 +25,20 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // the goroutines of the transport's callers.
 type conn struct {
 	// Immutable after newConn.
-	nc        net.Conn
-	proto     Protocol
-	opts      options
-	raw       syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
-	readPool  *sync.Pool      // read buffers of opts.readBufferSize bytes
-	readFn    func(fd uintptr) bool
-	readNowFn func(fd uintptr) bool
-	writeFn   func(fd uintptr) bool
-	flushFn   func(fd uintptr) bool
-	done      chan struct{} // closed once ConnectionLost has returned and no goroutine of the connection is left
-	onDone    func()        // called after done is closed; may be nil
-	epoll     bool          // the epoll backend: no reader goroutine while idle
-	poller    *poller       // the epoll backend's poller, and this conn's id there
-	pollID    uint64
+	nc       net.Conn
+	proto    Protocol
+	opts     *options        // shared by the connections of a Server
+	raw      syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
+	readPool *sync.Pool      // read buffers of opts.readBufferSize bytes
+	readFn   func(fd uintptr) bool
+	writeFn  func(fd uintptr) bool
+	flushFn  func(fd uintptr) bool
+	onDone   func() // called once ConnectionLost has returned; may be nil
+
+	prev, next *conn   // in the Server's list; guarded by Server.mu
+	epoll      bool    // the epoll backend: no reader goroutine while idle
+	poller     *poller // the epoll backend's poller, and this conn's id there
+	pollID     uint64
 
 	s    serializer
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
@@ -63,11 +63,9 @@ type conn struct {
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
 
-	// Owned by the flusher goroutine.
-	fl   flushResult
-	bufs [][]byte
-	wbuf net.Buffers // portable path: the write in progress
-	iov  []iovec
+	// Owned by the flusher goroutine; made by the first flush, so that a
+	// connection that never queues does not carry it.
+	fs *flushState
 
 	flushers sync.WaitGroup // the flusher goroutine, if any
 
@@ -90,6 +88,24 @@ type conn struct {
 	more         bool // epoll: the socket became readable while a reader held the token
 	readDone     bool // the peer's EOF was delivered: never read again
 	loserOwed    bool // the connection died with the token free: a goroutine must take it and deliver ConnectionLost
+
+	gone bool          // ConnectionLost has returned
+	done chan struct{} // closed when gone; made on demand by doneChan
+}
+
+// doneChan returns a channel closed once ConnectionLost has returned and no
+// goroutine of the connection is left. It is made only when asked for: an
+// idle connection should not carry it.
+func (c *conn) doneChan() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.gone {
+			close(c.done)
+		}
+	}
+	return c.done
 }
 
 type readResult struct {
@@ -104,6 +120,16 @@ type writeThrough struct {
 	err error
 }
 
+// flushState is the flusher's working state, handed from one flusher
+// goroutine to its successor.
+type flushState struct {
+	fl      flushResult
+	bufs    [][]byte
+	wbuf    net.Buffers // portable path: the write in progress
+	iov     []iovec
+	flushFn func(fd uintptr) bool
+}
+
 type flushResult struct {
 	transitions int   // water-mark transitions to deliver
 	exit        bool  // the flusher is done; flushing is already false
@@ -112,19 +138,16 @@ type flushResult struct {
 	err         error // writev failed
 }
 
-func newConn(nc net.Conn, p Protocol, o options) *conn {
+func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	c := &conn{
 		nc:       nc,
 		proto:    p,
 		opts:     o,
 		raw:      rawConnOf(nc),
 		readPool: readPoolFor(o.readBufferSize),
-		done:     make(chan struct{}),
 	}
 	c.readFn = c.readCallback
-	c.readNowFn = c.readNowCallback
 	c.writeFn = c.writeCallback
-	c.flushFn = c.flushCallback
 	c.changed.L = &c.mu
 	c.q.high, c.q.low = o.high, o.low
 	c.s.init(c.deliverWriteState)
@@ -224,7 +247,12 @@ func (c *conn) lose() {
 		pollUnregister(c)
 	}
 	c.finished = true
-	close(c.done)
+	c.mu.Lock()
+	c.gone = true
+	if c.done != nil {
+		close(c.done)
+	}
+	c.mu.Unlock()
 	if c.onDone != nil {
 		c.onDone()
 	}

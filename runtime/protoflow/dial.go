@@ -19,7 +19,7 @@ func Dial(ctx context.Context, network, address string, p Protocol, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	return attach(nc, p, o), nil
+	return attach(nc, p, &o), nil
 }
 
 // Attach drives an existing connection, such as a [crypto/tls.Conn] or one
@@ -32,10 +32,10 @@ func Attach(nc net.Conn, p Protocol, opts ...Option) (Transport, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	return attach(nc, p, o), nil
+	return attach(nc, p, &o), nil
 }
 
-func attach(nc net.Conn, p Protocol, o options) *conn {
+func attach(nc net.Conn, p Protocol, o *options) *conn {
 	c := newConn(nc, p, o)
 	// Deferred so that the reader starts, and ConnectionLost follows, even
 	// when ConnectionMade ends this goroutine with runtime.Goexit.

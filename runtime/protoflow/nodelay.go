@@ -44,7 +44,7 @@ func tcpConnOf(c net.Conn) *net.TCPConn {
 // for t: yes unless t is this package's transport created with
 // WithNoDelay(false).
 func noDelayWanted(t Transport) bool {
-	if c, ok := t.(*conn); ok {
+	if c, ok := t.(*conn); ok && c.opts != nil {
 		return c.opts.noDelay
 	}
 	return true

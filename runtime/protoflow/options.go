@@ -4,9 +4,9 @@ import "log/slog"
 
 // Default settings, as in asyncio.
 const (
-	DefaultHighWater      = 64 * 1024 // bytes queued above which PauseWriting is called
-	DefaultLowWater       = 16 * 1024 // bytes queued at or below which ResumeWriting is called
-	DefaultReadBufferSize = 64 * 1024 // largest read handed to DataReceived
+	DefaultHighWater      = 64 * 1024  // bytes queued above which PauseWriting is called
+	DefaultLowWater       = 16 * 1024  // bytes queued at or below which ResumeWriting is called
+	DefaultReadBufferSize = 256 * 1024 // largest read handed to DataReceived, as asyncio's max_size
 )
 
 // An Option configures a transport made by [Dial], [Attach] or a [Server].
@@ -56,8 +56,10 @@ func WithNoDelay(on bool) Option {
 }
 
 // WithReadBufferSize sets the most bytes read from the socket at once, and so
-// the largest slice passed to DataReceived (default 64 KiB). Sizes below 1
-// are ignored.
+// the largest slice passed to DataReceived (default 256 KiB, as asyncio
+// reads). On Linux sockets the buffer is pooled and held only during a read
+// and its DataReceived; a TLS connection or a pipe holds one for its life.
+// Sizes below 1 are ignored.
 func WithReadBufferSize(n int) Option {
 	return func(o *options) {
 		if n > 0 {

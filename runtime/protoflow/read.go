@@ -38,8 +38,9 @@ func (c *conn) readRawLoop() {
 	}
 }
 
-// readCallback is the raw read, run by RawConn.Read; returning false waits
-// for readability.
+// readCallback is the raw read, run by RawConn.Read. On the goroutine
+// backend nothing to read means waiting in Go's netpoller (false); on the
+// epoll backend it means the socket is drained, and the poller watches it.
 func (c *conn) readCallback(fd uintptr) bool {
 	if c.readPaused.Load() || c.stopRead.Load() {
 		return true
@@ -48,16 +49,22 @@ func (c *conn) readCallback(fd uintptr) bool {
 	n, err := rawRead(fd, *b)
 	if err == syscall.EAGAIN {
 		c.readPool.Put(b)
-		return false
+		return c.epoll
 	}
 	c.rd = readResult{buf: b, n: n, err: err}
 	return true
 }
 
+// portableReadBufferSize caps the buffer a connection on the portable path
+// holds for its life.
+const portableReadBufferSize = 64 * 1024
+
 // readPortableLoop reads any net.Conn with blocking reads into a buffer of
 // its own, which it holds while a read waits.
 func (c *conn) readPortableLoop() {
-	buf := make([]byte, c.opts.readBufferSize)
+	// A blocking read holds its buffer while it waits: keep it modest. TLS
+	// returns at most one 16 KiB record per read anyway.
+	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
 	for c.waitReadable() {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
@@ -243,7 +250,7 @@ func (c *conn) readOnce() (again bool) {
 		return false
 	}
 	c.rd = readResult{}
-	if err := c.raw.Read(c.readNowFn); err != nil {
+	if err := c.raw.Read(c.readFn); err != nil {
 		c.readFailed(err)
 		return false
 	}
@@ -268,20 +275,4 @@ func (c *conn) readOnce() (again bool) {
 		return false
 	}
 	return n == len(*b) || c.hup.Load()
-}
-
-// readNowCallback is the epoll backend's raw read, run by RawConn.Read: it
-// never waits in Go's netpoller (the poller watches the socket instead).
-func (c *conn) readNowCallback(fd uintptr) bool {
-	if c.readPaused.Load() || c.stopRead.Load() {
-		return true
-	}
-	b := c.readPool.Get().(*[]byte)
-	n, err := rawRead(fd, *b)
-	if err == syscall.EAGAIN {
-		c.readPool.Put(b)
-		return true
-	}
-	c.rd = readResult{buf: b, n: n, err: err}
-	return true
 }

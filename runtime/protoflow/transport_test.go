@@ -61,7 +61,7 @@ func ttAttach(t *testing.T, k connKind, r *recorder, opts ...Option) (Transport,
 func ttWaitGone(t testing.TB, tr Transport, r *recorder) {
 	t.Helper()
 	select {
-	case <-tr.(*conn).done:
+	case <-tr.(*conn).doneChan():
 	case <-time.After(10 * time.Second):
 		t.Errorf("connection goroutines still running 10s after Abort; events %v\n%s", r.eventsCopy(), ttStacks())
 	}

@@ -74,22 +74,27 @@ func (c *conn) startFlushLocked() {
 // with its own state, so that a Write can never start a second flusher.
 func (c *conn) flush() {
 	defer c.flushers.Done()
+	if c.fs == nil {
+		c.fs = &flushState{}
+		c.fs.flushFn = c.flushCallback
+	}
+	fs := c.fs
 	for {
-		c.fl = flushResult{}
+		fs.fl = flushResult{}
 		if c.raw != nil {
-			// flushCallback runs on this goroutine, so c.fl needs no lock.
-			if err := c.raw.Write(c.flushFn); err != nil && !c.fl.exit {
-				c.fl.exit = true
-				c.fl.err = err
+			// flushCallback runs on this goroutine, so fs needs no lock.
+			if err := c.raw.Write(fs.flushFn); err != nil && !fs.fl.exit {
+				fs.fl.exit = true
+				fs.fl.err = err
 			}
 		} else {
 			c.flushPortable()
 		}
-		r := c.fl
+		r := fs.fl
 		if r.transitions > 0 && r.err == nil && !r.closeNow && !r.shutNow {
 			// The delivery may run protocol code that blocks (Drain in a
 			// hook): hand the socket to a successor first, so that the queue
-			// keeps draining meanwhile. It owns c.fl and the buffers now.
+			// keeps draining meanwhile. It owns c.fs now.
 			c.flushers.Add(1)
 			go c.flush()
 			c.afterTransitions(r.transitions)
@@ -136,20 +141,20 @@ func (c *conn) flushCallback(fd uintptr) bool {
 		if c.finishFlushLocked() {
 			return true
 		}
-		c.bufs = c.q.appendTo(c.bufs[:0])
-		n, iov, err := rawWritev(fd, c.iov, c.bufs)
-		c.iov = iov
-		clear(c.bufs)
+		c.fs.bufs = c.q.appendTo(c.fs.bufs[:0])
+		n, iov, err := rawWritev(fd, c.fs.iov, c.fs.bufs)
+		c.fs.iov = iov
+		clear(c.fs.bufs)
 		if n > 0 {
 			c.q.consume(n)
-			c.fl.transitions += c.transitionLocked()
+			c.fs.fl.transitions += c.transitionLocked()
 		}
 		switch {
 		case err == syscall.EAGAIN:
-			return c.fl.transitions > 0
+			return c.fs.fl.transitions > 0
 		case err != nil:
-			c.fl.exit = true
-			c.fl.err = err
+			c.fs.fl.exit = true
+			c.fs.fl.err = err
 			return true
 		}
 	}
@@ -164,22 +169,22 @@ func (c *conn) flushPortable() {
 		c.mu.Unlock()
 		return
 	}
-	c.bufs = c.q.appendTo(c.bufs[:0])
+	c.fs.bufs = c.q.appendTo(c.fs.bufs[:0])
 	c.mu.Unlock()
 	// Writers may push more while this write blocks: push never changes
 	// the bytes these slices cover, and discard does not recycle them.
-	c.wbuf = c.bufs
-	n, err := c.wbuf.WriteTo(c.nc)
-	clear(c.bufs)
+	c.fs.wbuf = c.fs.bufs
+	n, err := c.fs.wbuf.WriteTo(c.nc)
+	clear(c.fs.bufs)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dead {
 		c.q.consume(int(n))
-		c.fl.transitions += c.transitionLocked()
+		c.fs.fl.transitions += c.transitionLocked()
 	}
 	if err != nil {
-		c.fl.exit = true
-		c.fl.err = err
+		c.fs.fl.exit = true
+		c.fs.fl.err = err
 	}
 }
 
@@ -193,12 +198,12 @@ func (c *conn) finishFlushLocked() bool {
 		return false
 	case c.closing:
 		c.markDeadLocked(nil)
-		c.fl.closeNow = true
+		c.fs.fl.closeNow = true
 	case c.shutWrite && !c.shutDone:
 		c.shutDone = true
-		c.fl.shutNow = true
+		c.fs.fl.shutNow = true
 	}
-	c.fl.exit = true
+	c.fs.fl.exit = true
 	return true
 }
 
