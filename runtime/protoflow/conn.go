@@ -18,11 +18,14 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 
 // conn is this package's Transport: one net.Conn driven for one Protocol.
 //
-// Goroutines: the reader goroutine (serve) runs from attach until after
-// ConnectionLost; it reads, runs the protocol's callbacks and exits last. A
-// flusher goroutine (flush) exists only while bytes are queued; it exits
-// when the queue is empty or the connection is dead. Everything else runs on
-// the goroutines of the transport's callers.
+// Goroutines: on the goroutine backend the reader goroutine (run) lives
+// from attach until after ConnectionLost; on the epoll backend a reader
+// goroutine (readBurst) lives only while the socket has data, and the one
+// that finds the connection dead delivers ConnectionLost. Either way only
+// the holder of the read token (readerActive) reads or delivers
+// ConnectionLost. A flusher goroutine (flush) exists only while bytes are
+// queued; it exits when the queue is empty or the connection is dead.
+// Everything else runs on the goroutines of the transport's callers.
 type conn struct {
 	// Immutable after newConn.
 	nc       net.Conn

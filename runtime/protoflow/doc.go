@@ -25,10 +25,23 @@
 //
 // # Which goroutine runs what
 //
-// Each connection has one reader goroutine. It runs ConnectionMade (for
-// [Dial] and [Attach], the caller's goroutine does), then reads the socket
-// and runs DataReceived and EOFReceived, and finally ConnectionLost, after
-// which it exits.
+// ConnectionMade runs on the connection's first goroutine: the caller's for
+// [Dial] and [Attach], a new one for each connection a [Server] accepts.
+// Reading depends on the backend:
+//
+//   - On Linux, TCP and Unix sockets use the epoll backend. One poller
+//     goroutine watches every idle connection; when a socket has data, a
+//     reader goroutine starts, reads until the socket is drained, runs
+//     DataReceived (and EOFReceived) for what it read, and exits. An idle
+//     connection holds no goroutine and no buffer.
+//   - Elsewhere, and for TLS, pipes and other connections, each connection
+//     has one reader goroutine for its whole life, which reads and runs
+//     DataReceived and EOFReceived. PROTOFLOW_BACKEND=goroutine in the
+//     environment selects this backend on Linux too.
+//
+// Either way one reader at a time holds the right to read, and once the
+// connection is dead the holder runs ConnectionLost, after which no
+// goroutine of the connection is left.
 //
 // Write runs on the caller's goroutine. When nothing is queued it writes
 // through to the socket at once; whatever the socket does not take is copied

@@ -2,9 +2,10 @@
 // on one event loop (the others run on one core too). gnet has no pause
 // of reading at the socket and no writability event, so the nearest it
 // comes to the common back-pressure policy is to leave input unread in its
-// own buffer while more than 64 KiB of echoes wait to go out: its
-// memory then grows with what the peer sends (gnet issues #337, #722). It
-// prints "listening ADDR" once ready and serves until killed.
+// own buffer while more than 64 KiB of echoes wait to go out, and to poll
+// (Conn.Wake) until they drain: its memory grows with what the peer sends
+// meanwhile (gnet issues #337, #722). It prints "listening ADDR" once
+// ready and serves until killed.
 package main
 
 import (
@@ -31,7 +32,10 @@ func (e *echo) OnBoot(eng gnet.Engine) gnet.Action {
 
 func (e *echo) OnTraffic(c gnet.Conn) gnet.Action {
 	if c.OutboundBuffered() > highWater {
-		return gnet.None // leave the input in gnet's buffer
+		// Leave the input in gnet's buffer and look again on a later turn of
+		// the loop: gnet has no event for the outbound buffer draining.
+		_ = c.Wake(nil)
+		return gnet.None
 	}
 	buf, _ := c.Next(-1)
 	c.Write(buf)
