@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // errClosed is returned by Write, Close and CloseWrite once the transport is
@@ -34,6 +35,7 @@ type conn struct {
 	raw      syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
 	readPool *sync.Pool      // read buffers of opts.readBufferSize bytes
 	readFn   func(fd uintptr) bool
+	burstFn  func() // readBurst, bound once: a go statement on it does not allocate
 	writeFn  func(fd uintptr) bool
 	flushFn  func(fd uintptr) bool
 	onDone   func() // called once ConnectionLost has returned; may be nil
@@ -60,8 +62,9 @@ type conn struct {
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
 	rd          readResult
-	lostStarted bool // ConnectionLost is being or has been delivered
-	finished    bool // lose has completed
+	lingerUntil time.Time // epoll backend: the read deadline last set for lingering
+	lostStarted bool      // ConnectionLost is being or has been delivered
+	finished    bool      // lose has completed
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -112,9 +115,10 @@ func (c *conn) doneChan() <-chan struct{} {
 }
 
 type readResult struct {
-	buf *[]byte
-	n   int
-	err error
+	buf  *[]byte
+	n    int
+	err  error
+	wait bool // epoll backend: the read may wait in Go's netpoller (it lingers)
 }
 
 type writeThrough struct {
@@ -150,6 +154,7 @@ func newConn(nc net.Conn, p Protocol, o *options) *conn {
 		readPool: readPoolFor(o.readBufferSize),
 	}
 	c.readFn = c.readCallback
+	c.burstFn = c.readBurst
 	c.writeFn = c.writeCallback
 	c.changed.L = &c.mu
 	c.q.high, c.q.low = o.high, o.low
@@ -195,7 +200,7 @@ func (c *conn) run(made bool) {
 		returned := false
 		defer func() {
 			if !returned { // runtime.Goexit in ConnectionMade: pass the token on
-				go c.readBurst()
+				go c.burstFn()
 			}
 		}()
 		if !made {
@@ -328,7 +333,7 @@ func (c *conn) afterDeath() {
 	c.loserOwed = false
 	c.mu.Unlock()
 	if owed {
-		go c.readBurst() // finds the connection dead and delivers ConnectionLost
+		go c.burstFn() // finds the connection dead and delivers ConnectionLost
 	}
 }
 

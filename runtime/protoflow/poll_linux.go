@@ -11,8 +11,17 @@ import (
 // connection, as on other systems): CI runs the tests both ways.
 var epollEnabled = os.Getenv("PROTOFLOW_BACKEND") != "goroutine"
 
-// epollET is EPOLLET as an event mask (syscall.EPOLLET is a negative int).
-const epollET = 1 << 31
+// pollEvents are the events a socket is registered for: one-shot, so that
+// the poller hears of a socket only while no reader holds it (a reader
+// waits in Go's netpoller, and re-arms the registration when it gives the
+// read token back); level-triggered, so that re-arming a socket that has
+// data reports it at once.
+const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+
+// pollEvent is the registration of the connection with id.
+func pollEvent(id uint64) syscall.EpollEvent {
+	return syscall.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+}
 
 // poller waits for readability on every connection of the epoll backend, so
 // that an idle connection holds no goroutine and no buffer: when a socket
@@ -21,10 +30,9 @@ const epollET = 1 << 31
 //
 // The epoll instance is itself registered with Go's netpoller (an epoll fd
 // is pollable), so the poller goroutine parks like any other goroutine
-// waiting for I/O instead of holding a thread in epoll_wait. Sockets are
-// registered edge-triggered: a reader that stops before EAGAIN, because a
-// read came back short, relies on the next arrival to raise a new edge, and
-// an edge that comes while a reader runs is noted in conn.more.
+// waiting for I/O instead of holding a thread in epoll_wait. A reader,
+// once started, waits for more data in Go's netpoller for a while
+// (readLinger) before it gives the socket back to the poller.
 //
 // The poller exists while it has connections: the last one to leave closes
 // the epoll instance, which ends the poller goroutine.
@@ -56,11 +64,7 @@ func pollRegister(c *conn) error {
 	}
 	nextPollID++
 	id := nextPollID
-	ev := syscall.EpollEvent{
-		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
-		Fd:     int32(uint32(id)),
-		Pad:    int32(uint32(id >> 32)),
-	}
+	ev := pollEvent(id)
 	var ctlErr error
 	// Control holds a reference to the descriptor, so it cannot be closed
 	// and reused meanwhile.
@@ -76,6 +80,15 @@ func pollRegister(c *conn) error {
 	p.conns[id] = c
 	c.poller, c.pollID = p, id
 	return nil
+}
+
+// pollRearm lets the poller report c's socket again, after a reader has
+// given the read token back.
+func pollRearm(c *conn) {
+	ev := pollEvent(c.pollID)
+	_ = c.raw.Control(func(fd uintptr) {
+		_ = syscall.EpollCtl(c.poller.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
+	})
 }
 
 // pollUnregister forgets c; the kernel dropped its registration when the

@@ -13,3 +13,5 @@ type poller struct{}
 func pollRegister(*conn) error { return errors.ErrUnsupported }
 
 func pollUnregister(*conn) {}
+
+func pollRearm(*conn) {}

@@ -3,7 +3,9 @@ package protoflow
 import (
 	"errors"
 	"io"
+	"os"
 	"syscall"
+	"time"
 )
 
 // readRawLoop reads a socket through its file descriptor: it waits for
@@ -49,9 +51,9 @@ func (c *conn) readCallback(fd uintptr) bool {
 	n, err := rawRead(fd, *b)
 	if err == syscall.EAGAIN {
 		c.readPool.Put(b)
-		return c.epoll
+		return c.epoll && !c.rd.wait
 	}
-	c.rd = readResult{buf: b, n: n, err: err}
+	c.rd = readResult{buf: b, n: n, err: err, wait: c.rd.wait}
 	return true
 }
 
@@ -168,7 +170,7 @@ func (c *conn) ResumeReading() error {
 	spawn := c.epoll && c.takeTokenLocked()
 	c.mu.Unlock()
 	if spawn {
-		go c.readBurst()
+		go c.burstFn()
 	}
 	return nil
 }
@@ -188,7 +190,7 @@ func (c *conn) readable() {
 	spawn := c.takeTokenLocked()
 	c.mu.Unlock()
 	if spawn {
-		go c.readBurst()
+		go c.burstFn()
 	}
 }
 
@@ -206,20 +208,44 @@ func (c *conn) mayReadLocked() bool {
 	return !c.readingPaused && !c.closing && !c.dead && !c.readDone
 }
 
+// readLinger is how long an epoll-backend reader that has drained its
+// socket waits in Go's netpoller for more before it exits: a connection in
+// active use keeps the latency of a parked reader goroutine (one wake-up,
+// where the poller would add a second), and an idle one gives its
+// goroutine back soon after.
+const readLinger = 50 * time.Millisecond
+
+// readStatus says what one read found.
+type readStatus int
+
+const (
+	readFull    readStatus = iota // the buffer came back full, or the peer hung up: read again now
+	readDrained                   // the socket is drained: linger for more
+	readStop                      // reading stops here: paused, closing, EOF, an error, or the linger ran out
+)
+
 // readBurst is the body of a reader goroutine on the epoll backend, which
-// holds the read token: it reads until the socket is drained, then gives
-// the token back, or delivers ConnectionLost if the connection is dead.
+// holds the read token: it reads until the socket is drained and has stayed
+// quiet for readLinger, then gives the token back, or delivers
+// ConnectionLost if the connection is dead.
 func (c *conn) readBurst() {
 	holding := true
 	defer func() {
 		if holding { // runtime.Goexit in a callback: pass the token on
-			go c.readBurst()
+			go c.burstFn()
 		}
 	}()
+	wait := false
 	for {
-		if c.readOnce() {
-			continue // the buffer came back full: there may be more
+		switch c.readOnce(wait) {
+		case readFull:
+			wait = false
+			continue
+		case readDrained:
+			wait = true
+			continue
 		}
+		wait = false
 		c.mu.Lock()
 		switch {
 		case c.dead:
@@ -234,29 +260,57 @@ func (c *conn) readBurst() {
 		}
 		c.more = false
 		c.readerActive = false
+		rearm := c.mayReadLocked() // else ResumeReading, or nobody, starts the next reader
 		c.mu.Unlock()
 		holding = false
+		if rearm {
+			pollRearm(c)
+		}
 		return
 	}
 }
 
-// readOnce reads the socket once, without waiting, and delivers what it
-// read. It reports whether to read again at once: the read filled the
-// buffer, or the peer has closed (the end of file comes only from a read
-// of its own, and raises no new edge). Otherwise a short read means the
-// socket was drained, and what arrives later raises a new edge.
-func (c *conn) readOnce() (again bool) {
+// readOnce reads the socket once and delivers what it read. Without wait it
+// never blocks: a short read means the socket was drained, and what
+// arrives later raises a new edge. With wait it parks in Go's netpoller
+// for up to readLinger. A full buffer, or a peer that has hung up (its end
+// of file comes only from a read of its own and raises no new edge), means
+// reading again at once.
+func (c *conn) readOnce(wait bool) readStatus {
 	if c.readPaused.Load() || c.stopRead.Load() {
-		return false
+		return readStop
 	}
-	c.rd = readResult{}
-	if err := c.raw.Read(c.readFn); err != nil {
+	c.rd = readResult{wait: wait}
+	if wait {
+		// Move the deadline at most every readLinger/2: setting it is a
+		// timer operation, too dear for every message.
+		if now := time.Now(); now.Add(readLinger / 2).After(c.lingerUntil) {
+			c.lingerUntil = now.Add(readLinger)
+			_ = c.nc.SetReadDeadline(c.lingerUntil)
+		}
+	}
+	err := c.raw.Read(c.readFn)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		if wait {
+			return readStop // quiet for readLinger: the poller takes over
+		}
+		// The linger deadline of an earlier burst has passed, and Go
+		// refuses even a read that would not wait: clear it and read.
+		c.lingerUntil = time.Time{}
+		_ = c.nc.SetReadDeadline(time.Time{})
+		c.rd = readResult{}
+		err = c.raw.Read(c.readFn)
+	}
+	if err != nil {
 		c.readFailed(err)
-		return false
+		return readStop
 	}
 	b := c.rd.buf
 	if b == nil {
-		return false // drained (EAGAIN), or paused or stopped meanwhile
+		if wait {
+			return readStop // paused or stopped while waiting
+		}
+		return readDrained // EAGAIN
 	}
 	n, err := c.rd.n, c.rd.err
 	if n > 0 {
@@ -266,13 +320,15 @@ func (c *conn) readOnce() (again bool) {
 	switch {
 	case err != nil:
 		c.readFailed(c.opError("read", err))
-		return false
+		return readStop
 	case n == 0:
 		c.mu.Lock()
 		c.readDone = true
 		c.mu.Unlock()
 		c.eof()
-		return false
+		return readStop
+	case n == len(*b) || c.hup.Load():
+		return readFull
 	}
-	return n == len(*b) || c.hup.Load()
+	return readDrained
 }

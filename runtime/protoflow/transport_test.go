@@ -2338,3 +2338,31 @@ func TestTransportAbortFromPauseWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestTransportReadAfterLinger sends after the connection has been quiet for
+// longer than an epoll-backend reader lingers: the next burst of reads must
+// not trip over the linger deadline that the previous reader left behind.
+func TestTransportReadAfterLinger(t *testing.T) {
+	for _, k := range connKinds {
+		t.Run(k.name, func(t *testing.T) {
+			r := newRecorder()
+			_, cli := ttAttach(t, k, r, WithReadBufferSize(4<<10))
+			var want []byte
+			for round := range 3 {
+				msg := ttPattern(uint64(round), 10<<10) // more than one read buffer
+				if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, msg), 10*time.Second); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, msg...)
+				waitFor(t, 10*time.Second, fmt.Sprintf("round %d", round), func() bool { return len(r.received()) >= len(want) })
+				if got := r.received(); !bytes.Equal(got, want) {
+					t.Fatalf("round %d: %s", round, ttDescribeDiff(got, want))
+				}
+				if n := ttCount(r, "lost"); n != 0 {
+					t.Fatalf("round %d: connection lost: %v", round, ttLost(t, r))
+				}
+				time.Sleep(3 * readLinger)
+			}
+		})
+	}
+}
