@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -208,4 +209,26 @@ func (d *decoder) size(n *yaml.Node, what string) (int, bool) {
 	}
 	d.errorf(n, "%s: expected a size such as 65536 or 64KiB, found %s", what, kindName(n))
 	return 0, false
+}
+
+// duration returns a positive Go duration, written as "30s" or "1m30s".
+func (d *decoder) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		d.errorf(n, "%s: %s has no unit: write a Go duration such as %ss", what, n.Value, n.Value)
+		return 0, false
+	}
+	s, ok := d.str(n, what)
+	if !ok {
+		return 0, false
+	}
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		d.errorf(n, "%s: %q is not a Go duration such as 30s, 1m30s or 500ms", what, s)
+		return 0, false
+	case v <= 0:
+		d.errorf(n, "%s: %s must be positive (leave the key out for no timeout)", what, s)
+		return 0, false
+	}
+	return v, true
 }

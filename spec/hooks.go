@@ -1,16 +1,21 @@
 package spec
 
-// HookKind is one of the six events of a protoflow.Protocol.
+// HookKind is one of the events a protocol type can hook: the six events
+// of a protoflow.Protocol, and the events that framing, a state machine and
+// timeouts add.
 type HookKind int
 
 // The hooks, in the order the generated code lists them.
 const (
 	ConnectionMade HookKind = iota
 	DataReceived
+	FrameReceived // a framed protocol's frames, in place of DataReceived
 	EOFReceived
 	ConnectionLost
 	PauseWriting
 	ResumeWriting
+	StateChanged // after the state machine moves
+	Timeout      // a read or idle timeout expired
 	numHooks
 )
 
@@ -27,7 +32,10 @@ type Hook struct {
 type hookInfo struct {
 	// SpecName is the hook's name in a spec, such as "data_received".
 	SpecName string
-	// Method is the protoflow.Protocol method, such as "DataReceived".
+	// Method is the method of the generated type that runs the hook, such
+	// as "DataReceived": a protoflow.Protocol method, protoflow's optional
+	// "Timeout", or an unexported one for the hooks that the generated code
+	// calls itself (frame_received, state_changed).
 	Method string
 	// UserMethod is the unexported method the user writes, such as
 	// "onDataReceived".
@@ -79,9 +87,24 @@ var hookInfos = [numHooks]hookInfo{
 		SpecName: "resume_writing", Method: "ResumeWriting", UserMethod: "onResumeWriting",
 		Doc: "runs when the write buffer has drained to its low-water mark.",
 	},
+	FrameReceived: {
+		SpecName: "frame_received", Method: "frameReceived", UserMethod: "onFrameReceived",
+		Params: []Param{{"frame", mustType("[]byte")}},
+		Doc:    "runs for each frame read from the peer, without its framing; frame is only valid during the call.",
+	},
+	StateChanged: {
+		SpecName: "state_changed", Method: "stateChanged", UserMethod: "onStateChanged",
+		// Params are set per protocol: they have the protocol's state type.
+		Doc: "runs after Fire has moved the state machine from one state to another.",
+	},
+	Timeout: {
+		SpecName: "timeout", Method: "Timeout", UserMethod: "onTimeout",
+		Params: []Param{{"kind", mustType(RuntimePath + ".TimeoutKind")}},
+		Doc:    "runs when the read or idle timeout expires, in place of closing the connection; the timer starts again.",
+	},
 }
 
-// AllHooks returns the six hook kinds in order.
+// AllHooks returns every hook kind in order.
 func AllHooks() []HookKind {
 	kinds := make([]HookKind, numHooks)
 	for i := range kinds {

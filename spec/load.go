@@ -28,7 +28,7 @@ type Options struct {
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
 	fileKeys     = []string{"$schema", "version", "package", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay"}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
 	flowKeys     = []string{"high_water", "low_water"}
 )
@@ -194,7 +194,10 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
+	var machineNode *yaml.Node
+	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
+		given[key] = !isNull(v)
 		switch key {
 		case "name":
 			if name, ok := d.str(v, "name"); ok {
@@ -221,6 +224,16 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			if nd, ok := d.boolean(v, "nodelay"); ok {
 				p.NoDelay = nd
 			}
+		case "framing":
+			p.Framing = d.framing(v)
+		case "machine":
+			machineNode = v
+		case "states":
+			d.errorf(k, "states: a state machine is written as machine: {initial: ..., states: [...], transitions: [...]}")
+		case "read_timeout":
+			p.ReadTimeout, _ = d.duration(v, "read_timeout")
+		case "idle_timeout":
+			p.IdleTimeout, _ = d.duration(v, "idle_timeout")
 		}
 	}) {
 		return nil
@@ -228,6 +241,10 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	if !named {
 		d.errorf(n, "protocol: missing name")
 	}
+	if machineNode != nil {
+		p.Machine = d.machine(machineNode, p.Name)
+	}
+	d.checkHookNeeds(p, given)
 	d.checkFieldNames(p)
 	if !valid {
 		return nil
@@ -235,6 +252,38 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p.Constructor = "New" + p.Name
 	p.HooksInterface = lowerFirst(p.Name) + "Hooks"
 	return p
+}
+
+// checkHookNeeds reports hooks that lack what they hook (frame_received
+// without framing, say) and framing without its hook, and gives
+// state_changed its parameters, which have the machine's state type.
+func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
+	for _, h := range p.Hooks {
+		switch h.Kind {
+		case FrameReceived:
+			if !given["framing"] {
+				d.errorAt(h.Pos, "hook frame_received needs framing: add framing, such as \"framing: {line: {max: 8KiB}}\"")
+			}
+		case DataReceived:
+			if given["framing"] {
+				d.errorAt(h.Pos, "hook data_received: a framed protocol receives frames; use frame_received in its place")
+			}
+		case StateChanged:
+			switch {
+			case !given["machine"]:
+				d.errorAt(h.Pos, "hook state_changed needs a state machine: add machine")
+			case p.Machine != nil:
+				h.Params = []Param{{"from", mustType(p.Machine.StateType)}, {"to", mustType(p.Machine.StateType)}}
+			}
+		case Timeout:
+			if !given["read_timeout"] && !given["idle_timeout"] {
+				d.errorAt(h.Pos, "hook timeout needs read_timeout or idle_timeout")
+			}
+		}
+	}
+	if p.Framing != nil && p.Hook(FrameReceived) == nil {
+		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames")
+	}
 }
 
 // field decodes one state field.

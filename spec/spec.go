@@ -7,7 +7,10 @@
 // once, each as "spec.yaml:LINE:COL: message", sorted by position.
 package spec
 
-import "go/ast"
+import (
+	"go/ast"
+	"time"
+)
 
 // RuntimePath is the import path of the runtime package that generated code
 // imports, and RuntimeName its package name.
@@ -80,7 +83,18 @@ type Protocol struct {
 	// NoDelay is the TCP_NODELAY setting; false turns Nagle's algorithm
 	// back on after the base ConnectionMade.
 	NoDelay bool
+	// Framing is the codec that splits the byte stream into frames, or nil
+	// for an unframed protocol.
+	Framing *Framing
+	// Machine is the protocol's state machine, or nil.
+	Machine *Machine
+	// ReadTimeout and IdleTimeout are set on the transport in
+	// ConnectionMade; 0 means none.
+	ReadTimeout, IdleTimeout time.Duration
 }
+
+// HasTimeouts reports whether the spec sets a read or an idle timeout.
+func (p *Protocol) HasTimeouts() bool { return p.ReadTimeout > 0 || p.IdleTimeout > 0 }
 
 // HasFlow reports whether the spec sets write-buffer limits.
 func (p *Protocol) HasFlow() bool { return p.HighWater >= 0 }
@@ -110,4 +124,29 @@ type Field struct {
 type Type struct {
 	Src  string
 	Expr ast.Expr
+}
+
+// Decl is a package-level name that the generated code declares.
+type Decl struct {
+	Name string
+	What string // "type", "constructor", "hooks interface"...
+}
+
+// PackageNames lists the package-level names that the generated code
+// declares for p, so that two protocols of one package cannot clash.
+func (p *Protocol) PackageNames() []Decl {
+	decls := []Decl{{p.Name, "type"}, {p.Constructor, "constructor"}}
+	if len(p.Hooks) > 0 {
+		decls = append(decls, Decl{p.HooksInterface, "hooks interface"})
+	}
+	if m := p.Machine; m != nil {
+		decls = append(decls, Decl{m.StateType, "state type"}, Decl{m.EventType, "event type"})
+		for _, s := range m.States {
+			decls = append(decls, Decl{s.Const, "state constant"})
+		}
+		for _, e := range m.Events {
+			decls = append(decls, Decl{e.Const, "event constant"})
+		}
+	}
+	return decls
 }

@@ -46,27 +46,61 @@ func (d *decoder) checkExported(n *yaml.Node, what, name string) bool {
 	return true
 }
 
-// reservedMembers are the names a state field must not take: the embedded
-// BaseProtocol, every method the generated type has through it or defines,
-// and every hook method the user may write.
+// reservedMembers are the names a state field of any protocol must not
+// take: the embedded BaseProtocol, every method the generated type has
+// through it or defines, and every hook method the user may write for the
+// six events of a Protocol.
 var reservedMembers = func() map[string]string {
 	m := map[string]string{"BaseProtocol": "the embedded protoflow.BaseProtocol"}
 	bp := reflect.TypeFor[*protoflow.BaseProtocol]()
 	for i := range bp.NumMethod() {
 		m[bp.Method(i).Name] = "a method of protoflow.BaseProtocol"
 	}
-	for _, info := range hookInfos {
+	for _, k := range []HookKind{ConnectionMade, DataReceived, EOFReceived, ConnectionLost, PauseWriting, ResumeWriting} {
+		info := hookInfos[k]
 		m[info.Method] = "a method of protoflow.Protocol"
 		m[info.UserMethod] = "the " + info.SpecName + " hook method"
 	}
 	return m
 }()
 
+// featureMembers returns the names that p's framing, state machine and
+// timeouts add to the generated type. They are reserved only when p uses
+// the feature, so that a spec written before the feature existed stays
+// valid.
+func featureMembers(p *Protocol) map[string]string {
+	m := make(map[string]string)
+	hook := func(k HookKind) {
+		info := hookInfos[k]
+		m[info.Method] = "the method that runs the " + info.SpecName + " hook"
+		m[info.UserMethod] = "the " + info.SpecName + " hook method"
+	}
+	if p.Framing != nil {
+		m["frames"] = "the framer of a framed protocol"
+		hook(FrameReceived)
+	}
+	if p.Machine != nil {
+		m["state"] = "the current state of the state machine"
+		m["State"] = "the method that returns the current state"
+		m["Fire"] = "the method that moves the state machine"
+		hook(StateChanged)
+	}
+	if p.HasTimeouts() {
+		hook(Timeout)
+	}
+	return m
+}
+
 // checkFieldNames reports fields that share a name or take a reserved one.
 func (d *decoder) checkFieldNames(p *Protocol) {
+	features := featureMembers(p)
 	seen := make(map[string]Pos)
 	for _, f := range p.Fields {
-		if what, ok := reservedMembers[f.Name]; ok {
+		what, ok := reservedMembers[f.Name]
+		if !ok {
+			what, ok = features[f.Name]
+		}
+		if ok {
 			d.errorAt(f.Pos, "field %q of %s collides with %s", f.Name, p.Name, what)
 			continue
 		}
@@ -92,17 +126,13 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 			d.errorAt(p.Pos, "protocol %s is declared twice (first at %v%s)", p.Name, prev.p.Pos, throughAlias(prev.p.Pos, p.Pos))
 			continue
 		}
-		decls := []struct{ name, what string }{{p.Name, "type"}, {p.Constructor, "constructor"}}
-		if len(p.Hooks) > 0 {
-			decls = append(decls, struct{ name, what string }{p.HooksInterface, "hooks interface"})
-		}
-		for _, decl := range decls {
-			if prev, dup := taken[decl.name]; dup {
+		for _, decl := range p.PackageNames() {
+			if prev, dup := taken[decl.Name]; dup {
 				d.errorAt(p.Pos, "protocol %s: its %s %s collides with the %s of protocol %s (at %v)",
-					p.Name, decl.what, decl.name, prev.what, prev.p.Name, prev.p.Pos)
+					p.Name, decl.What, decl.Name, prev.what, prev.p.Name, prev.p.Pos)
 				continue
 			}
-			taken[decl.name] = owner{p, decl.what}
+			taken[decl.Name] = owner{p, decl.What}
 		}
 	}
 }
@@ -121,6 +151,12 @@ func (d *decoder) resolveImports(s *Spec) {
 		used[name] = true
 	}
 	for _, p := range s.Protocols {
+		if p.HasTimeouts() {
+			paths = append(paths, "time") // durations are written as 30 * time.Second
+		}
+		if p.Machine != nil {
+			paths = append(paths, "strconv") // String of a state or event out of range
+		}
 		for _, f := range p.Fields {
 			paths = append(paths, f.Type.importPaths()...)
 			for _, id := range f.Type.localNames() {

@@ -85,6 +85,14 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 		prose(f, "It embeds protoflow.BaseProtocol and declares no hooks.")
 	}
 	fields := []jen.Code{jen.Qual(runtimePkg, "BaseProtocol")}
+	if p.Framing != nil {
+		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames; owned by the callbacks."),
+			jen.Id("frames").Qual(runtimePkg, "Framer"))
+	}
+	if p.Machine != nil {
+		fields = append(fields, jen.Line(), commentLine("state is the state machine's current state; owned by the callbacks."),
+			jen.Id("state").Id(p.Machine.StateType))
+	}
 	if len(p.Fields) > 0 {
 		fields = append(fields, jen.Line())
 	}
@@ -131,6 +139,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	for _, kind := range spec.AllHooks() {
 		method(f, p, kind)
 	}
+	if p.Machine != nil {
+		machine(f, p)
+	}
 }
 
 // method prints the Protocol method for hook kind k when p needs one: when
@@ -138,9 +149,36 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 // limits or turns nodelay off.
 func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	h := p.Hook(k)
+	switch k {
+	case spec.FrameReceived:
+		if h != nil {
+			frameReceived(f, p, h)
+		}
+		return
+	case spec.DataReceived:
+		if p.Framing != nil {
+			framedDataReceived(f, p)
+			return
+		}
+	case spec.StateChanged:
+		return // Fire calls the hook
+	case spec.Timeout:
+		if h != nil {
+			timeoutMethod(f, p, h)
+		}
+		return
+	}
 	var extra []jen.Code // between the base behaviour and the hook
 	var extraDoc []string
 	if k == spec.ConnectionMade {
+		if p.Framing != nil {
+			extra = append(extra, jen.Id("p").Dot("frames").Dot("Init").Call(codecCode(p.Framing)))
+			extraDoc = append(extraDoc, "sets up the framer")
+		}
+		if p.HasTimeouts() {
+			extra = append(extra, jen.Id("_").Op("=").Qual(runtimePkg, "SetTimeouts").Call(jen.Id("t"), durationCode(p.ReadTimeout), durationCode(p.IdleTimeout)))
+			extraDoc = append(extraDoc, timeoutsDoc(p))
+		}
 		if p.HasFlow() {
 			extra = append(extra, jen.Id("_").Op("=").Id("t").Dot("SetWriteBufferLimits").Call(jen.Lit(p.HighWater), jen.Lit(p.LowWater)))
 			extraDoc = append(extraDoc, fmt.Sprintf("sets the write buffer limits to %d and %d bytes", p.HighWater, p.LowWater))

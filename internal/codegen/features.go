@@ -1,0 +1,104 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/protogen/protogen/spec"
+)
+
+// framedDataReceived prints the DataReceived of a framed protocol: it feeds
+// the framer, which calls frameReceived for each frame.
+func framedDataReceived(f *jen.File, p *spec.Protocol) {
+	f.Line()
+	prose(f, fmt.Sprintf("DataReceived implements protoflow.Protocol: it runs protoflow.BaseProtocol.DataReceived, "+
+		"then splits data into %s, and passes each frame to %s. A frame over its maximum size, or a malformed one, "+
+		"aborts the connection, and ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).",
+		p.Framing.Summary, p.Hook(spec.FrameReceived).UserMethod))
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id("DataReceived").Params(jen.Id("data").Index().Byte()).Block(
+		jen.Id("p").Dot("BaseProtocol").Dot("DataReceived").Call(jen.Id("data")),
+		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot("frameReceived")), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
+				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
+			),
+		),
+	)
+}
+
+// frameReceived prints the method that the framer calls for each frame.
+func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
+	f.Line()
+	prose(f, fmt.Sprintf("frameReceived passes one frame to %s, and ends the frames of this read once the connection is closing.", h.UserMethod))
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method).Params(jen.Id("frame").Index().Byte()).Bool().Block(
+		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("frame")),
+		jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(),
+		jen.Return(jen.Id("t").Op("!=").Nil().Op("&&").Op("!").Id("t").Dot("IsClosing").Call()),
+	)
+}
+
+// timeoutMethod prints Timeout, which makes the protocol a
+// protoflow.TimeoutHandler.
+func timeoutMethod(f *jen.File, p *spec.Protocol, h *spec.Hook) {
+	f.Line()
+	prose(f, fmt.Sprintf("Timeout implements protoflow.TimeoutHandler: it calls %s, in place of closing the connection.", h.UserMethod))
+	f.Add(hookSignature(jen.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method), h)).Block(
+		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("kind")),
+	)
+}
+
+// codecCode prints the composite literal of a framing's codec.
+func codecCode(fr *spec.Framing) jen.Code {
+	fields := make([]jen.Code, len(fr.Fields))
+	for i, fd := range fr.Fields {
+		var v jen.Code
+		switch val := fd.Value.(type) {
+		case string:
+			v = jen.Index().Byte().Parens(jen.Lit(val))
+		default:
+			v = jen.Lit(val)
+		}
+		fields[i] = jen.Id(fd.Name).Op(":").Add(v)
+	}
+	return jen.Qual(runtimePkg, fr.Codec).Values(fields...)
+}
+
+// durationUnits are the units a duration is printed in, largest first.
+var durationUnits = []struct {
+	d    time.Duration
+	name string
+}{
+	{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"},
+	{time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}, {time.Nanosecond, "Nanosecond"},
+}
+
+// durationCode prints d the way a person writes it: 90 * time.Second,
+// time.Minute, or 0.
+func durationCode(d time.Duration) jen.Code {
+	if d == 0 {
+		return jen.Lit(0)
+	}
+	for _, u := range durationUnits {
+		if d%u.d == 0 {
+			if d == u.d {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	panic("unreachable: every duration is a whole number of nanoseconds")
+}
+
+// timeoutsDoc describes the timeouts that ConnectionMade sets.
+func timeoutsDoc(p *spec.Protocol) string {
+	var parts []string
+	if p.ReadTimeout > 0 {
+		parts = append(parts, "a read timeout of "+p.ReadTimeout.String())
+	}
+	if p.IdleTimeout > 0 {
+		parts = append(parts, "an idle timeout of "+p.IdleTimeout.String())
+	}
+	return "sets " + strings.Join(parts, " and ")
+}
