@@ -19,17 +19,20 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 	}
 	for _, spec := range specs {
 		t.Run(spec, func(t *testing.T) {
-			files, err := generate.Files([]string{spec}, generate.Options{})
+			res, err := generate.Files([]string{spec}, generate.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var report strings.Builder
-			current, err := output.Check(files, &report)
+			current, err := output.Check(res.Files, &report)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !current {
 				t.Errorf("stale generated files: run go generate ./generated_example/...\n%s", report.String())
+			}
+			for _, m := range res.Missing {
+				t.Errorf("%s:%v: %s has no method %s", m.Spec.Path, m.Hook.Pos, m.Protocol.Name, m.Hook.UserMethod)
 			}
 		})
 	}

@@ -36,37 +36,85 @@ type hooksData struct {
 	Methods []hookMethod
 }
 
+// hookMethod is what the "stubs" template prints for one hook.
 type hookMethod struct {
 	Receiver, Name, Doc, Params, Result, Body string
+}
+
+// A Stub names a hook method to render: the method of Hook on Protocol.
+type Stub struct {
+	Protocol *spec.Protocol
+	Hook     *spec.Hook
 }
 
 // Hooks renders the user-owned file of hook stubs for s: a method for each
 // declared hook of each protocol, so that a package generated into an empty
 // folder builds and vets at once.
 func Hooks(s *spec.Spec) ([]byte, error) {
-	data := hooksData{Source: s.Source, Package: s.Package}
-	used := make(map[string]bool)
+	var stubs []Stub
 	for _, p := range s.Protocols {
 		for _, h := range p.Hooks {
-			m := hookMethod{Receiver: p.Name, Name: h.UserMethod, Doc: h.Doc, Body: h.StubBody}
-			params := make([]string, len(h.Params))
-			for i, prm := range h.Params {
-				params[i] = prm.Name + " " + typeString(prm.Type, s.Imports, used)
-			}
-			m.Params = strings.Join(params, ", ")
-			if h.Result != nil {
-				m.Result = typeString(h.Result, s.Imports, used)
-			}
-			data.Methods = append(data.Methods, m)
+			stubs = append(stubs, Stub{p, h})
 		}
+	}
+	used := make(map[string]bool)
+	var missing []string
+	name := func(path string) string {
+		i := slices.IndexFunc(s.Imports, func(imp spec.Import) bool { return imp.Path == path })
+		if i < 0 {
+			missing = append(missing, path)
+			return "_"
+		}
+		used[path] = true
+		return s.Imports[i].Name
+	}
+	data := hooksData{Source: s.Source, Package: s.Package, Methods: methods(stubs, name)}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("rendering hooks for %s: no import name for %s", s.Path, strings.Join(missing, ", "))
 	}
 	for _, imp := range s.Imports {
 		if used[imp.Path] {
 			data.Imports = append(data.Imports, imp)
 		}
 	}
+	return render(s, "hooks.go.tmpl", data)
+}
+
+// Stubs renders the methods of stubs exactly as Hooks writes them at the
+// end of a new hook file, each after a blank line, so that protogen can
+// append them to an existing one: a stub has one shape, wherever it lands.
+// name gives the package name by which the stubs refer to an import path
+// (the name in the file that will hold them).
+func Stubs(s *spec.Spec, stubs []Stub, name func(path string) string) ([]byte, error) {
+	return render(s, "stubs", methods(stubs, name))
+}
+
+// methods describes the stubs for the template, printing each type with
+// the package names that name returns.
+func methods(stubs []Stub, name func(path string) string) []hookMethod {
+	ms := make([]hookMethod, len(stubs))
+	for i, st := range stubs {
+		h := st.Hook
+		m := hookMethod{Receiver: st.Protocol.Name, Name: h.UserMethod, Doc: h.Doc, Body: h.StubBody}
+		params := make([]string, len(h.Params))
+		for j, prm := range h.Params {
+			params[j] = prm.Name + " " + prm.Type.Format(name)
+		}
+		m.Params = strings.Join(params, ", ")
+		if h.Result != nil {
+			m.Result = h.Result.Format(name)
+		}
+		ms[i] = m
+	}
+	return ms
+}
+
+// render executes the named template and formats the result, which may be
+// a whole file or a list of declarations (format.Source keeps the latter's
+// leading blank line).
+func render(s *spec.Spec, tmpl string, data any) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := hooksTmpl.Execute(&buf, data); err != nil {
+	if err := hooksTmpl.ExecuteTemplate(&buf, tmpl, data); err != nil {
 		return nil, fmt.Errorf("rendering hooks for %s: %w", s.Path, err)
 	}
 	out, err := format.Source(buf.Bytes())
@@ -74,14 +122,4 @@ func Hooks(s *spec.Spec) ([]byte, error) {
 		return nil, fmt.Errorf("formatting hooks for %s: %w", s.Path, err)
 	}
 	return out, nil
-}
-
-// typeString prints a spec type as Go source with each import path replaced
-// by its package name, and notes the paths used.
-func typeString(t *spec.Type, imports []spec.Import, used map[string]bool) string {
-	return t.Format(func(path string) string {
-		used[path] = true
-		i := slices.IndexFunc(imports, func(imp spec.Import) bool { return imp.Path == path })
-		return imports[i].Name
-	})
 }

@@ -158,6 +158,49 @@ func TestCLIUnchangedKeepsModTime(t *testing.T) {
 	}
 }
 
+// A hook the spec gains gets its stub appended to the hook file once: the
+// next run finds the method, prints nothing and touches no file, and
+// -check finds everything current.
+func TestCLIAppendsStubOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(cliSpec))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("generate: exit %d\n%s", exit, stderr)
+	}
+	hooks, err := os.ReadFile(filepath.Join(dir, "chat_hooks.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(strings.Replace(cliSpec, "[data_received]", "[data_received, connection_lost]", 1)))
+	stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml")
+	const added = "protogen: added onConnectionLost to chat_hooks.go (hook connection_lost, chat.yaml:7:28)\n"
+	if exit != 0 || stdout != added {
+		t.Fatalf("after adding a hook: exit %d, stdout %q, want 0 and %q\nstderr:\n%s", exit, stdout, added, stderr)
+	}
+	updated, err := os.ReadFile(filepath.Join(dir, "chat_hooks.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(updated, hooks) || !bytes.Contains(updated[len(hooks):], []byte("func (p *Chat) onConnectionLost(err error) {")) {
+		t.Errorf("chat_hooks.go does not keep its bytes and end with the new stub:\n%s", updated)
+	}
+
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	before := snapshot(t, dir, old)
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stdout != "" {
+		t.Fatalf("second run: exit %d, stdout %q; want 0 and nothing\nstderr:\n%s", exit, stdout, stderr)
+	}
+	after := snapshot(t, dir, time.Time{})
+	for name, st := range before {
+		if after[name] != st {
+			t.Errorf("the second run touched %s", name)
+		}
+	}
+	if stdout, _, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 0 {
+		t.Errorf("-check after the stub was added: exit %d, want 0\n%s", exit, stdout)
+	}
+}
+
 type fileState struct {
 	data  string
 	mtime time.Time

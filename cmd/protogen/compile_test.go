@@ -13,7 +13,8 @@ import (
 // succeeds, together with the runtime, in a temporary module: the generated
 // file, the hook stubs and the case's own Go files make a package that
 // builds and vets at once. A case whose comment says "build-fails: NAME"
-// must instead fail to build with an error naming NAME (a missing hook).
+// must instead fail to build with an error naming NAME (a hook method of
+// the wrong type).
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: builds every golden output with the go command")

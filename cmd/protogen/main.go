@@ -27,8 +27,16 @@
 //
 //	func (p *ChatServer) onDataReceived(data []byte) {}
 //
-// protogen never overwrites chat_hooks.go. When the spec gains a hook, the
-// build fails and names the method to add. Serve the protocol with
+// protogen never overwrites chat_hooks.go, nor changes a byte you wrote
+// there. When the spec gains a hook whose method the package does not
+// define (in any file: tests and generated files aside), protogen appends a
+// stub of it to chat_hooks.go, with any import the stub needs on a line of
+// its own, and says so:
+//
+//	protogen: added onConnectionLost to chat_hooks.go (hook connection_lost, chat.yaml:9:45)
+//
+// To find the methods, protogen parses the package; if a file does not
+// parse, it names the file and writes nothing. Serve the protocol with
 //
 //	protoflow.NewServer(chat.NewChatServer).Serve(listener)
 //
@@ -55,14 +63,20 @@
 //		one -spec). The hook file goes beside it.
 //	-check
 //		Write nothing; regenerate in memory and compare with the files on
-//		disk. Prints a unified diff for each stale file and a line for each
-//		missing one. For CI.
+//		disk. Prints a unified diff for each stale file, a line for each
+//		missing one, and a line for each hook whose method the package
+//		lacks:
+//
+//		chat.yaml:9:45: hook connection_lost: ChatServer has no method onConnectionLost (protogen would add a stub to chat_hooks.go)
+//
+//		For CI.
 //	-version
 //		Print protogen's version and exit.
 //
 // The exit status is 0 on success (and, with -check, when everything is
-// current), 1 when -check finds a stale or missing file, and 2 on any
-// error: a bad spec, a bad flag, or a file that cannot be written.
+// current), 1 when -check finds a stale or missing file or a missing hook
+// method, and 2 on any error: a bad spec, a bad flag, a package file that
+// does not parse, or a file that cannot be written.
 package main
 
 import (

@@ -17,8 +17,8 @@ import (
 // Exit statuses.
 const (
 	exitOK    = 0
-	exitStale = 1 // -check found a stale or missing file
-	exitError = 2 // bad spec, bad usage, or a file could not be written
+	exitStale = 1 // -check found a stale or missing file, or a missing hook method
+	exitError = 2 // bad spec, bad usage, a package file that does not parse, or a file could not be written
 )
 
 const usageText = `usage: protogen -spec file.yaml [-spec more.yaml ...] [-out file.go] [-check]
@@ -50,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var specs specList
 	fs.Var(&specs, "spec", "generate from the spec `file` (repeatable)")
 	out := fs.String("out", "", "write the generated code to `file` instead of beside the spec (one -spec only)")
-	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing")
+	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing, or a hook method is missing")
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
@@ -77,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
-	files, err := generate.Files(specs, generate.Options{
+	res, err := generate.Files(specs, generate.Options{
 		DefaultPackage: os.Getenv("GOPACKAGE"),
 		OutFile:        *out,
 	})
@@ -86,21 +86,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if *check {
-		current, err := output.Check(files, stdout)
+		current, err := output.Check(res.Files, stdout)
 		if err != nil {
 			printError(stderr, err)
 			return exitError
 		}
-		if !current {
+		for _, m := range res.Missing {
+			fmt.Fprintf(stdout, "%s:%v: hook %s: %s has no method %s (protogen would add a stub to %s)\n",
+				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.UserMethod, m.Spec.HooksFile)
+		}
+		if !current || len(res.Missing) > 0 {
 			return exitStale
 		}
 		return exitOK
 	}
-	written, err := output.Write(files)
+	written, err := output.Write(res.Files)
 	for _, path := range written {
-		for _, f := range files {
-			if f.Path == path && f.UserOwned {
+		for _, f := range res.Files {
+			switch {
+			case f.Path != path || !f.UserOwned:
+			case f.Update == nil:
 				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook; it is yours to edit\n", path)
+			default:
+				for _, m := range res.Missing {
+					if m.Spec.HooksFile == f.Path {
+						fmt.Fprintf(stdout, "protogen: added %s to %s (hook %s, %s:%v)\n",
+							m.Hook.UserMethod, path, m.Hook.SpecName, m.Spec.Path, m.Hook.Pos)
+					}
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 // Package generate runs protogen's pipeline for a set of specs: load and
-// validate each, print the generated file and the hook stubs, all in
-// memory, ready for output.Write or output.Check.
+// validate each, print the generated file and the hook stubs (a new hook
+// file, or the stubs an existing one lacks), all in memory, ready for
+// output.Write or output.Check.
 package generate
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"github.com/protogen/protogen/internal/codegen"
 	"github.com/protogen/protogen/internal/output"
+	"github.com/protogen/protogen/internal/scaffold"
 	"github.com/protogen/protogen/spec"
 	"github.com/protogen/protogen/templates"
 )
@@ -23,14 +25,24 @@ type Options struct {
 	OutFile string
 }
 
-// Files returns every file the specs produce. It returns no files unless
-// every spec is valid and every file renders; the error then reports every
-// problem of every spec.
-func Files(specPaths []string, opts Options) ([]output.File, error) {
+// Result is what the specs produce.
+type Result struct {
+	Files []output.File
+	// Missing lists, in spec order, the declared hooks whose methods are
+	// missing from the package of a hook file that exists; that file's
+	// Update appends their stubs.
+	Missing []scaffold.Missing
+}
+
+// Files returns every file the specs produce, and the hook stubs to add to
+// existing hook files. It returns nothing unless every spec is valid, every
+// file renders and every package with a hook file parses; the error then
+// reports every problem of every spec.
+func Files(specPaths []string, opts Options) (*Result, error) {
 	if opts.OutFile != "" && len(specPaths) > 1 {
 		return nil, errors.New("-out names one file, so it takes exactly one -spec")
 	}
-	var files []output.File
+	res := new(Result)
 	var errs []error
 	var specs []*spec.Spec
 	for _, path := range specPaths {
@@ -62,7 +74,17 @@ func Files(specPaths []string, opts Options) ([]output.File, error) {
 				errs = append(errs, err)
 				continue
 			}
-			produced = append(produced, output.File{Path: s.HooksFile, Data: hooks, UserOwned: true})
+			f := output.File{Path: s.HooksFile, Data: hooks, UserOwned: true}
+			edit, err := scaffold.Plan(s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if edit != nil {
+				f.Update = &output.Update{Old: edit.Old, New: edit.New}
+				res.Missing = append(res.Missing, edit.Missing...)
+			}
+			produced = append(produced, f)
 		}
 		for _, f := range produced {
 			key := filepath.Clean(f.Path)
@@ -71,13 +93,13 @@ func Files(specPaths []string, opts Options) ([]output.File, error) {
 				continue
 			}
 			owner[key] = path
-			files = append(files, f)
+			res.Files = append(res.Files, f)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return files, nil
+	return res, nil
 }
 
 // checkShared checks specs whose output shares a folder, and so a Go

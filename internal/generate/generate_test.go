@@ -47,11 +47,11 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportAllocs()
 			var size int
 			for b.Loop() {
-				files, err := Files([]string{path}, Options{})
+				res, err := Files([]string{path}, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
-				size = len(files[0].Data)
+				size = len(res.Files[0].Data)
 			}
 			b.ReportMetric(float64(size)/float64(n), "bytes/protocol")
 		})
@@ -61,10 +61,11 @@ func BenchmarkGenerate(b *testing.B) {
 // The synthetic spec is valid and yields the generated file and the hook
 // file, so that the benchmark measures real work.
 func TestSyntheticSpec(t *testing.T) {
-	files, err := Files([]string{writeSpec(t, 3)}, Options{})
+	res, err := Files([]string{writeSpec(t, 3)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := res.Files
 	if len(files) != 2 || !strings.Contains(string(files[0].Data), "type Proto2 struct") || !files[1].UserOwned {
 		t.Fatalf("got %d files; want the generated file with Proto2 and the hook file", len(files))
 	}

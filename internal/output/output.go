@@ -25,16 +25,28 @@ type File struct {
 	// UserOwned marks a file the user edits (the hook stubs): it is written
 	// only when it does not exist, and never compared.
 	UserOwned bool
+	// Update, on a user-owned file, is the one change protogen may make to
+	// it when it exists. Without it, an existing user-owned file is left
+	// alone.
+	Update *Update
+}
+
+// Update replaces the content of an existing user-owned file: Old is the
+// file as protogen read it, and New what to write instead. Write makes the
+// change only while the file still holds Old, so an edit saved since is
+// never lost.
+type Update struct {
+	Old, New []byte
 }
 
 // Write writes files all or nothing. Every file to write first goes to a
 // temporary file in its folder; only when all of them are written are they
 // renamed into place, so a reader never sees half a file and a failure
-// leaves every file as it was. A file whose bytes are unchanged, and a
-// user-owned file that exists, are left untouched (keeping their
-// modification times and the build cache). Write refuses to replace a file
-// that protogen did not generate, and writes through a symbolic link to
-// its target. It returns the paths it wrote.
+// leaves every file as it was. A file whose bytes are unchanged is left
+// untouched (keeping its modification time and the build cache), and so is
+// a user-owned file that exists, unless its Update changes it. Write
+// refuses to replace a file that protogen did not generate, and writes
+// through a symbolic link to its target. It returns the paths it wrote.
 func Write(files []File) ([]string, error) {
 	type pending struct {
 		path, tmp string
@@ -52,8 +64,20 @@ func Write(files []File) ([]string, error) {
 			return nil, err
 		}
 		old, err := os.ReadFile(path)
+		data := f.Data
 		switch {
-		case err == nil && (f.UserOwned || bytes.Equal(old, f.Data)):
+		case err == nil && f.UserOwned && f.Update == nil:
+			continue
+		case err == nil && f.UserOwned:
+			if !bytes.Equal(old, f.Update.Old) {
+				cleanup()
+				return nil, fmt.Errorf("%s changed while protogen ran: run it again", f.Path)
+			}
+			if bytes.Equal(old, f.Update.New) {
+				continue
+			}
+			data = f.Update.New
+		case err == nil && bytes.Equal(old, f.Data):
 			continue
 		case err == nil && !isGenerated(old):
 			cleanup()
@@ -62,7 +86,7 @@ func Write(files []File) ([]string, error) {
 			cleanup()
 			return nil, err
 		}
-		tmp, err := writeTemp(path, f.Data)
+		tmp, err := writeTemp(path, data)
 		if err != nil {
 			cleanup()
 			return nil, err

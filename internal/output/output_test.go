@@ -71,6 +71,64 @@ func TestWriteKeepsWhatItShould(t *testing.T) {
 	}
 }
 
+// An existing user-owned file changes only through its Update, and only
+// while it holds the bytes the update was made from; a file that does not
+// exist is created from Data whatever its Update.
+func TestWriteUpdate(t *testing.T) {
+	const old, updated = "package x // the user's\n", "package x // the user's\n\nfunc stub() {}\n"
+	tests := []struct {
+		name    string
+		disk    string // the file's content, or "" for no file
+		update  *Update
+		want    string
+		wantErr bool
+		written bool
+	}{
+		{name: "applied", disk: old, update: &Update{Old: []byte(old), New: []byte(updated)}, want: updated, written: true},
+		{name: "no update", disk: old, want: old},
+		{name: "nothing to change", disk: old, update: &Update{Old: []byte(old), New: []byte(old)}, want: old},
+		{name: "changed since", disk: old + "// more\n", update: &Update{Old: []byte(old), New: []byte(updated)}, want: old + "// more\n", wantErr: true},
+		{name: "deleted since", update: &Update{Old: []byte(old), New: []byte(updated)}, want: "package x // stubs\n", written: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			hooks := filepath.Join(dir, "hooks.go")
+			if tt.disk != "" {
+				write(t, hooks, tt.disk)
+			}
+			written, err := Write([]File{{Path: hooks, Data: []byte("package x // stubs\n"), UserOwned: true, Update: tt.update}})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Write: error %v, want error %v", err, tt.wantErr)
+			}
+			if (len(written) == 1) != tt.written {
+				t.Errorf("Write wrote %v, want written %v", written, tt.written)
+			}
+			if got := read(t, hooks); got != tt.want {
+				t.Errorf("the file holds %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// An update joins the all-or-nothing pass: when another file cannot be
+// written, the user's file keeps its bytes.
+func TestWriteUpdateAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	hooks := filepath.Join(dir, "hooks.go")
+	write(t, hooks, "package x\n")
+	_, err := Write([]File{
+		{Path: hooks, UserOwned: true, Update: &Update{Old: []byte("package x\n"), New: []byte("package x\n\nfunc stub() {}\n")}},
+		{Path: filepath.Join(dir, "missing", "b.go"), Data: []byte(header)},
+	})
+	if err == nil {
+		t.Fatal("Write succeeded with a file in a missing folder")
+	}
+	if got := read(t, hooks); got != "package x\n" {
+		t.Errorf("the user-owned file was changed to %q", got)
+	}
+}
+
 // A file without the generated-code line is the user's, and is not
 // replaced.
 func TestWriteRefusesHandWrittenFile(t *testing.T) {
