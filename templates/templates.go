@@ -57,6 +57,12 @@ func Hooks(s *spec.Spec) ([]byte, error) {
 			stubs = append(stubs, Stub{p, h})
 		}
 	}
+	return HooksWith(s, stubs)
+}
+
+// HooksWith renders a new hook file for s holding only stubs: those of the
+// hooks whose methods the package does not define elsewhere.
+func HooksWith(s *spec.Spec, stubs []Stub) ([]byte, error) {
 	used := make(map[string]bool)
 	var missing []string
 	name := func(path string) string {

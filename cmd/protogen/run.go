@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			switch {
 			case f.Path != path || !f.UserOwned:
 			case f.Update == nil:
-				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook; it is yours to edit\n", path)
+				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook method the package lacks; it is yours to edit\n", path)
 			default:
 				for _, m := range res.Missing {
 					if m.Spec.HooksFile == f.Path {

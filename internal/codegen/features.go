@@ -10,17 +10,47 @@ import (
 	"github.com/protogen/protogen/spec"
 )
 
-// framedDataReceived prints the DataReceived of a framed protocol: it feeds
-// the framer, which calls frameReceived for each frame.
+// framedDataReceived prints the DataReceived of a framed protocol, with
+// the ResumeReading and feed methods that pass held frames on.
 func framedDataReceived(f *jen.File, p *spec.Protocol) {
+	recv := func() *jen.Statement { return jen.Func().Params(jen.Id("p").Op("*").Id(p.Name)) }
+	hook := p.Hook(spec.FrameReceived)
+
 	f.Line()
 	prose(f, fmt.Sprintf("DataReceived implements protoflow.Protocol: it runs protoflow.BaseProtocol.DataReceived, "+
-		"then splits data into %s, and passes each frame to %s. A frame over its maximum size, or a malformed one, "+
-		"aborts the connection, and ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).",
-		p.Framing.Summary, p.Hook(spec.FrameReceived).UserMethod))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id("DataReceived").Params(jen.Id("data").Index().Byte()).Block(
+		"then splits data into %s, and passes each frame to %s.", p.Framing.Summary, hook.UserMethod))
+	f.Add(recv()).Id("DataReceived").Params(jen.Id("data").Index().Byte()).Block(
 		jen.Id("p").Dot("BaseProtocol").Dot("DataReceived").Call(jen.Id("data")),
-		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot("frameReceived")), jen.Err().Op("!=").Nil()).Block(
+		jen.Id("p").Dot("feed").Call(jen.Id("data")),
+	)
+
+	f.Line()
+	prose(f, "PauseReading overrides protoflow.BaseProtocol.PauseReading: no frame is passed on while reading is "+
+		"paused; the framer holds them. Call it from the protocol's callbacks.")
+	f.Add(recv()).Id("PauseReading").Params().Error().Block(
+		jen.Id("p").Dot("resuming").Op("=").False(),
+		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("PauseReading").Call()),
+	)
+
+	f.Line()
+	prose(f, "ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first passes on the frames held "+
+		"while reading was paused, and resumes reading only if none of them paused it again, so that what is "+
+		"held never grows past one read. Call it from the protocol's callbacks, like every method that passes "+
+		"frames on.")
+	f.Add(recv()).Id("ResumeReading").Params().Error().Block(
+		jen.Id("p").Dot("resuming").Op("=").True(),
+		jen.Id("p").Dot("feed").Call(jen.Nil()),
+		jen.If(jen.Op("!").Id("p").Dot("resuming")).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
+		jen.Id("p").Dot("resuming").Op("=").False(),
+		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("ResumeReading").Call()),
+	)
+
+	f.Line()
+	prose(f, "feed passes the frames held and then those of data to frameReceived. A frame over its maximum size, "+
+		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
+		"protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).")
+	f.Add(recv()).Id("feed").Params(jen.Id("data").Index().Byte()).Block(
+		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)), jen.Err().Op("!=").Nil()).Block(
 			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
 				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
 			),
@@ -31,11 +61,15 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 // frameReceived prints the method that the framer calls for each frame.
 func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	f.Line()
-	prose(f, fmt.Sprintf("frameReceived passes one frame to %s, and ends the frames of this read once the connection is closing.", h.UserMethod))
+	prose(f, fmt.Sprintf("frameReceived passes one frame to %s. While reading is paused, and once the connection "+
+		"is closing, it refuses the frame instead, and the framer holds it and those after it: so no frame "+
+		"arrives while reading is paused, as no data would, except those ResumeReading passes on.", h.UserMethod))
 	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method).Params(jen.Id("frame").Index().Byte()).Bool().Block(
+		jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call().Op("||").Id("p").Dot("ReadingPaused").Call().Op("&&").Op("!").Id("p").Dot("resuming")).Block(
+			jen.Return(jen.False()),
+		),
 		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("frame")),
-		jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(),
-		jen.Return(jen.Id("t").Op("!=").Nil().Op("&&").Op("!").Id("t").Dot("IsClosing").Call()),
+		jen.Return(jen.True()),
 	)
 }
 

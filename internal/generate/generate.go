@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/protogen/protogen/internal/codegen"
 	"github.com/protogen/protogen/internal/output"
 	"github.com/protogen/protogen/internal/scaffold"
 	"github.com/protogen/protogen/spec"
-	"github.com/protogen/protogen/templates"
 )
 
 // Options apply to every spec.
@@ -68,23 +66,18 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			continue
 		}
 		produced := []output.File{{Path: s.OutFile, Data: code}}
-		if s.HasHooks() {
-			hooks, err := templates.Hooks(s)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			f := output.File{Path: s.HooksFile, Data: hooks, UserOwned: true}
-			edit, err := scaffold.Plan(s)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if edit != nil {
-				f.Update = &output.Update{Old: edit.Old, New: edit.New}
-				res.Missing = append(res.Missing, edit.Missing...)
-			}
-			produced = append(produced, f)
+		edit, err := scaffold.Plan(s)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		case edit == nil: // no hooks, or every hook method exists
+		case edit.Old == nil: // a new hook file, with the stubs the package lacks
+			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true})
+		default:
+			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true,
+				Update: &output.Update{Old: edit.Old, New: edit.New}})
+			res.Missing = append(res.Missing, edit.Missing...)
 		}
 		for _, f := range produced {
 			key := filepath.Clean(f.Path)
@@ -124,18 +117,14 @@ func checkShared(specs []*spec.Spec) error {
 				Msg: fmt.Sprintf("package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path)})
 		}
 		for _, p := range s.Protocols {
-			names := []decl{{s, p, "type " + p.Name}, {s, p, "constructor " + p.Constructor}}
-			if len(p.Hooks) > 0 {
-				names = append(names, decl{s, p, "hooks interface " + p.HooksInterface})
-			}
-			for _, d := range names {
-				name := d.what[strings.LastIndexByte(d.what, ' ')+1:]
-				if prev, dup := declared[dir][name]; dup && prev.s != s {
+			for _, name := range p.PackageNames() {
+				d := decl{s, p, name.What + " " + name.Name}
+				if prev, dup := declared[dir][name.Name]; dup && prev.s != s {
 					errs = append(errs, &spec.Error{File: s.Path, Pos: p.Pos,
 						Msg: fmt.Sprintf("protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos)})
 					break // one report per protocol is enough
 				}
-				declared[dir][name] = d
+				declared[dir][name.Name] = d
 			}
 		}
 	}

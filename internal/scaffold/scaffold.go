@@ -38,10 +38,12 @@ type Edit struct {
 }
 
 // Plan returns the edit that adds to s's hook file a stub for each
-// declared hook whose method the package in its folder does not define. It
-// returns nil when s has no hooks, when the hook file does not exist (it is
-// then created whole), and when no method is missing. A file of the
-// package that does not parse is an error: protogen cannot tell which
+// declared hook whose method the package in its folder does not define.
+// When the hook file does not exist, the edit creates it (Old is nil) with
+// a stub for each hook the rest of the package lacks, so that a user who
+// moved the methods elsewhere and deleted the file gets no duplicates. It
+// returns nil when s has no hooks and when no method is missing. A file of
+// the package that does not parse is an error: protogen cannot tell which
 // methods it defines.
 func Plan(s *spec.Spec) (*Edit, error) {
 	if !s.HasHooks() {
@@ -49,7 +51,7 @@ func Plan(s *spec.Spec) (*Edit, error) {
 	}
 	src, err := os.ReadFile(s.HooksFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return create(s)
 	}
 	if err != nil {
 		return nil, err
@@ -98,4 +100,34 @@ func Plan(s *spec.Spec) (*Edit, error) {
 // unparsable explains a parse error, which names the file.
 func unparsable(err error) error {
 	return fmt.Errorf("%w (protogen reads the package to find the hook methods it lacks)", err)
+}
+
+// create plans a new hook file holding the stubs that the package, read
+// from the output folder when it exists, lacks.
+func create(s *spec.Spec) (*Edit, error) {
+	defined := make(methodSet)
+	dir := filepath.Dir(s.HooksFile)
+	if _, err := os.Stat(dir); err == nil {
+		if defined, err = packageMethods(token.NewFileSet(), dir, filepath.Base(s.HooksFile), filepath.Base(s.OutFile)); err != nil {
+			return nil, err
+		}
+	}
+	var missing []Missing
+	var stubs []templates.Stub
+	for _, p := range s.Protocols {
+		for _, h := range p.Hooks {
+			if !defined.has(p.Name, h.UserMethod) {
+				missing = append(missing, Missing{s, p, h})
+				stubs = append(stubs, templates.Stub{Protocol: p, Hook: h})
+			}
+		}
+	}
+	if len(stubs) == 0 {
+		return nil, nil
+	}
+	text, err := templates.HooksWith(s, stubs)
+	if err != nil {
+		return nil, err
+	}
+	return &Edit{Path: s.HooksFile, New: text, Missing: missing}, nil
 }

@@ -39,6 +39,13 @@ func (p *Echo) onConnectionLost(err error) {
 }
 `
 	runtimeImport = `import "github.com/protogen/protogen/runtime/protoflow"`
+	// The start of a new hook file.
+	newFileHeader = `// This file is yours to edit. protogen created it from echo.yaml with a stub
+// for each hook. It never changes what you write; when the spec gains a hook
+// that the package has no method for, protogen appends a stub here.
+
+package echo
+`
 	// The hook file's methods when only onConnectionLost is missing.
 	madeAndReceived = `
 func (p *Echo) onConnectionMade(t protoflow.Transport) {}
@@ -77,9 +84,16 @@ func TestPlan(t *testing.T) {
 			"echo_hooks.go": "package echo\n\nimport \"github.com/protogen/protogen/runtime/protoflow\"\n" + madeAndReceived + "\nfunc (p *Echo) onConnectionLost(err error) {}\n",
 		},
 	}, {
-		name: "no hook file",
+		name: "no hook file: created with the stubs the package lacks",
 		files: map[string]string{
-			"other.go": "package echo\n",
+			"other.go": "package echo\n\nfunc (p *Echo) onDataReceived(data []byte) {}\n",
+		},
+		want:    newFileHeader + "\nimport (\n\t\"github.com/protogen/protogen/runtime/protoflow\"\n)\n" + madeStub + lostStub,
+		missing: "onConnectionMade onConnectionLost",
+	}, {
+		name: "no hook file, and every method elsewhere: nothing to create",
+		files: map[string]string{
+			"moved.go": "package echo\n\nimport \"github.com/protogen/protogen/runtime/protoflow\"\n" + madeAndReceived + "\nfunc (p *Echo) onConnectionLost(err error) {}\n",
 		},
 	}, {
 		name: "methods in other files count",
@@ -212,7 +226,7 @@ func TestPlan(t *testing.T) {
 			case edit == nil:
 				t.Fatalf("Plan = no edit, want one")
 			}
-			if string(edit.Old) != tt.files["echo_hooks.go"] {
+			if old, exists := tt.files["echo_hooks.go"]; exists != (edit.Old != nil) || string(edit.Old) != old {
 				t.Errorf("Edit.Old = %q, want the hook file as it was", edit.Old)
 			}
 			if d := diff.Unified("want", "got", []byte(tt.want), edit.New); d != "" {
