@@ -26,7 +26,9 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // the holder of the read token (readerActive) reads or delivers
 // ConnectionLost. A flusher goroutine (flush) exists only while bytes are
 // queued; it exits when the queue is empty or the connection is dead.
-// Everything else runs on the goroutines of the transport's callers.
+// With timeouts set, the timer's goroutine (timeouts.fire) runs while one
+// is due; lose waits for it before ConnectionLost. Everything else runs on
+// the goroutines of the transport's callers.
 type conn struct {
 	// Immutable after newConn.
 	nc       net.Conn
@@ -47,6 +49,7 @@ type conn struct {
 
 	s    serializer
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
+	to   atomic.Pointer[timeouts]     // made by the first SetTimeouts that enables one; stored with mu held
 
 	// Atomic mirrors for the read path, which must not wait for mu. Written
 	// with mu held.
@@ -92,7 +95,7 @@ type conn struct {
 	// reader goroutine holds it only while the socket has data.
 	readerActive bool
 	more         bool // epoll: the socket became readable while a reader held the token
-	readDone     bool // the peer's EOF was delivered: never read again
+	readDone     bool // the peer's EOF was read: never read again (and no read timeout)
 	loserOwed    bool // the connection died with the token free: a goroutine must take it and deliver ConnectionLost
 
 	gone bool          // ConnectionLost has returned
@@ -242,6 +245,11 @@ func (c *conn) lose() {
 		}
 		c.mu.Unlock()
 		c.flushers.Wait()
+		if to := c.to.Load(); to != nil {
+			// Before acquire: a fire waiting in the serializer must get in,
+			// find the connection dead and return.
+			to.stop()
+		}
 		c.s.acquire(true)
 		// Read the cause only now: a callback that was running until acquire
 		// returned may have panicked after a Close.

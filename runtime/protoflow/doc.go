@@ -64,6 +64,23 @@
 // PauseReading in PauseWriting and ResumeReading in ResumeWriting, and the
 // peer is slowed by TCP itself.
 //
+// # Timeouts
+//
+// [SetTimeouts], typically called in ConnectionMade, gives a connection a
+// read timeout, aiohttp's read_timeout, which expires when no data has
+// arrived for a whole period while reading was not paused (a pause holds
+// it, and ResumeReading starts a full period), and an idle timeout, which
+// expires when nothing was read or written for a whole period; it also
+// bounds a Close that waits for a peer that stopped reading. An expired
+// timeout aborts the connection, and ConnectionLost receives a
+// [*TimeoutError], unless the protocol implements [TimeoutHandler]: then
+// Timeout is called, on the goroutine of the connection's timer and
+// serialized with the other callbacks, and the timeout starts a new period.
+// Reads and writes only store a clock reading; one timer per connection
+// checks them when a period could have run out; a connection without
+// timeouts carries one nil pointer for them. [AbortWithError] aborts a
+// connection with a cause of the caller's choosing for ConnectionLost.
+//
 // # Errors
 //
 // A panic in a callback is recovered: the connection is aborted and

@@ -26,6 +26,7 @@ func (c *conn) readRawLoop() {
 		}
 		n, err := c.rd.n, c.rd.err
 		if n > 0 {
+			c.noteRead()
 			c.deliver((*b)[:n])
 		}
 		c.readPool.Put(b)
@@ -70,6 +71,7 @@ func (c *conn) readPortableLoop() {
 	for c.waitReadable() {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
+			c.noteRead()
 			c.deliver(buf[:n])
 		}
 		switch {
@@ -121,6 +123,9 @@ func (c *conn) deliver(p []byte) {
 // eof handles the peer's end of stream: EOFReceived decides whether the
 // write side stays open.
 func (c *conn) eof() {
+	c.mu.Lock()
+	c.readDone = true
+	c.mu.Unlock()
 	keepOpen := false
 	c.s.acquire(false)
 	if !c.stopRead.Load() {
@@ -164,6 +169,7 @@ func (c *conn) ResumeReading() error {
 	}
 	c.readingPaused = false
 	c.readPaused.Store(false)
+	c.noteResumeLocked()
 	c.changed.Broadcast()
 	// On the epoll backend no goroutine waits while reading is paused, and
 	// bytes that arrived meanwhile raise no new edge: start a reader.
@@ -314,6 +320,7 @@ func (c *conn) readOnce(wait bool) readStatus {
 	}
 	n, err := c.rd.n, c.rd.err
 	if n > 0 {
+		c.noteRead()
 		c.deliver((*b)[:n])
 	}
 	c.readPool.Put(b)
@@ -322,9 +329,6 @@ func (c *conn) readOnce(wait bool) readStatus {
 		c.readFailed(c.opError("read", err))
 		return readStop
 	case n == 0:
-		c.mu.Lock()
-		c.readDone = true
-		c.mu.Unlock()
 		c.eof()
 		return readStop
 	case n == len(*b) || c.hup.Load():

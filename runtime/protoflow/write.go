@@ -38,6 +38,9 @@ func (c *conn) Write(p []byte) (int, error) {
 			}
 			return 0, err
 		}
+		if n > 0 {
+			c.noteWrite()
+		}
 		rest = p[n:]
 	}
 	transitions := 0
@@ -146,6 +149,7 @@ func (c *conn) flushCallback(fd uintptr) bool {
 		c.fs.iov = iov
 		clear(c.fs.bufs)
 		if n > 0 {
+			c.noteWrite()
 			c.q.consume(n)
 			c.fs.fl.transitions += c.transitionLocked()
 		}
@@ -178,6 +182,9 @@ func (c *conn) flushPortable() {
 	clear(c.fs.bufs)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n > 0 {
+		c.noteWrite()
+	}
 	if !c.dead {
 		c.q.consume(int(n))
 		c.fs.fl.transitions += c.transitionLocked()
