@@ -3,6 +3,7 @@
 //
 //	go run ./generated_example/... -addr 127.0.0.1:7070            the key-value server
 //	go run ./generated_example/... -addr 127.0.0.1:7070 -proto echo
+//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto kvbin
 //
 // Try the key-value server with a line-oriented client:
 //
@@ -10,10 +11,10 @@
 //
 // The flags are:
 //
-//	-addr host:port   the TCP address to listen on (default 127.0.0.1:7070);
-//	                  an address with a slash is a Unix socket path
-//	-proto kv|echo    the protocol to serve (default kv)
-//	-grace duration   how long shutdown waits for queued replies (default 5s)
+//	-addr host:port       the TCP address to listen on (default 127.0.0.1:7070);
+//	                      an address with a slash is a Unix socket path
+//	-proto kv|kvbin|echo  the protocol to serve (default kv)
+//	-grace duration       how long shutdown waits for queued replies (default 5s)
 package main
 
 import (
@@ -32,6 +33,7 @@ import (
 
 	"github.com/protogen/protogen/generated_example/echo"
 	"github.com/protogen/protogen/generated_example/kv"
+	"github.com/protogen/protogen/generated_example/kvbin"
 	"github.com/protogen/protogen/runtime/protoflow"
 )
 
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "listen on `host:port` (or a Unix socket path)")
-	proto := fs.String("proto", "kv", "serve `kv` or echo")
+	proto := fs.String("proto", "kv", "serve `kv`, kvbin or echo")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for queued replies")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,10 +65,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	switch *proto {
 	case "kv":
 		srv = protoflow.NewServer(kv.NewStore().Protocol, protoflow.WithLogger(log))
+	case "kvbin":
+		srv = protoflow.NewServer(kvbin.NewStore().Protocol, protoflow.WithLogger(log))
 	case "echo":
 		srv = protoflow.NewServer(echo.NewEcho, protoflow.WithLogger(log))
 	default:
-		return fmt.Errorf("unknown -proto %q: use kv or echo", *proto)
+		return fmt.Errorf("unknown -proto %q: use kv, kvbin or echo", *proto)
 	}
 	ln, err := net.Listen(network, *addr)
 	if err != nil {

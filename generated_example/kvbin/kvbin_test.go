@@ -1,0 +1,505 @@
+package kvbin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
+	"github.com/protogen/protogen/runtime/protoflow"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// testServer is a kvbin server on a fresh listener, with the protocols it
+// made and the error each connection ended with.
+type testServer struct {
+	network, addr string
+	store         *Store
+
+	mu        sync.Mutex
+	protocols []*Server
+	lost      []error // one per ended connection, in the order they ended
+}
+
+func startServer(t *testing.T, network string) *testServer {
+	t.Helper()
+	address := "127.0.0.1:0"
+	if network == "unix" {
+		address = filepath.Join(t.TempDir(), "kvbin.sock")
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{network: network, addr: ln.Addr().String(), store: NewStore()}
+	srv := protoflow.NewServer(func() *lostRecorder {
+		p := ts.store.Protocol()
+		ts.mu.Lock()
+		ts.protocols = append(ts.protocols, p)
+		ts.mu.Unlock()
+		return &lostRecorder{Server: p, ts: ts}
+	})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }() // ends with Shutdown below
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; !errors.Is(err, protoflow.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return ts
+}
+
+// lostRecorder notes the error each server connection ends with.
+type lostRecorder struct {
+	*Server
+	ts *testServer
+}
+
+func (r *lostRecorder) ConnectionLost(err error) {
+	r.Server.ConnectionLost(err)
+	r.ts.mu.Lock()
+	r.ts.lost = append(r.ts.lost, err)
+	r.ts.mu.Unlock()
+}
+
+// Timeout must be forwarded explicitly: embedding a pointer promotes it,
+// but saying so keeps the wrapper honest about what it forwards.
+func (r *lostRecorder) Timeout(kind protoflow.TimeoutKind) { r.Server.Timeout(kind) }
+
+// waitLost waits until n connections have ended and returns their errors.
+func (ts *testServer) waitLost(t *testing.T, n int) []error {
+	t.Helper()
+	var lost []error
+	waitUntil(t, func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		lost = append([]error(nil), ts.lost...)
+		return len(lost) >= n
+	})
+	return lost
+}
+
+func (ts *testServer) dial(t *testing.T) *Client {
+	t.Helper()
+	c, err := Dial(context.Background(), ts.network, ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// frame encodes a request.
+func frame(op byte, body ...[]byte) []byte {
+	payload := []byte{op}
+	for _, b := range body {
+		payload = append(payload, b...)
+	}
+	out, err := Codec.AppendFrame(nil, payload)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func setBody(key, value string) []byte {
+	b := binary.BigEndian.AppendUint16(nil, uint16(len(key)))
+	return append(append(b, key...), value...)
+}
+
+// readFrame reads one reply payload from a raw connection.
+func readFrame(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		t.Fatalf("reading a reply header: %v", err)
+	}
+	payload := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+	if _, err := io.ReadFull(r, payload); err != nil {
+		t.Fatalf("reading a reply of %d bytes: %v", len(payload), err)
+	}
+	return payload
+}
+
+func rawConn(t *testing.T, ts *testServer) net.Conn {
+	t.Helper()
+	c, err := net.Dial(ts.network, ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
+// expectEOF checks that the server closes the connection that c reads.
+func expectEOF(t *testing.T, c io.Reader) {
+	t.Helper()
+	rest, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("waiting for the server to close: %v", err)
+	}
+	if len(rest) > 0 {
+		t.Fatalf("unexpected bytes before close: %q", rest)
+	}
+}
+
+func TestClientCommands(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			ts := startServer(t, network)
+			c := ts.dial(t)
+			ctx := context.Background()
+			big := bytes.Repeat([]byte("0123456789abcdef"), 50_000) // 800 KB: split across many reads
+			steps := []struct {
+				name string
+				do   func() (string, error)
+				want string
+			}{
+				{"get missing", func() (string, error) { v, ok, err := c.Get(ctx, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"" false`},
+				{"set", func() (string, error) { return "", c.Set(ctx, "k", []byte("v 1\x00\n")) }, ""},
+				{"get", func() (string, error) { v, ok, err := c.Get(ctx, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"v 1\x00\n" true`},
+				{"set empty", func() (string, error) { return "", c.Set(ctx, "e", nil) }, ""},
+				{"get empty", func() (string, error) { v, ok, err := c.Get(ctx, "e"); return fmt.Sprintf("%q %v", v, ok), err }, `"" true`},
+				{"set big", func() (string, error) { return "", c.Set(ctx, "big", big) }, ""},
+				{"get big", func() (string, error) {
+					v, ok, err := c.Get(ctx, "big")
+					return fmt.Sprint(bytes.Equal(v, big), ok), err
+				}, "true true"},
+				{"del", func() (string, error) { ok, err := c.Del(ctx, "k"); return fmt.Sprint(ok), err }, "true"},
+				{"del again", func() (string, error) { ok, err := c.Del(ctx, "k"); return fmt.Sprint(ok), err }, "false"},
+			}
+			for _, s := range steps {
+				got, err := s.do()
+				if err != nil {
+					t.Fatalf("%s: %v", s.name, err)
+				}
+				if got != s.want {
+					t.Fatalf("%s: got %s, want %s", s.name, got, s.want)
+				}
+			}
+			if err := c.Set(ctx, "huge", make([]byte, MaxFrame)); err == nil {
+				t.Errorf("a request over MaxFrame was sent")
+			}
+			if got := ts.store.Handshakes(); got != 1 {
+				t.Errorf("Handshakes() = %d, want 1", got)
+			}
+		})
+	}
+}
+
+// Many goroutines share one client: their requests are pipelined and each
+// gets its own reply.
+func TestClientPipelining(t *testing.T) {
+	ts := startServer(t, "tcp")
+	c := ts.dial(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 64 {
+		wg.Go(func() {
+			for i := range 50 {
+				key := fmt.Sprintf("g%d-%d", g, i)
+				if err := c.Set(ctx, key, []byte(key)); err != nil {
+					errs <- err
+					return
+				}
+				v, ok, err := c.Get(ctx, key)
+				if err != nil || !ok || string(v) != key {
+					errs <- fmt.Errorf("get %s = %q, %v, %v", key, v, ok, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := ts.store.Len(); n != 64*50 {
+		t.Errorf("store holds %d keys, want %d", n, 64*50)
+	}
+}
+
+// The raw protocol: frames split at every byte and many requests in one
+// write give the same replies, in order.
+func TestServerFramesAnySplit(t *testing.T) {
+	ts := startServer(t, "tcp")
+	c := rawConn(t, ts)
+	var stream []byte
+	stream = append(stream, frame(opHello, []byte(Version))...)
+	stream = append(stream, frame(opSet, setBody("a", "1"))...)
+	stream = append(stream, frame(opGet, []byte("a"))...)
+	stream = append(stream, frame(opGet, []byte("b"))...)
+	stream = append(stream, frame('X')...)
+	stream = append(stream, frame(opDel, []byte("a"))...)
+	// The first half one byte at a time, the rest in one write.
+	half := len(stream) / 2
+	for i := range half {
+		if _, err := c.Write(stream[i : i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Write(stream[half:]); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	want := []string{"H" + Version, "O", "V1", "N", "Eunknown operation X", "O"}
+	for i, w := range want {
+		if got := string(readFrame(t, r)); got != w {
+			t.Fatalf("reply %d = %q, want %q", i, got, w)
+		}
+	}
+}
+
+// The state machine guards the handshake: a request before hello, or a
+// second hello, is refused with the TransitionError's message and closes the
+// connection; quit answers and closes.
+func TestServerHandshake(t *testing.T) {
+	cases := []struct {
+		name   string
+		frames [][]byte
+		want   []string
+	}{
+		{"get before hello", [][]byte{frame(opGet, []byte("k"))},
+			[]string{"Eprotoflow: Server: no transition on event request from state greeting"}},
+		{"hello twice", [][]byte{frame(opHello, []byte(Version)), frame(opHello, []byte(Version))},
+			[]string{"H" + Version, "Eprotoflow: Server: no transition on event hello from state ready"}},
+		{"wrong version", [][]byte{frame(opHello, []byte("kvbin/9"))},
+			[]string{"Eunsupported version kvbin/9; this server speaks " + Version}},
+		{"quit before hello", [][]byte{frame(opQuit)}, []string{"O"}},
+		{"quit", [][]byte{frame(opHello, []byte(Version)), frame(opQuit), frame(opGet, []byte("ignored"))},
+			[]string{"H" + Version, "O"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, "tcp")
+			c := rawConn(t, ts)
+			if _, err := c.Write(bytes.Join(tc.frames, nil)); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(c)
+			for i, w := range tc.want {
+				if got := string(readFrame(t, r)); got != w {
+					t.Fatalf("reply %d = %q, want %q", i, got, w)
+				}
+			}
+			expectEOF(t, r)
+			if lost := ts.waitLost(t, 1); lost[0] != nil {
+				t.Errorf("ConnectionLost(%v), want nil after a clean close", lost[0])
+			}
+		})
+	}
+}
+
+// A frame over MaxFrame, announced by its header alone, closes the
+// connection with ErrFrameTooLarge before any of it is buffered.
+func TestServerFrameTooLarge(t *testing.T) {
+	for _, size := range []uint32{MaxFrame + 1, 1<<32 - 1} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			ts := startServer(t, "tcp")
+			c := rawConn(t, ts)
+			hdr := binary.BigEndian.AppendUint32(nil, size)
+			if _, err := c.Write(append(frame(opHello, []byte(Version)), hdr...)); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(c)
+			if got := string(readFrame(t, r)); got != "H"+Version {
+				t.Fatalf("hello reply = %q", got)
+			}
+			lost := ts.waitLost(t, 1)
+			var tooLarge *protoflow.FrameTooLargeError
+			if !errors.Is(lost[0], protoflow.ErrFrameTooLarge) || !errors.As(lost[0], &tooLarge) {
+				t.Fatalf("ConnectionLost(%v), want a *FrameTooLargeError", lost[0])
+			}
+			if tooLarge.Size != int64(size) {
+				t.Errorf("FrameTooLargeError.Size = %d, want %d", tooLarge.Size, size)
+			}
+		})
+	}
+}
+
+// A client that does not say hello within the read timeout is cut off with
+// a timeout error; one that has said hello may stay quiet for longer.
+func TestServerHandshakeTimeout(t *testing.T) {
+	ts := startServer(t, "tcp")
+	silent := rawConn(t, ts)
+	ready := ts.dial(t)
+	start := time.Now()
+
+	lost := ts.waitLost(t, 1)
+	if elapsed := time.Since(start); elapsed < HandshakeTimeout/2 {
+		t.Errorf("the silent client was cut off after %v, before the %v timeout", elapsed, HandshakeTimeout)
+	}
+	var ne net.Error
+	if !errors.As(lost[0], &ne) || !ne.Timeout() {
+		t.Fatalf("ConnectionLost(%v), want a net.Error whose Timeout() is true", lost[0])
+	}
+	var te *protoflow.TimeoutError
+	if !errors.As(lost[0], &te) || te.Kind != protoflow.ReadTimeout {
+		t.Fatalf("ConnectionLost(%v), want a read *protoflow.TimeoutError", lost[0])
+	}
+	expectEOF(t, silent)
+
+	// The ready client has been quiet as long; past another timeout it
+	// still works.
+	time.Sleep(HandshakeTimeout + HandshakeTimeout/2)
+	if err := ready.Set(context.Background(), "still", []byte("here")); err != nil {
+		t.Fatalf("the ready client after %v of quiet: %v", time.Since(start), err)
+	}
+}
+
+// A client that pipelines far more than it reads cannot grow the server's
+// memory: the server stops reading while its replies back up, the framer
+// holds at most what one read brought, and every reply still arrives in
+// order once the client reads.
+func TestServerSlowClient(t *testing.T) {
+	ts := startServer(t, "tcp")
+	ctx := context.Background()
+	value := bytes.Repeat([]byte("v"), 16*1024)
+	if err := ts.dial(t).Set(ctx, "big", value); err != nil {
+		t.Fatal(err)
+	}
+	c := rawConn(t, ts)
+	if _, err := c.Write(frame(opHello, []byte(Version))); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReaderSize(c, 64*1024)
+	if got := string(readFrame(t, r)); got != "H"+Version {
+		t.Fatalf("hello reply = %q", got)
+	}
+	const requests = 20_000 // 20,000 × 16 KiB = 320 MiB of replies
+	writeDone := make(chan error, 1)
+	go func() {
+		batch := bytes.Repeat(frame(opGet, []byte("big")), 100)
+		for i := 0; i < requests; i += 100 {
+			if _, err := c.Write(batch); err != nil {
+				writeDone <- err
+				return
+			}
+		}
+		writeDone <- nil
+	}()
+
+	var server *Server
+	waitUntil(t, func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if len(ts.protocols) == 2 {
+			server = ts.protocols[1]
+		}
+		return server != nil && server.WritingPaused()
+	})
+	maxQueued := 0
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if t := server.Transport(); t != nil {
+			maxQueued = max(maxQueued, t.WriteBufferSize())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The server pauses reading inside the frame whose reply crossed the
+	// high-water mark, so its queue stays within the mark plus one reply.
+	limit := protoflow.DefaultHighWater + 4 + 1 + len(value)
+	if maxQueued > limit {
+		t.Errorf("server queued %d bytes while the client did not read, want at most %d", maxQueued, limit)
+	}
+	if !server.ReadingPaused() {
+		t.Errorf("server is not paused reading while its replies back up")
+	}
+
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for i := range requests {
+		got := readFrame(t, r)
+		if len(got) != 1+len(value) || got[0] != opValue {
+			t.Fatalf("reply %d is %d bytes, want a value of 16 KiB", i, len(got))
+		}
+	}
+	if err := <-writeDone; err != nil {
+		t.Fatalf("client writes: %v", err)
+	}
+	t.Logf("server queue peaked at %d bytes while paused (limit %d)", maxQueued, limit)
+}
+
+// Requests still waiting when the connection ends fail with the cause.
+func TestClientConnectionLost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // ends with the one Accept
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	// A fake server: answers hello, then hangs up on the next request.
+	type result struct {
+		c   *Client
+		err error
+	}
+	dialed := make(chan result, 1)
+	go func() { // ends when Dial returns
+		c, err := Dial(context.Background(), "tcp", ln.Addr().String())
+		dialed <- result{c, err}
+	}()
+	srv := <-accepted
+	defer srv.Close()
+	readFrame(t, srv)
+	if _, err := srv.Write(frame(opHello, []byte(Version))); err != nil {
+		t.Fatal(err)
+	}
+	res := <-dialed
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	got := make(chan error, 1)
+	go func() { // ends when Get fails
+		_, _, err := res.c.Get(context.Background(), "k")
+		got <- err
+	}()
+	readFrame(t, srv)
+	srv.(*net.TCPConn).SetLinger(0)
+	srv.Close() // a reset
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Fatal("Get succeeded after the server hung up")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Get still waits after the server hung up")
+	}
+	if _, _, err := res.c.Get(context.Background(), "k"); err == nil {
+		t.Fatal("Get on a lost connection succeeded")
+	}
+}
