@@ -18,8 +18,10 @@ const MaxFrame = 1 << 20
 // to say hello.
 const HandshakeTimeout = 2 * time.Second
 
-// Codec is the framing of kvbin.yaml, for writing frames.
-var Codec = protoflow.LengthCodec{Size: 4, Max: MaxFrame}
+// Codec is the framing of kvbin.yaml, for writing frames. It is held as an
+// interface so that passing it to protoflow.WriteFrame copies nothing to
+// the heap: converting a codec struct at each call would allocate.
+var Codec protoflow.Codec = protoflow.LengthCodec{Size: 4, Max: MaxFrame}
 
 // Operations and replies: the first byte of a payload.
 const (

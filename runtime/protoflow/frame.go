@@ -376,8 +376,10 @@ var framePool = sync.Pool{New: func() any {
 // WriteFrame encodes payload with c and writes it to t in one Write call,
 // so that concurrent writers never interleave within a frame. It encodes
 // into a pooled scratch buffer, which it can reuse at once because Write
-// copies: it allocates nothing in steady state. It returns the error of
-// c.AppendFrame, without writing, or that of t.Write.
+// copies: it allocates nothing in steady state, provided c is already an
+// interface value or a pointer (converting a codec struct to Codec at each
+// call would copy it to the heap: keep it in a variable of type Codec). It
+// returns the error of c.AppendFrame, without writing, or that of t.Write.
 func WriteFrame(t Transport, c Codec, payload []byte) error {
 	bp := framePool.Get().(*[]byte)
 	b, err := c.AppendFrame((*bp)[:0], payload)
