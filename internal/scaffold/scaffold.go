@@ -67,16 +67,7 @@ func Plan(s *spec.Spec) (*Edit, error) {
 		return nil, err
 	}
 	defined.add(hooks)
-	var missing []Missing
-	var stubs []templates.Stub
-	for _, p := range s.Protocols {
-		for _, h := range p.Hooks {
-			if !defined.has(p.Name, h.UserMethod) {
-				missing = append(missing, Missing{s, p, h})
-				stubs = append(stubs, templates.Stub{Protocol: p, Hook: h})
-			}
-		}
-	}
+	missing, stubs := lacking(s, defined)
 	if len(missing) == 0 {
 		return nil, nil
 	}
@@ -112,6 +103,20 @@ func create(s *spec.Spec) (*Edit, error) {
 			return nil, err
 		}
 	}
+	missing, stubs := lacking(s, defined)
+	if len(stubs) == 0 {
+		return nil, nil
+	}
+	text, err := templates.HooksWith(s, stubs)
+	if err != nil {
+		return nil, err
+	}
+	return &Edit{Path: s.HooksFile, New: text, Missing: missing}, nil
+}
+
+// lacking lists the declared hooks of s whose methods are not in defined,
+// with the stub to write for each.
+func lacking(s *spec.Spec, defined methodSet) ([]Missing, []templates.Stub) {
 	var missing []Missing
 	var stubs []templates.Stub
 	for _, p := range s.Protocols {
@@ -122,12 +127,5 @@ func create(s *spec.Spec) (*Edit, error) {
 			}
 		}
 	}
-	if len(stubs) == 0 {
-		return nil, nil
-	}
-	text, err := templates.HooksWith(s, stubs)
-	if err != nil {
-		return nil, err
-	}
-	return &Edit{Path: s.HooksFile, New: text, Missing: missing}, nil
+	return missing, stubs
 }
