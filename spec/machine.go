@@ -138,6 +138,9 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	events := make(map[string]*Event)
 	type edge struct{ from, event string }
 	seen := make(map[edge]Pos)
+	if transNode == nil { // a machine of one state needs no transitions
+		transNode = &yaml.Node{Kind: yaml.SequenceNode}
+	}
 	d.sequence(transNode, "machine: transitions", func(item *yaml.Node) {
 		var froms []*yaml.Node
 		var to *State

@@ -224,3 +224,15 @@ func TestOutputNamesRefused(t *testing.T) {
 		}
 	}
 }
+
+// A machine of one state needs no transitions (this used to panic).
+func TestMachineOneState(t *testing.T) {
+	const src = "version: 1\npackage: p\nprotocols:\n  - name: P\n    machine: {initial: only, states: [only]}\n"
+	s, err := Parse("one.yaml", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Protocols[0].Machine; m == nil || len(m.States) != 1 || len(m.Transitions) != 0 {
+		t.Errorf("machine = %+v, want one state and no transitions", m)
+	}
+}
