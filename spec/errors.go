@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Pos is a position in a spec file. Line and Col count from 1; a zero Pos
@@ -13,6 +16,7 @@ type Pos struct {
 	Line, Col int
 }
 
+// String returns the position as "LINE:COL".
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 // Error is one problem in a spec, at a position.
@@ -20,16 +24,73 @@ type Error struct {
 	File string // the spec's path, as given
 	Pos  Pos
 	Msg  string
+	// Source is the text of the spec's line Pos.Line, without its line
+	// ending, when it is known; Excerpt shows it.
+	Source string
 }
 
+// Error returns the problem as "file:LINE:COL: message".
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
 }
 
+// Excerpt returns the problem's line of the spec with a caret under its
+// column, the way compilers show an error after its "file:LINE:COL:"
+// line:
+//
+//	chat.yaml:5:13: unknown hook "data_recieved"; did you mean data_received? (...)
+//	    5 |     hooks: [data_recieved]
+//	      |             ^
+//
+// The caret's line repeats the tabs that come before the column in the
+// source line, so that the caret stays under it whatever a tab's width. A
+// character that a terminal would not print shows as U+FFFD, and a long
+// line shows only the part around the column. Excerpt returns "" when the
+// line is unknown or the column is not on a character of it.
+func (e *Error) Excerpt() string {
+	line := []rune(e.Source)
+	col := e.Pos.Col - 1 // index of the caret's rune
+	if e.Pos.Line < 1 || col < 0 || col >= len(line) {
+		return ""
+	}
+	for i, r := range line {
+		if r != '\t' && !unicode.IsPrint(r) {
+			line[i] = unicode.ReplacementChar
+		}
+	}
+	// Show at most excerptWidth characters, from a little before the caret.
+	const excerptWidth, lead = 100, 40
+	head, tail := "", ""
+	if len(line) > excerptWidth {
+		start := max(0, min(col-lead, len(line)-excerptWidth))
+		if start > 0 {
+			head = "..."
+		}
+		if start+excerptWidth < len(line) {
+			tail = "..."
+		}
+		line = line[start : start+excerptWidth]
+		col -= start
+	}
+	pad := []rune(strings.Repeat(" ", len(head)))
+	for _, r := range line[:col] {
+		if r == '\t' {
+			pad = append(pad, '\t')
+		} else {
+			pad = append(pad, ' ')
+		}
+	}
+	num := strconv.Itoa(e.Pos.Line)
+	width := max(len(num), 4)
+	return fmt.Sprintf(" %*s | %s%s%s\n %*s | %s^\n", width, num, head, string(line), tail, width, "", string(pad))
+}
+
 // ErrorList is every problem found in a spec, sorted by position. Its Error
-// method prints one problem per line.
+// method prints one problem per line; to show each problem's line of the
+// spec too, print each Error followed by its Excerpt.
 type ErrorList []*Error
 
+// Error returns the problems as "file:LINE:COL: message" lines.
 func (l ErrorList) Error() string {
 	lines := make([]string, len(l))
 	for i, e := range l {
@@ -59,4 +120,45 @@ func (l ErrorList) err() error {
 	}
 	l.sort()
 	return l
+}
+
+// withSource gives each error of err that is about file the text of its
+// line, taken from data, the file's content.
+func withSource(err error, file string, data []byte) error {
+	list, ok := err.(ErrorList)
+	if !ok {
+		return err
+	}
+	var lines []string
+	for _, e := range list {
+		if e.File != file || e.Source != "" {
+			continue
+		}
+		if lines == nil {
+			lines = splitLines(data)
+		}
+		if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
+			e.Source = lines[e.Pos.Line-1]
+		}
+	}
+	return list
+}
+
+// splitLines splits data into lines where yaml.v3 counts them: at "\r\n",
+// and at each "\n", "\r", NEL, LS and PS, as YAML 1.1 does.
+func splitLines(data []byte) []string {
+	var lines []string
+	text := string(data)
+	for {
+		i := strings.IndexAny(text, "\n\r\u0085\u2028\u2029")
+		if i < 0 {
+			return append(lines, text)
+		}
+		lines = append(lines, text[:i])
+		_, size := utf8.DecodeRuneInString(text[i:])
+		if strings.HasPrefix(text[i:], "\r\n") {
+			size = 2
+		}
+		text = text[i+size:]
+	}
 }

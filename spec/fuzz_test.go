@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzParse checks that no input makes Parse panic or hang, and that a
-// failure is always an ErrorList of positioned errors. The corpus starts
+// failure is always an ErrorList of positioned errors, whose excerpts are a
+// line and a caret. The corpus starts
 // from every spec in the golden cases.
 func FuzzParse(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "golden", "*.txtar"))
@@ -45,6 +46,9 @@ func FuzzParse(f *testing.F) {
 		for _, e := range list {
 			if e.Pos.Line < 1 || e.Pos.Col < 1 || e.File != "fuzz.yaml" {
 				t.Fatalf("error without a position: %v", e)
+			}
+			if x := e.Excerpt(); x != "" && (strings.Count(x, "\n") != 2 || !strings.HasSuffix(x, "^\n")) {
+				t.Fatalf("excerpt of %v is not a line and a caret:\n%s", e, x)
 			}
 		}
 	})

@@ -48,12 +48,20 @@ func Load(path string, opts Options) (*Spec, error) {
 // Parse validates and resolves a spec read from file. On failure the error
 // is an [ErrorList] holding every problem found.
 func Parse(file string, data []byte, opts Options) (*Spec, error) {
+	s, err := parse(file, data, opts)
+	if err != nil {
+		return nil, withSource(err, file, data)
+	}
+	return s, nil
+}
+
+func parse(file string, data []byte, opts Options) (*Spec, error) {
 	d := &decoder{file: file}
 	root := d.document(data)
 	if root == nil {
 		return nil, d.errs.err()
 	}
-	s := &Spec{Path: file}
+	s := &Spec{Path: file, data: data}
 	d.topLevel(root, s, opts)
 	if err := d.errs.err(); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@
 package spec
 
 import (
+	"fmt"
 	"go/ast"
 	"time"
 )
@@ -37,6 +38,16 @@ type Spec struct {
 	// Source is the spec's path relative to OutFile's folder, with forward
 	// slashes, for the generated file's header.
 	Source string
+
+	data []byte // the spec file's content, for the excerpts of errors
+}
+
+// Errorf returns an error about the spec at pos, which holds the text of
+// pos's line for its Excerpt.
+func (s *Spec) Errorf(pos Pos, format string, args ...any) *Error {
+	e := &Error{File: s.Path, Pos: pos, Msg: fmt.Sprintf(format, args...)}
+	withSource(ErrorList{e}, s.Path, s.data)
+	return e
 }
 
 // HasHooks reports whether any protocol declares a hook, and so whether the

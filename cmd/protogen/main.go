@@ -51,8 +51,13 @@
 // every file has been rendered, each through a temporary file and a rename;
 // a file whose bytes would not change is left untouched.
 //
-// Errors in a spec are reported all at once, as spec.yaml:LINE:COL:
-// message, and nothing is written.
+// Errors in a spec are reported all at once, and nothing is written. Each
+// is a spec.yaml:LINE:COL: message line, as editors and CI annotations
+// expect, followed by the spec's line with a caret under the column:
+//
+//	chat.yaml:9:13: unknown hook "data_recieved"; did you mean data_received? (...)
+//	    9 |     hooks: [data_recieved, connection_lost]
+//	      |             ^
 //
 // The flags are:
 //

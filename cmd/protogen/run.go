@@ -124,13 +124,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// printError prints spec errors as they are (file:line:col: message, one
-// per line) and other errors with the command's name.
+// printError prints spec errors as file:line:col: message, each followed
+// by its line of the spec with a caret under the column, and other errors
+// with the command's name.
 func printError(w io.Writer, err error) {
 	var list spec.ErrorList
 	for _, e := range flatten(err) {
 		if errors.As(e, &list) {
-			fmt.Fprintln(w, list.Error())
+			for _, se := range list {
+				fmt.Fprintf(w, "%v\n%s", se, se.Excerpt())
+			}
 			continue
 		}
 		fmt.Fprintln(w, "protogen:", e)

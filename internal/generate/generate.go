@@ -113,15 +113,15 @@ func checkShared(specs []*spec.Spec) error {
 			firstSpec[dir] = s
 			declared[dir] = make(map[string]decl)
 		} else if first.Package != s.Package {
-			errs = append(errs, &spec.Error{File: s.Path, Pos: spec.Pos{Line: 1, Col: 1},
-				Msg: fmt.Sprintf("package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path)})
+			errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
+				"package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path))
 		}
 		for _, p := range s.Protocols {
 			for _, name := range p.PackageNames() {
 				d := decl{s, p, name.What + " " + name.Name}
 				if prev, dup := declared[dir][name.Name]; dup && prev.s != s {
-					errs = append(errs, &spec.Error{File: s.Path, Pos: p.Pos,
-						Msg: fmt.Sprintf("protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos)})
+					errs = append(errs, s.Errorf(p.Pos,
+						"protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos))
 					break // one report per protocol is enough
 				}
 				declared[dir][name.Name] = d
