@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"go/format"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/template"
@@ -22,6 +23,52 @@ var files embed.FS
 var hooksTmpl = template.Must(template.New("hooks.go.tmpl").Funcs(template.FuncMap{
 	"comment": comment,
 }).ParseFS(files, "hooks.go.tmpl"))
+
+var starterTmpl = template.Must(template.New("starter").ParseFS(files, "starter*.tmpl"))
+
+// Starter is what protogen -init writes from: a protocol type's name, the
+// package, and the spec's file name.
+type Starter struct {
+	Name    string // the protocol type, such as Echo
+	Package string // the Go package, such as main
+	File    string // the spec's file name, such as echo.yaml
+}
+
+// Stem is the spec's file name without its extension, which names the
+// generated file and the hook file.
+func (st Starter) Stem() string { return strings.TrimSuffix(st.File, filepath.Ext(st.File)) }
+
+// SchemaURL is the spec's JSON Schema, for the starter spec's first line.
+func (Starter) SchemaURL() string { return spec.SchemaURL }
+
+// StarterSpec renders the commented starter spec of a line echo protocol.
+func StarterSpec(st Starter) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := starterTmpl.ExecuteTemplate(&buf, "starter.yaml.tmpl", st); err != nil {
+		return nil, fmt.Errorf("rendering the starter spec: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// StarterHooks renders the hook file of the starter spec, whose hooks make
+// a line echo server.
+func StarterHooks(st Starter) ([]byte, error) { return renderStarter("starter_hooks.go.tmpl", st) }
+
+// StarterMain renders a main.go in package main that serves the starter's
+// protocol and regenerates it under go generate.
+func StarterMain(st Starter) ([]byte, error) { return renderStarter("starter_main.go.tmpl", st) }
+
+func renderStarter(name string, st Starter) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := starterTmpl.ExecuteTemplate(&buf, name, st); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", name, err)
+	}
+	out, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("formatting %s: %w", name, err)
+	}
+	return out, nil
+}
 
 // comment fills text to the usual width as the lines of a // comment.
 func comment(text string) string {

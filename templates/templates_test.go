@@ -2,8 +2,14 @@ package templates
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 
 	"github.com/protogen/protogen/internal/diff"
 	"github.com/protogen/protogen/spec"
@@ -49,4 +55,75 @@ protocols:
 		t.Errorf("the hook file does not end with the stubs (-file +stubs):\n%s",
 			diff.Unified("file", "stubs", file[max(0, len(file)-len(tail)):], tail))
 	}
+}
+
+// The starter spec loads, names every hook that its hook file defines, and
+// validates against the spec's JSON Schema, whatever the name and package.
+func TestStarterSpec(t *testing.T) {
+	schema := compileSpecSchema(t)
+	for _, st := range []Starter{
+		{Name: "Echo", Package: "main", File: "echo.yaml"},
+		{Name: "ChatServer", Package: "chat", File: "chat-server.yml"},
+	} {
+		data, err := StarterSpec(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Parse(st.File, data, spec.Options{})
+		if err != nil {
+			t.Fatalf("%s: the starter spec does not load:\n%v", st.File, err)
+		}
+		if got := s.Protocols[0].Name; got != st.Name || s.Package != st.Package {
+			t.Errorf("%s: protocol %s in package %s, want %s in %s", st.File, got, s.Package, st.Name, st.Package)
+		}
+		hooks, err := StarterHooks(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range s.Protocols[0].Hooks {
+			if !bytes.Contains(hooks, []byte(") "+h.UserMethod+"(")) {
+				t.Errorf("%s: the starter hook file has no %s", st.File, h.UserMethod)
+			}
+		}
+		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema="+spec.SchemaURL+"\n")) {
+			t.Errorf("%s: the starter spec does not start with the yaml-language-server line", st.File)
+		}
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("%s: the starter spec fails the schema:\n%v", st.File, err)
+		}
+	}
+}
+
+// compileSpecSchema compiles spec/protogen.schema.json.
+func compileSpecSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "spec", "protogen.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(spec.SchemaURL, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(spec.SchemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -70,6 +70,7 @@ func TestCLIExitStatus(t *testing.T) {
 		{"bad spec", []string{"-spec", "chat.yaml"}, "version: 1\nprotocols: 3\n", 2},
 		{"bad spec under -check", []string{"-spec", "chat.yaml", "-check"}, "", 2},
 		{"usage", []string{"-nope"}, "", 2},
+		{"-init with another flag", []string{"-init", "new.yaml", "-check"}, "", 2},
 		{"help", []string{"-h"}, "", 0},
 	}
 	for _, st := range steps {

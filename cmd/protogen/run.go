@@ -22,6 +22,7 @@ const (
 )
 
 const usageText = `usage: protogen -spec file.yaml [-spec more.yaml ...] [-out file.go] [-check]
+       protogen -init file.yaml
        protogen -version
 
 Protogen generates Go protocol types that embed protoflow.BaseProtocol from
@@ -29,10 +30,11 @@ a YAML spec. For example:
 
 	protogen -spec chat.yaml          writes chat.protogen.go (and, once, chat_hooks.go)
 	protogen -spec chat.yaml -check   exits 1 with a diff if chat.protogen.go is stale
+	protogen -init echo.yaml          writes a starter spec, its code, and a main.go in an empty folder
 
-or from a go:generate line:
+or from a go:generate line, with protogen as a tool of the module:
 
-	//go:generate go run github.com/protogen/protogen/cmd/protogen -spec chat.yaml
+	//go:generate go tool protogen -spec chat.yaml
 
 Flags:
 `
@@ -52,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the generated code to `file` instead of beside the spec (one -spec only)")
 	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing, or a hook method is missing")
 	version := fs.Bool("version", false, "print the version and exit")
+	initPath := fs.String("init", "", "write a commented starter spec at `file.yaml`, the code generated from it, a hook file of a line echo server and, in a folder without Go files, a main.go; never replaces a file")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
@@ -65,6 +68,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *version {
 		fmt.Fprintln(stdout, "protogen", buildVersion())
 		return exitOK
+	}
+	if *initPath != "" {
+		if len(specs) > 0 || *out != "" || *check || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "protogen: -init takes no other flag or argument")
+			fs.Usage()
+			return exitError
+		}
+		return initStarter(*initPath, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "protogen: unexpected argument %q: name specs with -spec\n", fs.Arg(0))
