@@ -13,7 +13,7 @@ import (
 // Pos is a position in a spec file. Line and Col count from 1; a zero Pos
 // means the position is unknown.
 type Pos struct {
-	Line, Col int
+	Line, Col int // from 1; 0 when unknown
 }
 
 // String returns the position as "LINE:COL".
@@ -22,8 +22,8 @@ func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 // Error is one problem in a spec, at a position.
 type Error struct {
 	File string // the spec's path, as given
-	Pos  Pos
-	Msg  string
+	Pos  Pos    // where the problem is
+	Msg  string // what the problem is, without the position
 	// Source is the text of the spec's line Pos.Line, without its line
 	// ending, when it is known; Excerpt shows it.
 	Source string

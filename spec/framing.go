@@ -10,7 +10,7 @@ import (
 // the generated code builds the codec as a composite literal of type Codec
 // with Fields, and feeds every read through a protoflow.Framer.
 type Framing struct {
-	Pos Pos
+	Pos Pos // the framing's kind in the spec
 	// Kind is the spec's name for the framing: line, delimiter, length or
 	// fixed.
 	Kind string
@@ -26,8 +26,8 @@ type Framing struct {
 // CodecField is one field of a codec literal. Value is an int, a bool, or
 // a string that the codec holds as []byte.
 type CodecField struct {
-	Name  string
-	Value any
+	Name  string // the field of the codec, such as "Max"
+	Value any    // its value
 }
 
 // Default maximum frame sizes, as the runtime's codecs apply them: 64 KiB

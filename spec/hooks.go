@@ -23,8 +23,8 @@ const (
 // runs the BaseProtocol behaviour and then UserMethod, which the user
 // writes in the same package.
 type Hook struct {
-	Kind HookKind
-	Pos  Pos // where the spec declares it
+	Kind HookKind // which event it hooks
+	Pos  Pos      // where the spec declares it
 	hookInfo
 }
 
@@ -52,8 +52,8 @@ type hookInfo struct {
 
 // Param is one parameter of a hook method.
 type Param struct {
-	Name string
-	Type *Type
+	Name string // the parameter's name, such as "data"
+	Type *Type  // its type, such as []byte
 }
 
 // hookInfos holds the fixed part of each hook kind, indexed by kind.

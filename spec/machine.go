@@ -11,7 +11,7 @@ import (
 // Machine is a protocol's state machine: its states, the events that move
 // it, and the transitions, with every Go name decided.
 type Machine struct {
-	Pos Pos
+	Pos Pos // the machine's mapping in the spec
 	// StateType and EventType name the generated enum types, such as
 	// ServerState and ServerEvent.
 	StateType, EventType string
@@ -27,7 +27,7 @@ type Machine struct {
 
 // State is one state of a machine.
 type State struct {
-	Pos Pos
+	Pos Pos // where the spec's states list it
 	// Name is the state's name in the spec, which String returns.
 	Name string
 	// Const is the Go constant, such as ServerStateReady.
@@ -36,16 +36,16 @@ type State struct {
 
 // Event is one event of a machine.
 type Event struct {
-	Pos   Pos
-	Name  string
-	Const string // such as ServerEventHello
+	Pos   Pos    // where a transition first names it
+	Name  string // the event's name in the spec, which String returns
+	Const string // the Go constant, such as ServerEventHello
 }
 
 // Transition moves the machine from From to To on Event.
 type Transition struct {
-	Pos      Pos
-	From, To *State
-	Event    *Event
+	Pos      Pos    // the transition's from state in the spec
+	From, To *State // the states it leaves and enters
+	Event    *Event // the event that fires it
 }
 
 // Diagram returns the machine as a Mermaid stateDiagram-v2, one line per

@@ -64,8 +64,8 @@ func (s *Spec) HasHooks() bool {
 // Import is an import path and the package name the generated code uses
 // for it.
 type Import struct {
-	Path string
-	Name string
+	Path string // the import path
+	Name string // the package name the generated code uses for it
 	// Alias is set when the import must be written with Name as an explicit
 	// alias: the last element of Path is not a usable identifier, or Name
 	// had to differ from it to avoid a clash.
@@ -74,7 +74,7 @@ type Import struct {
 
 // Protocol is one protocol type.
 type Protocol struct {
-	Pos Pos
+	Pos Pos // the protocol's name in the spec
 	// Name is the exported Go name of the type.
 	Name string
 	// Doc is the type's doc comment, without comment markers; empty if none.
@@ -122,10 +122,10 @@ func (p *Protocol) Hook(k HookKind) *Hook {
 
 // Field is one state field of a protocol type.
 type Field struct {
-	Pos  Pos
-	Name string
-	Doc  string
-	Type *Type
+	Pos  Pos    // the field's name in the spec
+	Name string // the Go name of the field
+	Doc  string // its comment, from the spec; empty if none
+	Type *Type  // its Go type
 }
 
 // Type is a Go type expression. In Expr every qualified identifier is an
@@ -133,13 +133,13 @@ type Field struct {
 // (not a package name), so "map[string]*example.com/chat/rooms.Room" is a
 // map from string to a pointer to Room of that path.
 type Type struct {
-	Src  string
-	Expr ast.Expr
+	Src  string   // the type as the spec writes it
+	Expr ast.Expr // the type, parsed
 }
 
 // Decl is a package-level name that the generated code declares.
 type Decl struct {
-	Name string
+	Name string // the Go name
 	What string // "type", "constructor", "hooks interface"...
 }
 

@@ -90,8 +90,8 @@ type hookMethod struct {
 
 // A Stub names a hook method to render: the method of Hook on Protocol.
 type Stub struct {
-	Protocol *spec.Protocol
-	Hook     *spec.Hook
+	Protocol *spec.Protocol // the type that the method is on
+	Hook     *spec.Hook     // the hook that the method handles
 }
 
 // Hooks renders the user-owned file of hook stubs for s: a method for each

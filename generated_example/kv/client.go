@@ -14,8 +14,11 @@ import (
 var ErrClosed = errors.New("kv: connection closed")
 
 // ServerError is an ERR reply.
-type ServerError struct{ Msg string }
+type ServerError struct {
+	Msg string // the server's message
+}
 
+// Error returns the server's message, prefixed with "kv: server: ".
 func (e *ServerError) Error() string { return "kv: server: " + e.Msg }
 
 // reply is one reply line, or why none will come.

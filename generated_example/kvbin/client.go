@@ -15,8 +15,11 @@ import (
 var ErrClosed = errors.New("kvbin: connection closed")
 
 // ServerError is an error reply.
-type ServerError struct{ Msg string }
+type ServerError struct {
+	Msg string // the server's message
+}
 
+// Error returns the server's message, prefixed with "kvbin: server: ".
 func (e *ServerError) Error() string { return "kvbin: server: " + e.Msg }
 
 // reply is one reply frame's payload, or why none will come.

@@ -161,6 +161,7 @@ func (p *Server) Timeout(kind protoflow.TimeoutKind) {
 //	    ready --> closed: quit
 type ServerState uint8
 
+// The states of Server's state machine, the initial one first.
 const (
 	ServerStateGreeting ServerState = iota
 	ServerStateReady
@@ -183,6 +184,7 @@ func (v ServerState) String() string {
 // ServerEvent is an event that moves Server's state machine: pass it to Fire.
 type ServerEvent uint8
 
+// The events of Server's state machine.
 const (
 	ServerEventHello ServerEvent = iota
 	ServerEventRequest

@@ -21,12 +21,14 @@ func machine(f *jen.File, p *spec.Protocol) {
 		f.Add(commentLine("\t" + line))
 	}
 	f.Type().Id(m.StateType).Uint8()
-	enum(f, m.StateType, len(m.States), func(i int) (string, string) { return m.States[i].Const, m.States[i].Name })
+	enum(f, m.StateType, fmt.Sprintf("The states of %s's state machine, the initial one first.", p.Name),
+		len(m.States), func(i int) (string, string) { return m.States[i].Const, m.States[i].Name })
 
 	f.Line()
 	prose(f, fmt.Sprintf("%s is an event that moves %s's state machine: pass it to Fire.", m.EventType, p.Name))
 	f.Type().Id(m.EventType).Uint8()
-	enum(f, m.EventType, len(m.Events), func(i int) (string, string) { return m.Events[i].Const, m.Events[i].Name })
+	enum(f, m.EventType, fmt.Sprintf("The events of %s's state machine.", p.Name),
+		len(m.Events), func(i int) (string, string) { return m.Events[i].Const, m.Events[i].Name })
 
 	// The transition table, as a switch on the state and then the event.
 	f.Line()
@@ -84,7 +86,7 @@ func machine(f *jen.File, p *spec.Protocol) {
 
 // enum prints the constants of an enum type, numbered from zero, and its
 // String method, which returns each constant's name in the spec.
-func enum(f *jen.File, typ string, n int, constant func(i int) (goName, specName string)) {
+func enum(f *jen.File, typ, doc string, n int, constant func(i int) (goName, specName string)) {
 	defs := make([]jen.Code, n)
 	names := make([]jen.Code, n)
 	for i := range n {
@@ -98,6 +100,7 @@ func enum(f *jen.File, typ string, n int, constant func(i int) (goName, specName
 	}
 	if n > 0 {
 		f.Line()
+		prose(f, doc)
 		f.Const().Defs(defs...)
 	}
 	f.Line()

@@ -50,6 +50,7 @@ type ConnectionLostError struct {
 	Err error
 }
 
+// Error returns "protoflow: connection lost: " and the cause's message.
 func (e *ConnectionLostError) Error() string {
 	return "protoflow: connection lost: " + e.Err.Error()
 }
@@ -73,6 +74,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error names the callback and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("protoflow: panic in %s: %v", e.Callback, e.Value)
 }
@@ -87,9 +89,10 @@ func (e *PanicError) Unwrap() error {
 // BufferLimitsError reports a bad pair given to SetWriteBufferLimits or
 // [WithWriteBufferLimits]: the limits must satisfy high >= low >= 0.
 type BufferLimitsError struct {
-	High, Low int
+	High, Low int // the limits given
 }
 
+// Error states the rule and the limits given.
 func (e *BufferLimitsError) Error() string {
 	return fmt.Sprintf("protoflow: write buffer limits: high (%d) must be >= low (%d) must be >= 0", e.High, e.Low)
 }

@@ -66,6 +66,7 @@ type FrameTooLargeError struct {
 	Max int
 }
 
+// Error gives the frame's size and the maximum.
 func (e *FrameTooLargeError) Error() string {
 	return fmt.Sprintf("protoflow: frame too large: size %d exceeds max %d", e.Size, e.Max)
 }

@@ -17,6 +17,7 @@ type TransitionError struct {
 	Event   string // the event's name in the spec
 }
 
+// Error names the machine, the event and the state.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("protoflow: %s: no transition on event %s from state %s", e.Machine, e.Event, e.State)
 }

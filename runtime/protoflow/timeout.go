@@ -46,6 +46,7 @@ type TimeoutError struct {
 	After time.Duration
 }
 
+// Error names the timeout and its period.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("protoflow: %s: nothing happened for %v", e.Kind, e.After)
 }
@@ -69,6 +70,7 @@ func (e *TimeoutError) Is(target error) bool { return target == os.ErrDeadlineEx
 // goroutine of the connection's timer, and may call any method of the
 // transport, [SetTimeouts] and [AbortWithError] included.
 type TimeoutHandler interface {
+	// Timeout is called when the timeout of that kind expires.
 	Timeout(kind TimeoutKind)
 }
 
