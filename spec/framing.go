@@ -177,6 +177,7 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 	case "length":
 		size, little, includes := 4, false, false
 		max := defaultMaxLength
+		maxGiven := false
 		each(lengthKeys, func(key string, v *yaml.Node) {
 			switch key {
 			case "size":
@@ -200,13 +201,22 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 			case "includes_header":
 				includes, ok = d.boolSetting(v, what+": includes_header", includes, ok)
 			case "max":
+				maxGiven = true
 				max, ok = d.frameMax(v, what, max, ok)
 			}
 		})
 		if ok && size < 8 {
-			if limit := 1<<(8*size) - 1; max > limit && !includes || includes && max > limit-size {
+			limit := 1<<(8*size) - 1
+			if includes {
+				limit -= size
+			}
+			switch {
+			case max <= limit:
+			case maxGiven:
 				d.errorf(k, "%s: max %d cannot be written in a %d-byte header", what, max, size)
 				ok = false
+			default:
+				max = limit // the default, cut to what the header can say
 			}
 		}
 		f.Codec = "LengthCodec"

@@ -10,11 +10,13 @@ import (
 )
 
 // TestGoldenCompiles builds and vets the output of every golden case that
-// succeeds, together with the runtime, in a temporary module: the generated
+// succeeds, together with the runtime, in a temporary module (and runs
+// staticcheck over it when $PROTOGEN_STATICCHECK names the binary): the generated
 // file, the hook stubs and the case's own Go files make a package that
 // builds and vets at once. A case whose comment says "build-fails: NAME"
 // must instead fail to build with an error naming NAME (a hook method of
-// the wrong type).
+// the wrong type). A case with its own _test.go files also runs them, so
+// that the generated code's behaviour, not just its types, is checked.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: builds every golden output with the go command")
@@ -51,7 +53,8 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var vet []string // packages expected to build and vet
+	var vet []string  // packages expected to build and vet
+	var test []string // packages with the case's own tests
 	type failing struct{ pkg, name string }
 	var fail []failing
 	for _, c := range loadGoldenCases(t) {
@@ -67,6 +70,9 @@ func TestGoldenCompiles(t *testing.T) {
 		}
 		for _, f := range c.inputs {
 			add(f.Name, f.Data)
+			if strings.HasSuffix(f.Name, "_test.go") {
+				test = append(test, "./"+filepath.ToSlash(filepath.Join(c.name, filepath.Dir(f.Name))))
+			}
 		}
 		for name, data := range c.want {
 			add(name, data)
@@ -98,6 +104,25 @@ func TestGoldenCompiles(t *testing.T) {
 	t.Logf("vetting %v", vet)
 	if out, err := goCmd(append([]string{"vet"}, vet...)...); err != nil {
 		t.Fatalf("go vet of the golden outputs failed: %v\n%s", err, out)
+	}
+	// CI names a staticcheck binary; generated code must pass it too.
+	// U1000 (unused) is off here: a golden spec's state fields are for
+	// hooks that its stub hook file leaves empty, so nothing uses them.
+	if sc := os.Getenv("PROTOGEN_STATICCHECK"); sc != "" {
+		cmd := exec.Command(sc, append([]string{"-checks", "inherit,-U1000"}, vet...)...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("staticcheck of the golden outputs failed: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("PROTOGEN_STATICCHECK is not set: staticcheck of the golden outputs skipped")
+	}
+	if len(test) > 0 {
+		t.Logf("testing %v", test)
+		if out, err := goCmd(append([]string{"test", "-race"}, test...)...); err != nil {
+			t.Fatalf("the golden cases' own tests failed: %v\n%s", err, out)
+		}
 	}
 	for _, f := range fail {
 		out, err := goCmd("build", f.pkg)

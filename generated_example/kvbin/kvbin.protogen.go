@@ -29,9 +29,11 @@ const (
 type Server struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames, and resuming is set while
-	// ResumeReading passes on held frames; both are owned by the callbacks.
+	// frames splits the bytes read into frames; feeding is set while it
+	// passes frames on, and resuming while ResumeReading passes on held
+	// frames. All three are owned by the callbacks.
 	frames   protoflow.Framer
+	feeding  bool
 	resuming bool
 
 	// state is the state machine's current state; owned by the callbacks.
@@ -94,11 +96,14 @@ func (p *Server) PauseReading() error {
 // ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first
 // passes on the frames held while reading was paused, and resumes reading only
 // if none of them paused it again, so that what is held never grows past one
-// read. Call it from the protocol's callbacks, like every method that passes
-// frames on.
+// read. Called from a frame's hook, it leaves the held frames to the pass
+// already running, which delivers them in order. Call it from the protocol's
+// callbacks, like every method that passes frames on.
 func (p *Server) ResumeReading() error {
 	p.resuming = true
-	p.feed(nil)
+	if !p.feeding {
+		p.feed(nil) // else the running feed passes the held frames on
+	}
 	if !p.resuming {
 		return nil // a frame paused reading again
 	}
@@ -106,12 +111,16 @@ func (p *Server) ResumeReading() error {
 	return p.BaseProtocol.ResumeReading()
 }
 
-// feed passes the frames held and then those of data to frameReceived. A frame
-// over its maximum size, or a malformed one, aborts the connection, and
+// feed passes the frames held and then those of data to frameReceived; feeding
+// is set meanwhile, as the framer must not be fed from inside its own pass. A
+// frame over its maximum size, or a malformed one, aborts the connection, and
 // ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
 // protoflow.ErrBadFrame).
 func (p *Server) feed(data []byte) {
-	if err := p.frames.Feed(data, p.frameReceived); err != nil {
+	p.feeding = true
+	err := p.frames.Feed(data, p.frameReceived)
+	p.feeding = false
+	if err != nil {
 		if t := p.Transport(); t != nil {
 			protoflow.AbortWithError(t, err)
 		}
@@ -261,9 +270,11 @@ func (p *Server) Fire(e ServerEvent) error {
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames, and resuming is set while
-	// ResumeReading passes on held frames; both are owned by the callbacks.
+	// frames splits the bytes read into frames; feeding is set while it
+	// passes frames on, and resuming while ResumeReading passes on held
+	// frames. All three are owned by the callbacks.
 	frames   protoflow.Framer
+	feeding  bool
 	resuming bool
 
 	// guards waiting and lost
@@ -320,11 +331,14 @@ func (p *ClientProtocol) PauseReading() error {
 // ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first
 // passes on the frames held while reading was paused, and resumes reading only
 // if none of them paused it again, so that what is held never grows past one
-// read. Call it from the protocol's callbacks, like every method that passes
-// frames on.
+// read. Called from a frame's hook, it leaves the held frames to the pass
+// already running, which delivers them in order. Call it from the protocol's
+// callbacks, like every method that passes frames on.
 func (p *ClientProtocol) ResumeReading() error {
 	p.resuming = true
-	p.feed(nil)
+	if !p.feeding {
+		p.feed(nil) // else the running feed passes the held frames on
+	}
 	if !p.resuming {
 		return nil // a frame paused reading again
 	}
@@ -332,12 +346,16 @@ func (p *ClientProtocol) ResumeReading() error {
 	return p.BaseProtocol.ResumeReading()
 }
 
-// feed passes the frames held and then those of data to frameReceived. A frame
-// over its maximum size, or a malformed one, aborts the connection, and
+// feed passes the frames held and then those of data to frameReceived; feeding
+// is set meanwhile, as the framer must not be fed from inside its own pass. A
+// frame over its maximum size, or a malformed one, aborts the connection, and
 // ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
 // protoflow.ErrBadFrame).
 func (p *ClientProtocol) feed(data []byte) {
-	if err := p.frames.Feed(data, p.frameReceived); err != nil {
+	p.feeding = true
+	err := p.frames.Feed(data, p.frameReceived)
+	p.feeding = false
+	if err != nil {
 		if t := p.Transport(); t != nil {
 			protoflow.AbortWithError(t, err)
 		}

@@ -35,22 +35,29 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 	f.Line()
 	prose(f, "ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first passes on the frames held "+
 		"while reading was paused, and resumes reading only if none of them paused it again, so that what is "+
-		"held never grows past one read. Call it from the protocol's callbacks, like every method that passes "+
-		"frames on.")
+		"held never grows past one read. Called from a frame's hook, it leaves the held frames to the pass "+
+		"already running, which delivers them in order. Call it from the protocol's callbacks, like every "+
+		"method that passes frames on.")
 	f.Add(recv()).Id("ResumeReading").Params().Error().Block(
 		jen.Id("p").Dot("resuming").Op("=").True(),
-		jen.Id("p").Dot("feed").Call(jen.Nil()),
+		jen.If(jen.Op("!").Id("p").Dot("feeding")).Block(
+			jen.Id("p").Dot("feed").Call(jen.Nil()).Comment("else the running feed passes the held frames on"),
+		),
 		jen.If(jen.Op("!").Id("p").Dot("resuming")).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
 		jen.Id("p").Dot("resuming").Op("=").False(),
 		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("ResumeReading").Call()),
 	)
 
 	f.Line()
-	prose(f, "feed passes the frames held and then those of data to frameReceived. A frame over its maximum size, "+
+	prose(f, "feed passes the frames held and then those of data to frameReceived; feeding is set meanwhile, as "+
+		"the framer must not be fed from inside its own pass. A frame over its maximum size, "+
 		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
 		"protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).")
 	f.Add(recv()).Id("feed").Params(jen.Id("data").Index().Byte()).Block(
-		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)), jen.Err().Op("!=").Nil()).Block(
+		jen.Id("p").Dot("feeding").Op("=").True(),
+		jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)),
+		jen.Id("p").Dot("feeding").Op("=").False(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
 				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
 			),

@@ -286,6 +286,14 @@ func (to *timeouts) state() readState {
 
 const never = math.MaxInt64
 
+// addSat returns t+d, or never if that is later than never.
+func addSat(t int64, d time.Duration) int64 {
+	if int64(d) >= never-t {
+		return never
+	}
+	return t + int64(d)
+}
+
 // dueLocked returns when each timeout expires (never when disabled). While
 // reading is stopped the read timeout cannot expire; its due is then a
 // full period away, which is no later than it can be once reading resumes.
@@ -295,13 +303,13 @@ func (to *timeouts) dueLocked(s readState) (read, idle int64) {
 	lastRead := to.lastRead.Load()
 	if to.read > 0 {
 		if s.reading {
-			read = max(lastRead, to.readFrom.Load()) + int64(to.read)
+			read = addSat(max(lastRead, to.readFrom.Load()), to.read)
 		} else {
-			read = s.now + int64(to.read)
+			read = addSat(s.now, to.read)
 		}
 	}
 	if to.idle > 0 {
-		idle = max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()) + int64(to.idle)
+		idle = addSat(max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()), to.idle)
 	}
 	return read, idle
 }

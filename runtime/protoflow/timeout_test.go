@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"sync"
@@ -144,8 +145,10 @@ func toEvery(a toActivity, interval time.Duration, tr Transport, cli net.Conn) (
 			}
 			switch a {
 			case toPeerSends:
-				// A pipe's write waits for the transport to read: bound it.
-				_ = cli.SetWriteDeadline(time.Now().Add(interval))
+				// A pipe's write waits for the transport to read: bound it,
+				// generously, as a TLS connection whose write deadline
+				// passes is broken for good.
+				_ = cli.SetWriteDeadline(time.Now().Add(5 * time.Second))
 				_, _ = cli.Write([]byte{'p'})
 			case toWrites:
 				_, _ = tr.Write([]byte{'w'})
@@ -761,5 +764,53 @@ func BenchmarkTimeoutStamp(b *testing.B) {
 				c.noteWrite()
 			}
 		})
+	}
+}
+
+// A huge read period ("practically never") next to a short idle timeout on
+// a silent connection: the idle timeout must still expire (the due times
+// saturate instead of overflowing).
+func TestTimeoutHugeReadIdleStillExpires(t *testing.T) {
+	const p = 100 * time.Millisecond
+	r := newRecorder()
+	setErr := toSetInMade(r, math.MaxInt64, p)
+	toAttach(t, connKinds[0], r, r)
+	if err := setErr(); err != nil {
+		t.Fatalf("SetTimeouts: %v", err)
+	}
+	select {
+	case <-r.lostCh:
+		err := ttLost(t, r)
+		toCheckTimeoutErr(t, err, IdleTimeout, p)
+	case <-time.After(20 * p):
+		t.Fatalf("idle timeout of %v did not expire in %v with read timeout MaxInt64", p, 20*p)
+	}
+}
+
+// A handler that, on its first timeout, switches to a "practically never"
+// read timeout: the running fire re-checks and finds the overflowed read due
+// expired, and calls Timeout(ReadTimeout) again at once, in a loop.
+func TestTimeoutHugeFromHandlerDoesNotSpin(t *testing.T) {
+	const p = 100 * time.Millisecond
+	h := &toHandler{recorder: newRecorder()}
+	h.onTimeout = func(h *toHandler, kind TimeoutKind) {
+		kinds, _ := h.timeouts()
+		switch len(kinds) {
+		case 1:
+			_ = SetTimeouts(h.Transport(), math.MaxInt64, 0)
+		case 1000:
+			AbortWithError(h.Transport(), nil) // end the spin
+		}
+	}
+	setErr := toSetInMade(h.recorder, 0, p)
+	toAttach(t, connKinds[0], h, h.recorder)
+	if err := setErr(); err != nil {
+		t.Fatalf("SetTimeouts: %v", err)
+	}
+	time.Sleep(5 * p)
+	kinds, times := h.timeouts()
+	if len(kinds) > 1 {
+		t.Errorf("%d Timeout calls in %v after SetTimeouts(MaxInt64, 0) from Timeout: %v ... %v (%v from first to last)",
+			len(kinds), times[len(times)-1].Sub(times[0]), kinds[0], kinds[len(kinds)-1], times[len(times)-1].Sub(times[0]))
 	}
 }
