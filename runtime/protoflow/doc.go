@@ -64,6 +64,19 @@
 // PauseReading in PauseWriting and ResumeReading in ResumeWriting, and the
 // peer is slowed by TCP itself.
 //
+// # Framing
+//
+// A [Codec] finds frames in a byte stream: [LineCodec], [DelimiterCodec],
+// [LengthCodec] and [FixedCodec], or one of your own. A [Framer] fed from
+// DataReceived passes each frame that lies inside one read without copying
+// and reassembles the others in a buffer that never grows past the codec's
+// maximum; a frame over it fails with a [*FrameTooLargeError] (a hostile
+// length header allocates nothing), a malformed one with [ErrBadFrame].
+// A frame callback that returns false leaves that frame and the rest held
+// for the next Feed, which is how generated protocols hold frames while
+// reading is paused. [WriteFrame] writes a frame in one Write. Generated
+// protocols with a state machine return a [*TransitionError] from Fire.
+//
 // # Timeouts
 //
 // [SetTimeouts], typically called in ConnectionMade, gives a connection a
