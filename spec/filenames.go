@@ -30,7 +30,7 @@ func checkGoFileName(path string) error {
 	case filepath.Ext(name) != ".go":
 		return fmt.Errorf("output file %s: the name must end in .go", path)
 	case strings.HasPrefix(name, "_") || strings.HasPrefix(name, "."):
-		return fmt.Errorf("output file %s: the go command ignores files whose names start with _ or .", path)
+		return fmt.Errorf(`output file %s: the go command ignores files whose names start with "_" or "."`, path)
 	case strings.HasSuffix(name, "_test.go"):
 		return fmt.Errorf("output file %s: a _test.go file would only build in tests", path)
 	}

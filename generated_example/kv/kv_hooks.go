@@ -128,7 +128,7 @@ func (p *Server) refuseLongLine(replies []byte) {
 }
 
 func validKey(key []byte) bool {
-	return len(key) > 0 && bytes.IndexAny(key, " \r\n") < 0
+	return len(key) > 0 && !bytes.ContainsAny(key, " \r\n")
 }
 
 // onDataReceived hands each complete reply line to the oldest waiting

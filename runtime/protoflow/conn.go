@@ -39,7 +39,6 @@ type conn struct {
 	readFn   func(fd uintptr) bool
 	burstFn  func() // readBurst, bound once: a go statement on it does not allocate
 	writeFn  func(fd uintptr) bool
-	flushFn  func(fd uintptr) bool
 	onDone   func() // called once ConnectionLost has returned; may be nil
 
 	prev, next *conn   // in the Server's list; guarded by Server.mu

@@ -384,13 +384,6 @@ func TestDrainInCallbackWrappedProtocol(t *testing.T) {
 	}
 }
 
-// wrapTransport is a Transport decorator handed to BaseProtocol.ConnectionMade.
-type wrapTransport struct{ Transport }
-
-type wrapTransportProto struct{ recorder }
-
-func (p *wrapTransportProto) ConnectionMade(t Transport) { p.recorder.ConnectionMade(wrapTransport{t}) }
-
 // R8: stress of drainers on other goroutines against writers, the flusher,
 // SetWriteBufferLimits, slow callbacks, and a random Abort: every drainer
 // returns promptly after ConnectionLost, and a lone writer's Drain never
