@@ -1393,9 +1393,9 @@ func TestTransportServerShutdown(t *testing.T) {
 			all := waitQueued(t, &recs)
 
 			const timeout = 200 * time.Millisecond
+			start := time.Now() // before the deadline is set, so that elapsed >= timeout
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			start := time.Now()
 			err := srv.Shutdown(ctx)
 			elapsed := time.Since(start)
 			if !errors.Is(err, context.DeadlineExceeded) {
