@@ -4,6 +4,7 @@
 //	go run ./generated_example/... -addr 127.0.0.1:7070            the key-value server
 //	go run ./generated_example/... -addr 127.0.0.1:7070 -proto echo
 //	go run ./generated_example/... -addr 127.0.0.1:7070 -proto kvbin
+//	go run ./generated_example/... -addr 127.0.0.1:6380 -proto redis
 //
 // Try the key-value server with a line-oriented client:
 //
@@ -13,7 +14,8 @@
 //
 //	-addr host:port       the TCP address to listen on (default 127.0.0.1:7070);
 //	                      an address with a slash is a Unix socket path
-//	-proto kv|kvbin|echo  the protocol to serve (default kv)
+//	-proto kv|kvbin|echo|redis
+//	                      the protocol to serve (default kv)
 //	-grace duration       how long shutdown waits for queued replies (default 5s)
 package main
 
@@ -34,6 +36,7 @@ import (
 	"github.com/protogen/protogen/generated_example/echo"
 	"github.com/protogen/protogen/generated_example/kv"
 	"github.com/protogen/protogen/generated_example/kvbin"
+	"github.com/protogen/protogen/generated_example/redis"
 	"github.com/protogen/protogen/runtime/protoflow"
 )
 
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "listen on `host:port` (or a Unix socket path)")
-	proto := fs.String("proto", "kv", "serve `kv`, kvbin or echo")
+	proto := fs.String("proto", "kv", "serve `kv`, kvbin, echo or redis")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for queued replies")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -69,8 +72,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		srv = protoflow.NewServer(kvbin.NewStore().Protocol, protoflow.WithLogger(log))
 	case "echo":
 		srv = protoflow.NewServer(echo.NewEcho, protoflow.WithLogger(log))
+	case "redis":
+		srv = protoflow.NewServer(redis.NewDB().Protocol, protoflow.WithLogger(log))
 	default:
-		return fmt.Errorf("unknown -proto %q: use kv, kvbin or echo", *proto)
+		return fmt.Errorf("unknown -proto %q: use kv, kvbin, echo or redis", *proto)
 	}
 	ln, err := net.Listen(network, *addr)
 	if err != nil {

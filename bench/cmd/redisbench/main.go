@@ -1,0 +1,368 @@
+// Command redisbench runs redis-benchmark against the Redis-protocol server
+// built with protogen (generated_example/redis) and against redis-server,
+// side by side, and prints a Markdown table of requests per second and
+// requests per second of server CPU time.
+//
+//	cd bench && go run ./cmd/redisbench                 # 5 interleaved runs, a few minutes
+//	cd bench && go run ./cmd/redisbench -runs 1 -n 50000 # a quick look
+//	cd bench && go run ./cmd/redisbench -cpuprofile /tmp/redis.prof -runs 1 -only protoflow
+//
+// For each run and each pipeline depth (-P 1, -P 16) each server starts
+// afresh, pinned to CPU 1 (taskset -c 1; our server with GOMAXPROCS=1,
+// redis-server single-threaded as it is by default), and redis-benchmark
+// runs pinned to CPU 0, once per test (ping_mbulk, set, get) so that the
+// server's CPU time (utime+stime from /proc) is measured for each test
+// alone. redis-server runs without persistence (an empty --save and
+// --appendonly no). The order of the servers alternates from run to run.
+// Figures are medians with the min–max range.
+//
+// redis-server and redis-benchmark come from Debian's redis-server and
+// redis-tools packages; redisbench installs them with apt-get when it can.
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/protogen/protogen/bench/internal/proc"
+)
+
+// The CPUs of the servers and of redis-benchmark.
+const (
+	serverCPU = 1
+	clientCPU = 0
+)
+
+// server is one implementation under test.
+type server struct {
+	name  string
+	start func(port int) *exec.Cmd
+}
+
+// sample is what one redis-benchmark run measured.
+type sample struct {
+	rps    float64 // requests per second, as redis-benchmark reports
+	perCPU float64 // requests per second of server CPU time
+}
+
+func main() {
+	runs := flag.Int("runs", 5, "interleaved runs of every test on every server")
+	requests := flag.Int("n", 200000, "requests of each redis-benchmark run (-n)")
+	clients := flag.Int("c", 50, "connections of redis-benchmark (-c)")
+	tests := flag.String("t", "ping_mbulk,set,get", "redis-benchmark tests (-t), each run and measured alone")
+	pipelines := flag.String("P", "1,16", "comma-separated pipeline depths (-P)")
+	only := flag.String("only", "", "run only the servers whose names contain this (protoflow or redis-server)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of our server to `file` (of its last run)")
+	flag.Parse()
+	cfg := config{runs: *runs, requests: *requests, clients: *clients, tests: strings.Split(*tests, ","), only: *only, cpuprofile: *cpuprofile}
+	for _, p := range strings.Split(*pipelines, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "redisbench: bad -P %q\n", p)
+			os.Exit(2)
+		}
+		cfg.pipelines = append(cfg.pipelines, n)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "redisbench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	runs, requests, clients int
+	tests                   []string
+	pipelines               []int
+	only, cpuprofile        string
+}
+
+func run(cfg config) error {
+	if err := ensureRedis(); err != nil {
+		return err
+	}
+	if runtime.NumCPU() < 2 {
+		return fmt.Errorf("%d CPU: the servers and redis-benchmark need a CPU each", runtime.NumCPU())
+	}
+	bin, err := os.MkdirTemp("", "protogen-redisbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bin)
+	fmt.Fprintln(os.Stderr, "building our server...")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "redis"), "./servers/redis")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	servers := []server{
+		{"protoflow (generated)", func(port int) *exec.Cmd {
+			argv := []string{filepath.Join(bin, "redis"), "-addr", "127.0.0.1:" + strconv.Itoa(port)}
+			if cfg.cpuprofile != "" {
+				argv = append(argv, "-cpuprofile", cfg.cpuprofile)
+			}
+			return proc.Pinned(serverCPU, argv...)
+		}},
+		{"redis-server", func(port int) *exec.Cmd {
+			return proc.Pinned(serverCPU, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+		}},
+	}
+	if cfg.only != "" {
+		servers = slices.DeleteFunc(servers, func(s server) bool { return !strings.Contains(s.name, cfg.only) })
+	}
+	loadBefore := proc.LoadAverage()
+	results := make(map[string][]sample) // key(server, test, P) → samples
+	for r := range cfg.runs {
+		for _, pipe := range cfg.pipelines {
+			for k := range servers {
+				s := servers[(k+r)%len(servers)] // alternate the order from run to run
+				if err := measure(cfg, s, pipe, r, results); err != nil {
+					return fmt.Errorf("%s, -P %d: %w", s.name, pipe, err)
+				}
+			}
+		}
+	}
+	printTable(os.Stdout, cfg, servers, results, loadBefore, proc.LoadAverage())
+	return nil
+}
+
+func key(server, test string, pipe int) string { return fmt.Sprintf("%s|%s|%d", server, test, pipe) }
+
+// measure starts s afresh and runs each test on it once.
+func measure(cfg config, s server, pipe, r int, results map[string][]sample) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	cmd := s.start(port)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt) // our server writes its profile
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }() // ends when the server exits
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	if err := waitListening(port); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	for _, test := range cfg.tests {
+		before := proc.CPUSeconds(pid)
+		rps, err := redisBenchmark(port, test, cfg, pipe)
+		if err != nil {
+			return err
+		}
+		cpu := proc.CPUSeconds(pid) - before
+		smp := sample{rps: rps}
+		if cpu > 0 {
+			smp.perCPU = float64(cfg.requests) / cpu
+		}
+		fmt.Fprintf(os.Stderr, "run %d/%d  -P %-2d  %-10s  %-22s %10.0f requests/s  %10.0f requests/CPU-s\n",
+			r+1, cfg.runs, pipe, test, s.name, smp.rps, smp.perCPU)
+		k := key(s.name, test, pipe)
+		results[k] = append(results[k], smp)
+	}
+	return nil
+}
+
+// redisBenchmark runs one test and returns the requests per second it
+// reports.
+func redisBenchmark(port int, test string, cfg config, pipe int) (float64, error) {
+	cmd := proc.Pinned(clientCPU, "redis-benchmark", "-h", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-t", test, "-n", strconv.Itoa(cfg.requests), "-c", strconv.Itoa(cfg.clients), "-P", strconv.Itoa(pipe), "--csv")
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("redis-benchmark -t %s: %w", test, err)
+	}
+	// --csv prints a header, then "TEST","rps",...
+	records, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
+	if err != nil {
+		return 0, fmt.Errorf("redis-benchmark printed %q: %w", out, err)
+	}
+	for _, rec := range records {
+		if len(rec) >= 2 && strings.EqualFold(rec[0], test) {
+			return strconv.ParseFloat(rec[1], 64)
+		}
+	}
+	return 0, fmt.Errorf("redis-benchmark printed no result for %s: %q", test, out)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitListening(port int) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server did not listen on port %d within 20 s: %w", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ensureRedis installs redis-server and redis-tools with apt-get when one
+// is missing and we are root.
+func ensureRedis() error {
+	missing := func() []string {
+		var m []string
+		for _, tool := range []string{"redis-server", "redis-benchmark", "taskset"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				m = append(m, tool)
+			}
+		}
+		return m
+	}
+	m := missing()
+	if len(m) == 0 {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s not installed, and installing needs root (apt-get install redis-server redis-tools util-linux)", strings.Join(m, ", "))
+	}
+	fmt.Fprintln(os.Stderr, "installing redis-server and redis-tools with apt-get...")
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "redis-server", "redis-tools", "util-linux")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("apt-get install: %w: %s", err, lastLine(out))
+	}
+	if m := missing(); len(m) > 0 {
+		return errors.New(strings.Join(m, ", ") + " still missing after apt-get install")
+	}
+	return nil
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+// printTable prints the results as Markdown.
+func printTable(w io.Writer, cfg config, servers []server, results map[string][]sample, loadBefore, loadAfter string) {
+	fmt.Fprintf(w, "redis-benchmark -n %d -c %d, %s, %s/%s, %d CPUs (%s), %s, %s, %s; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
+		cfg.requests, cfg.clients, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(),
+		runtime.Version(), toolVersion("redis-server"), toolVersion("redis-benchmark"), loadBefore, loadAfter, cfg.runs)
+	fmt.Fprint(w, "| test | figure |")
+	for _, s := range servers {
+		fmt.Fprintf(w, " %s |", s.name)
+	}
+	ratio := len(servers) == 2
+	if ratio {
+		fmt.Fprintf(w, " %s / %s |", servers[0].name, servers[1].name)
+	}
+	fmt.Fprint(w, "\n|---|---|")
+	for range servers {
+		fmt.Fprint(w, "---|")
+	}
+	if ratio {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	figures := []struct {
+		name string
+		get  func(sample) float64
+	}{
+		{"requests/s", func(s sample) float64 { return s.rps }},
+		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }},
+	}
+	for _, pipe := range cfg.pipelines {
+		for _, test := range cfg.tests {
+			for _, f := range figures {
+				fmt.Fprintf(w, "| `%s` -P %d | %s |", test, pipe, f.name)
+				var medians []float64
+				for _, s := range servers {
+					var vals []float64
+					for _, smp := range results[key(s.name, test, pipe)] {
+						vals = append(vals, f.get(smp))
+					}
+					if len(vals) == 0 {
+						fmt.Fprint(w, " — |")
+						medians = append(medians, 0)
+						continue
+					}
+					slices.Sort(vals)
+					med := median(vals)
+					medians = append(medians, med)
+					fmt.Fprintf(w, " %s (%s–%s) |", thousands(med), thousands(vals[0]), thousands(vals[len(vals)-1]))
+				}
+				if ratio {
+					if medians[1] > 0 {
+						fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
+					} else {
+						fmt.Fprint(w, " — |")
+					}
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	}
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// thousands formats v rounded, with thin groups: 123456 → "123,456".
+func thousands(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func toolVersion(tool string) string {
+	out, err := exec.Command(tool, "--version").Output()
+	if err != nil {
+		return tool + " (version unknown)"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	// "Redis server v=7.0.15 sha=..." and "redis-benchmark 7.0.15".
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return tool + " " + v
+		}
+	}
+	if f := strings.Fields(line); len(f) >= 2 {
+		return tool + " " + f[1]
+	}
+	return line
+}

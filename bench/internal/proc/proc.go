@@ -1,0 +1,81 @@
+// Package proc runs benchmark processes pinned to a CPU and reads what
+// they used from /proc, as bench/cmd/compare does: utime+stime of the
+// process for CPU time, VmRSS and VmHWM for memory.
+package proc
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// Pinned returns a command that runs argv on CPU cpu alone (taskset -c).
+// taskset execs argv, so the command's PID is argv's own. Go programs get
+// GOMAXPROCS=1, so that they run one thread of Go code, as an event loop
+// does.
+func Pinned(cpu int, argv ...string) *exec.Cmd {
+	cmd := exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu)}, argv...)...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	return cmd
+}
+
+// CPUSeconds returns the user+system CPU time of process pid so far, all
+// its threads included, or 0 if it cannot be read.
+func CPUSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
+	f := strings.Fields(rest)
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+// MemKiB returns a field of /proc/PID/status in KiB, such as VmRSS or
+// VmHWM, or 0.
+func MemKiB(pid int, field string) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			f := strings.Fields(v)
+			n, _ := strconv.ParseFloat(f[0], 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// CPUModel returns the model name of the first CPU in /proc/cpuinfo.
+func CPUModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+// LoadAverage returns the first three fields of /proc/loadavg.
+func LoadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
