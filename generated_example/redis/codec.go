@@ -38,9 +38,9 @@ const MaxInlineLen = 64 << 10
 // query buffer limit. Each is refused as soon as its header is read, so a
 // hostile length allocates nothing.
 type Limits struct {
-	MaxBulkLen    int // Redis's proto-max-bulk-len
-	MaxArgs       int
-	MaxCommandLen int // Redis's client-query-buffer-limit
+	MaxBulkLen    int // the longest bulk string: Redis's proto-max-bulk-len
+	MaxArgs       int // the most arguments in a command, its name included
+	MaxCommandLen int // the longest command, as encoded: Redis's client-query-buffer-limit
 }
 
 func (l Limits) withDefaults() Limits {
@@ -65,6 +65,7 @@ type ProtocolError struct {
 	TooLarge bool   // a length over a limit of Limits or over MaxInlineLen
 }
 
+// Error returns the reason, for logs.
 func (e *ProtocolError) Error() string { return "redis: protocol error: " + e.Reason }
 
 // Is reports whether target is protoflow.ErrBadFrame, or
@@ -118,7 +119,7 @@ var errNotOneCommand = errors.New("redis: payload is not exactly one RESP comman
 // to one connection and is not safe for concurrent use. The zero value
 // uses the default limits.
 type Codec struct {
-	Limits Limits
+	Limits Limits // what a command may hold; the zero value means the defaults
 
 	args    [][]byte // the arguments of frame
 	frame   []byte   // the last frame Next returned
