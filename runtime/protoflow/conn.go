@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // errClosed is returned by Write, Close and CloseWrite once the transport is
@@ -31,18 +30,15 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // the goroutines of the transport's callers.
 type conn struct {
 	// Immutable after newConn.
-	nc       net.Conn
-	proto    Protocol
-	opts     *options        // shared by the connections of a Server
-	raw      syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
-	readPool *sync.Pool      // read buffers of opts.readBufferSize bytes
-	readFn   func(fd uintptr) bool
-	burstFn  func() // readBurst, bound once: a go statement on it does not allocate
-	writeFn  func(fd uintptr) bool
-	onDone   func() // called once ConnectionLost has returned; may be nil
+	nc      net.Conn
+	proto   Protocol
+	opts    *options        // shared by the connections of a Server
+	raw     syscall.RawConn // nil: the portable path (blocking reads, writes on the flusher)
+	readFn  func(fd uintptr) bool
+	burstFn func() // readBurst, bound once: a go statement on it does not allocate
+	writeFn func(fd uintptr) bool
 
 	prev, next *conn   // in the Server's list; guarded by Server.mu
-	epoll      bool    // the epoll backend: no reader goroutine while idle
 	poller     *poller // the epoll backend's poller, and this conn's id there
 	pollID     uint64
 
@@ -56,6 +52,8 @@ type conn struct {
 	stopRead   atomic.Bool // closing || dead
 	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
 
+	epoll bool // immutable: the epoll backend (no reader goroutine while idle); here, it fills padding
+
 	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
 	// state the transport has decided, which PauseWriting and ResumeWriting
 	// report to the protocol a moment later. Written with mu held.
@@ -64,9 +62,12 @@ type conn struct {
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
 	rd          readResult
-	lingerUntil time.Time // epoll backend: the read deadline last set for lingering
-	lostStarted bool      // ConnectionLost is being or has been delivered
-	finished    bool      // lose has completed
+	lingerUntil int64 // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
+	burstEnd    int64 // epoll backend: when the last burst that read data ended (monoNow)
+	gotData     bool  // epoll backend: the current burst has read data
+	rdWait      bool  // epoll backend: the read under way may wait in Go's netpoller (it lingers)
+	lostStarted bool  // ConnectionLost is being or has been delivered
+	finished    bool  // lose has completed
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -78,7 +79,7 @@ type conn struct {
 	flushers sync.WaitGroup // the flusher goroutine, if any
 
 	mu            sync.Mutex
-	changed       sync.Cond // broadcast when reading resumes or the connection dies; L is &mu
+	changed       chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
 	q             writeQueue
 	flushing      bool  // a flusher goroutine owns the socket's write side; true whenever q.size > 0; cleared only by the flusher
 	closing       bool  // Close was called: flush, then close
@@ -117,10 +118,9 @@ func (c *conn) doneChan() <-chan struct{} {
 }
 
 type readResult struct {
-	buf  *[]byte
-	n    int
-	err  error
-	wait bool // epoll backend: the read may wait in Go's netpoller (it lingers)
+	buf *[]byte
+	n   int
+	err error
 }
 
 type writeThrough struct {
@@ -149,16 +149,14 @@ type flushResult struct {
 
 func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	c := &conn{
-		nc:       nc,
-		proto:    p,
-		opts:     o,
-		raw:      rawConnOf(nc),
-		readPool: readPoolFor(o.readBufferSize),
+		nc:    nc,
+		proto: p,
+		opts:  o,
+		raw:   rawConnOf(nc),
 	}
 	c.readFn = c.readCallback
 	c.burstFn = c.readBurst
 	c.writeFn = c.writeCallback
-	c.changed.L = &c.mu
 	c.q.high, c.q.low = o.high, o.low
 	c.s.init(c.deliverWriteState)
 	if tcp := tcpConnOf(nc); tcp != nil {
@@ -240,7 +238,7 @@ func (c *conn) lose() {
 		c.lostStarted = true
 		c.mu.Lock()
 		for !c.dead {
-			c.changed.Wait()
+			c.waitChangeLocked()
 		}
 		c.mu.Unlock()
 		c.flushers.Wait()
@@ -268,8 +266,8 @@ func (c *conn) lose() {
 		close(c.done)
 	}
 	c.mu.Unlock()
-	if c.onDone != nil {
-		c.onDone()
+	if s := c.opts.server; s != nil {
+		s.remove(c)
 	}
 }
 
@@ -385,7 +383,7 @@ func (c *conn) markDeadLocked(cause error) {
 	c.cause = cause
 	c.flow.dead.Store(&flowDeath{cause})
 	c.stopRead.Store(true)
-	c.changed.Broadcast()
+	c.broadcastLocked()
 }
 
 // closeSocket closes the connection. An abort closes the socket beneath TLS
@@ -429,3 +427,25 @@ func (c *conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // NetConn implements [Transport.NetConn].
 func (c *conn) NetConn() net.Conn { return c.nc }
+
+// waitChangeLocked waits, with c.mu released meanwhile, until reading
+// resumes, Close is called or the connection dies (broadcastLocked). c.mu
+// must be held. It is a condition variable that costs a connection nothing
+// until someone waits: a sync.Cond would add 56 bytes to every connection.
+func (c *conn) waitChangeLocked() {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	ch := c.changed
+	c.mu.Unlock()
+	<-ch
+	c.mu.Lock()
+}
+
+// broadcastLocked wakes every waitChangeLocked. c.mu must be held.
+func (c *conn) broadcastLocked() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}

@@ -1,6 +1,9 @@
 package protoflow
 
-import "log/slog"
+import (
+	"log/slog"
+	"sync"
+)
 
 // Default settings, as in asyncio.
 const (
@@ -18,6 +21,11 @@ type options struct {
 	readBufferSize int
 	logger         *slog.Logger
 	err            error // first invalid option, reported by the constructor
+
+	// Set by the constructors, not by Options; kept here rather than in
+	// each conn because the options are shared by a Server's connections.
+	readPool *sync.Pool // read buffers of readBufferSize bytes
+	server   *Server    // the Server whose list holds the connection; nil for Dial and Attach
 }
 
 func buildOptions(opts []Option) options {
@@ -30,6 +38,7 @@ func buildOptions(opts []Option) options {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	o.readPool = readPoolFor(o.readBufferSize)
 	return o
 }
 

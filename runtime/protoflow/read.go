@@ -29,7 +29,7 @@ func (c *conn) readRawLoop() {
 			c.noteRead()
 			c.deliver((*b)[:n])
 		}
-		c.readPool.Put(b)
+		c.opts.readPool.Put(b)
 		switch {
 		case err != nil:
 			c.readFailed(c.opError("read", err))
@@ -48,13 +48,13 @@ func (c *conn) readCallback(fd uintptr) bool {
 	if c.readPaused.Load() || c.stopRead.Load() {
 		return true
 	}
-	b := c.readPool.Get().(*[]byte)
+	b := c.opts.readPool.Get().(*[]byte)
 	n, err := rawRead(fd, *b)
 	if err == syscall.EAGAIN {
-		c.readPool.Put(b)
-		return c.epoll && !c.rd.wait
+		c.opts.readPool.Put(b)
+		return c.epoll && !c.rdWait
 	}
-	c.rd = readResult{buf: b, n: n, err: err, wait: c.rd.wait}
+	c.rd = readResult{buf: b, n: n, err: err}
 	return true
 }
 
@@ -94,7 +94,7 @@ func (c *conn) waitReadable() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.readingPaused && !c.closing && !c.dead {
-		c.changed.Wait()
+		c.waitChangeLocked()
 	}
 	return !c.closing && !c.dead
 }
@@ -170,7 +170,7 @@ func (c *conn) ResumeReading() error {
 	c.readingPaused = false
 	c.readPaused.Store(false)
 	c.noteResumeLocked()
-	c.changed.Broadcast()
+	c.broadcastLocked()
 	// On the epoll backend no goroutine waits while reading is paused, and
 	// bytes that arrived meanwhile raise no new edge: start a reader.
 	spawn := c.epoll && c.takeTokenLocked()
@@ -214,6 +214,12 @@ func (c *conn) mayReadLocked() bool {
 	return !c.readingPaused && !c.closing && !c.dead && !c.readDone
 }
 
+// monoEpoch is the origin of monoNow.
+var monoEpoch = time.Now()
+
+// monoNow returns monotonic nanoseconds since monoEpoch.
+func monoNow() int64 { return int64(time.Since(monoEpoch)) }
+
 // readLinger is how long an epoll-backend reader that has drained its
 // socket waits in Go's netpoller for more before it exits: a connection in
 // active use keeps the latency of a parked reader goroutine (one wake-up,
@@ -241,6 +247,13 @@ func (c *conn) readBurst() {
 			go c.burstFn()
 		}
 	}()
+	// Only a connection whose previous burst ended a moment ago lingers: it
+	// is in active use, and its next message is likely near. A connection
+	// that wakes from idleness reads what came and gives its goroutine back
+	// at once, so that a crowd of mostly idle connections never holds a
+	// crowd of lingering goroutines (and their stacks).
+	linger := monoNow()-c.burstEnd < int64(readLinger)
+	c.gotData = false
 	wait := false
 	for {
 		switch c.readOnce(wait) {
@@ -248,8 +261,10 @@ func (c *conn) readBurst() {
 			wait = false
 			continue
 		case readDrained:
-			wait = true
-			continue
+			if linger {
+				wait = true
+				continue
+			}
 		}
 		wait = false
 		c.mu.Lock()
@@ -267,6 +282,9 @@ func (c *conn) readBurst() {
 		c.more = false
 		c.readerActive = false
 		rearm := c.mayReadLocked() // else ResumeReading, or nobody, starts the next reader
+		if c.gotData {             // a burst that read nothing (after ConnectionMade, say) says nothing of use
+			c.burstEnd = monoNow() // before the token is free: the next holder reads it
+		}
 		c.mu.Unlock()
 		holding = false
 		if rearm {
@@ -286,13 +304,14 @@ func (c *conn) readOnce(wait bool) readStatus {
 	if c.readPaused.Load() || c.stopRead.Load() {
 		return readStop
 	}
-	c.rd = readResult{wait: wait}
+	c.rd = readResult{}
+	c.rdWait = wait
 	if wait {
 		// Move the deadline at most every readLinger/2: setting it is a
 		// timer operation, too dear for every message.
-		if now := time.Now(); now.Add(readLinger / 2).After(c.lingerUntil) {
-			c.lingerUntil = now.Add(readLinger)
-			_ = c.nc.SetReadDeadline(c.lingerUntil)
+		if now := monoNow(); now+int64(readLinger/2) > c.lingerUntil {
+			c.lingerUntil = now + int64(readLinger)
+			_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.lingerUntil)))
 		}
 	}
 	err := c.raw.Read(c.readFn)
@@ -302,7 +321,7 @@ func (c *conn) readOnce(wait bool) readStatus {
 		}
 		// The linger deadline of an earlier burst has passed, and Go
 		// refuses even a read that would not wait: clear it and read.
-		c.lingerUntil = time.Time{}
+		c.lingerUntil = 0
 		_ = c.nc.SetReadDeadline(time.Time{})
 		c.rd = readResult{}
 		err = c.raw.Read(c.readFn)
@@ -321,9 +340,10 @@ func (c *conn) readOnce(wait bool) readStatus {
 	n, err := c.rd.n, c.rd.err
 	if n > 0 {
 		c.noteRead()
+		c.gotData = true
 		c.deliver((*b)[:n])
 	}
-	c.readPool.Put(b)
+	c.opts.readPool.Put(b)
 	switch {
 	case err != nil:
 		c.readFailed(c.opError("read", err))

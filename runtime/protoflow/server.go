@@ -28,12 +28,14 @@ type Server struct {
 // any protocol type, so that a generated constructor serves as it is:
 // NewServer(chat.NewChatServer).
 func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
-	return &Server{
+	s := &Server{
 		factory:   func() Protocol { return factory() },
 		opts:      buildOptions(opts),
 		quit:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 	}
+	s.opts.server = s // a connection leaves the list through its shared options
+	return s
 }
 
 // Serve accepts connections from ln until the server is shut down or ln
@@ -80,7 +82,6 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = nc.Close()
 			return ErrServerClosed
 		}
-		c.onDone = func() { s.remove(c) }
 		go c.run(false)
 	}
 }

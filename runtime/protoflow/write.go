@@ -260,7 +260,7 @@ func (c *conn) Close() error {
 	}
 	c.closing = true
 	c.stopRead.Store(true)
-	c.changed.Broadcast()
+	c.broadcastLocked()
 	if c.flushing || c.raw == nil {
 		// The flusher closes the socket after the queue; on the portable
 		// path it also sends the TLS close_notify, which may block.
