@@ -120,12 +120,13 @@ func (p *Server) serveFrame(frame []byte) bool {
 	}
 	if len(p.out) >= replyBatch {
 		p.flush()
-		// Writing pauses inside the Write that crosses the high-water mark,
-		// while PauseWriting itself comes after this callback: pausing
-		// reading now holds the rest of this read in the framer.
-		if p.WritingPaused() {
-			p.pauseReading()
-		}
+	}
+	// Writing pauses inside the Write that crosses the high-water mark (a
+	// batch, or a big value written directly), while PauseWriting itself
+	// comes after this callback: pausing reading now holds the rest of
+	// this read in the framer.
+	if p.WritingPaused() {
+		p.pauseReading()
 	}
 	return true
 }
