@@ -146,6 +146,7 @@ type pending struct {
 // arguments.
 func (c *Codec) Next(buf []byte, scanned int) (n int, payload []byte, err error) {
 	c.args, c.frame = c.args[:0], nil
+	scanned = min(max(scanned, 0), len(buf))
 	resume := c.pending
 	c.pending = pending{}
 	if len(buf) == 0 {

@@ -22,10 +22,12 @@
 // the reads to a [protoflow.Framer] with [Codec], a codec whose frame is
 // one whole command. The framer passes the commands that lie inside a
 // read in place, without a copy, and keeps a command split across reads in
-// a buffer that never outgrows [Limits.MaxCommandLen]; the codec parses each
-// command once, and its arguments alias the bytes read. A length header
-// over a limit is refused as soon as it is read, before anything is
-// allocated for it.
+// a buffer that holds at most [Limits.MaxCommandLen] bytes of it; the codec
+// parses each command once, and its arguments alias the bytes read. A
+// length header over a limit is refused as soon as it is read, before
+// anything is allocated for it. A command that trickles in a few bytes at
+// a time costs time linear in its length: the codec goes on where it
+// stopped.
 //
 // # Back-pressure
 //
