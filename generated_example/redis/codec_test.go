@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
 )
@@ -110,4 +111,32 @@ func FuzzCodec(f *testing.F) {
 			t.Fatalf("%q: whole ends with %v, split by %d,%d with %v", in, wholeErr, a, b, splitErr)
 		}
 	})
+}
+
+// A command that arrives a byte at a time costs time linear in its length:
+// the codec goes on where it stopped, rather than parsing again from the
+// start (which takes minutes here).
+func TestTrickledCommandIsLinear(t *testing.T) {
+	const n = 20_000
+	multibulk := []byte("*" + fmt.Sprint(n+1) + "\r\n$4\r\nMSET\r\n")
+	for range n {
+		multibulk = append(multibulk, "$1\r\na\r\n"...)
+	}
+	inline := append(bytes.Repeat([]byte("a "), MaxInlineLen/2-1), '\n')
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		args int
+	}{{"multibulk", multibulk, n + 1}, {"inline", inline, MaxInlineLen/2 - 1}} {
+		start := time.Now()
+		got, err := splitCommands(tc.in, Limits{}, []int{1})
+		elapsed := time.Since(start)
+		if err != nil || len(got) != 1 || strings.Count(got[0], `"a"`)+strings.Count(got[0], `"MSET"`) != tc.args {
+			t.Errorf("%s: %d commands, %v", tc.name, len(got), err)
+		}
+		if elapsed > 5*time.Second {
+			t.Errorf("%s: %d bytes, one at a time, took %v", tc.name, len(tc.in), elapsed)
+		}
+		t.Logf("%s: %d bytes, one at a time, in %v", tc.name, len(tc.in), elapsed)
+	}
 }
