@@ -108,8 +108,20 @@ func (p *Server) feed(data []byte) {
 // connection is closing, it refuses the command instead, and the framer
 // holds it and those after it; so no command runs while reading is paused,
 // as no data would arrive, except those onResumeWriting passes on.
+//
+// It also refuses a command while writing is paused. Writing pauses inside
+// the Write that crosses the high-water mark (a batch, or a big value
+// written directly), while PauseWriting itself comes after the callback;
+// and ResumeWriting may come when writing has paused again already. So
+// the transport's own state, WritingPaused, decides: pausing reading then
+// holds this command and the rest of the read in the framer, until the
+// next ResumeWriting.
 func (p *Server) serveFrame(frame []byte) bool {
 	if p.closing || p.paused && !p.resuming {
+		return false
+	}
+	if p.WritingPaused() {
+		p.pauseReading()
 		return false
 	}
 	if len(frame) > keepBuffers {
@@ -120,13 +132,6 @@ func (p *Server) serveFrame(frame []byte) bool {
 	}
 	if len(p.out) >= replyBatch {
 		p.flush()
-	}
-	// Writing pauses inside the Write that crosses the high-water mark (a
-	// batch, or a big value written directly), while PauseWriting itself
-	// comes after this callback: pausing reading now holds the rest of
-	// this read in the framer.
-	if p.WritingPaused() {
-		p.pauseReading()
 	}
 	return true
 }

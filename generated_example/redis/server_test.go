@@ -136,6 +136,11 @@ type recorder struct {
 
 	mu      sync.Mutex
 	maxHeld int
+	// lateResumes counts ResumeWriting calls that found writing paused
+	// again, with more than the low-water mark queued: the runtime may
+	// deliver one after writing has paused again, which is why serveFrame
+	// looks at WritingPaused rather than trusting the callback.
+	lateResumes int
 }
 
 func (r *recorder) DataReceived(data []byte) {
@@ -144,6 +149,11 @@ func (r *recorder) DataReceived(data []byte) {
 }
 
 func (r *recorder) ResumeWriting() {
+	if t := r.Transport(); t != nil && r.WritingPaused() && t.WriteBufferSize() > protoflow.DefaultLowWater {
+		r.mu.Lock()
+		r.lateResumes++
+		r.mu.Unlock()
+	}
 	r.Server.ResumeWriting()
 	r.noteHeld()
 }

@@ -102,8 +102,11 @@ func testSlowReader(t *testing.T, requests, valueSize int) {
 	}
 
 	server.mu.Lock()
-	maxHeld := server.maxHeld
+	maxHeld, lateResumes := server.maxHeld, server.lateResumes
 	server.mu.Unlock()
+	if lateResumes > 0 {
+		t.Logf("%d ResumeWriting calls came while writing was paused again", lateResumes)
+	}
 	// The queue stays within the high-water mark plus what one batch of
 	// replies and one reply add before the server sees writing paused.
 	queueLimit := protoflow.DefaultHighWater + replyBatch + valueSize + 64
