@@ -51,13 +51,22 @@ var (
 // pollRegister adds c's socket to the poller, starting one if needed. On
 // error c stays with the goroutine backend.
 func pollRegister(c *conn) error {
+	stale, err := pollRegisterLocked(c)
+	if stale != nil {
+		_ = stale.Close() // outside pollMu: see detachIfEmptyLocked
+	}
+	return err
+}
+
+// pollRegisterLocked does pollRegister's work with pollMu held, and returns
+// the epoll file of a poller it gave up, for the caller to close.
+func pollRegisterLocked(c *conn) (stale *os.File, err error) {
 	pollMu.Lock()
 	defer pollMu.Unlock()
 	p := thePoller
 	if p == nil {
-		var err error
 		if p, err = newPoller(); err != nil {
-			return err
+			return nil, err
 		}
 		thePoller = p
 		go p.run() // ends when the last connection leaves and the epoll fd closes
@@ -71,15 +80,14 @@ func pollRegister(c *conn) error {
 	if err := c.raw.Control(func(fd uintptr) {
 		ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	}); err != nil {
-		return err
+		return p.detachIfEmptyLocked(), err
 	}
 	if ctlErr != nil {
-		p.closeIfEmptyLocked()
-		return ctlErr
+		return p.detachIfEmptyLocked(), ctlErr
 	}
 	p.conns[id] = c
 	c.poller, c.pollID = p, id
-	return nil
+	return nil, nil
 }
 
 // pollRearm lets the poller report c's socket again, after a reader has
@@ -94,19 +102,29 @@ func pollRearm(c *conn) {
 // pollUnregister forgets c; the kernel dropped its registration when the
 // socket closed. The last connection to leave closes the poller.
 func pollUnregister(c *conn) {
+	var stale *os.File
 	pollMu.Lock()
-	defer pollMu.Unlock()
 	if p := c.poller; p != nil {
 		delete(p.conns, c.pollID)
-		p.closeIfEmptyLocked()
+		stale = p.detachIfEmptyLocked()
+	}
+	pollMu.Unlock()
+	if stale != nil {
+		_ = stale.Close() // wakes run, which then returns
 	}
 }
 
-func (p *poller) closeIfEmptyLocked() {
+// detachIfEmptyLocked retires p when it has no connection left, and returns
+// its epoll file for the caller to close once pollMu is released: closing
+// waits for the poller goroutine to leave its read, and that goroutine may
+// be waiting for pollMu in dispatch. A new connection meanwhile starts a
+// new poller.
+func (p *poller) detachIfEmptyLocked() *os.File {
 	if len(p.conns) == 0 && thePoller == p {
 		thePoller = nil
-		_ = p.file.Close() // wakes run, which then returns
+		return p.file
 	}
+	return nil
 }
 
 func newPoller() (*poller, error) {
