@@ -82,7 +82,10 @@ type Codec interface {
 	// the first complete frame's encoding (0 if buf holds none yet), and
 	// payload, the frame's payload within buf[:n]. buf[:scanned] is known
 	// to hold no complete frame, so that delimiter codecs need not scan it
-	// again. Next returns an error matching ErrFrameTooLarge as soon as the
+	// again: a Framer passes scanned > 0 only when buf[:scanned] are the
+	// very bytes of its previous call, which returned n == 0, so that a
+	// codec may also resume a parse it began there and stay linear in the
+	// frame's length. Next returns an error matching ErrFrameTooLarge as soon as the
 	// frame under way must exceed the maximum, without waiting for the
 	// rest of it.
 	Next(buf []byte, scanned int) (n int, payload []byte, err error)
