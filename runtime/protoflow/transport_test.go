@@ -1620,7 +1620,10 @@ func TestTransportPauseReading(t *testing.T) {
 			if got := r.received(); !bytes.Equal(got, want) {
 				t.Fatalf("after resume: received %d bytes, want %d; equal: false (lost, duplicated or reordered)", len(got), len(want))
 			}
-			if ttCount(r, "data") == dataEvents {
+			// A pipe's peer can stall at 0 bytes, when the reader had gone
+			// back to waiting for the resume before the peer wrote: then
+			// nothing was held, and nothing is due.
+			if n > 0 && ttCount(r, "data") == dataEvents {
 				t.Errorf("no DataReceived after ResumeReading")
 			}
 			t.Logf("the peer stalled after %d bytes", n)
