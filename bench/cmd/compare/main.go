@@ -34,6 +34,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/protogen/protogen/bench/internal/proc"
 )
 
 // server is one implementation under test.
@@ -181,15 +183,13 @@ func lastLine(b []byte) string {
 }
 
 // proc is a running server.
-type proc struct {
+type serverProc struct {
 	cmd  *exec.Cmd
 	addr string
 }
 
-func startServer(bin string, s server) (*proc, error) {
-	argv := append([]string{"-c", "1"}, s.cmd(bin)...)
-	cmd := exec.Command("taskset", argv...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+func startServer(bin string, s server) (*serverProc, error) {
+	cmd := proc.Pinned(1, s.cmd(bin)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -213,7 +213,7 @@ func startServer(bin string, s server) (*proc, error) {
 	select {
 	case l, ok := <-line:
 		if addr, found := strings.CutPrefix(l, "listening "); ok && found {
-			return &proc{cmd: cmd, addr: addr}, nil
+			return &serverProc{cmd: cmd, addr: addr}, nil
 		}
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -225,42 +225,18 @@ func startServer(bin string, s server) (*proc, error) {
 	}
 }
 
-func (p *proc) stop() {
+func (p *serverProc) stop() {
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
 }
 
 // cpuSeconds returns the user+system CPU time of the process so far. The
 // taskset process execs the server, so the PID is the server's.
-func (p *proc) cpuSeconds() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses.
-	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
-	f := strings.Fields(rest)
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ is 100 on Linux
-}
+func (p *serverProc) cpuSeconds() float64 { return proc.CPUSeconds(p.cmd.Process.Pid) }
 
 // memKiB returns a field of /proc/PID/status in KiB, such as VmRSS or
 // VmHWM.
-func (p *proc) memKiB(field string) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			f := strings.Fields(v)
-			n, _ := strconv.ParseFloat(f[0], 64)
-			return n
-		}
-	}
-	return 0
-}
+func (p *serverProc) memKiB(field string) float64 { return proc.MemKiB(p.cmd.Process.Pid, field) }
 
 // loadResult is the JSON line loadgen prints.
 type loadResult struct {
@@ -362,7 +338,7 @@ func raiseFileLimit(n int) error {
 // printTable prints the results as Markdown.
 func printTable(w io.Writer, runs int, duration time.Duration, servers []server, workloads []workload, results map[string]map[string][]sample) {
 	fmt.Fprintf(w, "Side-by-side echo benchmark, %s, %s/%s, %d CPUs (%s), %s; %d interleaved runs of %s; median (min–max).\n\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), goVersion(), runs, duration)
+		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(), goVersion(), runs, duration)
 	fmt.Fprint(w, "| workload | figure |")
 	for _, s := range servers {
 		fmt.Fprintf(w, " %s |", s.name)
@@ -418,19 +394,6 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 	for _, wl := range workloads {
 		fmt.Fprintf(w, "- %s: %s.\n", wl.name, wl.desc)
 	}
-}
-
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return "unknown CPU"
 }
 
 func goVersion() string {
