@@ -79,7 +79,6 @@ func featureMembers(p *Protocol) map[string]string {
 		m["frames"] = "the framer of a framed protocol"
 		m["feed"] = "the method that passes data to the framer"
 		m["resuming"] = "the flag set while ResumeReading passes on held frames"
-		m["feeding"] = "the flag set while the framer passes frames on"
 		hook(FrameReceived)
 	}
 	if p.Machine != nil {

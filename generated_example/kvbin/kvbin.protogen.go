@@ -29,11 +29,9 @@ const (
 type Server struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames; feeding is set while it
-	// passes frames on, and resuming while ResumeReading passes on held
-	// frames. All three are owned by the callbacks.
+	// frames splits the bytes read into frames, and resuming is set while
+	// ResumeReading passes on held frames; both are owned by the callbacks.
 	frames   protoflow.Framer
-	feeding  bool
 	resuming bool
 
 	// state is the state machine's current state; owned by the callbacks.
@@ -101,9 +99,7 @@ func (p *Server) PauseReading() error {
 // callbacks, like every method that passes frames on.
 func (p *Server) ResumeReading() error {
 	p.resuming = true
-	if !p.feeding {
-		p.feed(nil) // else the running feed passes the held frames on
-	}
+	p.feed(nil) // from a frame's hook, the running feed passes them on
 	if !p.resuming {
 		return nil // a frame paused reading again
 	}
@@ -111,16 +107,12 @@ func (p *Server) ResumeReading() error {
 	return p.BaseProtocol.ResumeReading()
 }
 
-// feed passes the frames held and then those of data to frameReceived; feeding
-// is set meanwhile, as the framer must not be fed from inside its own pass. A
-// frame over its maximum size, or a malformed one, aborts the connection, and
+// feed passes the frames held and then those of data to frameReceived. A frame
+// over its maximum size, or a malformed one, aborts the connection, and
 // ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
 // protoflow.ErrBadFrame).
 func (p *Server) feed(data []byte) {
-	p.feeding = true
-	err := p.frames.Feed(data, p.frameReceived)
-	p.feeding = false
-	if err != nil {
+	if err := p.frames.Feed(data, p.frameReceived); err != nil {
 		if t := p.Transport(); t != nil {
 			protoflow.AbortWithError(t, err)
 		}
@@ -270,11 +262,9 @@ func (p *Server) Fire(e ServerEvent) error {
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames; feeding is set while it
-	// passes frames on, and resuming while ResumeReading passes on held
-	// frames. All three are owned by the callbacks.
+	// frames splits the bytes read into frames, and resuming is set while
+	// ResumeReading passes on held frames; both are owned by the callbacks.
 	frames   protoflow.Framer
-	feeding  bool
 	resuming bool
 
 	// guards waiting and lost
@@ -336,9 +326,7 @@ func (p *ClientProtocol) PauseReading() error {
 // callbacks, like every method that passes frames on.
 func (p *ClientProtocol) ResumeReading() error {
 	p.resuming = true
-	if !p.feeding {
-		p.feed(nil) // else the running feed passes the held frames on
-	}
+	p.feed(nil) // from a frame's hook, the running feed passes them on
 	if !p.resuming {
 		return nil // a frame paused reading again
 	}
@@ -346,16 +334,12 @@ func (p *ClientProtocol) ResumeReading() error {
 	return p.BaseProtocol.ResumeReading()
 }
 
-// feed passes the frames held and then those of data to frameReceived; feeding
-// is set meanwhile, as the framer must not be fed from inside its own pass. A
-// frame over its maximum size, or a malformed one, aborts the connection, and
+// feed passes the frames held and then those of data to frameReceived. A frame
+// over its maximum size, or a malformed one, aborts the connection, and
 // ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
 // protoflow.ErrBadFrame).
 func (p *ClientProtocol) feed(data []byte) {
-	p.feeding = true
-	err := p.frames.Feed(data, p.frameReceived)
-	p.feeding = false
-	if err != nil {
+	if err := p.frames.Feed(data, p.frameReceived); err != nil {
 		if t := p.Transport(); t != nil {
 			protoflow.AbortWithError(t, err)
 		}

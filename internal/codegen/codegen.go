@@ -86,11 +86,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	}
 	fields := []jen.Code{jen.Qual(runtimePkg, "BaseProtocol")}
 	if p.Framing != nil {
-		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames; feeding is set while it"),
-			commentLine("passes frames on, and resuming while ResumeReading passes on held"),
-			commentLine("frames. All three are owned by the callbacks."),
+		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames, and resuming is set while"),
+			commentLine("ResumeReading passes on held frames; both are owned by the callbacks."),
 			jen.Id("frames").Qual(runtimePkg, "Framer"),
-			jen.Id("feeding").Bool(),
 			jen.Id("resuming").Bool())
 	}
 	if p.Machine != nil {

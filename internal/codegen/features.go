@@ -40,24 +40,18 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 		"method that passes frames on.")
 	f.Add(recv()).Id("ResumeReading").Params().Error().Block(
 		jen.Id("p").Dot("resuming").Op("=").True(),
-		jen.If(jen.Op("!").Id("p").Dot("feeding")).Block(
-			jen.Id("p").Dot("feed").Call(jen.Nil()).Comment("else the running feed passes the held frames on"),
-		),
+		jen.Id("p").Dot("feed").Call(jen.Nil()).Comment("from a frame's hook, the running feed passes them on"),
 		jen.If(jen.Op("!").Id("p").Dot("resuming")).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
 		jen.Id("p").Dot("resuming").Op("=").False(),
 		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("ResumeReading").Call()),
 	)
 
 	f.Line()
-	prose(f, "feed passes the frames held and then those of data to frameReceived; feeding is set meanwhile, as "+
-		"the framer must not be fed from inside its own pass. A frame over its maximum size, "+
+	prose(f, "feed passes the frames held and then those of data to frameReceived. A frame over its maximum size, "+
 		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
 		"protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).")
 	f.Add(recv()).Id("feed").Params(jen.Id("data").Index().Byte()).Block(
-		jen.Id("p").Dot("feeding").Op("=").True(),
-		jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)),
-		jen.Id("p").Dot("feeding").Op("=").False(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)), jen.Err().Op("!=").Nil()).Block(
 			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
 				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
 			),

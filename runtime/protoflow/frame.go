@@ -50,6 +50,8 @@ var (
 	// breaks the Next contract in a way that would otherwise loop or grow
 	// the buffer without bound.
 	errCodecBroken = errors.New("protoflow: codec broke the Next contract")
+
+	errNestedFeed = errors.New("protoflow: Framer.Feed with data from inside its own callback")
 )
 
 // FrameTooLargeError reports a frame longer than its codec allows. It
@@ -135,9 +137,10 @@ type Framer struct {
 	// a frame split across reads, all of which the codec has seen: buf
 	// holds no complete frame. Once fn has refused a frame, held is true
 	// and buf holds that frame and every byte fed after it.
-	buf  []byte
-	held bool
-	err  error // sticky: the first error of Feed, until Reset
+	buf     []byte
+	held    bool
+	feeding bool  // a Feed is running: a nested one must not touch buf
+	err     error // sticky: the first error of Feed, until Reset
 
 	// tooLarge is where err points when a frame is too large, so that
 	// failing on a hostile header allocates nothing.
@@ -168,7 +171,10 @@ func (f *Framer) Init(c Codec) {
 // Frames that lie wholly inside data are passed without copying (payload
 // aliases data, valid only during fn); a frame split across calls is
 // reassembled in the Framer's own buffer, which never grows beyond the
-// codec's maximum frame size (plus header). fn must not call Feed.
+// codec's maximum frame size (plus header). fn may call Feed(nil), which
+// does nothing: the running Feed goes on passing the held frames, in order
+// (a generated ResumeReading called from a frame's hook relies on this);
+// Feed with data from inside fn is an error.
 //
 // If fn returns false, it refuses the frame: Feed stops and returns nil,
 // and the Framer keeps that frame and every byte after it, to pass them to
@@ -189,6 +195,17 @@ func (f *Framer) Feed(data []byte, fn func(payload []byte) bool) error {
 	if f.codec == nil {
 		return errNoCodec
 	}
+	if f.feeding {
+		// Called from fn. Feed(nil) asks for the held frames, which the
+		// running Feed passes on itself once fn returns; new data would
+		// overtake the frames still to come.
+		if len(data) > 0 {
+			return errNestedFeed
+		}
+		return nil
+	}
+	f.feeding = true
+	defer func() { f.feeding = false }()
 	if f.held && !f.release(fn) {
 		if f.err == nil {
 			f.keep(data)

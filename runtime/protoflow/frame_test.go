@@ -615,6 +615,45 @@ func TestFramerRefuse(t *testing.T) {
 	}
 }
 
+// TestFramerNestedFeed: fn may call Feed(nil), which leaves the held
+// frames to the running Feed (each still passed once, in order); Feed with
+// data from inside fn is refused, as it would overtake frames to come.
+func TestFramerNestedFeed(t *testing.T) {
+	f := NewFramer(LineCodec{})
+	var got []string
+	refused := false
+	var nestedErr error
+	fn := func(p []byte) bool {
+		if string(p) == "b" && !refused {
+			refused = true
+			return false
+		}
+		got = append(got, string(p))
+		if err := f.Feed(nil, nil); err != nil {
+			t.Errorf("nested Feed(nil): %v", err)
+		}
+		if nestedErr == nil {
+			nestedErr = f.Feed([]byte("x\n"), nil)
+		}
+		return true
+	}
+	if err := f.Feed([]byte("a\nb\nc\n"), fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Feed(nil, fn); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
+		t.Errorf("payloads mismatch (-want +got):\n%s", diff)
+	}
+	if nestedErr == nil {
+		t.Error("a nested Feed with data was accepted")
+	}
+	if f.Buffered() != 0 {
+		t.Errorf("Buffered = %d after every frame was taken, want 0", f.Buffered())
+	}
+}
+
 // frCollect feeds data to f and returns copies of the payloads.
 func frCollect(f *Framer, data string) ([]string, error) {
 	var got []string
