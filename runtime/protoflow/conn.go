@@ -414,9 +414,7 @@ func (c *conn) opError(op string, err error) error {
 
 // IsClosing implements [Transport.IsClosing].
 func (c *conn) IsClosing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closing || c.dead
+	return c.stopRead.Load() // closing || dead, mirrored without mu: generated code asks once per frame
 }
 
 // LocalAddr implements [Transport.LocalAddr].

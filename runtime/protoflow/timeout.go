@@ -153,10 +153,9 @@ func AbortWithError(t Transport, err error) {
 type timeouts struct {
 	// Immutable after newTimeouts.
 	c      *conn
-	epoch  time.Time // origin of the stamps; carries a monotonic reading
-	fireFn func()    // fire, bound once
+	fireFn func() // fire, bound once
 
-	// Stamps: nanoseconds since epoch, written with atomic stores.
+	// Stamps: monoNow readings, written with atomic stores.
 	lastRead  atomic.Int64 // the last read that delivered data; by the reading goroutine
 	lastWrite atomic.Int64 // the last write that moved bytes to the socket; by writers and the flusher, with c.mu held
 	readFrom  atomic.Int64 // the read period starts no earlier: by set, ResumeReading (with c.mu held) and fire
@@ -173,7 +172,7 @@ type timeouts struct {
 }
 
 func newTimeouts(c *conn) *timeouts {
-	to := &timeouts{c: c, epoch: time.Now()}
+	to := &timeouts{c: c}
 	to.fireFn = to.fire
 	to.settled.L = &to.mu
 	return to
@@ -181,7 +180,7 @@ func newTimeouts(c *conn) *timeouts {
 
 // now is the time in the stamps' terms. time.Since reads only the
 // monotonic clock: it is cheap enough for every read and write.
-func (to *timeouts) now() int64 { return int64(time.Since(to.epoch)) }
+func (to *timeouts) now() int64 { return monoNow() } // the clock the read path's linger uses too
 
 // noteRead records, for the timeouts, that a read delivered data.
 func (c *conn) noteRead() {
