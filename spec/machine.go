@@ -66,7 +66,7 @@ var (
 
 // machineName is what a state or event name may be: it becomes part of a
 // Go identifier and a Mermaid diagram.
-var machineName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+var machineName = regexp.MustCompile(machineNamePattern) // the schema says the same
 
 // machine decodes a protocol's state machine.
 func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
