@@ -20,8 +20,9 @@ const (
 )
 
 // Server serves one client connection of the binary key-value protocol.
-// A client must say hello within the read timeout; after that the
-// connection may stay quiet as long as it likes. The server stops
+// A client must say hello within the read timeout, which is then
+// switched off: after that the connection may stay quiet as long as it
+// likes. The server stops
 // reading while the client does not read its replies.
 //
 // It embeds protoflow.BaseProtocol; its hooks are methods that you write in
@@ -57,7 +58,6 @@ type serverHooks interface {
 	onPauseWriting()
 	onResumeWriting()
 	onStateChanged(from ServerState, to ServerState)
-	onTimeout(kind protoflow.TimeoutKind)
 }
 
 var (
@@ -143,12 +143,6 @@ func (p *Server) PauseWriting() {
 func (p *Server) ResumeWriting() {
 	p.BaseProtocol.ResumeWriting()
 	p.onResumeWriting()
-}
-
-// Timeout implements protoflow.TimeoutHandler: it calls onTimeout, in place of
-// closing the connection.
-func (p *Server) Timeout(kind protoflow.TimeoutKind) {
-	p.onTimeout(kind)
 }
 
 // ServerState is a state of Server's state machine. The zero value is the

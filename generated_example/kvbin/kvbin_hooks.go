@@ -87,20 +87,14 @@ func (p *Server) onPauseWriting() { p.PauseReading() }
 // onResumeWriting serves the requests held meanwhile, then reads again.
 func (p *Server) onResumeWriting() { p.ResumeReading() }
 
-// onStateChanged counts the handshakes completed, which the store reports.
+// onStateChanged counts the handshakes completed, which the store reports,
+// and switches the read timeout off once the client has said hello: from
+// then on a quiet connection costs no timer wake-ups. Before hello, the
+// runtime itself closes a silent connection with a *protoflow.TimeoutError.
 func (p *Server) onStateChanged(from ServerState, to ServerState) {
 	if to == ServerStateReady && from == ServerStateGreeting {
 		p.store.handshakes.Add(1)
-	}
-}
-
-// onTimeout closes a connection that has not said hello within the read
-// timeout; a connection past the handshake may stay quiet.
-func (p *Server) onTimeout(kind protoflow.TimeoutKind) {
-	if p.State() == ServerStateGreeting {
-		if t := p.Transport(); t != nil {
-			protoflow.AbortWithError(t, &protoflow.TimeoutError{Kind: kind, After: HandshakeTimeout})
-		}
+		_ = protoflow.SetTimeouts(p.Transport(), 0, 0)
 	}
 }
 

@@ -80,10 +80,6 @@ func (r *lostRecorder) ConnectionLost(err error) {
 	r.ts.mu.Unlock()
 }
 
-// Timeout must be forwarded explicitly: embedding a pointer promotes it,
-// but saying so keeps the wrapper honest about what it forwards.
-func (r *lostRecorder) Timeout(kind protoflow.TimeoutKind) { r.Server.Timeout(kind) }
-
 // waitLost waits until n connections have ended and returns their errors.
 func (ts *testServer) waitLost(t *testing.T, n int) []error {
 	t.Helper()
@@ -366,8 +362,8 @@ func TestServerHandshakeTimeout(t *testing.T) {
 		t.Fatalf("ConnectionLost(%v), want a net.Error whose Timeout() is true", lost[0])
 	}
 	var te *protoflow.TimeoutError
-	if !errors.As(lost[0], &te) || te.Kind != protoflow.ReadTimeout {
-		t.Fatalf("ConnectionLost(%v), want a read *protoflow.TimeoutError", lost[0])
+	if !errors.As(lost[0], &te) || te.Kind != protoflow.ReadTimeout || te.After != HandshakeTimeout {
+		t.Fatalf("ConnectionLost(%v), want a read *protoflow.TimeoutError after %v", lost[0], HandshakeTimeout)
 	}
 	expectEOF(t, silent)
 
