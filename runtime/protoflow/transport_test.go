@@ -986,6 +986,7 @@ type ttFailingConn struct {
 	net.Conn
 	mu    sync.Mutex
 	allow int
+	gate  chan struct{} // if set, the failing write waits until it is closed
 }
 
 var errTTInjected = errors.New("injected write failure")
@@ -996,10 +997,16 @@ func (f *ttFailingConn) Write(p []byte) (int, error) {
 	f.allow -= k
 	f.mu.Unlock()
 	if k == 0 {
+		if f.gate != nil {
+			<-f.gate
+		}
 		return 0, errTTInjected
 	}
 	n, err := f.Conn.Write(p[:k])
 	if err == nil && k < len(p) {
+		if f.gate != nil {
+			<-f.gate
+		}
 		err = errTTInjected
 	}
 	return n, err
@@ -1022,8 +1029,13 @@ func TestTransportWriteErrorNotLostToClose(t *testing.T) {
 	srv, cli := net.Pipe()
 	r := newRecorder()
 	var closeErr error
+	// The flush fails only once PauseWriting has run: the Write that paused
+	// delivers it after unlocking, and a flusher that failed first would
+	// have the connection dead before the pause, let alone the resume.
+	gate := make(chan struct{})
+	r.onPause = func(*recorder) { close(gate) }
 	r.onResume = func(r *recorder) { closeErr = r.Transport().Close() }
-	tr, err := Attach(&ttFailingConn{Conn: srv, allow: allow}, r, WithWriteBufferLimits(40<<10, 32<<10))
+	tr, err := Attach(&ttFailingConn{Conn: srv, allow: allow, gate: gate}, r, WithWriteBufferLimits(40<<10, 32<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1042,7 +1054,7 @@ func TestTransportWriteErrorNotLostToClose(t *testing.T) {
 		t.Fatalf("peer read %d bytes, want %d (the setup did not fail the flush)", res.n, allow)
 	}
 	if ttCount(r, "resume") != 1 {
-		t.Fatalf("ResumeWriting %d times, want 1 (the setup did not resume writing)", ttCount(r, "resume"))
+		t.Fatalf("ResumeWriting %d times, want 1 (the setup did not resume writing); events %v lost %v", ttCount(r, "resume"), r.eventsCopy(), lost)
 	}
 	if !errors.Is(lost, errTTInjected) {
 		t.Errorf("ConnectionLost(%v), and Close in ResumeWriting returned %v, although the flush failed with %v and %d of %d queued bytes never reached the peer; want ConnectionLost to get the write error",
