@@ -51,6 +51,8 @@ type conn struct {
 	readPaused atomic.Bool // readingPaused
 	stopRead   atomic.Bool // closing || dead
 	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
+	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
+	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
 	epoll bool // immutable: the epoll backend (no reader goroutine while idle); here, it fills padding
 
@@ -61,11 +63,10 @@ type conn struct {
 
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
-	rd          readResult
+	rd          readRunState
 	lingerUntil int64 // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
 	burstEnd    int64 // epoll backend: when the last burst that read data ended (monoNow)
 	gotData     bool  // epoll backend: the current burst has read data
-	rdWait      bool  // epoll backend: the read under way may wait in Go's netpoller (it lingers)
 	lostStarted bool  // ConnectionLost is being or has been delivered
 	finished    bool  // lose has completed
 
@@ -115,12 +116,6 @@ func (c *conn) doneChan() <-chan struct{} {
 		}
 	}
 	return c.done
-}
-
-type readResult struct {
-	buf *[]byte
-	n   int
-	err error
 }
 
 type writeThrough struct {
@@ -390,7 +385,22 @@ func (c *conn) markDeadLocked(cause error) {
 // and similar wrappers first, so that a close alert can never block on a
 // peer that stopped reading; a graceful close lets the wrapper say goodbye
 // (crypto/tls bounds its close_notify with a deadline of its own).
+//
+// A reader that runs a callback inside its read holds a reference to the
+// file descriptor, and net.Conn.Close waits for every reference: so while
+// one does, the socket is only shut down here (the peer sees the end at
+// once) and the reader closes it when it leaves the read (readRun).
 func (c *conn) closeSocket(graceful bool) {
+	if c.raw != nil {
+		c.closeOwed.Store(true)
+		if c.delivering.Load() {
+			_ = c.raw.Control(func(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+			return
+		}
+		if !c.closeOwed.CompareAndSwap(true, false) {
+			return // the reader has closed it, or is closing it
+		}
+	}
 	if inner, ok := c.nc.(interface{ NetConn() net.Conn }); ok && !graceful {
 		_ = inner.NetConn().Close()
 	}

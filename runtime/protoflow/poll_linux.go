@@ -92,8 +92,20 @@ func pollRegisterLocked(c *conn) (stale *os.File, err error) {
 
 // pollRearm lets the poller report c's socket again, after a reader has
 // given the read token back.
-func pollRearm(c *conn) {
+func pollRearm(c *conn) { pollModify(c, pollEvents) }
+
+// pollWatchHup has the poller report only the peer's hang-up (or a failed
+// socket) while a lingering reader holds the read token. Go's netpoller
+// is edge-triggered, and one edge may stand for data and the end of file
+// behind it: a reader that waits there after a short read, without first
+// reading until EAGAIN, learns of that end of file from the poller
+// (readable), which is level-triggered, so a hang-up that came before this
+// call is reported at once.
+func pollWatchHup(c *conn) { pollModify(c, syscall.EPOLLRDHUP|syscall.EPOLLONESHOT) }
+
+func pollModify(c *conn, events uint32) {
 	ev := pollEvent(c.pollID)
+	ev.Events = events
 	_ = c.raw.Control(func(fd uintptr) {
 		_ = syscall.EpollCtl(c.poller.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
 	})
@@ -182,6 +194,6 @@ func (p *poller) dispatch(id uint64, hup bool) {
 		if hup {
 			c.hup.Store(true)
 		}
-		c.readable()
+		c.readable(hup)
 	}
 }

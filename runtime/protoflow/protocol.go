@@ -84,7 +84,11 @@ type Transport interface {
 	LocalAddr() net.Addr
 	// RemoteAddr returns the peer's network address.
 	RemoteAddr() net.Addr
-	// NetConn returns the underlying connection. Reading from it or writing
-	// to it directly bypasses the transport and corrupts the stream.
+	// NetConn returns the underlying connection, for its addresses and
+	// socket options. Reading from it or writing to it directly bypasses the
+	// transport and corrupts the stream. End the connection with Close or
+	// Abort, never by closing it: a callback may run while the transport
+	// holds the socket inside a read, and net.Conn.Close waits until that
+	// read returns, so closing it from a callback never returns.
 	NetConn() net.Conn
 }

@@ -36,15 +36,18 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 // rawRead reads once from the non-blocking fd. It returns EAGAIN when
 // nothing is ready and (0, nil) at end of file.
 func rawRead(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
-		n, err := syscall.Read(int(fd), p)
-		if err == syscall.EINTR {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if errno == syscall.EINTR {
 			continue
 		}
-		if n < 0 {
-			n = 0
+		if errno != 0 {
+			return 0, errno
 		}
-		return n, err
+		return int(n), nil
 	}
 }
 
@@ -67,7 +70,7 @@ func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
 		return 0, iov, nil
 	}
 	for {
-		n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 		if errno == syscall.EINTR {
 			continue
 		}
@@ -80,14 +83,17 @@ func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
 
 // rawWrite writes p to the non-blocking fd with one write call.
 func rawWrite(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
-		n, err := syscall.Write(int(fd), p)
-		if err == syscall.EINTR {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if errno == syscall.EINTR {
 			continue
 		}
-		if n < 0 {
-			n = 0
+		if errno != 0 {
+			return 0, errno
 		}
-		return n, err
+		return int(n), nil
 	}
 }

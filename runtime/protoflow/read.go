@@ -3,59 +3,19 @@ package protoflow
 import (
 	"errors"
 	"io"
-	"os"
-	"syscall"
 	"time"
 )
 
-// readRawLoop reads a socket through its file descriptor: it waits for
-// readability without holding a buffer, takes a pooled buffer only for the
-// read itself and for DataReceived, and does not read at all while reading
-// is paused, so that unread bytes stay in the kernel and TCP pushes back on
-// the peer.
+// readRawLoop is the goroutine backend's reader for a socket with file
+// descriptor access: it waits for readability without holding a buffer,
+// and does not read at all while reading is paused, so that unread bytes
+// stay in the kernel and TCP pushes back on the peer.
 func (c *conn) readRawLoop() {
 	for c.waitReadable() {
-		c.rd = readResult{}
-		if err := c.raw.Read(c.readFn); err != nil {
-			c.readFailed(err)
-			return
-		}
-		b := c.rd.buf
-		if b == nil {
-			continue // paused or stopped while waiting for readability
-		}
-		n, err := c.rd.n, c.rd.err
-		if n > 0 {
-			c.noteRead()
-			c.deliver((*b)[:n])
-		}
-		c.opts.readPool.Put(b)
-		switch {
-		case err != nil:
-			c.readFailed(c.opError("read", err))
-			return
-		case n == 0:
-			c.eof()
+		if c.readRun(readWait) == readEnded {
 			return
 		}
 	}
-}
-
-// readCallback is the raw read, run by RawConn.Read. On the goroutine
-// backend nothing to read means waiting in Go's netpoller (false); on the
-// epoll backend it means the socket is drained, and the poller watches it.
-func (c *conn) readCallback(fd uintptr) bool {
-	if c.readPaused.Load() || c.stopRead.Load() {
-		return true
-	}
-	b := c.opts.readPool.Get().(*[]byte)
-	n, err := rawRead(fd, *b)
-	if err == syscall.EAGAIN {
-		c.opts.readPool.Put(b)
-		return c.epoll && !c.rdWait
-	}
-	c.rd = readResult{buf: b, n: n, err: err}
-	return true
 }
 
 // portableReadBufferSize caps the buffer a connection on the portable path
@@ -185,12 +145,19 @@ func (c *conn) ResumeReading() error {
 // data: the poller starts one when the socket becomes readable, and it
 // reads until the socket is drained, then gives the read token back.
 
-// readable is called by the poller when c's socket has a new edge.
-func (c *conn) readable() {
+// readable is called by the poller when c's socket has a new edge; hup
+// says the peer has hung up or the socket failed.
+func (c *conn) readable(hup bool) {
 	c.mu.Lock()
 	if c.readerActive {
 		c.more = true // the reader reads again before it exits
 		c.mu.Unlock()
+		if hup {
+			// A lingering reader may be waiting in Go's netpoller for an
+			// edge that will not come: a read deadline in the past wakes
+			// it (readRun reads on after it).
+			_ = c.nc.SetReadDeadline(pokeDeadline)
+		}
 		return
 	}
 	spawn := c.takeTokenLocked()
@@ -227,19 +194,10 @@ func monoNow() int64 { return int64(time.Since(monoEpoch)) }
 // goroutine back soon after.
 const readLinger = 50 * time.Millisecond
 
-// readStatus says what one read found.
-type readStatus int
-
-const (
-	readFull    readStatus = iota // the buffer came back full, or the peer hung up: read again now
-	readDrained                   // the socket is drained: linger for more
-	readStop                      // reading stops here: paused, closing, EOF, an error, or the linger ran out
-)
-
 // readBurst is the body of a reader goroutine on the epoll backend, which
-// holds the read token: it reads until the socket is drained and has stayed
-// quiet for readLinger, then gives the token back, or delivers
-// ConnectionLost if the connection is dead.
+// holds the read token: it reads until the socket is drained and, for a
+// connection in active use, has stayed quiet for readLinger, then gives the
+// token back, or delivers ConnectionLost if the connection is dead.
 func (c *conn) readBurst() {
 	holding := true
 	defer func() {
@@ -252,21 +210,16 @@ func (c *conn) readBurst() {
 	// that wakes from idleness reads what came and gives its goroutine back
 	// at once, so that a crowd of mostly idle connections never holds a
 	// crowd of lingering goroutines (and their stacks).
-	linger := monoNow()-c.burstEnd < int64(readLinger)
+	mode := readDrain
+	if monoNow()-c.burstEnd < int64(readLinger) {
+		mode = readLingering
+	}
+	if mode == readLingering {
+		pollWatchHup(c)
+	}
 	c.gotData = false
-	wait := false
 	for {
-		switch c.readOnce(wait) {
-		case readFull:
-			wait = false
-			continue
-		case readDrained:
-			if linger {
-				wait = true
-				continue
-			}
-		}
-		wait = false
+		c.readRun(mode)
 		c.mu.Lock()
 		switch {
 		case c.dead:
@@ -292,67 +245,4 @@ func (c *conn) readBurst() {
 		}
 		return
 	}
-}
-
-// readOnce reads the socket once and delivers what it read. Without wait it
-// never blocks: a short read means the socket was drained, and what
-// arrives later raises a new edge. With wait it parks in Go's netpoller
-// for up to readLinger. A full buffer, or a peer that has hung up (its end
-// of file comes only from a read of its own and raises no new edge), means
-// reading again at once.
-func (c *conn) readOnce(wait bool) readStatus {
-	if c.readPaused.Load() || c.stopRead.Load() {
-		return readStop
-	}
-	c.rd = readResult{}
-	c.rdWait = wait
-	if wait {
-		// Move the deadline at most every readLinger/2: setting it is a
-		// timer operation, too dear for every message.
-		if now := monoNow(); now+int64(readLinger/2) > c.lingerUntil {
-			c.lingerUntil = now + int64(readLinger)
-			_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.lingerUntil)))
-		}
-	}
-	err := c.raw.Read(c.readFn)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		if wait {
-			return readStop // quiet for readLinger: the poller takes over
-		}
-		// The linger deadline of an earlier burst has passed, and Go
-		// refuses even a read that would not wait: clear it and read.
-		c.lingerUntil = 0
-		_ = c.nc.SetReadDeadline(time.Time{})
-		c.rd = readResult{}
-		err = c.raw.Read(c.readFn)
-	}
-	if err != nil {
-		c.readFailed(err)
-		return readStop
-	}
-	b := c.rd.buf
-	if b == nil {
-		if wait {
-			return readStop // paused or stopped while waiting
-		}
-		return readDrained // EAGAIN
-	}
-	n, err := c.rd.n, c.rd.err
-	if n > 0 {
-		c.noteRead()
-		c.gotData = true
-		c.deliver((*b)[:n])
-	}
-	c.opts.readPool.Put(b)
-	switch {
-	case err != nil:
-		c.readFailed(c.opError("read", err))
-		return readStop
-	case n == 0:
-		c.eof()
-		return readStop
-	case n == len(*b) || c.hup.Load():
-		return readFull
-	}
-	return readDrained
 }

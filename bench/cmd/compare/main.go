@@ -6,6 +6,7 @@
 //
 //	cd bench && go run ./cmd/compare            # 5 interleaved runs, about 15 minutes
 //	cd bench && go run ./cmd/compare -runs 1 -duration 2s   # a quick look
+//	cd bench && go run ./cmd/compare -add old=/tmp/old/protoflow -only protoflow,old   # a change against a build of the earlier commit
 //
 // Each server runs pinned to one core (taskset -c 1, GOMAXPROCS=1, one
 // event loop) and the load generator on the other (taskset -c 0), so that
@@ -69,14 +70,34 @@ func main() {
 	idleConns := flag.Int("idle", 10000, "connections of the idle workload")
 	only := flag.String("only", "", "comma-separated servers to run (default all)")
 	workloadsFlag := flag.String("workloads", "", "comma-separated workloads to run (default all)")
+	var extra extraServers
+	flag.Var(&extra, "add", "add a server `name=binary` (repeatable), such as a build of the protoflow server from an earlier commit, to compare a change side by side")
 	flag.Parse()
-	if err := run(*runs, *duration, *idleConns, *only, *workloadsFlag); err != nil {
+	if err := run(*runs, *duration, *idleConns, *only, *workloadsFlag, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads string) error {
+// extraServers are the servers named with -add.
+type extraServers []server
+
+func (e *extraServers) String() string { return fmt.Sprint(len(*e)) }
+
+func (e *extraServers) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("want name=binary, got %q", v)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	*e = append(*e, server{name, func(string) []string { return []string{abs} }})
+	return nil
+}
+
+func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads string, extra []server) error {
 	if err := raiseFileLimit(idleConns + 1024); err != nil { // per process: the server, or the load generator
 		return fmt.Errorf("raising the open-file limit for %d connections: %w", idleConns, err)
 	}
@@ -105,6 +126,7 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 		fmt.Fprintf(os.Stderr, "skipping the aiohttp servers: %s\n", reason)
 		servers = servers[:3]
 	}
+	servers = append(servers, extra...)
 	if only != "" {
 		servers = slices.DeleteFunc(servers, func(s server) bool { return !containsName(only, s.name) })
 	}

@@ -1,0 +1,174 @@
+package protoflow
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+// readMode says what a reader does when the socket has nothing more.
+type readMode uint8
+
+const (
+	readDrain     readMode = iota // return: the epoll poller watches the socket
+	readLingering                 // wait in Go's netpoller up to readLinger, then return (epoll backend)
+	readWait                      // wait in Go's netpoller for as long as it takes (goroutine backend)
+)
+
+// readStatus says how a readRun ended.
+type readStatus uint8
+
+const (
+	readDrained readStatus = iota // the socket is drained (readDrain)
+	readQuiet                     // nothing came for readLinger (readLingering)
+	readHalted                    // reading is paused, or the transport is closing or dead
+	readEnded                     // end of file or a read error, handled: reading is over
+)
+
+// readRunState is the state of one readRun, shared with readCallback.
+// Owned by the reader goroutine.
+type readRunState struct {
+	mode   readMode
+	status readStatus
+	reads  int   // read system calls made
+	err    error // the read's error, with status readEnded
+}
+
+// readRun reads the socket and delivers what it reads, all within one
+// RawConn.Read call, until the socket is drained (as mode says) or reading
+// stops.
+//
+// Staying inside one call is what spares a system call per message. Each
+// new RawConn.Read makes Go's netpoller forget the readiness it has seen,
+// so its first read must look, and after a message that usually finds
+// nothing (EAGAIN). Within one call, a short read is followed at once by a
+// wait in the netpoller, which any byte that arrived since the read ends.
+//
+// The price: the file descriptor holds a reference while a callback runs
+// inside the call, and closing a net.Conn waits for every reference. So
+// closeSocket leaves the close to this reader when it runs a callback
+// (delivering), and the reader closes the socket when it leaves the call.
+func (c *conn) readRun(mode readMode) readStatus {
+	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
+	c.rd = readRunState{mode: mode}
+	if mode == readLingering {
+		c.moveLinger()
+	}
+	err := c.raw.Read(c.readFn)
+	if err != nil && c.rd.reads == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The linger deadline of an earlier burst has passed, or the
+		// poller woke a reader that has left since (readable), and Go
+		// refuses even a read that would not wait: clear it and read.
+		c.lingerUntil = 0
+		_ = c.nc.SetReadDeadline(time.Time{})
+		c.rd = readRunState{mode: mode}
+		if mode == readLingering {
+			c.moveLinger()
+		}
+		err = c.raw.Read(c.readFn)
+	}
+	switch {
+	case err == nil:
+	case mode == readLingering && errors.Is(err, os.ErrDeadlineExceeded):
+		return readQuiet // the poller takes over
+	default:
+		c.readFailed(err) // the socket closed beneath the wait, most likely
+		return readEnded
+	}
+	if c.rd.status == readEnded {
+		if c.rd.err != nil {
+			c.readFailed(c.opError("read", c.rd.err))
+		} else {
+			c.eof()
+		}
+	}
+	return c.rd.status
+}
+
+// readCallback is readRun's body, run by RawConn.Read: it reads, delivers,
+// and reads again while more may be waiting. Returning false waits in Go's
+// netpoller for the socket to become readable, then runs it again.
+func (c *conn) readCallback(fd uintptr) bool {
+	r := &c.rd
+	for {
+		if c.readPaused.Load() || c.stopRead.Load() {
+			r.status = readHalted
+			return true
+		}
+		b := c.opts.readPool.Get().(*[]byte)
+		n, err := rawRead(fd, *b)
+		r.reads++
+		if err == syscall.EAGAIN {
+			c.opts.readPool.Put(b)
+			if r.mode == readDrain {
+				r.status = readDrained
+				return true
+			}
+			return false
+		}
+		if err != nil || n == 0 {
+			c.opts.readPool.Put(b)
+			r.status, r.err = readEnded, err
+			return true
+		}
+		c.noteRead()
+		c.gotData = true
+		c.delivering.Store(true)
+		c.deliver((*b)[:n])
+		c.delivering.Store(false)
+		c.opts.readPool.Put(b)
+		switch {
+		case c.readPaused.Load() || c.stopRead.Load():
+			r.status = readHalted
+			return true
+		case n == len(*b) || c.hup.Load():
+			// More may be waiting, and no new edge will say so: a full
+			// buffer, or a peer that has hung up (its end of file comes
+			// only from a read of its own).
+			continue
+		case r.mode == readDrain:
+			// A short read means the socket was drained: what arrives
+			// later raises a new edge for the poller.
+			r.status = readDrained
+			return true
+		case r.mode == readWait:
+			// Read until EAGAIN: an end of file that came with the data
+			// raises no edge of its own, and nothing else watches for it.
+			continue
+		}
+		// Lingering: wait in the netpoller straight away. Bytes that
+		// arrive from now on raise an edge there; the end of file, which
+		// may already be here, the poller reports (pollWatchHup), setting
+		// hup and then a deadline in the past. Looking at hup after
+		// moving the deadline means neither can be missed.
+		c.moveLinger()
+		if c.hup.Load() {
+			continue
+		}
+		return false
+	}
+}
+
+// pokeDeadline is a read deadline in the past, which wakes a reader waiting
+// in Go's netpoller.
+var pokeDeadline = time.Unix(1, 0)
+
+// moveLinger keeps the read deadline of a lingering reader readLinger
+// ahead, moving it at most every readLinger/2: setting it is a timer
+// operation, too dear for every message.
+func (c *conn) moveLinger() {
+	if now := monoNow(); now+int64(readLinger/2) > c.lingerUntil {
+		c.lingerUntil = now + int64(readLinger)
+		_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.lingerUntil)))
+	}
+}
+
+// closeIfOwed closes the socket if closeSocket left the close to this
+// reader because it was running a callback inside its read.
+func (c *conn) closeIfOwed() {
+	c.delivering.Store(false)
+	if c.closeOwed.Load() && c.closeOwed.CompareAndSwap(true, false) {
+		_ = c.nc.Close()
+	}
+}

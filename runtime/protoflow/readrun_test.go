@@ -1,0 +1,232 @@
+package protoflow
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A reader delivers inside its RawConn.Read (readRun), where the socket
+// holds a reference that net.Conn.Close waits for. These tests close the
+// transport while a callback runs there, from the callback and from
+// elsewhere: nothing may hang, the peer must see the end at once (not when
+// the callback returns), and ConnectionLost must follow the callback.
+func TestCloseWhileDataReceivedRuns(t *testing.T) {
+	cases := []struct {
+		name  string
+		close func(tr Transport)
+		fromC bool // close from inside DataReceived, else from the test goroutine
+		want  error
+	}{
+		{"Abort from another goroutine", Transport.Abort, false, nil},
+		{"Close from another goroutine", func(tr Transport) { _ = tr.Close() }, false, nil},
+		{"Abort inside", Transport.Abort, true, nil},
+		{"Close inside", func(tr Transport) { _ = tr.Close() }, true, nil},
+	}
+	for _, tc := range cases {
+		for _, k := range connKinds {
+			t.Run(tc.name+"/"+k.name, func(t *testing.T) {
+				r := newRecorder()
+				entered := make(chan struct{})
+				release := make(chan struct{})
+				r.onData = func(r *recorder, p []byte) {
+					if tc.fromC {
+						tc.close(r.Transport())
+					}
+					close(entered)
+					<-release // the callback outlives the close
+				}
+				tr, cli := ttAttach(t, k, r)
+				defer func() {
+					select {
+					case <-release:
+					default:
+						close(release)
+					}
+				}()
+				if _, err := cli.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-entered:
+				case <-time.After(10 * time.Second):
+					t.Fatal("DataReceived did not run")
+				}
+				if !tc.fromC {
+					done := make(chan struct{})
+					go func() { tc.close(tr); close(done) }()
+					select {
+					case <-done:
+					case <-time.After(5 * time.Second):
+						t.Fatalf("%s blocked while DataReceived ran\n%s", tc.name, ttStacks())
+					}
+				}
+				// The peer sees the end while the callback still runs.
+				_ = cli.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := io.Copy(io.Discard, cli); err != nil && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, net.ErrClosed) {
+					t.Fatalf("peer: %v, want end of stream while DataReceived runs", err)
+				}
+				select {
+				case <-r.lostCh:
+					t.Fatal("ConnectionLost ran while DataReceived was running")
+				default:
+				}
+				close(release)
+				if err := r.waitLost(t, 10*time.Second); err != tc.want {
+					t.Errorf("ConnectionLost(%v), want %v", err, tc.want)
+				}
+				r.check(t)
+			})
+		}
+	}
+}
+
+// On the epoll backend a reader in active use reads the socket once per
+// message: it waits in Go's netpoller right after a short read instead of
+// first trying a read that finds nothing. (The goroutine backend has no
+// poller to report an end of file that came with the data, so it reads
+// until EAGAIN: two per message.) The peer reads with blocking system
+// calls, so that the process's count of read system calls (/proc/self/io)
+// is the peer's one per reply plus the transport's.
+func TestReaderReadsOncePerMessage(t *testing.T) {
+	if _, err := readSyscalls(); err != nil {
+		t.Skipf("no read system call count on this system: %v", err)
+	}
+	const msgs, size = 2000, 64
+	for _, k := range streamKinds {
+		t.Run(k.name, func(t *testing.T) {
+			r := newRecorder()
+			r.onData = func(r *recorder, p []byte) { _, _ = r.Transport().Write(p) } // echo
+			tr, cli := ttAttach(t, k, r)
+			f, err := cli.(interface{ File() (*os.File, error) }).File() // a duplicate in blocking mode
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			fd := int(f.Fd())
+			msg := bytes.Repeat([]byte("m"), size)
+			reply := make([]byte, size)
+			peerReads := 0
+			echo := func() {
+				if _, err := syscall.Write(fd, msg); err != nil {
+					t.Fatal(err)
+				}
+				for got := 0; got < size; {
+					n, err := syscall.Read(fd, reply[got:])
+					if err != nil || n == 0 {
+						t.Fatalf("peer read: %d, %v", n, err)
+					}
+					got += n
+					peerReads++
+				}
+			}
+			echo() // the reader is in active use from here on
+			peerReads = 0
+			before, _ := readSyscalls()
+			for range msgs {
+				echo()
+			}
+			after, _ := readSyscalls()
+			transport := int(after-before) - peerReads
+			perMsg := 1
+			if !tr.(*conn).epoll {
+				perMsg = 2
+			}
+			t.Logf("%d messages: %d reads by the transport, %d by the peer", msgs, transport, peerReads)
+			// Some slack for a burst that ends when the machine stalls the
+			// test for the linger time.
+			if transport > msgs*perMsg+msgs/4 {
+				t.Errorf("the transport made %d read system calls for %d messages, want about %d per message", transport, msgs, perMsg)
+			}
+		})
+	}
+}
+
+// readSyscalls returns the process's count of read system calls.
+func readSyscalls() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("syscr: ")); ok {
+			return strconv.ParseUint(string(bytes.TrimSpace(v)), 10, 64)
+		}
+	}
+	return 0, errors.New("no syscr in /proc/self/io")
+}
+
+// An end of file that arrives with data while a lingering reader is busy
+// raises no edge of its own in Go's netpoller, where the reader waits next.
+// It must still be seen at once (the poller watches for the hang-up), not
+// when the reader's linger runs out.
+func TestEOFBehindDataWhileLingering(t *testing.T) {
+	const conns = 9
+	for _, k := range streamKinds {
+		t.Run(k.name, func(t *testing.T) {
+			var lat []time.Duration
+			for range conns {
+				lat = append(lat, eofLatency(t, k))
+			}
+			slices.Sort(lat)
+			t.Logf("release to EOFReceived: %v", lat)
+			if med := lat[conns/2]; med > readLinger/3 {
+				t.Errorf("median %v from the callback's return to EOFReceived, want well under the linger time %v", med, readLinger)
+			}
+		})
+	}
+}
+
+// eofLatency runs one connection: an echo to make its reader linger, then
+// "b", in whose DataReceived the reader blocks while the peer sends "c" and
+// closes its write side. It returns the time from the callback's return to
+// EOFReceived.
+func eofLatency(t *testing.T, k connKind) time.Duration {
+	r := newRecorder()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var released time.Time
+	eof := make(chan time.Time, 1)
+	r.onData = func(r *recorder, p []byte) {
+		switch string(p) {
+		case "a":
+			_, _ = r.Transport().Write(p)
+		case "b":
+			close(entered)
+			<-release
+			released = time.Now()
+		}
+	}
+	r.onEOF = func(*recorder) { eof <- time.Now() }
+	_, cli := ttAttach(t, k, r)
+	if _, err := cli.Write([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	ttReadFull(t, cli, 1, 10*time.Second)
+	if _, err := cli.Write([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	if _, err := cli.Write([]byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	ttCloseWrite(t, cli)
+	time.Sleep(10 * time.Millisecond) // both arrive while the reader is busy
+	close(release)
+	var at time.Time
+	select {
+	case at = <-eof:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no EOFReceived; events %v", r.eventsCopy())
+	}
+	if got := string(r.received()); got != "abc" {
+		t.Fatalf("DataReceived got %q, want %q", got, "abc")
+	}
+	return at.Sub(released)
+}
