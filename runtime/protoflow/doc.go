@@ -32,8 +32,10 @@
 //   - On Linux, TCP and Unix sockets use the epoll backend. One poller
 //     goroutine watches every idle connection; when a socket has data, a
 //     reader goroutine starts, reads until the socket is drained, runs
-//     DataReceived (and EOFReceived) for what it read, and exits. An idle
-//     connection holds no goroutine and no buffer.
+//     DataReceived (and EOFReceived) for what it read, and exits; a
+//     connection in active use keeps its reader waiting for the next
+//     message for a moment (50 ms) first, reading the socket once per
+//     message. An idle connection holds no goroutine and no buffer.
 //   - Elsewhere, and for TLS, pipes and other connections, each connection
 //     has one reader goroutine for its whole life, which reads and runs
 //     DataReceived and EOFReceived. PROTOFLOW_BACKEND=goroutine in the
