@@ -89,6 +89,8 @@ type Transport interface {
 	// transport and corrupts the stream. End the connection with Close or
 	// Abort, never by closing it: a callback may run while the transport
 	// holds the socket inside a read, and net.Conn.Close waits until that
-	// read returns, so closing it from a callback never returns.
+	// read returns, so closing it from a callback never returns. Do not put
+	// it into blocking mode either (File then Fd does): the transport's
+	// reads and writes assume a non-blocking socket.
 	NetConn() net.Conn
 }

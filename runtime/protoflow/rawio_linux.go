@@ -3,7 +3,6 @@ package protoflow
 import (
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // iovec is one entry of a writev call.
@@ -33,16 +32,6 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 	return rc
 }
 
-// The socket calls below use RawSyscall: the descriptors are non-blocking,
-// so a call never parks the thread, and telling the scheduler about each
-// one (entersyscall, exitsyscall) costs more than the call saves: it let
-// sysmon hand the P to another thread during a long loopback write, a
-// futex wake-up and a context switch for nothing (measured under
-// redis-benchmark: 5,330 sysmon sleeps and 1,010 futex calls per 100,000
-// requests before, 196 and 45 after). A long write (a full writev of
-// queued chunks) delays a stop-the-world by its length, about a
-// millisecond at worst.
-
 // rawRead reads once from the non-blocking fd. It returns EAGAIN when
 // nothing is ready and (0, nil) at end of file.
 func rawRead(fd uintptr, p []byte) (int, error) {
@@ -50,14 +39,14 @@ func rawRead(fd uintptr, p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		n, errno := sysRead(fd, p)
 		if errno == syscall.EINTR {
 			continue
 		}
 		if errno != 0 {
 			return 0, errno
 		}
-		return int(n), nil
+		return n, nil
 	}
 }
 
@@ -80,14 +69,14 @@ func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
 		return 0, iov, nil
 	}
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		n, errno := sysWritev(fd, iov)
 		if errno == syscall.EINTR {
 			continue
 		}
 		if errno != 0 {
 			return 0, iov, errno
 		}
-		return int(n), iov, nil
+		return n, iov, nil
 	}
 }
 
@@ -97,13 +86,13 @@ func rawWrite(fd uintptr, p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		n, errno := sysWrite(fd, p)
 		if errno == syscall.EINTR {
 			continue
 		}
 		if errno != 0 {
 			return 0, errno
 		}
-		return int(n), nil
+		return n, nil
 	}
 }

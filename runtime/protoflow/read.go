@@ -234,15 +234,17 @@ func (c *conn) readBurst() {
 		}
 		c.more = false
 		c.readerActive = false
-		rearm := c.mayReadLocked() // else ResumeReading, or nobody, starts the next reader
-		if c.gotData {             // a burst that read nothing (after ConnectionMade, say) says nothing of use
+		if c.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
 			c.burstEnd = monoNow() // before the token is free: the next holder reads it
+		}
+		if c.mayReadLocked() { // else ResumeReading, or nobody, starts the next reader
+			// With mu held: the next holder, which a ResumeReading may
+			// start at once, must not have its pollWatchHup undone by this
+			// late re-arm.
+			pollRearm(c)
 		}
 		c.mu.Unlock()
 		holding = false
-		if rearm {
-			pollRearm(c)
-		}
 		return
 	}
 }

@@ -21,7 +21,7 @@ type readStatus uint8
 
 const (
 	readDrained readStatus = iota // the socket is drained (readDrain)
-	readQuiet                     // nothing came for readLinger (readLingering)
+	readQuiet                     // a read deadline passed: nothing came for readLinger, or the poller woke the reader
 	readHalted                    // reading is paused, or the transport is closing or dead
 	readEnded                     // end of file or a read error, handled: reading is over
 )
@@ -70,8 +70,12 @@ func (c *conn) readRun(mode readMode) readStatus {
 	}
 	switch {
 	case err == nil:
-	case mode == readLingering && errors.Is(err, os.ErrDeadlineExceeded):
-		return readQuiet // the poller takes over
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Only this package sets read deadlines: the linger ran out, or
+		// the poller woke the reader to report a hang-up (and set more,
+		// so readBurst reads on), in any mode and even during the retry
+		// above.
+		return readQuiet
 	default:
 		c.readFailed(err) // the socket closed beneath the wait, most likely
 		return readEnded

@@ -230,3 +230,32 @@ func eofLatency(t *testing.T, k connKind) time.Duration {
 	}
 	return at.Sub(released)
 }
+
+var hbShared int
+
+// Bytes a peer in the same process writes happen before their delivery,
+// for the race detector too: the transport's reads and writes carry its
+// annotations in race builds (sysio_race.go). Without -race this checks
+// only the value.
+func TestReadHappensAfterPeerWrite(t *testing.T) {
+	for _, k := range streamKinds {
+		t.Run(k.name, func(t *testing.T) {
+			r := newRecorder()
+			got := make(chan int, 1)
+			r.onData = func(r *recorder, p []byte) {
+				select {
+				case got <- hbShared:
+				default:
+				}
+			}
+			_, cli := ttAttach(t, k, r)
+			go func() {
+				hbShared = 42 // before the write: the data race detector must not flag DataReceived's read
+				_, _ = cli.Write([]byte("x"))
+			}()
+			if v := <-got; v != 42 {
+				t.Errorf("DataReceived saw %d, want 42", v)
+			}
+		})
+	}
+}
