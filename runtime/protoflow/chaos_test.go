@@ -1,0 +1,175 @@
+package protoflow
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// chaosProto is an echo protocol that, on a random share of its reads,
+// closes, aborts (here or from another goroutine), pauses reading for a
+// moment, blocks, or panics; it has a short read timeout whose handler
+// sometimes aborts. It counts its callbacks so that the test can check
+// the contract that holds whatever happens.
+type chaosProto struct {
+	BaseProtocol
+	rnd *rand.Rand // owned by the callbacks, which never run concurrently
+
+	made, lost *atomic.Int64 // shared by the test's protocols
+	inside     atomic.Int32  // callbacks running now
+	lostCalls  atomic.Int32
+	violations *atomic.Int64
+}
+
+func (p *chaosProto) enter() {
+	if p.inside.Add(1) != 1 {
+		p.violations.Add(1)
+	}
+}
+
+func (p *chaosProto) leave() { p.inside.Add(-1) }
+
+func (p *chaosProto) ConnectionMade(t Transport) {
+	p.enter()
+	defer p.leave()
+	p.BaseProtocol.ConnectionMade(t)
+	p.made.Add(1)
+	_ = SetTimeouts(t, time.Duration(1+p.rnd.IntN(30))*time.Millisecond, 0)
+}
+
+func (p *chaosProto) DataReceived(b []byte) {
+	p.enter()
+	defer p.leave()
+	t := p.Transport()
+	switch p.rnd.IntN(40) {
+	case 0:
+		_ = t.Close()
+	case 1:
+		t.Abort()
+	case 2:
+		_ = t.PauseReading()
+		go func() { time.Sleep(time.Millisecond); _ = t.ResumeReading() }() // exits after the resume
+	case 3:
+		go t.Abort() // exits after the abort
+	case 4:
+		time.Sleep(time.Millisecond)
+	case 5:
+		panic("chaos")
+	}
+	_, _ = t.Write(b)
+}
+
+func (p *chaosProto) Timeout(TimeoutKind) {
+	p.enter()
+	defer p.leave()
+	if p.rnd.IntN(3) == 0 {
+		p.Transport().Abort()
+	}
+}
+
+func (p *chaosProto) ConnectionLost(err error) {
+	p.enter()
+	defer p.leave()
+	p.BaseProtocol.ConnectionLost(err)
+	if p.lostCalls.Add(1) != 1 {
+		p.violations.Add(1)
+	}
+	p.lost.Add(1)
+}
+
+// TestServerChaos serves clients that write, read, half close and vanish at
+// random to chaosProto over TCP and Unix sockets: every connection gets
+// ConnectionLost exactly once, callbacks never overlap, Shutdown returns,
+// and (TestMain's goleak) no goroutine is left. It exercises closes that
+// land while the reader runs a callback inside its read, hang-ups while a
+// reader lingers, and timeouts racing all of them.
+func TestServerChaos(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	clients, rounds := 32, 30
+	if testing.Short() {
+		clients, rounds = 8, 10
+	}
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if network == "unix" {
+				addr = filepath.Join(t.TempDir(), "s")
+			}
+			ln, err := net.Listen(network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var made, lost, violations atomic.Int64
+			var seq atomic.Uint64
+			srv := NewServer(func() *chaosProto {
+				return &chaosProto{rnd: rand.New(rand.NewPCG(seed, seq.Add(1))), made: &made, lost: &lost, violations: &violations}
+			})
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			var wg sync.WaitGroup
+			for g := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					chaosClient(network, ln.Addr().String(), rand.New(rand.NewPCG(seed, uint64(1<<32+g))), rounds)
+				}()
+			}
+			wg.Wait()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v\n%s", err, ttStacks())
+			}
+			if err := <-served; !errors.Is(err, ErrServerClosed) {
+				t.Errorf("Serve returned %v, want ErrServerClosed", err)
+			}
+			t.Logf("%d connections", made.Load())
+			if made.Load() == 0 || made.Load() != lost.Load() {
+				t.Errorf("ConnectionMade %d times, ConnectionLost %d times; want equal and not zero", made.Load(), lost.Load())
+			}
+			if v := violations.Load(); v != 0 {
+				t.Errorf("%d violations: overlapping callbacks or ConnectionLost more than once", v)
+			}
+		})
+	}
+}
+
+// chaosClient dials rounds connections one after another, writes and reads
+// at random on each, and ends each by half closing and reading to the end,
+// or by closing at once.
+func chaosClient(network, addr string, rnd *rand.Rand, rounds int) {
+	buf := make([]byte, 4096)
+	for range rounds {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return
+		}
+		for range rnd.IntN(50) {
+			if _, err := c.Write(buf[:1+rnd.IntN(len(buf))]); err != nil {
+				break
+			}
+			if rnd.IntN(4) == 0 {
+				time.Sleep(time.Duration(rnd.IntN(2000)) * time.Microsecond)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			_, _ = c.Read(buf)
+		}
+		if rnd.IntN(2) == 0 {
+			_ = c.(interface{ CloseWrite() error }).CloseWrite()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				if _, err := c.Read(buf); err != nil {
+					break
+				}
+			}
+		}
+		_ = c.Close()
+	}
+}
