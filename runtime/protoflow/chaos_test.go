@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,16 +95,9 @@ func TestServerChaos(t *testing.T) {
 	if testing.Short() {
 		clients, rounds = 8, 10
 	}
-	for _, network := range []string{"tcp", "unix"} {
-		t.Run(network, func(t *testing.T) {
-			addr := "127.0.0.1:0"
-			if network == "unix" {
-				addr = filepath.Join(t.TempDir(), "s")
-			}
-			ln, err := net.Listen(network, addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, lk := range ttListenKinds[:2] { // tcp and unix: the raw path, where a reader delivers inside its read
+		t.Run(lk.name, func(t *testing.T) {
+			ln := lk.listen(t)
 			var made, lost, violations atomic.Int64
 			var seq atomic.Uint64
 			srv := NewServer(func() *chaosProto {
@@ -118,7 +110,7 @@ func TestServerChaos(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					chaosClient(network, ln.Addr().String(), rand.New(rand.NewPCG(seed, uint64(1<<32+g))), rounds)
+					chaosClient(ln.Addr(), rand.New(rand.NewPCG(seed, uint64(1<<32+g))), rounds)
 				}()
 			}
 			wg.Wait()
@@ -144,10 +136,10 @@ func TestServerChaos(t *testing.T) {
 // chaosClient dials rounds connections one after another, writes and reads
 // at random on each, and ends each by half closing and reading to the end,
 // or by closing at once.
-func chaosClient(network, addr string, rnd *rand.Rand, rounds int) {
+func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) {
 	buf := make([]byte, 4096)
 	for range rounds {
-		c, err := net.Dial(network, addr)
+		c, err := net.Dial(addr.Network(), addr.String())
 		if err != nil {
 			return
 		}
