@@ -20,73 +20,7 @@ import (
 	"github.com/protogen/protogen/runtime/protoflow"
 )
 
-func TestMain(m *testing.M) {
-	holdAnchor()
-	goleak.VerifyTestMain(runThenRelease{m})
-}
-
-// runThenRelease closes the anchor connection after the tests, before
-// goleak looks for goroutines left behind.
-type runThenRelease struct{ m *testing.M }
-
-func (r runThenRelease) Run() int {
-	code := r.m.Run()
-	releaseAnchor()
-	return code
-}
-
-// The anchor is a connection that protoflow serves for the whole test run,
-// so that the epoll poller always has a connection and never closes: the
-// last connection leaving can deadlock the poller (TestPollerCloseDeadlock
-// shows it), and tests that connect one client at a time, as the redis-cli
-// ones do, would hang now and then.
-var anchor struct {
-	client net.Conn
-	t      protoflow.Transport
-	lost   chan struct{}
-}
-
-type anchorProtocol struct {
-	protoflow.BaseProtocol
-	lost chan struct{}
-}
-
-func (a *anchorProtocol) ConnectionLost(err error) {
-	a.BaseProtocol.ConnectionLost(err)
-	close(a.lost)
-}
-
-func holdAnchor() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		panic(err)
-	}
-	server, err := ln.Accept()
-	if err != nil {
-		panic(err)
-	}
-	p := &anchorProtocol{lost: make(chan struct{})}
-	t, err := protoflow.Attach(server, p)
-	if err != nil {
-		panic(err)
-	}
-	anchor.client, anchor.t, anchor.lost = client, t, p.lost
-}
-
-func releaseAnchor() {
-	if anchor.t == nil {
-		return
-	}
-	anchor.t.Abort()
-	anchor.client.Close()
-	<-anchor.lost
-	anchor.t = nil
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // testServer is a redis server on a fresh loopback listener, with the
 // protocols it made and the protocol error each connection ended with.

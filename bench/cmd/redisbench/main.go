@@ -101,14 +101,14 @@ func run(cfg config) error {
 	}
 	defer os.RemoveAll(bin)
 	fmt.Fprintln(os.Stderr, "building our server...")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "redis"), "./servers/redis")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "protoflow"), "./servers/protoflow")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
 	}
 	servers := []server{
 		{"protoflow (generated)", func(port int) *exec.Cmd {
-			argv := []string{filepath.Join(bin, "redis"), "-addr", "127.0.0.1:" + strconv.Itoa(port)}
+			argv := []string{filepath.Join(bin, "protoflow"), "-proto", "redis", "-addr", "127.0.0.1:" + strconv.Itoa(port)}
 			if cfg.cpuprofile != "" {
 				argv = append(argv, "-cpuprofile", cfg.cpuprofile)
 			}
