@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
 )
@@ -25,6 +26,15 @@ func BenchmarkDrainNotPaused(b *testing.B) {
 	}
 }
 
+// timeoutEcho is the example's echo with read and idle timeouts of a
+// minute.
+type timeoutEcho struct{ echo }
+
+func (e *timeoutEcho) ConnectionMade(t protoflow.Transport) {
+	e.echo.ConnectionMade(t)
+	_ = protoflow.SetTimeouts(t, time.Minute, time.Minute)
+}
+
 // nullTransport is a Transport with no connection.
 type nullTransport struct{ protoflow.Transport }
 
@@ -40,6 +50,10 @@ func echoServer(b *testing.B, kind string) (addr string, stop func()) {
 	switch kind {
 	case "protoflow":
 		srv := protoflow.NewServer(func() protoflow.Protocol { return new(echo) })
+		go srv.Serve(ln)
+		return ln.Addr().String(), func() { srv.Close() }
+	case "protoflow-timeouts": // each read and write also stamps the clock
+		srv := protoflow.NewServer(func() protoflow.Protocol { return new(timeoutEcho) })
 		go srv.Serve(ln)
 		return ln.Addr().String(), func() { srv.Close() }
 	case "netconn": // goroutine per connection, the plain Go baseline
@@ -93,7 +107,7 @@ func echoServer(b *testing.B, kind string) (addr string, stop func()) {
 // TCP: one message per op, through the runtime and through a plain
 // goroutine-per-connection net.Conn echo, in the same run.
 func BenchmarkEcho(b *testing.B) {
-	for _, kind := range []string{"protoflow", "netconn"} {
+	for _, kind := range []string{"protoflow", "protoflow-timeouts", "netconn"} {
 		b.Run(kind, func(b *testing.B) {
 			addr, stop := echoServer(b, kind)
 			defer stop()

@@ -709,45 +709,6 @@ func TestTimeoutClosedEarly(t *testing.T) {
 	})
 }
 
-// BenchmarkEchoTimeouts is BenchmarkEcho's protoflow case with read and
-// idle timeouts set: each read and write stores a clock reading.
-func BenchmarkEchoTimeouts(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := NewServer(func() Protocol { return &toEcho{} })
-	go srv.Serve(ln)
-	defer srv.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	msg := make([]byte, 1024)
-	reply := make([]byte, len(msg))
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(c, reply); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// toEcho echoes, with timeouts of a minute.
-type toEcho struct{ BaseProtocol }
-
-func (e *toEcho) ConnectionMade(t Transport) {
-	e.BaseProtocol.ConnectionMade(t)
-	_ = SetTimeouts(t, time.Minute, time.Minute)
-}
-
-func (e *toEcho) DataReceived(p []byte) { _, _ = e.Transport().Write(p) }
-
 // BenchmarkTimeoutStamp is what the timeouts add to each read and each
 // write: an atomic load when no timeout is set, and a monotonic clock
 // reading with an atomic store when one is.
