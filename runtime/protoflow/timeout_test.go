@@ -54,25 +54,6 @@ func (h *toHandler) timeouts() ([]TimeoutKind, []time.Time) {
 	return append([]TimeoutKind(nil), h.kinds...), append([]time.Time(nil), h.times...)
 }
 
-// toAttach is ttAttach for any protocol p that reports to r.
-func toAttach(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Option) (Transport, net.Conn) {
-	t.Helper()
-	srv, cli := k.pair(t)
-	tr, err := Attach(srv, p, opts...)
-	if err != nil {
-		srv.Close()
-		cli.Close()
-		t.Fatalf("Attach: %v", err)
-	}
-	t.Cleanup(func() {
-		tr.Abort()
-		ttClosePeer(cli)
-		ttWaitGone(t, tr, r)
-		toCheckStopped(t, tr)
-	})
-	return tr, cli
-}
-
 // toSetInMade makes r's ConnectionMade call SetTimeouts, as generated code
 // does; the returned function reports its error.
 func toSetInMade(r *recorder, read, idle time.Duration) func() error {
@@ -259,7 +240,7 @@ func TestTimeoutExpiry(t *testing.T) {
 					}
 				}
 				start := time.Now()
-				tr, cli := toAttach(t, k, r, r)
+				tr, cli := ttAttachAs(t, k, r, r)
 				if err := setErr(); err != nil {
 					t.Fatalf("SetTimeouts: %v", err)
 				}
@@ -295,7 +276,7 @@ func TestTimeoutReadPaused(t *testing.T) {
 	toEach(t, func(t *testing.T, k connKind) {
 		r := newRecorder()
 		setErr := toSetInMade(r, p, 0)
-		toAttach(t, k, r, r)
+		ttAttachAs(t, k, r, r)
 		if err := setErr(); err != nil {
 			t.Fatalf("SetTimeouts: %v", err)
 		}
@@ -328,7 +309,7 @@ func TestTimeoutAfterEOF(t *testing.T) {
 			r := newRecorder()
 			r.keepOpen = true
 			setErr := toSetInMade(r, read, idle)
-			_, cli := toAttach(t, k, r, r)
+			_, cli := ttAttachAs(t, k, r, r)
 			if err := setErr(); err != nil {
 				t.Fatalf("SetTimeouts: %v", err)
 			}
@@ -348,7 +329,7 @@ func TestTimeoutBoundsClose(t *testing.T) {
 	const p = 150 * time.Millisecond
 	toEach(t, func(t *testing.T, k connKind) {
 		r := newRecorder()
-		tr, cli := toAttach(t, k, r, r)
+		tr, cli := ttAttachAs(t, k, r, r)
 		ttPinBuffers(cli, 128<<10)
 		ttShrinkBuffers(tr, 64<<10)
 		ttFillUntilPaused(t, tr, r, 1<<20)
@@ -376,7 +357,7 @@ func TestTimeoutHandler(t *testing.T) {
 			setErr <- SetTimeouts(r.Transport(), p, 0)
 			time.Sleep(2 * p) // the read timeout expires meanwhile; Timeout must wait
 		}
-		tr, cli := toAttach(t, k, h, r)
+		tr, cli := ttAttachAs(t, k, h, r)
 		if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, []byte("x")), 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -415,7 +396,7 @@ func TestTimeoutHandlerBoth(t *testing.T) {
 		r := newRecorder()
 		h := &toHandler{recorder: r}
 		setErr := toSetInMade(r, p, 3*p)
-		tr, cli := toAttach(t, k, h, r)
+		tr, cli := ttAttachAs(t, k, h, r)
 		if err := setErr(); err != nil {
 			t.Fatalf("SetTimeouts: %v", err)
 		}
@@ -514,7 +495,7 @@ func TestTimeoutHandlerCloses(t *testing.T) {
 				r := newRecorder()
 				h := &toHandler{recorder: r, onTimeout: tc.on}
 				setErr := toSetInMade(r, p, 0)
-				_, cli := toAttach(t, k, h, r)
+				_, cli := ttAttachAs(t, k, h, r)
 				if err := setErr(); err != nil {
 					t.Fatalf("SetTimeouts: %v", err)
 				}
@@ -689,7 +670,7 @@ func TestTimeoutClosedEarly(t *testing.T) {
 				period = time.Hour // never fires: stop must cancel a pending timer
 			}
 			setErr := toSetInMade(r, period, 2*period)
-			tr, cli := toAttach(t, k, p, r)
+			tr, cli := ttAttachAs(t, k, p, r)
 			if err := setErr(); err != nil {
 				t.Fatalf("SetTimeouts: %v", err)
 			}
@@ -735,7 +716,7 @@ func TestTimeoutHugeReadIdleStillExpires(t *testing.T) {
 	const p = 100 * time.Millisecond
 	r := newRecorder()
 	setErr := toSetInMade(r, math.MaxInt64, p)
-	toAttach(t, connKinds[0], r, r)
+	ttAttachAs(t, connKinds[0], r, r)
 	if err := setErr(); err != nil {
 		t.Fatalf("SetTimeouts: %v", err)
 	}
@@ -764,7 +745,7 @@ func TestTimeoutHugeFromHandlerDoesNotSpin(t *testing.T) {
 		}
 	}
 	setErr := toSetInMade(h.recorder, 0, p)
-	toAttach(t, connKinds[0], h, h.recorder)
+	ttAttachAs(t, connKinds[0], h, h.recorder)
 	if err := setErr(); err != nil {
 		t.Fatalf("SetTimeouts: %v", err)
 	}

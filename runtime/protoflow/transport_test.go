@@ -41,8 +41,15 @@ import (
 // closes the peer and waits until every goroutine of the connection is gone.
 func ttAttach(t *testing.T, k connKind, r *recorder, opts ...Option) (Transport, net.Conn) {
 	t.Helper()
+	return ttAttachAs(t, k, r, r, opts...)
+}
+
+// ttAttachAs is ttAttach for any protocol p that reports to r. Cleanup
+// also checks that the connection's timeouts, if any, have stopped.
+func ttAttachAs(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Option) (Transport, net.Conn) {
+	t.Helper()
 	srv, cli := k.pair(t)
-	tr, err := Attach(srv, r, opts...)
+	tr, err := Attach(srv, p, opts...)
 	if err != nil {
 		srv.Close()
 		cli.Close()
@@ -52,6 +59,7 @@ func ttAttach(t *testing.T, k connKind, r *recorder, opts ...Option) (Transport,
 		tr.Abort()
 		ttClosePeer(cli)
 		ttWaitGone(t, tr, r)
+		toCheckStopped(t, tr)
 	})
 	return tr, cli
 }
