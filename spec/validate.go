@@ -78,7 +78,6 @@ func featureMembers(p *Protocol) map[string]string {
 	if p.Framing != nil {
 		m["frames"] = "the framer of a framed protocol"
 		m["feed"] = "the method that passes data to the framer"
-		m["resuming"] = "the flag set while ResumeReading passes on held frames"
 		hook(FrameReceived)
 	}
 	if p.Machine != nil {

@@ -30,10 +30,9 @@ const (
 type Server struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames, and resuming is set while
-	// ResumeReading passes on held frames; both are owned by the callbacks.
-	frames   protoflow.Framer
-	resuming bool
+	// frames splits the bytes read into frames, and holds them while reading
+	// is paused; owned by the callbacks.
+	frames protoflow.Framer
 
 	// state is the state machine's current state; owned by the callbacks.
 	state ServerState
@@ -87,7 +86,7 @@ func (p *Server) DataReceived(data []byte) {
 // passed on while reading is paused; the framer holds them. Call it from the
 // protocol's callbacks.
 func (p *Server) PauseReading() error {
-	p.resuming = false
+	p.frames.Pause()
 	return p.BaseProtocol.PauseReading()
 }
 
@@ -98,12 +97,11 @@ func (p *Server) PauseReading() error {
 // already running, which delivers them in order. Call it from the protocol's
 // callbacks, like every method that passes frames on.
 func (p *Server) ResumeReading() error {
-	p.resuming = true
+	p.frames.Resume()
 	p.feed(nil) // from a frame's hook, the running feed passes them on
-	if !p.resuming {
+	if p.frames.Paused() {
 		return nil // a frame paused reading again
 	}
-	p.resuming = false
 	return p.BaseProtocol.ResumeReading()
 }
 
@@ -119,12 +117,13 @@ func (p *Server) feed(data []byte) {
 	}
 }
 
-// frameReceived passes one frame to onFrameReceived. While reading is paused,
-// and once the connection is closing, it refuses the frame instead, and the
-// framer holds it and those after it: so no frame arrives while reading is
-// paused, as no data would, except those ResumeReading passes on.
+// frameReceived passes one frame to onFrameReceived. Once the connection is
+// closing it refuses the frame instead, and the framer holds it and those
+// after it. While reading is paused the framer, paused with it, holds the
+// frames itself: so no frame arrives while reading is paused, as no data
+// would, except those ResumeReading passes on.
 func (p *Server) frameReceived(frame []byte) bool {
-	if t := p.Transport(); t == nil || t.IsClosing() || p.ReadingPaused() && !p.resuming {
+	if t := p.Transport(); t == nil || t.IsClosing() {
 		return false
 	}
 	p.onFrameReceived(frame)
@@ -256,10 +255,9 @@ func (p *Server) Fire(e ServerEvent) error {
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
-	// frames splits the bytes read into frames, and resuming is set while
-	// ResumeReading passes on held frames; both are owned by the callbacks.
-	frames   protoflow.Framer
-	resuming bool
+	// frames splits the bytes read into frames, and holds them while reading
+	// is paused; owned by the callbacks.
+	frames protoflow.Framer
 
 	// guards waiting and lost
 	mu sync.Mutex
@@ -308,7 +306,7 @@ func (p *ClientProtocol) DataReceived(data []byte) {
 // passed on while reading is paused; the framer holds them. Call it from the
 // protocol's callbacks.
 func (p *ClientProtocol) PauseReading() error {
-	p.resuming = false
+	p.frames.Pause()
 	return p.BaseProtocol.PauseReading()
 }
 
@@ -319,12 +317,11 @@ func (p *ClientProtocol) PauseReading() error {
 // already running, which delivers them in order. Call it from the protocol's
 // callbacks, like every method that passes frames on.
 func (p *ClientProtocol) ResumeReading() error {
-	p.resuming = true
+	p.frames.Resume()
 	p.feed(nil) // from a frame's hook, the running feed passes them on
-	if !p.resuming {
+	if p.frames.Paused() {
 		return nil // a frame paused reading again
 	}
-	p.resuming = false
 	return p.BaseProtocol.ResumeReading()
 }
 
@@ -340,12 +337,13 @@ func (p *ClientProtocol) feed(data []byte) {
 	}
 }
 
-// frameReceived passes one frame to onFrameReceived. While reading is paused,
-// and once the connection is closing, it refuses the frame instead, and the
-// framer holds it and those after it: so no frame arrives while reading is
-// paused, as no data would, except those ResumeReading passes on.
+// frameReceived passes one frame to onFrameReceived. Once the connection is
+// closing it refuses the frame instead, and the framer holds it and those
+// after it. While reading is paused the framer, paused with it, holds the
+// frames itself: so no frame arrives while reading is paused, as no data
+// would, except those ResumeReading passes on.
 func (p *ClientProtocol) frameReceived(frame []byte) bool {
-	if t := p.Transport(); t == nil || t.IsClosing() || p.ReadingPaused() && !p.resuming {
+	if t := p.Transport(); t == nil || t.IsClosing() {
 		return false
 	}
 	p.onFrameReceived(frame)

@@ -37,10 +37,6 @@ type Server struct {
 	serve func([]byte) bool
 	// replies not yet written
 	out []byte
-	// reading is paused: frames wait in the framer
-	paused bool
-	// onResumeWriting is passing on the frames held while paused
-	resuming bool
 	// QUIT or a protocol error: no more commands, close after the replies
 	closing bool
 	// a frame over keepBuffers bytes arrived: shrink the buffers once idle

@@ -53,24 +53,22 @@ func (p *Server) onPauseWriting() { p.pauseReading() }
 // reads again unless they paused it once more: so what the framer holds
 // never grows past what one read brought.
 func (p *Server) onResumeWriting() {
-	if !p.paused {
+	if !p.frames.Paused() {
 		return
 	}
-	p.resuming = true
+	p.frames.Resume()
 	p.feed(nil)
-	if !p.resuming {
+	if p.frames.Paused() {
 		return // a command paused reading again
 	}
-	p.resuming, p.paused = false, false
 	p.BaseProtocol.ResumeReading()
 }
 
-// pauseReading stops reading at the socket and makes serveFrame refuse the
-// commands after the current one, which the framer then holds.
+// pauseReading stops reading at the socket and pauses the framer, which
+// holds the commands after the current one.
 func (p *Server) pauseReading() {
-	p.resuming = false
-	if !p.paused {
-		p.paused = true
+	if !p.frames.Paused() {
+		p.frames.Pause()
 		p.BaseProtocol.PauseReading()
 	}
 }
@@ -104,10 +102,11 @@ func (p *Server) feed(data []byte) {
 	}
 }
 
-// serveFrame runs one command. While reading is paused, and once the
-// connection is closing, it refuses the command instead, and the framer
-// holds it and those after it; so no command runs while reading is paused,
-// as no data would arrive, except those onResumeWriting passes on.
+// serveFrame runs one command. Once the connection is closing it refuses
+// the command instead, and the framer holds it and those after it. While
+// reading is paused the framer, paused with it, passes no command: so none
+// runs while reading is paused, as no data would arrive, except those
+// onResumeWriting passes on.
 //
 // It also refuses a command while writing is paused. Writing pauses inside
 // the Write that crosses the high-water mark (a batch, or a big value
@@ -117,7 +116,7 @@ func (p *Server) feed(data []byte) {
 // holds this command and the rest of the read in the framer, until the
 // next ResumeWriting.
 func (p *Server) serveFrame(frame []byte) bool {
-	if p.closing || p.paused && !p.resuming {
+	if p.closing {
 		return false
 	}
 	if p.WritingPaused() {

@@ -86,10 +86,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	}
 	fields := []jen.Code{jen.Qual(runtimePkg, "BaseProtocol")}
 	if p.Framing != nil {
-		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames, and resuming is set while"),
-			commentLine("ResumeReading passes on held frames; both are owned by the callbacks."),
-			jen.Id("frames").Qual(runtimePkg, "Framer"),
-			jen.Id("resuming").Bool())
+		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames, and holds them while reading"),
+			commentLine("is paused; owned by the callbacks."),
+			jen.Id("frames").Qual(runtimePkg, "Framer"))
 	}
 	if p.Machine != nil {
 		fields = append(fields, jen.Line(), commentLine("state is the state machine's current state; owned by the callbacks."),

@@ -28,7 +28,7 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 	prose(f, "PauseReading overrides protoflow.BaseProtocol.PauseReading: no frame is passed on while reading is "+
 		"paused; the framer holds them. Call it from the protocol's callbacks.")
 	f.Add(recv()).Id("PauseReading").Params().Error().Block(
-		jen.Id("p").Dot("resuming").Op("=").False(),
+		jen.Id("p").Dot("frames").Dot("Pause").Call(),
 		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("PauseReading").Call()),
 	)
 
@@ -39,10 +39,9 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 		"already running, which delivers them in order. Call it from the protocol's callbacks, like every "+
 		"method that passes frames on.")
 	f.Add(recv()).Id("ResumeReading").Params().Error().Block(
-		jen.Id("p").Dot("resuming").Op("=").True(),
+		jen.Id("p").Dot("frames").Dot("Resume").Call(),
 		jen.Id("p").Dot("feed").Call(jen.Nil()).Comment("from a frame's hook, the running feed passes them on"),
-		jen.If(jen.Op("!").Id("p").Dot("resuming")).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
-		jen.Id("p").Dot("resuming").Op("=").False(),
+		jen.If(jen.Id("p").Dot("frames").Dot("Paused").Call()).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
 		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("ResumeReading").Call()),
 	)
 
@@ -62,11 +61,12 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 // frameReceived prints the method that the framer calls for each frame.
 func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	f.Line()
-	prose(f, fmt.Sprintf("frameReceived passes one frame to %s. While reading is paused, and once the connection "+
-		"is closing, it refuses the frame instead, and the framer holds it and those after it: so no frame "+
-		"arrives while reading is paused, as no data would, except those ResumeReading passes on.", h.UserMethod))
+	prose(f, fmt.Sprintf("frameReceived passes one frame to %s. Once the connection is closing it refuses the "+
+		"frame instead, and the framer holds it and those after it. While reading is paused the framer, paused "+
+		"with it, holds the frames itself: so no frame arrives while reading is paused, as no data would, "+
+		"except those ResumeReading passes on.", h.UserMethod))
 	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method).Params(jen.Id("frame").Index().Byte()).Bool().Block(
-		jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call().Op("||").Id("p").Dot("ReadingPaused").Call().Op("&&").Op("!").Id("p").Dot("resuming")).Block(
+		jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call()).Block(
 			jen.Return(jen.False()),
 		),
 		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("frame")),

@@ -139,6 +139,7 @@ type Framer struct {
 	// and buf holds that frame and every byte fed after it.
 	buf     []byte
 	held    bool
+	paused  bool  // Pause without Resume: fn gets no frame
 	feeding bool  // a Feed is running: a nested one must not touch buf
 	err     error // sticky: the first error of Feed, until Reset
 
@@ -154,13 +155,14 @@ func NewFramer(c Codec) *Framer {
 	return f
 }
 
-// Init makes f split frames with c, dropping any buffered bytes and error,
+// Init makes f split frames with c, dropping any buffered bytes, error and
+// pause,
 // so that a protocol struct can hold a Framer by value. It keeps a small
 // buffer for reuse. Storing c copies a codec passed by value to the heap
 // unless its fields are constants; a pointer to a codec in a package-level
 // variable never allocates.
 func (f *Framer) Init(c Codec) {
-	f.codec, f.fast, f.limit = c, nil, 0
+	f.codec, f.fast, f.limit, f.paused = c, nil, 0, false
 	if b, ok := c.(builtinCodec); ok {
 		f.fast, f.limit = b, max(b.maxFrameLen(), 0)
 	}
@@ -230,7 +232,7 @@ func (f *Framer) Feed(data []byte, fn func(payload []byte) bool) error {
 		if n > len(data) {
 			return f.fail(errCodecBroken, nil)
 		}
-		if !fn(payload) {
+		if !f.take(fn, payload) {
 			f.held = true
 			f.keep(data)
 			return nil
@@ -267,7 +269,7 @@ func (f *Framer) release(fn func([]byte) bool) bool {
 			f.fail(errCodecBroken, nil)
 			return false
 		}
-		if !fn(payload) {
+		if !f.take(fn, payload) {
 			f.buf = f.buf[:copy(f.buf, f.buf[off:])]
 			return false
 		}
@@ -322,7 +324,7 @@ func (f *Framer) resume(data []byte, fn func([]byte) bool) (rest []byte, ok bool
 			f.fail(errCodecBroken, nil)
 			return nil, false
 		}
-		if !fn(payload) {
+		if !f.take(fn, payload) {
 			f.held = true
 			f.keep(data[used:])
 			return nil, false
@@ -332,6 +334,29 @@ func (f *Framer) resume(data []byte, fn func([]byte) bool) (rest []byte, ok bool
 	}
 	return nil, true
 }
+
+// take passes one frame to fn unless the framer is paused, and reports
+// whether it was taken.
+func (f *Framer) take(fn func([]byte) bool, payload []byte) bool {
+	return !f.paused && fn(payload)
+}
+
+// Pause makes the framer hold frames, as if fn refused each: from the next
+// frame on, Feed passes none to fn and keeps them, with every byte after
+// them, until Resume. Called from fn, it lets fn's own frame count as
+// taken. A protocol pauses its framer when it pauses reading, so that no
+// frame arrives while reading is paused, as no data would, even from the
+// rest of the read being fed.
+func (f *Framer) Pause() { f.paused = true }
+
+// Resume ends a Pause. The frames held go to fn at the next Feed, before
+// any new data: Feed(nil) passes just them, and may meet a frame that
+// pauses the framer again (see [Framer.Paused]). Called from fn, it lets
+// the running Feed pass them on, in order.
+func (f *Framer) Resume() { f.paused = false }
+
+// Paused reports whether the framer is paused.
+func (f *Framer) Paused() bool { return f.paused }
 
 // keep appends p to f.buf.
 func (f *Framer) keep(p []byte) {

@@ -615,6 +615,85 @@ func TestFramerRefuse(t *testing.T) {
 	}
 }
 
+// TestFramerPause: a paused framer passes no frame, holding them with the
+// bytes after them, in place or reassembled; a frame's fn that pauses keeps
+// its own frame; Resume lets the next Feed pass the held frames first, in
+// order, and a held frame that pauses again stops them there. Pause and
+// Resume inside fn act on the running Feed. The actions are, in order: a
+// feed ("" is Feed(nil)), "P" Pause, "R" Resume; inFn says what fn does
+// after taking a frame, once.
+func TestFramerPause(t *testing.T) {
+	tests := []struct {
+		name     string
+		actions  []string
+		inFn     map[string]string // payload → "P" or "R": what fn does after taking it
+		want     []string          // the payloads fn took and the actions P and R, in order
+		paused   bool              // Paused at the end
+		buffered int               // Buffered at the end
+	}{
+		{"paused before a feed", []string{"P", "a\nb\n", "R", ""}, nil, []string{"P", "R", "a", "b"}, false, 0},
+		{"held while paused across feeds", []string{"P", "a\nb", "\nc\n", "", "R", "d\n"}, nil, []string{"P", "R", "a", "b", "c", "d"}, false, 0},
+		{"paused by a frame", []string{"a\nb\nc\n"}, map[string]string{"a": "P"}, []string{"a"}, true, 4},
+		{"resumed by the next feed", []string{"a\nb\nc\n", "R", ""}, map[string]string{"a": "P"}, []string{"a", "R", "b", "c"}, false, 0},
+		{"paused again by a held frame", []string{"a\nb\nc\n", "R", ""}, map[string]string{"a": "P", "b": "P"}, []string{"a", "R", "b"}, true, 2},
+		{"paused and resumed in one frame", []string{"a\nb\n"}, map[string]string{"a": "PR"}, []string{"a", "b"}, false, 0},
+		{"reassembled frame waits", []string{"a", "P", "b\n", "R", ""}, nil, []string{"P", "R", "ab"}, false, 0},
+		{"split frame after a pause", []string{"a\nbb", "R", "b\n"}, map[string]string{"a": "P"}, []string{"a", "R", "bbb"}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewFramer(LineCodec{})
+			var got []string
+			fn := func(p []byte) bool {
+				got = append(got, string(p))
+				for _, op := range tt.inFn[string(p)] {
+					if op == 'P' {
+						f.Pause()
+					} else {
+						f.Resume()
+					}
+				}
+				if tt.inFn[string(p)] != "" {
+					delete(tt.inFn, string(p)) // once
+				}
+				return true
+			}
+			for _, a := range tt.actions {
+				switch a {
+				case "P":
+					f.Pause()
+					got = append(got, a)
+				case "R":
+					f.Resume()
+					got = append(got, a)
+				default:
+					if err := f.Feed([]byte(a), fn); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("payloads mismatch (-want +got):\n%s", diff)
+			}
+			if f.Paused() != tt.paused || f.Buffered() != tt.buffered {
+				t.Errorf("Paused %v, Buffered %d; want %v, %d", f.Paused(), f.Buffered(), tt.paused, tt.buffered)
+			}
+		})
+	}
+
+	// Init ends a pause; Reset, which drops bytes, does not.
+	f := NewFramer(LineCodec{})
+	f.Pause()
+	f.Reset()
+	if !f.Paused() {
+		t.Error("Reset ended the pause")
+	}
+	f.Init(LineCodec{})
+	if f.Paused() {
+		t.Error("Init kept the pause")
+	}
+}
+
 // TestFramerNestedFeed: fn may call Feed(nil), which leaves the held
 // frames to the running Feed (each still passed once, in order); Feed with
 // data from inside fn is refused, as it would overtake frames to come.
