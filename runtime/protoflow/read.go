@@ -12,7 +12,7 @@ import (
 // stay in the kernel and TCP pushes back on the peer.
 func (c *conn) readRawLoop() {
 	for c.waitReadable() {
-		if c.readRun(readWait) == readEnded {
+		if c.readRun(readWait) {
 			return
 		}
 	}

@@ -16,23 +16,13 @@ const (
 	readWait                      // wait in Go's netpoller for as long as it takes (goroutine backend)
 )
 
-// readStatus says how a readRun ended.
-type readStatus uint8
-
-const (
-	readDrained readStatus = iota // the socket is drained (readDrain)
-	readQuiet                     // a read deadline passed: nothing came for readLinger, or the poller woke the reader
-	readHalted                    // reading is paused, or the transport is closing or dead
-	readEnded                     // end of file or a read error, handled: reading is over
-)
-
 // readRunState is the state of one readRun, shared with readCallback.
 // Owned by the reader goroutine.
 type readRunState struct {
-	mode   readMode
-	status readStatus
-	reads  int   // read system calls made
-	err    error // the read's error, with status readEnded
+	mode  readMode
+	reads int   // read system calls made
+	ended bool  // a read found the end of file or failed (err): reading is over
+	err   error // the read's error, if ended
 }
 
 // readRun reads the socket and delivers what it reads, all within one
@@ -49,24 +39,16 @@ type readRunState struct {
 // inside the call, and closing a net.Conn waits for every reference. So
 // closeSocket leaves the close to this reader when it runs a callback
 // (delivering), and the reader closes the socket when it leaves the call.
-func (c *conn) readRun(mode readMode) readStatus {
+func (c *conn) readRun(mode readMode) (ended bool) {
 	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
-	c.rd = readRunState{mode: mode}
-	if mode == readLingering {
-		c.moveLinger()
-	}
-	err := c.raw.Read(c.readFn)
+	err := c.rawReadCall(mode)
 	if err != nil && c.rd.reads == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the
 		// poller woke a reader that has left since (readable), and Go
 		// refuses even a read that would not wait: clear it and read.
 		c.lingerUntil = 0
 		_ = c.nc.SetReadDeadline(time.Time{})
-		c.rd = readRunState{mode: mode}
-		if mode == readLingering {
-			c.moveLinger()
-		}
-		err = c.raw.Read(c.readFn)
+		err = c.rawReadCall(mode)
 	}
 	switch {
 	case err == nil:
@@ -75,19 +57,28 @@ func (c *conn) readRun(mode readMode) readStatus {
 		// the poller woke the reader to report a hang-up (and set more,
 		// so readBurst reads on), in any mode and even during the retry
 		// above.
-		return readQuiet
+		return false
 	default:
 		c.readFailed(err) // the socket closed beneath the wait, most likely
-		return readEnded
+		return true
 	}
-	if c.rd.status == readEnded {
-		if c.rd.err != nil {
-			c.readFailed(c.opError("read", c.rd.err))
-		} else {
-			c.eof()
-		}
+	switch {
+	case !c.rd.ended:
+	case c.rd.err != nil:
+		c.readFailed(c.opError("read", c.rd.err))
+	default:
+		c.eof()
 	}
-	return c.rd.status
+	return c.rd.ended
+}
+
+// rawReadCall is one RawConn.Read call running readCallback.
+func (c *conn) rawReadCall(mode readMode) error {
+	c.rd = readRunState{mode: mode}
+	if mode == readLingering {
+		c.moveLinger()
+	}
+	return c.raw.Read(c.readFn)
 }
 
 // readCallback is readRun's body, run by RawConn.Read: it reads, delivers,
@@ -97,7 +88,6 @@ func (c *conn) readCallback(fd uintptr) bool {
 	r := &c.rd
 	for {
 		if c.readPaused.Load() || c.stopRead.Load() {
-			r.status = readHalted
 			return true
 		}
 		b := c.opts.readPool.Get().(*[]byte)
@@ -105,15 +95,11 @@ func (c *conn) readCallback(fd uintptr) bool {
 		r.reads++
 		if err == syscall.EAGAIN {
 			c.opts.readPool.Put(b)
-			if r.mode == readDrain {
-				r.status = readDrained
-				return true
-			}
-			return false
+			return r.mode == readDrain // else wait
 		}
 		if err != nil || n == 0 {
 			c.opts.readPool.Put(b)
-			r.status, r.err = readEnded, err
+			r.ended, r.err = true, err
 			return true
 		}
 		c.noteRead()
@@ -124,7 +110,6 @@ func (c *conn) readCallback(fd uintptr) bool {
 		c.opts.readPool.Put(b)
 		switch {
 		case c.readPaused.Load() || c.stopRead.Load():
-			r.status = readHalted
 			return true
 		case n == len(*b) || c.hup.Load():
 			// More may be waiting, and no new edge will say so: a full
@@ -134,7 +119,6 @@ func (c *conn) readCallback(fd uintptr) bool {
 		case r.mode == readDrain:
 			// A short read means the socket was drained: what arrives
 			// later raises a new edge for the poller.
-			r.status = readDrained
 			return true
 		case r.mode == readWait:
 			// Read until EAGAIN: an end of file that came with the data
