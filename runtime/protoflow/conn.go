@@ -394,7 +394,7 @@ func (c *conn) closeSocket(graceful bool) {
 	if c.raw != nil {
 		c.closeOwed.Store(true)
 		if c.delivering.Load() {
-			_ = c.raw.Control(func(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+			_ = c.raw.Control(shutdownSocket)
 			return
 		}
 		if !c.closeOwed.CompareAndSwap(true, false) {

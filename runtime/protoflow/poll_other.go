@@ -15,3 +15,5 @@ func pollRegister(*conn) error { return errors.ErrUnsupported }
 func pollUnregister(*conn) {}
 
 func pollRearm(*conn) {}
+
+func pollWatchHup(*conn) {}

@@ -32,6 +32,10 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 	return rc
 }
 
+// shutdownSocket shuts both directions of the socket fd down: the peer sees
+// the end, and a read or write waiting on it returns.
+func shutdownSocket(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }
+
 // rawRead reads once from the non-blocking fd. It returns EAGAIN when
 // nothing is ready and (0, nil) at end of file.
 func rawRead(fd uintptr, p []byte) (int, error) {

@@ -14,6 +14,8 @@ func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
 type iovec struct{}
 
+func shutdownSocket(uintptr) {}
+
 func rawRead(uintptr, []byte) (int, error) { return 0, syscall.ENOTSUP }
 
 func rawWrite(uintptr, []byte) (int, error) { return 0, syscall.ENOTSUP }
