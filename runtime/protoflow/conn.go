@@ -54,8 +54,6 @@ type conn struct {
 	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
-	epoll bool // immutable: the epoll backend (no reader goroutine while idle); here, it fills padding
-
 	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
 	// state the transport has decided, which PauseWriting and ResumeWriting
 	// report to the protocol a moment later. Written with mu held.
@@ -161,11 +159,16 @@ func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	// read token; on the epoll backend it gives it back when the socket is
 	// drained.
 	c.readerActive = true
-	if c.raw != nil && epollEnabled && pollRegister(c) == nil {
-		c.epoll = true
+	if c.raw != nil && epollEnabled {
+		_ = pollRegister(c) // on error c stays with the goroutine backend
 	}
 	return c
 }
+
+// epoll reports whether c is on the epoll backend (no reader goroutine
+// while idle): whether it has a poller, which newConn sets before any other
+// goroutine of c exists.
+func (c *conn) epoll() bool { return c.poller != nil }
 
 var readPools sync.Map // int (buffer size) → *sync.Pool
 
@@ -191,7 +194,7 @@ func (c *conn) start() {
 // run already, reading until the connection stops reading, then
 // ConnectionLost once the connection is dead.
 func (c *conn) run(made bool) {
-	if c.epoll {
+	if c.epoll() {
 		returned := false
 		defer func() {
 			if !returned { // runtime.Goexit in ConnectionMade: pass the token on
@@ -251,7 +254,7 @@ func (c *conn) lose() {
 		c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
 		c.s.release()
 	}
-	if c.epoll {
+	if c.epoll() {
 		pollUnregister(c)
 	}
 	c.finished = true

@@ -133,7 +133,7 @@ func (c *conn) ResumeReading() error {
 	c.broadcastLocked()
 	// On the epoll backend no goroutine waits while reading is paused, and
 	// bytes that arrived meanwhile raise no new edge: start a reader.
-	spawn := c.epoll && c.takeTokenLocked()
+	spawn := c.epoll() && c.takeTokenLocked()
 	c.mu.Unlock()
 	if spawn {
 		go c.burstFn()

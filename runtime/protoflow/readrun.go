@@ -19,10 +19,10 @@ const (
 // readRunState is the state of one readRun, shared with readCallback.
 // Owned by the reader goroutine.
 type readRunState struct {
-	mode  readMode
-	reads int   // read system calls made
-	ended bool  // a read found the end of file or failed (err): reading is over
 	err   error // the read's error, if ended
+	mode  readMode
+	read  bool // a read system call was made
+	ended bool // a read found the end of file or failed (err): reading is over
 }
 
 // readRun reads the socket and delivers what it reads, all within one
@@ -42,7 +42,7 @@ type readRunState struct {
 func (c *conn) readRun(mode readMode) (ended bool) {
 	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
 	err := c.rawReadCall(mode)
-	if err != nil && c.rd.reads == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && !c.rd.read && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the
 		// poller woke a reader that has left since (readable), and Go
 		// refuses even a read that would not wait: clear it and read.
@@ -92,7 +92,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 		}
 		b := c.opts.readPool.Get().(*[]byte)
 		n, err := rawRead(fd, *b)
-		r.reads++
+		r.read = true
 		if err == syscall.EAGAIN {
 			c.opts.readPool.Put(b)
 			return r.mode == readDrain // else wait

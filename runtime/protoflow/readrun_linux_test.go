@@ -57,7 +57,7 @@ func TestReaderReadsOncePerMessage(t *testing.T) {
 			after, _ := readSyscalls()
 			transport := int(after-before) - peerReads
 			perMsg := 1
-			if !tr.(*conn).epoll {
+			if !tr.(*conn).epoll() {
 				perMsg = 2
 			}
 			t.Logf("%d messages: %d reads by the transport, %d by the peer", msgs, transport, peerReads)
