@@ -27,7 +27,7 @@ type Server struct {
 
 	// the keyspace shared by every connection
 	db *DB
-	// the transport; set by onConnectionMade
+	// the transport, set by onConnectionMade: the same as Transport(), without its mutex on every write
 	conn protoflow.Transport
 	// finds the commands in the stream and holds the arguments of the last one
 	codec Codec
