@@ -44,7 +44,7 @@ func Dial(ctx context.Context, network, address string, opts ...protoflow.Option
 		return nil, err
 	}
 	c := &Client{p: p, t: t}
-	body, err := c.call(ctx, opHello, []byte(Version))
+	body, err := c.call(ctx, request(opHello, Version, 0))
 	if err == nil {
 		err = expect(body, opHello)
 	}
@@ -58,7 +58,7 @@ func Dial(ctx context.Context, network, address string, opts ...protoflow.Option
 // Close says goodbye (quit) and closes the connection once the server has
 // answered or ctx ends.
 func (c *Client) Close(ctx context.Context) error {
-	body, err := c.call(ctx, opQuit, nil)
+	body, err := c.call(ctx, []byte{opQuit})
 	c.t.Close()
 	if err != nil {
 		return err
@@ -71,10 +71,9 @@ func (c *Client) Set(ctx context.Context, key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	req := make([]byte, 2, 2+len(key)+len(value))
-	binary.BigEndian.PutUint16(req, uint16(len(key)))
+	req := binary.BigEndian.AppendUint16(request(opSet, "", 2+len(key)+len(value)), uint16(len(key)))
 	req = append(append(req, key...), value...)
-	body, err := c.call(ctx, opSet, req)
+	body, err := c.call(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func (c *Client) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if err := checkKey(key); err != nil {
 		return nil, false, err
 	}
-	body, err := c.call(ctx, opGet, []byte(key))
+	body, err := c.call(ctx, request(opGet, key, 0))
 	switch {
 	case err != nil:
 		return nil, false, err
@@ -101,7 +100,7 @@ func (c *Client) Del(ctx context.Context, key string) (bool, error) {
 	if err := checkKey(key); err != nil {
 		return false, err
 	}
-	body, err := c.call(ctx, opDel, []byte(key))
+	body, err := c.call(ctx, request(opDel, key, 0))
 	if err != nil {
 		return false, err
 	}
@@ -111,14 +110,20 @@ func (c *Client) Del(ctx context.Context, key string) (bool, error) {
 	return false, expect(body, opNotFound)
 }
 
-// call writes one request frame and waits for its reply. The frame is
-// queued at once (writes never block); Drain then holds the caller back
-// while the server is not reading, and the reply arrives in order.
-func (c *Client) call(ctx context.Context, op byte, body []byte) ([]byte, error) {
-	if 1+len(body) > MaxFrame {
-		return nil, fmt.Errorf("kvbin: request of %d bytes is over the %d-byte frame limit", 1+len(body), MaxFrame)
+// request returns a request payload: op, then s, with room for more bytes
+// after them, so that a request is built in one buffer.
+func request(op byte, s string, more int) []byte {
+	return append(append(make([]byte, 0, 1+len(s)+more), op), s...)
+}
+
+// call writes one request frame (payload: an op and its body) and waits
+// for its reply. The frame is queued at once (writes never block); Drain
+// then holds the caller back while the server is not reading, and the
+// reply arrives in order.
+func (c *Client) call(ctx context.Context, payload []byte) ([]byte, error) {
+	if len(payload) > MaxFrame {
+		return nil, fmt.Errorf("kvbin: request of %d bytes is over the %d-byte frame limit", len(payload), MaxFrame)
 	}
-	payload := append([]byte{op}, body...)
 	p := c.p
 	ch := make(chan reply, 1) // the reader never blocks on a caller that gave up
 	p.mu.Lock()
