@@ -2166,9 +2166,13 @@ func TestTransportWriteFromCallbacks(t *testing.T) {
 					echoed.Add(int64(n))
 				}
 				tr, cli := ttAttach(t, k, r)
-				ttShrinkBuffers(tr, 64<<10)
-				ttPinBuffers(tr.NetConn(), 128<<10)
-				ttPinBuffers(cli, 128<<10)
+				// Pinned, so that 2 MiB is well above what the kernel
+				// buffers; not smaller, because with 64 KiB loopback
+				// segments a slow receiver (-race, a loaded machine) then
+				// drops some, and TCP's backed-off retransmission stalls
+				// the stream for tens of seconds (seen with 128 KiB).
+				ttPinBuffers(tr.NetConn(), 256<<10)
+				ttPinBuffers(cli, 256<<10)
 				if got := string(ttReadFull(t, cli, len("hello\n"), 10*time.Second)); got != "hello\n" {
 					t.Fatalf("greeting: got %q", got)
 				}
