@@ -37,12 +37,14 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/bench/internal/proc"
+	"github.com/protogen/protogen/bench/internal/stats"
 )
 
 // server is one implementation under test.
 type server struct {
-	name string
-	cmd  func(bin string) []string // the command line, given the folder of built binaries
+	name  string
+	cmd   func(bin string) []string // the command line, given the folder of built binaries
+	rival bool                      // another framework, which protoflow is measured against
 }
 
 // workload is one benchmark scenario.
@@ -57,6 +59,8 @@ type workload struct {
 type sample struct {
 	msgsPerSec  float64
 	msgsPerCPU  float64 // messages per server CPU-second
+	userUsMsg   float64 // server user CPU per message, µs
+	sysUsMsg    float64 // server system CPU per message, µs
 	p99us       float64
 	peakRSSKiB  float64
 	idleKiBConn float64
@@ -93,7 +97,7 @@ func (e *extraServers) Set(v string) error {
 	if err != nil {
 		return err
 	}
-	*e = append(*e, server{name, func(string) []string { return []string{abs} }})
+	*e = append(*e, server{name: name, cmd: func(string) []string { return []string{abs} }})
 	return nil
 }
 
@@ -116,11 +120,11 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 	py := filepath.Join(here, "servers", "aiohttp_echo.py")
 
 	servers := []server{
-		{"protoflow (generated)", func(b string) []string { return []string{filepath.Join(b, "protoflow")} }},
-		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }},
-		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }},
-		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }},
-		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }},
+		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, false},
+		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }, true},
+		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }, true},
+		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }, true},
+		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }, true},
 	}
 	if reason := ensurePython(); reason != "" {
 		fmt.Fprintf(os.Stderr, "skipping the aiohttp servers: %s\n", reason)
@@ -254,7 +258,7 @@ func (p *serverProc) stop() {
 
 // cpuSeconds returns the user+system CPU time of the process so far. The
 // taskset process execs the server, so the PID is the server's.
-func (p *serverProc) cpuSeconds() float64 { return proc.CPUSeconds(p.cmd.Process.Pid) }
+func (p *serverProc) cpuSeconds() (user, sys float64) { return proc.CPUTimes(p.cmd.Process.Pid) }
 
 // memKiB returns a field of /proc/PID/status in KiB, such as VmRSS or
 // VmHWM.
@@ -290,16 +294,16 @@ func measure(bin string, s server, w workload) sample {
 		return sample{note: err.Error()}
 	}
 	var smp sample
-	var cpuStart, cpuEnd float64
+	var userStart, sysStart, userEnd, sysEnd float64
 	var last string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		line := sc.Text()
 		switch line {
 		case "measure start":
-			cpuStart = p.cpuSeconds()
+			userStart, sysStart = p.cpuSeconds()
 		case "measure end":
-			cpuEnd = p.cpuSeconds()
+			userEnd, sysEnd = p.cpuSeconds()
 		case "ready":
 			if w.kind == "idle" {
 				time.Sleep(500 * time.Millisecond) // let the server reach its idle state
@@ -323,8 +327,11 @@ func measure(bin string, s server, w workload) sample {
 	if w.kind == "echo" {
 		smp.msgsPerSec = lr.MsgsPerSec
 		smp.p99us = lr.P99us
-		if cpu := cpuEnd - cpuStart; cpu > 0 {
+		user, sys := userEnd-userStart, sysEnd-sysStart
+		if cpu := user + sys; cpu > 0 && lr.Messages > 0 {
 			smp.msgsPerCPU = float64(lr.Messages) / cpu
+			smp.userUsMsg = user * 1e6 / float64(lr.Messages)
+			smp.sysUsMsg = sys * 1e6 / float64(lr.Messages)
 		}
 	}
 	return smp
@@ -357,7 +364,47 @@ func raiseFileLimit(n int) error {
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 }
 
-// printTable prints the results as Markdown.
+// protoflowName is the server the rivals are measured against.
+const protoflowName = "protoflow (generated)"
+
+// figure is one row of the table for each workload it applies to.
+type figure struct {
+	name   string
+	get    func(sample) float64
+	format string
+	kinds  []string
+	higher bool // higher is better: the ratio section compares these
+}
+
+var figures = []figure{
+	{"messages/s", func(s sample) float64 { return s.msgsPerSec }, "%.0f", []string{"echo"}, true},
+	{"messages per server CPU-second", func(s sample) float64 { return s.msgsPerCPU }, "%.0f", []string{"echo"}, true},
+	{"server user CPU per message (µs)", func(s sample) float64 { return s.userUsMsg }, "%.2f", []string{"echo"}, false},
+	{"server system CPU per message (µs)", func(s sample) float64 { return s.sysUsMsg }, "%.2f", []string{"echo"}, false},
+	{"p99 latency (µs)", func(s sample) float64 { return s.p99us }, "%.0f", []string{"echo"}, false},
+	{"peak RSS (MiB)", func(s sample) float64 { return s.peakRSSKiB / 1024 }, "%.1f", []string{"echo", "slow"}, false},
+	{"RSS per idle connection (KiB)", func(s sample) float64 { return s.idleKiBConn }, "%.2f", []string{"idle"}, false},
+}
+
+// perRun returns f of every run of one server and workload, in run order,
+// with 0 for a run that failed.
+func perRun(samples []sample, f figure) []float64 {
+	vals := make([]float64, len(samples))
+	for i, smp := range samples {
+		if smp.ok {
+			vals[i] = f.get(smp)
+		}
+	}
+	return vals
+}
+
+// measured drops the runs that measured nothing.
+func measured(vals []float64) []float64 {
+	return slices.DeleteFunc(slices.Clone(vals), func(v float64) bool { return v <= 0 })
+}
+
+// printTable prints the results as Markdown: every figure of every server,
+// then protoflow against the best rival.
 func printTable(w io.Writer, runs int, duration time.Duration, servers []server, workloads []workload, results map[string]map[string][]sample) {
 	fmt.Fprintf(w, "Side-by-side echo benchmark, %s, %s/%s, %d CPUs (%s), %s; %d interleaved runs of %s; median (min–max).\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(), goVersion(), runs, duration)
@@ -371,20 +418,6 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 		fmt.Fprint(w, "---|")
 	}
 	fmt.Fprintln(w)
-	type figure struct {
-		name   string
-		get    func(sample) float64
-		format string
-		kinds  []string
-		higher bool // higher is better
-	}
-	figures := []figure{
-		{"messages/s", func(s sample) float64 { return s.msgsPerSec }, "%.0f", []string{"echo"}, true},
-		{"messages per server CPU-second", func(s sample) float64 { return s.msgsPerCPU }, "%.0f", []string{"echo"}, true},
-		{"p99 latency (µs)", func(s sample) float64 { return s.p99us }, "%.0f", []string{"echo"}, false},
-		{"peak RSS (MiB)", func(s sample) float64 { return s.peakRSSKiB / 1024 }, "%.1f", []string{"echo", "slow"}, false},
-		{"RSS per idle connection (KiB)", func(s sample) float64 { return s.idleKiBConn }, "%.2f", []string{"idle"}, false},
-	}
 	for _, wl := range workloads {
 		for _, f := range figures {
 			if !slices.Contains(f.kinds, wl.kind) {
@@ -392,22 +425,12 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 			}
 			fmt.Fprintf(w, "| %s | %s |", wl.name, f.name)
 			for _, s := range servers {
-				var vals []float64
-				for _, smp := range results[wl.name][s.name] {
-					if smp.ok {
-						vals = append(vals, f.get(smp))
-					}
-				}
-				if len(vals) == 0 {
+				sum, ok := stats.Summarize(measured(perRun(results[wl.name][s.name], f)))
+				if !ok {
 					fmt.Fprint(w, " failed |")
 					continue
 				}
-				slices.Sort(vals)
-				med := vals[len(vals)/2]
-				if len(vals)%2 == 0 {
-					med = (vals[len(vals)/2-1] + vals[len(vals)/2]) / 2
-				}
-				fmt.Fprintf(w, " "+f.format+" ("+f.format+"–"+f.format+") |", med, vals[0], vals[len(vals)-1])
+				fmt.Fprintf(w, " %s |", sum.Format(f.format))
 			}
 			fmt.Fprintln(w)
 		}
@@ -415,6 +438,52 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 	fmt.Fprintln(w)
 	for _, wl := range workloads {
 		fmt.Fprintf(w, "- %s: %s.\n", wl.name, wl.desc)
+	}
+	printRatios(w, servers, workloads, results)
+}
+
+// printRatios prints protoflow's figures over the best rival's, run by run:
+// in each run the rival that did best on that figure, so that a slow
+// stretch of the machine, which slows every server of a run, cancels out.
+// The ratio of the medians is given beside it.
+func printRatios(w io.Writer, servers []server, workloads []workload, results map[string]map[string][]sample) {
+	var rivals []server
+	for _, s := range servers {
+		if s.rival {
+			rivals = append(rivals, s)
+		}
+	}
+	if len(rivals) == 0 || !slices.ContainsFunc(servers, func(s server) bool { return s.name == protoflowName }) {
+		return
+	}
+	fmt.Fprintf(w, "\nprotoflow over the best rival (%d servers), higher is better: the median and range of the per-run ratios (each run against the rival that did best in it), and the ratio of the medians against the rival with the best median.\n\n", len(rivals))
+	fmt.Fprintln(w, "| workload | figure | per run | of medians | best rival by median |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, wl := range workloads {
+		for _, f := range figures {
+			if !f.higher || !slices.Contains(f.kinds, wl.kind) {
+				continue
+			}
+			ours := perRun(results[wl.name][protoflowName], f)
+			best := make([]float64, len(ours))
+			bestName, bestMedian := "", 0.0
+			for _, r := range rivals {
+				vals := perRun(results[wl.name][r.name], f)
+				for i := range min(len(vals), len(best)) {
+					best[i] = max(best[i], vals[i])
+				}
+				if sum, ok := stats.Summarize(measured(vals)); ok && sum.Median > bestMedian {
+					bestName, bestMedian = r.name, sum.Median
+				}
+			}
+			perRunSum, ok1 := stats.Summarize(stats.Ratios(ours, best))
+			oursSum, ok2 := stats.Summarize(measured(ours))
+			if !ok1 || !ok2 || bestMedian == 0 {
+				fmt.Fprintf(w, "| %s | %s | failed | failed | |\n", wl.name, f.name)
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f× | %s |\n", wl.name, f.name, perRunSum.Format("%.2f×"), oursSum.Median/bestMedian, bestName)
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/bench/internal/proc"
+	"github.com/protogen/protogen/bench/internal/stats"
 )
 
 // The CPUs of the servers and of redis-benchmark.
@@ -276,16 +277,19 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 	for _, s := range servers {
 		fmt.Fprintf(w, " %s |", s.name)
 	}
+	// With both servers, the ratio of the medians and the median (min–max)
+	// of the per-run ratios: both servers of a run meet the same state of
+	// the machine, so the latter cancels the drift between runs.
 	ratio := len(servers) == 2
 	if ratio {
-		fmt.Fprintf(w, " %s / %s |", servers[0].name, servers[1].name)
+		fmt.Fprintf(w, " %s / %s, of medians | per run |", servers[0].name, servers[1].name)
 	}
 	fmt.Fprint(w, "\n|---|---|")
 	for range servers {
 		fmt.Fprint(w, "---|")
 	}
 	if ratio {
-		fmt.Fprint(w, "---|")
+		fmt.Fprint(w, "---|---|")
 	}
 	fmt.Fprintln(w)
 	figures := []struct {
@@ -299,25 +303,30 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 		for _, test := range cfg.tests {
 			for _, f := range figures {
 				fmt.Fprintf(w, "| `%s` -P %d | %s |", test, pipe, f.name)
+				var runs [][]float64
 				var medians []float64
 				for _, s := range servers {
 					var vals []float64
 					for _, smp := range results[key(s.name, test, pipe)] {
 						vals = append(vals, f.get(smp))
 					}
-					if len(vals) == 0 {
+					runs = append(runs, vals)
+					sum, ok := stats.Summarize(vals)
+					medians = append(medians, sum.Median)
+					if !ok {
 						fmt.Fprint(w, " — |")
-						medians = append(medians, 0)
 						continue
 					}
-					slices.Sort(vals)
-					med := median(vals)
-					medians = append(medians, med)
-					fmt.Fprintf(w, " %s (%s–%s) |", thousands(med), thousands(vals[0]), thousands(vals[len(vals)-1]))
+					fmt.Fprintf(w, " %s (%s–%s) |", thousands(sum.Median), thousands(sum.Min), thousands(sum.Max))
 				}
 				if ratio {
 					if medians[1] > 0 {
 						fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
+					} else {
+						fmt.Fprint(w, " — |")
+					}
+					if sum, ok := stats.Summarize(stats.Ratios(runs[0], runs[1])); ok {
+						fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
 					} else {
 						fmt.Fprint(w, " — |")
 					}
@@ -326,14 +335,6 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 			}
 		}
 	}
-}
-
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // thousands formats v rounded, with thin groups: 123456 → "123,456".

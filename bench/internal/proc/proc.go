@@ -24,16 +24,28 @@ func Pinned(cpu int, argv ...string) *exec.Cmd {
 // CPUSeconds returns the user+system CPU time of process pid so far, all
 // its threads included, or 0 if it cannot be read.
 func CPUSeconds(pid int) float64 {
+	user, sys := CPUTimes(pid)
+	return user + sys
+}
+
+// CPUTimes returns the user and the system CPU time of process pid so far,
+// in seconds, all its threads included, or zeros if they cannot be read.
+// System time is the kernel working for the process: on loopback TCP most
+// of it is the TCP stack, which is the same work for every server.
+func CPUTimes(pid int) (user, sys float64) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// The fields after the command name, which is in parentheses.
 	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
 	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, 0
+	}
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+	return utime / 100, stime / 100 // USER_HZ is 100 on Linux
 }
 
 // MemKiB returns a field of /proc/PID/status in KiB, such as VmRSS or

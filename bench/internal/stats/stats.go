@@ -1,0 +1,49 @@
+// Package stats summarises the repeated, interleaved measurements of the
+// side-by-side benchmarks: medians with their range, and ratios taken run
+// by run, which cancel the drift a shared machine shows between runs.
+package stats
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Summary is the median and range of a set of measurements.
+type Summary struct {
+	Median, Min, Max float64
+	N                int
+}
+
+// Summarize returns the summary of vals, which it does not modify; ok is
+// false when vals is empty.
+func Summarize(vals []float64) (s Summary, ok bool) {
+	if len(vals) == 0 {
+		return Summary{}, false
+	}
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	n := len(sorted)
+	s = Summary{Min: sorted[0], Max: sorted[n-1], N: n, Median: sorted[n/2]}
+	if n%2 == 0 {
+		s.Median = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	return s, true
+}
+
+// Format prints the summary as "median (min–max)", each with verb, such
+// as "%.0f".
+func (s Summary) Format(verb string) string {
+	return fmt.Sprintf(verb+" ("+verb+"–"+verb+")", s.Median, s.Min, s.Max)
+}
+
+// Ratios divides a[i] by b[i] for every run i in which both were measured
+// (a value of 0 or less means not measured).
+func Ratios(a, b []float64) []float64 {
+	var r []float64
+	for i := range min(len(a), len(b)) {
+		if a[i] > 0 && b[i] > 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	return r
+}
