@@ -408,16 +408,7 @@ func measured(vals []float64) []float64 {
 func printTable(w io.Writer, runs int, duration time.Duration, servers []server, workloads []workload, results map[string]map[string][]sample) {
 	fmt.Fprintf(w, "Side-by-side echo benchmark, %s, %s/%s, %d CPUs (%s), %s; %d interleaved runs of %s; median (min–max).\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(), goVersion(), runs, duration)
-	fmt.Fprint(w, "| workload | figure |")
-	for _, s := range servers {
-		fmt.Fprintf(w, " %s |", s.name)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "|---|---|")
-	for range servers {
-		fmt.Fprint(w, "---|")
-	}
-	fmt.Fprintln(w)
+	printHeader(w, servers)
 	for _, wl := range workloads {
 		for _, f := range figures {
 			if !slices.Contains(f.kinds, wl.kind) {
@@ -442,6 +433,19 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 	printRatios(w, servers, workloads, results)
 }
 
+// printHeader prints the head of a Markdown table with a column per server.
+func printHeader(w io.Writer, servers []server) {
+	fmt.Fprint(w, "| workload | figure |")
+	for _, s := range servers {
+		fmt.Fprintf(w, " %s |", s.name)
+	}
+	fmt.Fprint(w, "\n|---|---|")
+	for range servers {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+}
+
 // printRatios prints protoflow's figures over each rival's, paired run by
 // run: both servers of a run meet the same state of the machine, so a slow
 // stretch, which slows every server of a run, cancels out. Each cell is
@@ -458,15 +462,8 @@ func printRatios(w io.Writer, servers []server, workloads []workload, results ma
 	if len(rivals) == 0 || !slices.ContainsFunc(servers, func(s server) bool { return s.name == protoflowName }) {
 		return
 	}
-	fmt.Fprint(w, "\nprotoflow over each rival, paired run by run: the median (min–max) of the per-run ratios; above 1 protoflow did better.\n\n| workload | figure |")
-	for _, r := range rivals {
-		fmt.Fprintf(w, " %s |", r.name)
-	}
-	fmt.Fprint(w, "\n|---|---|")
-	for range rivals {
-		fmt.Fprint(w, "---|")
-	}
-	fmt.Fprintln(w)
+	fmt.Fprint(w, "\nprotoflow over each rival, paired run by run: the median (min–max) of the per-run ratios; above 1 protoflow did better.\n\n")
+	printHeader(w, rivals)
 	for _, wl := range workloads {
 		for _, f := range figures {
 			if !f.higher || !slices.Contains(f.kinds, wl.kind) {
