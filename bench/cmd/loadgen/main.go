@@ -6,9 +6,10 @@
 // Modes:
 //
 //	-mode echo   closed loop: each of -conns connections keeps -inflight
-//	             messages of -size bytes in flight (1 is ping-pong) and
-//	             sends the next when one comes back; latency is from send
-//	             to receive. Prints "measure start" and "measure end" lines
+//	             messages of -size bytes in flight (1 is ping-pong): it
+//	             sends them in one write, and as many again, in one write,
+//	             as each read brings back; latency is from send to
+//	             receive. Prints "measure start" and "measure end" lines
 //	             around the measured -duration, after -warmup.
 //	-mode idle   opens -conns connections, echoes 16 bytes on each, prints
 //	             "ready", and holds them open until standard input closes.
