@@ -28,7 +28,7 @@ func TestGeneratedMembersAreReserved(t *testing.T) {
 		{
 			name:     "every Protocol hook",
 			protocol: "hooks: [connection_made, data_received, eof_received, connection_lost, pause_writing, resume_writing]",
-			min:      7, // the embedded BaseProtocol and six methods
+			min:      13, // the embedded BaseProtocol, six methods and six hook methods
 		},
 		{
 			name: "framing, state machine and timeouts",
@@ -71,7 +71,8 @@ func specSource(protocol, field string) string {
 }
 
 // generatedMembers generates the code of the spec and returns the names of
-// the fields and methods that it declares on typeName, sorted.
+// the fields and methods that it declares on typeName, and of the hook
+// methods its hooks interface asks the user to write, sorted.
 func generatedMembers(t *testing.T, src, typeName string) []string {
 	t.Helper()
 	s, err := spec.Parse("spec.yaml", []byte(src), spec.Options{})
@@ -86,6 +87,12 @@ func generatedMembers(t *testing.T, src, typeName string) []string {
 	if err != nil {
 		t.Fatalf("parse the generated file: %v", err)
 	}
+	hooks := ""
+	for _, p := range s.Protocols {
+		if p.Name == typeName {
+			hooks = p.HooksInterface
+		}
+	}
 	seen := make(map[string]bool)
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
@@ -96,7 +103,18 @@ func generatedMembers(t *testing.T, src, typeName string) []string {
 		case *ast.GenDecl:
 			for _, sp := range d.Specs {
 				ts, ok := sp.(*ast.TypeSpec)
-				if !ok || ts.Name.Name != typeName {
+				if !ok {
+					continue
+				}
+				if it, ok := ts.Type.(*ast.InterfaceType); ok && ts.Name.Name == hooks {
+					for _, m := range it.Methods.List {
+						for _, n := range m.Names {
+							seen[n.Name] = true
+						}
+					}
+					continue
+				}
+				if ts.Name.Name != typeName {
 					continue
 				}
 				st, ok := ts.Type.(*ast.StructType)
