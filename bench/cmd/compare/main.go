@@ -42,9 +42,8 @@ import (
 
 // server is one implementation under test.
 type server struct {
-	name  string
-	cmd   func(bin string) []string // the command line, given the folder of built binaries
-	rival bool                      // another framework, which protoflow is measured against
+	name string
+	cmd  func(bin string) []string // the command line, given the folder of built binaries
 }
 
 // workload is one benchmark scenario.
@@ -120,11 +119,11 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 	py := filepath.Join(here, "servers", "aiohttp_echo.py")
 
 	servers := []server{
-		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, false},
-		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }, true},
-		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }, true},
-		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }, true},
-		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }, true},
+		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }},
+		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }},
+		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }},
+		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }},
+		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }},
 	}
 	if reason := ensurePython(); reason != "" {
 		fmt.Fprintf(os.Stderr, "skipping the aiohttp servers: %s\n", reason)
@@ -364,7 +363,8 @@ func raiseFileLimit(n int) error {
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 }
 
-// protoflowName is the server the rivals are measured against.
+// protoflowName is the server the others (its rivals, and builds of other
+// commits added with -add) are measured against.
 const protoflowName = "protoflow (generated)"
 
 // figure is one row of the table for each workload it applies to.
@@ -421,7 +421,7 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 					fmt.Fprint(w, " failed |")
 					continue
 				}
-				fmt.Fprintf(w, " %s |", sum.Format(f.format))
+				fmt.Fprintf(w, " %s |", cell(sum, f.format, runs))
 			}
 			fmt.Fprintln(w)
 		}
@@ -430,7 +430,16 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 	for _, wl := range workloads {
 		fmt.Fprintf(w, "- %s: %s.\n", wl.name, wl.desc)
 	}
-	printRatios(w, servers, workloads, results)
+	printRatios(w, runs, servers, workloads, results)
+}
+
+// cell formats a summary for the table, saying how many runs it rests on
+// when some measured nothing.
+func cell(sum stats.Summary, verb string, runs int) string {
+	if sum.N < runs {
+		return fmt.Sprintf("%s, %d of %d runs", sum.Format(verb), sum.N, runs)
+	}
+	return sum.Format(verb)
 }
 
 // printHeader prints the head of a Markdown table with a column per server.
@@ -452,10 +461,10 @@ func printHeader(w io.Writer, servers []server) {
 // the median (min–max) of the per-run ratios. (A ratio to the best of the
 // rivals in each run would be biased: the largest of four noisy samples is
 // above the typical one.)
-func printRatios(w io.Writer, servers []server, workloads []workload, results map[string]map[string][]sample) {
+func printRatios(w io.Writer, runs int, servers []server, workloads []workload, results map[string]map[string][]sample) {
 	var rivals []server
 	for _, s := range servers {
-		if s.rival {
+		if s.name != protoflowName {
 			rivals = append(rivals, s)
 		}
 	}
@@ -477,7 +486,7 @@ func printRatios(w io.Writer, servers []server, workloads []workload, results ma
 					fmt.Fprint(w, " — |")
 					continue
 				}
-				fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
+				fmt.Fprintf(w, " %s |", cell(sum, "%.2f×", runs))
 			}
 			fmt.Fprintln(w)
 		}

@@ -137,8 +137,8 @@ func echo(addr string, n, size, inflight int, warmup, duration time.Duration) (R
 			// in the netpoller, and hold the load generator's one thread
 			// until preempted, while the other connections starve (p99
 			// latencies of seconds beside a p50 of 0.2 ms).
-			r := bufio.NewReaderSize(c, 64*1024)
-			sent := make([]time.Time, 0, inflight) // send times of the messages in flight, oldest first
+			r := bufio.NewReaderSize(c, max(64*1024, inflight*size)) // room for a whole window of replies
+			sent := make([]time.Time, 0, inflight)                   // send times of the messages in flight, oldest first
 			start := time.Now()
 			for range inflight {
 				sent = append(sent, start)
