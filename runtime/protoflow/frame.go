@@ -156,11 +156,10 @@ func NewFramer(c Codec) *Framer {
 }
 
 // Init makes f split frames with c, dropping any buffered bytes, error and
-// pause,
-// so that a protocol struct can hold a Framer by value. It keeps a small
-// buffer for reuse. Storing c copies a codec passed by value to the heap
-// unless its fields are constants; a pointer to a codec in a package-level
-// variable never allocates.
+// pause, so that a protocol struct can hold a Framer by value. It keeps a
+// small buffer for reuse. Storing c copies a codec passed by value to the
+// heap unless its fields are constants; a pointer to a codec in a
+// package-level variable never allocates.
 func (f *Framer) Init(c Codec) {
 	f.codec, f.fast, f.limit, f.paused = c, nil, 0, false
 	if b, ok := c.(builtinCodec); ok {

@@ -42,16 +42,7 @@ func rawRead(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for {
-		n, errno := sysRead(fd, p)
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return 0, errno
-		}
-		return n, nil
-	}
+	return retryEINTR(sysRead, fd, p)
 }
 
 // rawWritev writes bufs to the non-blocking fd with one writev call and
@@ -72,16 +63,8 @@ func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
 	if len(iov) == 0 {
 		return 0, iov, nil
 	}
-	for {
-		n, errno := sysWritev(fd, iov)
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return 0, iov, errno
-		}
-		return n, iov, nil
-	}
+	n, err := retryEINTR(sysWritev, fd, iov)
+	return n, iov, err
 }
 
 // rawWrite writes p to the non-blocking fd with one write call.
@@ -89,14 +72,20 @@ func rawWrite(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	return retryEINTR(sysWrite, fd, p)
+}
+
+// retryEINTR makes one system call, again while a signal interrupts it,
+// and returns its errno as an error.
+func retryEINTR[T any](call func(uintptr, T) (int, syscall.Errno), fd uintptr, arg T) (int, error) {
 	for {
-		n, errno := sysWrite(fd, p)
-		if errno == syscall.EINTR {
+		n, errno := call(fd, arg)
+		switch errno {
+		case 0:
+			return n, nil
+		case syscall.EINTR:
 			continue
 		}
-		if errno != 0 {
-			return 0, errno
-		}
-		return n, nil
+		return 0, errno
 	}
 }

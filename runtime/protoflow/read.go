@@ -213,8 +213,6 @@ func (c *conn) readBurst() {
 	mode := readDrain
 	if monoNow()-c.burstEnd < int64(readLinger) {
 		mode = readLingering
-	}
-	if mode == readLingering {
 		pollWatchHup(c)
 	}
 	c.gotData = false
