@@ -57,7 +57,6 @@ type workload struct {
 // sample is what one run of one workload on one server measured.
 type sample struct {
 	msgsPerSec  float64
-	msgsPerCPU  float64 // messages per server CPU-second
 	userUsMsg   float64 // server user CPU per message, µs
 	sysUsMsg    float64 // server system CPU per message, µs
 	p99us       float64
@@ -65,6 +64,15 @@ type sample struct {
 	idleKiBConn float64
 	ok          bool
 	note        string
+}
+
+// msgsPerCPU is the messages per server CPU-second (user+system), or 0 if
+// the run measured no CPU time.
+func (s sample) msgsPerCPU() float64 {
+	if us := s.userUsMsg + s.sysUsMsg; us > 0 {
+		return 1e6 / us
+	}
+	return 0
 }
 
 func main() {
@@ -157,7 +165,7 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 				smp := measure(bin, s, w)
 				if smp.ok {
 					fmt.Fprintf(os.Stderr, "%10.0f msg/s  %10.0f msg/CPU-s  p99 %7.0f µs  peak %8.0f KiB  idle %6.2f KiB/conn\n",
-						smp.msgsPerSec, smp.msgsPerCPU, smp.p99us, smp.peakRSSKiB, smp.idleKiBConn)
+						smp.msgsPerSec, smp.msgsPerCPU(), smp.p99us, smp.peakRSSKiB, smp.idleKiBConn)
 				} else {
 					fmt.Fprintf(os.Stderr, "failed: %s\n", smp.note)
 				}
@@ -327,8 +335,7 @@ func measure(bin string, s server, w workload) sample {
 		smp.msgsPerSec = lr.MsgsPerSec
 		smp.p99us = lr.P99us
 		user, sys := userEnd-userStart, sysEnd-sysStart
-		if cpu := user + sys; cpu > 0 && lr.Messages > 0 {
-			smp.msgsPerCPU = float64(lr.Messages) / cpu
+		if lr.Messages > 0 {
 			smp.userUsMsg = user * 1e6 / float64(lr.Messages)
 			smp.sysUsMsg = sys * 1e6 / float64(lr.Messages)
 		}
@@ -378,7 +385,7 @@ type figure struct {
 
 var figures = []figure{
 	{"messages/s", func(s sample) float64 { return s.msgsPerSec }, "%.0f", []string{"echo"}, true},
-	{"messages per server CPU-second", func(s sample) float64 { return s.msgsPerCPU }, "%.0f", []string{"echo"}, true},
+	{"messages per server CPU-second", sample.msgsPerCPU, "%.0f", []string{"echo"}, true},
 	{"server user CPU per message (µs)", func(s sample) float64 { return s.userUsMsg }, "%.2f", []string{"echo"}, false},
 	{"server system CPU per message (µs)", func(s sample) float64 { return s.sysUsMsg }, "%.2f", []string{"echo"}, false},
 	{"p99 latency (µs)", func(s sample) float64 { return s.p99us }, "%.0f", []string{"echo"}, false},
