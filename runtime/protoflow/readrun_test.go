@@ -79,6 +79,15 @@ func TestCloseWhileDataReceivedRuns(t *testing.T) {
 				if err := r.waitLost(t, 10*time.Second); err != tc.want {
 					t.Errorf("ConnectionLost(%v), want %v", err, tc.want)
 				}
+				// The socket is closed by then, by whoever was left the close
+				// (the reader, if a callback ran inside its read).
+				if sc, ok := tr.NetConn().(syscall.Conn); ok {
+					if rc, err := sc.SyscallConn(); err == nil {
+						if err := rc.Control(func(uintptr) {}); !errors.Is(err, net.ErrClosed) {
+							t.Errorf("after ConnectionLost the socket is still open (Control: %v)", err)
+						}
+					}
+				}
 				r.check(t)
 			})
 		}
@@ -177,6 +186,44 @@ func TestReadHappensAfterPeerWrite(t *testing.T) {
 			}()
 			if v := <-got; v != 42 {
 				t.Errorf("DataReceived saw %d, want 42", v)
+			}
+		})
+	}
+}
+
+// hbQueued is hbShared for TestPeerReadHappensAfterQueuedWrite.
+var hbQueued int
+
+// TestPeerReadHappensAfterQueuedWrite is TestReadHappensAfterPeerWrite the
+// other way round, for bytes that wait in the queue and leave through the
+// flusher's writev: under -race, the peer's read of them must come after
+// everything the writer did before its Write.
+func TestPeerReadHappensAfterQueuedWrite(t *testing.T) {
+	for _, k := range streamKinds {
+		t.Run(k.name, func(t *testing.T) {
+			tr, cli := ttAttach(t, k, newRecorder())
+			big := make([]byte, 16<<20) // more than the socket buffers hold: the rest waits in the queue
+			got := make(chan int, 1)
+			started := make(chan struct{})
+			go func() { // the peer, started before hbQueued is written; exits once it has read everything
+				<-started
+				if _, err := io.ReadFull(cli, make([]byte, len(big)+1)); err != nil {
+					t.Error(err)
+					got <- -1
+					return
+				}
+				got <- hbQueued
+			}()
+			if _, err := tr.Write(big); err != nil {
+				t.Fatal(err)
+			}
+			close(started) // before hbQueued is written: no ordering from here
+			hbQueued = 7   // before the Write: the peer's read of hbQueued must not be flagged
+			if _, err := tr.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			if v := <-got; v != 7 {
+				t.Errorf("the peer saw hbQueued = %d, want 7", v)
 			}
 		})
 	}
