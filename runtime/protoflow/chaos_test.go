@@ -122,6 +122,11 @@ func TestServerChaos(t *testing.T) {
 			if err := <-served; !errors.Is(err, ErrServerClosed) {
 				t.Errorf("Serve returned %v, want ErrServerClosed", err)
 			}
+			// Every connection left the poller, which then closed: a
+			// connection accepted as Shutdown began used to stay.
+			if !pollerClosesWithin(5 * time.Second) {
+				t.Errorf("the poller still has connections after Shutdown:\n%s", pollerConns())
+			}
 			t.Logf("%d connections", made.Load())
 			if made.Load() == 0 || made.Load() != lost.Load() {
 				t.Errorf("ConnectionMade %d times, ConnectionLost %d times; want equal and not zero", made.Load(), lost.Load())

@@ -165,6 +165,16 @@ func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	return c
 }
 
+// discard closes a connection that newConn made but nobody started, and
+// takes it off the poller, which would otherwise keep it (and itself) alive
+// for good.
+func (c *conn) discard() {
+	if c.epoll() {
+		pollUnregister(c)
+	}
+	_ = c.nc.Close()
+}
+
 // epoll reports whether c is on the epoll backend (no reader goroutine
 // while idle): whether it has a poller, which newConn sets before any other
 // goroutine of c exists.

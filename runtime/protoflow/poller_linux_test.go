@@ -3,8 +3,10 @@ package protoflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,11 +48,9 @@ func TestPollerEmptiesAndRefills(t *testing.T) {
 		if err != nil {
 			t.Fatalf("connection %d: %v (the server stopped answering)", i, err)
 		}
-		waitFor(t, 10*time.Second, "the poller to close with its last connection", func() bool {
-			pollMu.Lock()
-			defer pollMu.Unlock()
-			return thePoller == nil
-		})
+		if !pollerClosesWithin(10 * time.Second) {
+			t.Fatalf("connection %d: the poller did not close with its last connection within 10s; it still has:\n%s", i, pollerConns())
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -59,5 +59,94 @@ func TestPollerEmptiesAndRefills(t *testing.T) {
 	}
 	if err := <-served; !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve returned %v", err)
+	}
+}
+
+// pollerClosesWithin reports whether the poller closes within d.
+func pollerClosesWithin(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		pollMu.Lock()
+		closed := thePoller == nil
+		pollMu.Unlock()
+		switch {
+		case closed:
+			return true
+		case time.Now().After(deadline):
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// pollerConns describes the connections the poller still has, for a
+// failure message.
+func pollerConns() string {
+	pollMu.Lock()
+	var cs []*conn
+	if p := thePoller; p != nil {
+		for _, c := range p.conns {
+			cs = append(cs, c)
+		}
+	}
+	pollMu.Unlock()
+	var b strings.Builder
+	for _, c := range cs {
+		c.mu.Lock()
+		fmt.Fprintf(&b, "\t%T %v→%v: readerActive=%v more=%v readDone=%v closing=%v dead=%v loserOwed=%v gone=%v hup=%v delivering=%v closeOwed=%v\n",
+			c.proto, c.nc.LocalAddr(), c.nc.RemoteAddr(), c.readerActive, c.more, c.readDone, c.closing, c.dead, c.loserOwed, c.gone,
+			c.hup.Load(), c.delivering.Load(), c.closeOwed.Load())
+		c.mu.Unlock()
+	}
+	return b.String()
+}
+
+// gatedListener hands out its connections only once gate is closed, and
+// its Close does not stop that: it lets a test have Serve accept a
+// connection after the server has closed.
+type gatedListener struct {
+	net.Listener
+	gate chan struct{}
+}
+
+func (l gatedListener) Accept() (net.Conn, error) {
+	<-l.gate
+	return l.Listener.Accept()
+}
+
+func (l gatedListener) Close() error { return nil } // the test closes the inner listener
+
+// TestServeDropsConnectionAcceptedAfterClose: a connection that Accept
+// returns after Close has begun is closed at once and leaves nothing
+// behind. newConn registers it with the poller, and Serve used to close
+// only its socket: the poller kept it, and itself, for good.
+func TestServeDropsConnectionAcceptedAfterClose(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inner.Close()
+	ln := gatedListener{inner, make(chan struct{})}
+	srv := NewServer(func() *pollEcho { return new(pollEcho) })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }() // returns once the gate opens
+	client, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(ln.gate)
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve returned %v, want ErrServerClosed", err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("client read %d bytes, %v; want io.EOF (the server closes the connection)", n, err)
+	}
+	if !pollerClosesWithin(0) {
+		t.Fatalf("the poller still has connections:\n%s", pollerConns())
 	}
 }

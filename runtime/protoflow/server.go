@@ -79,7 +79,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		c := newConn(nc, s.factory(), &s.opts)
 		if !s.add(c) {
-			_ = nc.Close()
+			// Accepted as the server closed: c never starts.
+			c.discard()
 			return ErrServerClosed
 		}
 		go c.run(false)
