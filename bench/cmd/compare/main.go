@@ -405,11 +405,6 @@ func perRun(samples []sample, f figure) []float64 {
 	return vals
 }
 
-// measured drops the runs that measured nothing.
-func measured(vals []float64) []float64 {
-	return slices.DeleteFunc(slices.Clone(vals), func(v float64) bool { return v <= 0 })
-}
-
 // printTable prints the results as Markdown: every figure of every server,
 // then protoflow against each rival.
 func printTable(w io.Writer, runs int, duration time.Duration, servers []server, workloads []workload, results map[string]map[string][]sample) {
@@ -423,7 +418,7 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 			}
 			fmt.Fprintf(w, "| %s | %s |", wl.name, f.name)
 			for _, s := range servers {
-				sum, ok := stats.Summarize(measured(perRun(results[wl.name][s.name], f)))
+				sum, ok := stats.Summarize(stats.Measured(perRun(results[wl.name][s.name], f)))
 				if !ok {
 					fmt.Fprint(w, " failed |")
 					continue
@@ -443,10 +438,7 @@ func printTable(w io.Writer, runs int, duration time.Duration, servers []server,
 // cell formats a summary for the table, saying how many runs it rests on
 // when some measured nothing.
 func cell(sum stats.Summary, verb string, runs int) string {
-	if sum.N < runs {
-		return fmt.Sprintf("%s, %d of %d runs", sum.Format(verb), sum.N, runs)
-	}
-	return sum.Format(verb)
+	return sum.Format(verb) + sum.Shortfall(runs)
 }
 
 // printHeader prints the head of a Markdown table with a column per server.

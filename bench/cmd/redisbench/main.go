@@ -311,13 +311,13 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 						vals = append(vals, f.get(smp))
 					}
 					runs = append(runs, vals)
-					sum, ok := stats.Summarize(vals)
+					sum, ok := stats.Summarize(stats.Measured(vals))
 					medians = append(medians, sum.Median)
 					if !ok {
 						fmt.Fprint(w, " — |")
 						continue
 					}
-					fmt.Fprintf(w, " %s (%s–%s) |", thousands(sum.Median), thousands(sum.Min), thousands(sum.Max))
+					fmt.Fprintf(w, " %s (%s–%s)%s |", thousands(sum.Median), thousands(sum.Min), thousands(sum.Max), sum.Shortfall(cfg.runs))
 				}
 				if ratio {
 					if medians[1] > 0 {

@@ -47,3 +47,19 @@ func Ratios(a, b []float64) []float64 {
 	}
 	return r
 }
+
+// Measured returns the values of vals greater than 0, leaving vals as it
+// is: a value of 0 or less means that run measured nothing (a server that
+// failed, or a CPU time below the clock's tick).
+func Measured(vals []float64) []float64 {
+	return slices.DeleteFunc(slices.Clone(vals), func(v float64) bool { return v <= 0 })
+}
+
+// Shortfall says how many of runs a summary rests on when it is fewer than
+// all, as ", 8 of 9 runs", for appending to a table cell; otherwise "".
+func (s Summary) Shortfall(runs int) string {
+	if s.N < runs {
+		return fmt.Sprintf(", %d of %d runs", s.N, runs)
+	}
+	return ""
+}

@@ -48,3 +48,30 @@ func TestFormat(t *testing.T) {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 }
+
+func TestMeasured(t *testing.T) {
+	in := []float64{3, 0, -1, 2}
+	got := Measured(in)
+	if want := []float64{3, 2}; !slices.Equal(got, want) {
+		t.Errorf("Measured(%v) = %v, want %v", in, got, want)
+	}
+	if want := []float64{3, 0, -1, 2}; !slices.Equal(in, want) {
+		t.Errorf("Measured modified its input: %v, was %v", in, want)
+	}
+}
+
+func TestShortfall(t *testing.T) {
+	tests := []struct {
+		n, runs int
+		want    string
+	}{
+		{9, 9, ""},
+		{8, 9, ", 8 of 9 runs"},
+		{0, 5, ", 0 of 5 runs"},
+	}
+	for _, tt := range tests {
+		if got := (Summary{N: tt.n}).Shortfall(tt.runs); got != tt.want {
+			t.Errorf("Summary{N: %d}.Shortfall(%d) = %q, want %q", tt.n, tt.runs, got, tt.want)
+		}
+	}
+}
