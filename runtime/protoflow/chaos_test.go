@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,14 +107,18 @@ func TestServerChaos(t *testing.T) {
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
 			var wg sync.WaitGroup
+			var stuck atomic.Int64
 			for g := range clients {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					chaosClient(ln.Addr(), rand.New(rand.NewPCG(seed, uint64(1<<32+g))), rounds)
+					stuck.Add(int64(chaosClient(ln.Addr(), rand.New(rand.NewPCG(seed, uint64(1<<32+g))), rounds)))
 				}()
 			}
 			wg.Wait()
+			if n := stuck.Load(); n != 0 {
+				t.Errorf("%d connections never ended after the client's half close: the server missed an end of file or a close", n)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := srv.Shutdown(ctx); err != nil {
@@ -140,8 +145,11 @@ func TestServerChaos(t *testing.T) {
 
 // chaosClient dials rounds connections one after another, writes and reads
 // at random on each, and ends each by half closing and reading to the end,
-// or by closing at once.
-func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) {
+// or by closing at once. It returns how many of its reads to the end timed
+// out: after a half close the server must close (EOFReceived returns false)
+// or abort, and each connection's work takes milliseconds, so a read that
+// waits 10 s is a lost end of file, not a slow machine.
+func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) (stuck int) {
 	buf := make([]byte, 4096)
 	for range rounds {
 		c, err := net.Dial(addr.Network(), addr.String())
@@ -160,13 +168,18 @@ func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) {
 		}
 		if rnd.IntN(2) == 0 {
 			_ = c.(interface{ CloseWrite() error }).CloseWrite()
-			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			for {
-				if _, err := c.Read(buf); err != nil {
+				_, err := c.Read(buf)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					stuck++
+				}
+				if err != nil {
 					break
 				}
 			}
 		}
 		_ = c.Close()
 	}
+	return stuck
 }
