@@ -13,7 +13,14 @@
 // runs pinned to CPU 0, once per test (ping_mbulk, set, get) so that the
 // server's CPU time (utime+stime from /proc) is measured for each test
 // alone. redis-server runs without persistence (an empty --save and
-// --appendonly no). The order of the servers alternates from run to run.
+// --appendonly no).
+//
+// The table also shows how busy redis-benchmark kept its own CPU. Near
+// 100%, the client bounds requests/s whatever the server, and only the
+// server's CPU per request tells servers apart. With -pin=false nothing is
+// pinned (GOMAXPROCS stays 1): server and client share both CPUs, as they
+// would on a developer's machine, and CPU a server saves goes to the
+// client, so requests/s then reflects the server's cost too. The order of the servers alternates from run to run.
 // Figures are medians with the min–max range.
 //
 // redis-server and redis-benchmark come from Debian's redis-server and
@@ -40,7 +47,7 @@ import (
 	"github.com/protogen/protogen/bench/internal/stats"
 )
 
-// The CPUs of the servers and of redis-benchmark.
+// The CPUs of the servers and of redis-benchmark, unless -pin=false.
 const (
 	serverCPU = 1
 	clientCPU = 0
@@ -54,8 +61,9 @@ type server struct {
 
 // sample is what one redis-benchmark run measured.
 type sample struct {
-	rps    float64 // requests per second, as redis-benchmark reports
-	perCPU float64 // requests per second of server CPU time
+	rps        float64 // requests per second, as redis-benchmark reports
+	perCPU     float64 // requests per second of server CPU time
+	clientBusy float64 // redis-benchmark's CPU time over its wall time: near 1, it is the bottleneck
 }
 
 func main() {
@@ -66,8 +74,14 @@ func main() {
 	pipelines := flag.String("P", "1,16", "comma-separated pipeline depths (-P)")
 	only := flag.String("only", "", "run only the servers whose names contain this (protoflow or redis-server)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of our server to `file` (of its last run)")
+	pin := flag.Bool("pin", true, "pin the server to CPU 1 and redis-benchmark to CPU 0; with false they share both")
 	flag.Parse()
-	cfg := config{runs: *runs, requests: *requests, clients: *clients, tests: strings.Split(*tests, ","), only: *only, cpuprofile: *cpuprofile}
+
+	cfg := config{runs: *runs, requests: *requests, clients: *clients, tests: strings.Split(*tests, ","), only: *only, cpuprofile: *cpuprofile,
+		serverCPU: serverCPU, clientCPU: clientCPU}
+	if !*pin {
+		cfg.serverCPU, cfg.clientCPU = -1, -1
+	}
 	for _, p := range strings.Split(*pipelines, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || n < 1 {
@@ -87,6 +101,7 @@ type config struct {
 	tests                   []string
 	pipelines               []int
 	only, cpuprofile        string
+	serverCPU, clientCPU    int // the CPU each runs on; -1: any
 }
 
 func run(cfg config) error {
@@ -113,10 +128,10 @@ func run(cfg config) error {
 			if cfg.cpuprofile != "" {
 				argv = append(argv, "-cpuprofile", cfg.cpuprofile)
 			}
-			return proc.Pinned(serverCPU, argv...)
+			return proc.Pinned(cfg.serverCPU, argv...)
 		}},
 		{"redis-server", func(port int) *exec.Cmd {
-			return proc.Pinned(serverCPU, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			return proc.Pinned(cfg.serverCPU, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 				"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
 		}},
 	}
@@ -169,17 +184,17 @@ func measure(cfg config, s server, pipe, r int, results map[string][]sample) err
 	pid := cmd.Process.Pid
 	for _, test := range cfg.tests {
 		before := proc.CPUSeconds(pid)
-		rps, err := redisBenchmark(port, test, cfg, pipe)
+		rps, clientBusy, err := redisBenchmark(port, test, cfg, pipe)
 		if err != nil {
 			return err
 		}
 		cpu := proc.CPUSeconds(pid) - before
-		smp := sample{rps: rps}
+		smp := sample{rps: rps, clientBusy: clientBusy}
 		if cpu > 0 {
 			smp.perCPU = float64(cfg.requests) / cpu
 		}
-		fmt.Fprintf(os.Stderr, "run %d/%d  -P %-2d  %-10s  %-22s %10.0f requests/s  %10.0f requests/CPU-s\n",
-			r+1, cfg.runs, pipe, test, s.name, smp.rps, smp.perCPU)
+		fmt.Fprintf(os.Stderr, "run %d/%d  -P %-2d  %-10s  %-22s %10.0f requests/s  %10.0f requests/CPU-s  redis-benchmark busy %3.0f%%\n",
+			r+1, cfg.runs, pipe, test, s.name, smp.rps, smp.perCPU, 100*smp.clientBusy)
 		k := key(s.name, test, pipe)
 		results[k] = append(results[k], smp)
 	}
@@ -187,25 +202,30 @@ func measure(cfg config, s server, pipe, r int, results map[string][]sample) err
 }
 
 // redisBenchmark runs one test and returns the requests per second it
-// reports.
-func redisBenchmark(port int, test string, cfg config, pipe int) (float64, error) {
-	cmd := proc.Pinned(clientCPU, "redis-benchmark", "-h", "127.0.0.1", "-p", strconv.Itoa(port),
+// reports, and how busy it kept its own CPU (its CPU time over its wall
+// time, from the rusage of its exit).
+func redisBenchmark(port int, test string, cfg config, pipe int) (rps, busy float64, err error) {
+	cmd := proc.Pinned(cfg.clientCPU, "redis-benchmark", "-h", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-t", test, "-n", strconv.Itoa(cfg.requests), "-c", strconv.Itoa(cfg.clients), "-P", strconv.Itoa(pipe), "--csv")
+	start := time.Now()
 	out, err := cmd.Output()
 	if err != nil {
-		return 0, fmt.Errorf("redis-benchmark -t %s: %w", test, err)
+		return 0, 0, fmt.Errorf("redis-benchmark -t %s: %w", test, err)
 	}
+	wall := time.Since(start)
+	busy = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / wall.Seconds()
 	// --csv prints a header, then "TEST","rps",...
 	records, err := csv.NewReader(strings.NewReader(string(out))).ReadAll()
 	if err != nil {
-		return 0, fmt.Errorf("redis-benchmark printed %q: %w", out, err)
+		return 0, 0, fmt.Errorf("redis-benchmark printed %q: %w", out, err)
 	}
 	for _, rec := range records {
 		if len(rec) >= 2 && strings.EqualFold(rec[0], test) {
-			return strconv.ParseFloat(rec[1], 64)
+			rps, err = strconv.ParseFloat(rec[1], 64)
+			return rps, busy, err
 		}
 	}
-	return 0, fmt.Errorf("redis-benchmark printed no result for %s: %q", test, out)
+	return 0, 0, fmt.Errorf("redis-benchmark printed no result for %s: %q", test, out)
 }
 
 func freePort() (int, error) {
@@ -270,9 +290,13 @@ func lastLine(b []byte) string {
 
 // printTable prints the results as Markdown.
 func printTable(w io.Writer, cfg config, servers []server, results map[string][]sample, loadBefore, loadAfter string) {
-	fmt.Fprintf(w, "redis-benchmark -n %d -c %d, %s, %s/%s, %d CPUs (%s), %s, %s, %s; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
+	pinning := "server pinned to CPU 1, redis-benchmark to CPU 0"
+	if cfg.serverCPU < 0 {
+		pinning = "nothing pinned"
+	}
+	fmt.Fprintf(w, "redis-benchmark -n %d -c %d, %s, %s/%s, %d CPUs (%s), %s, %s, %s; %s; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
 		cfg.requests, cfg.clients, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(),
-		runtime.Version(), toolVersion("redis-server"), toolVersion("redis-benchmark"), loadBefore, loadAfter, cfg.runs)
+		runtime.Version(), toolVersion("redis-server"), toolVersion("redis-benchmark"), pinning, loadBefore, loadAfter, cfg.runs)
 	fmt.Fprint(w, "| test | figure |")
 	for _, s := range servers {
 		fmt.Fprintf(w, " %s |", s.name)
@@ -292,12 +316,18 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 		fmt.Fprint(w, "---|---|")
 	}
 	fmt.Fprintln(w)
+	percent := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 	figures := []struct {
-		name string
-		get  func(sample) float64
+		name   string
+		get    func(sample) float64
+		format func(float64) string
+		ratio  bool // print the ratio columns
 	}{
-		{"requests/s", func(s sample) float64 { return s.rps }},
-		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }},
+		{"requests/s", func(s sample) float64 { return s.rps }, thousands, true},
+		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }, thousands, true},
+		// Near 100%, redis-benchmark is what bounds requests/s, and a
+		// faster server cannot show it there.
+		{"redis-benchmark's use of its CPU", func(s sample) float64 { return s.clientBusy }, percent, false},
 	}
 	for _, pipe := range cfg.pipelines {
 		for _, test := range cfg.tests {
@@ -317,9 +347,12 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 						fmt.Fprint(w, " — |")
 						continue
 					}
-					fmt.Fprintf(w, " %s (%s–%s)%s |", thousands(sum.Median), thousands(sum.Min), thousands(sum.Max), sum.Shortfall(cfg.runs))
+					fmt.Fprintf(w, " %s (%s–%s)%s |", f.format(sum.Median), f.format(sum.Min), f.format(sum.Max), sum.Shortfall(cfg.runs))
 				}
-				if ratio {
+				switch {
+				case ratio && !f.ratio:
+					fmt.Fprint(w, " | |")
+				case ratio:
 					if medians[1] > 0 {
 						fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
 					} else {

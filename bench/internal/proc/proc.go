@@ -15,8 +15,13 @@ import (
 // taskset execs argv, so the command's PID is argv's own. Go programs get
 // GOMAXPROCS=1, so that they run one thread of Go code, as an event loop
 // does.
+// A cpu below 0 pins nothing: argv runs on any CPU, still with
+// GOMAXPROCS=1.
 func Pinned(cpu int, argv ...string) *exec.Cmd {
-	cmd := exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu)}, argv...)...)
+	if cpu >= 0 {
+		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	return cmd
 }
