@@ -994,7 +994,7 @@ type ttFailingConn struct {
 	net.Conn
 	mu    sync.Mutex
 	allow int
-	gate  chan struct{} // if set, the failing write waits until it is closed
+	gate  chan struct{} // if set, the failing write waits until it is closed (waitGate)
 }
 
 var errTTInjected = errors.New("injected write failure")
@@ -1005,19 +1005,27 @@ func (f *ttFailingConn) Write(p []byte) (int, error) {
 	f.allow -= k
 	f.mu.Unlock()
 	if k == 0 {
-		if f.gate != nil {
-			<-f.gate
-		}
+		f.waitGate()
 		return 0, errTTInjected
 	}
 	n, err := f.Conn.Write(p[:k])
 	if err == nil && k < len(p) {
-		if f.gate != nil {
-			<-f.gate
-		}
+		f.waitGate()
 		err = errTTInjected
 	}
 	return n, err
+}
+
+// waitGate waits for the gate, if any, for at most 10 s: a setup that
+// never opens it then fails its test's checks instead of hanging it.
+func (f *ttFailingConn) waitGate() {
+	if f.gate == nil {
+		return
+	}
+	select {
+	case <-f.gate:
+	case <-time.After(10 * time.Second):
+	}
 }
 
 // TestTransportWriteErrorNotLostToClose makes a flush fail after part of the
