@@ -86,7 +86,9 @@ func (p *chaosProto) ConnectionLost(err error) {
 // TestServerChaos serves clients that write, read, half close and vanish at
 // random to chaosProto over TCP and Unix sockets: every connection gets
 // ConnectionLost exactly once, callbacks never overlap, Shutdown returns,
-// and (TestMain's goleak) no goroutine is left. It exercises closes that
+// every connection ends after its client half closes, no connection stays
+// on the poller, no file descriptor is left open, and (TestMain's goleak)
+// no goroutine is left. It exercises closes that
 // land while the reader runs a callback inside its read, hang-ups while a
 // reader lingers, and timeouts racing all of them.
 func TestServerChaos(t *testing.T) {
@@ -99,6 +101,7 @@ func TestServerChaos(t *testing.T) {
 	for _, lk := range ttListenKinds[:2] { // tcp and unix: the raw path, where a reader delivers inside its read
 		t.Run(lk.name, func(t *testing.T) {
 			ln := lk.listen(t)
+			fdsBefore, countable := openFDs()
 			var made, lost, violations atomic.Int64
 			var seq atomic.Uint64
 			srv := NewServer(func() *chaosProto {
@@ -131,6 +134,11 @@ func TestServerChaos(t *testing.T) {
 			// connection accepted as Shutdown began used to stay.
 			if !pollerClosesWithin(5 * time.Second) {
 				t.Errorf("the poller still has connections after Shutdown:\n%s", pollerConns())
+			}
+			// Every socket, and the poller's epoll file, is closed by
+			// now; Serve closed the listener too.
+			if fdsAfter, _ := openFDs(); countable && fdsAfter > fdsBefore-1 {
+				t.Errorf("%d file descriptors open after Shutdown, %d before (the listener's included): a descriptor leaked", fdsAfter, fdsBefore)
 			}
 			t.Logf("%d connections", made.Load())
 			if made.Load() == 0 || made.Load() != lost.Load() {
@@ -182,4 +190,11 @@ func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) (stuck int) {
 		_ = c.Close()
 	}
 	return stuck
+}
+
+// openFDs counts the process's open file descriptors; ok is false where
+// /proc/self/fd cannot tell.
+func openFDs() (n int, ok bool) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	return len(ents), err == nil
 }
