@@ -76,7 +76,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true})
 		default:
 			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true,
-				Update: &output.Update{Old: edit.Old, New: edit.New}})
+				Update: &output.Update{Old: edit.Old}})
 			res.Missing = append(res.Missing, edit.Missing...)
 		}
 		for _, f := range produced {

@@ -25,18 +25,18 @@ type File struct {
 	// UserOwned marks a file the user edits (the hook stubs): it is written
 	// only when it does not exist, and never compared.
 	UserOwned bool
-	// Update, on a user-owned file, is the one change protogen may make to
-	// it when it exists. Without it, an existing user-owned file is left
+	// Update, on a user-owned file, lets Write replace the file with Data
+	// when it exists. Without it, an existing user-owned file is left
 	// alone.
 	Update *Update
 }
 
-// Update replaces the content of an existing user-owned file: Old is the
-// file as protogen read it, and New what to write instead. Write makes the
-// change only while the file still holds Old, so an edit saved since is
-// never lost.
+// Update allows the one change protogen makes to an existing user-owned
+// file: Old is the file as protogen read it, and Data (of the File) what
+// it becomes. Write makes the change only while the file still holds Old,
+// so an edit saved since is never lost.
 type Update struct {
-	Old, New []byte
+	Old []byte
 }
 
 // Write writes files all or nothing. Every file to write first goes to a
@@ -73,10 +73,9 @@ func Write(files []File) ([]string, error) {
 				cleanup()
 				return nil, fmt.Errorf("%s changed while protogen ran: run it again", f.Path)
 			}
-			if bytes.Equal(old, f.Update.New) {
+			if bytes.Equal(old, f.Data) {
 				continue
 			}
-			data = f.Update.New
 		case err == nil && bytes.Equal(old, f.Data):
 			continue
 		case err == nil && !isGenerated(old):

@@ -71,24 +71,25 @@ func TestWriteKeepsWhatItShould(t *testing.T) {
 	}
 }
 
-// An existing user-owned file changes only through its Update, and only
-// while it holds the bytes the update was made from; a file that does not
-// exist is created from Data whatever its Update.
+// An existing user-owned file becomes Data only through its Update, and
+// only while it holds the bytes the update was made from; a file that does
+// not exist is created from Data whatever its Update.
 func TestWriteUpdate(t *testing.T) {
 	const old, updated = "package x // the user's\n", "package x // the user's\n\nfunc stub() {}\n"
 	tests := []struct {
 		name    string
 		disk    string // the file's content, or "" for no file
+		data    string
 		update  *Update
 		want    string
 		wantErr bool
 		written bool
 	}{
-		{name: "applied", disk: old, update: &Update{Old: []byte(old), New: []byte(updated)}, want: updated, written: true},
-		{name: "no update", disk: old, want: old},
-		{name: "nothing to change", disk: old, update: &Update{Old: []byte(old), New: []byte(old)}, want: old},
-		{name: "changed since", disk: old + "// more\n", update: &Update{Old: []byte(old), New: []byte(updated)}, want: old + "// more\n", wantErr: true},
-		{name: "deleted since", update: &Update{Old: []byte(old), New: []byte(updated)}, want: "package x // stubs\n", written: true},
+		{name: "applied", disk: old, data: updated, update: &Update{Old: []byte(old)}, want: updated, written: true},
+		{name: "no update", disk: old, data: updated, want: old},
+		{name: "nothing to change", disk: old, data: old, update: &Update{Old: []byte(old)}, want: old},
+		{name: "changed since", disk: old + "// more\n", data: updated, update: &Update{Old: []byte(old)}, want: old + "// more\n", wantErr: true},
+		{name: "deleted since", data: updated, update: &Update{Old: []byte(old)}, want: updated, written: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestWriteUpdate(t *testing.T) {
 			if tt.disk != "" {
 				write(t, hooks, tt.disk)
 			}
-			written, err := Write([]File{{Path: hooks, Data: []byte("package x // stubs\n"), UserOwned: true, Update: tt.update}})
+			written, err := Write([]File{{Path: hooks, Data: []byte(tt.data), UserOwned: true, Update: tt.update}})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Write: error %v, want error %v", err, tt.wantErr)
 			}
@@ -118,7 +119,7 @@ func TestWriteUpdateAllOrNothing(t *testing.T) {
 	hooks := filepath.Join(dir, "hooks.go")
 	write(t, hooks, "package x\n")
 	_, err := Write([]File{
-		{Path: hooks, UserOwned: true, Update: &Update{Old: []byte("package x\n"), New: []byte("package x\n\nfunc stub() {}\n")}},
+		{Path: hooks, Data: []byte("package x\n\nfunc stub() {}\n"), UserOwned: true, Update: &Update{Old: []byte("package x\n")}},
 		{Path: filepath.Join(dir, "missing", "b.go"), Data: []byte(header)},
 	})
 	if err == nil {
