@@ -103,13 +103,19 @@ func pollerConns() string {
 
 // gatedListener hands out its connections only once gate is closed, and
 // its Close does not stop that: it lets a test have Serve accept a
-// connection after the server has closed.
+// connection after the server has closed. entered receives when Accept is
+// called, and so Serve has registered the listener.
 type gatedListener struct {
 	net.Listener
-	gate chan struct{}
+	gate    chan struct{}
+	entered chan struct{} // buffered
 }
 
 func (l gatedListener) Accept() (net.Conn, error) {
+	select {
+	case l.entered <- struct{}{}:
+	default:
+	}
 	<-l.gate
 	return l.Listener.Accept()
 }
@@ -126,7 +132,7 @@ func TestServeDropsConnectionAcceptedAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inner.Close()
-	ln := gatedListener{inner, make(chan struct{})}
+	ln := gatedListener{inner, make(chan struct{}), make(chan struct{}, 1)}
 	srv := NewServer(func() *pollEcho { return new(pollEcho) })
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // returns once the gate opens
@@ -135,6 +141,7 @@ func TestServeDropsConnectionAcceptedAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
+	<-ln.entered // else Close could come first, and Serve would never accept
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +153,7 @@ func TestServeDropsConnectionAcceptedAfterClose(t *testing.T) {
 	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("client read %d bytes, %v; want io.EOF (the server closes the connection)", n, err)
 	}
-	if !pollerClosesWithin(0) {
+	if !pollerClosesWithin(time.Second) {
 		t.Fatalf("the poller still has connections:\n%s", pollerConns())
 	}
 }
