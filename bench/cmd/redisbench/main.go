@@ -13,15 +13,14 @@
 // runs pinned to CPU 0, once per test (ping_mbulk, set, get) so that the
 // server's CPU time (utime+stime from /proc) is measured for each test
 // alone. redis-server runs without persistence (an empty --save and
-// --appendonly no).
+// --appendonly no). The order of the servers alternates from run to run.
+// Figures are medians with the min–max range.
 //
 // The table also shows how busy redis-benchmark kept its own CPU. Near
-// 100%, the client bounds requests/s whatever the server, and only the
-// server's CPU per request tells servers apart. With -pin=false nothing is
-// pinned (GOMAXPROCS stays 1): server and client share both CPUs, as they
-// would on a developer's machine, and CPU a server saves goes to the
-// client, so requests/s then reflects the server's cost too. The order of the servers alternates from run to run.
-// Figures are medians with the min–max range.
+// 100%, the client bounds requests/s whatever the server, and the server's
+// CPU per request tells more. With -pin=false nothing is pinned
+// (GOMAXPROCS stays 1): server and client share both CPUs, as they would
+// on a developer's machine, and CPU a server saves can go to the client.
 //
 // redis-server and redis-benchmark come from Debian's redis-server and
 // redis-tools packages; redisbench installs them with apt-get when it can.
