@@ -116,3 +116,34 @@ func TestTLSCloseSendsCloseNotify(t *testing.T) {
 	}
 	r.check(t)
 }
+
+// runtime.Goexit in the ResumeWriting that the flusher delivers as it
+// drains the queue of a Close still closes the socket: the peer reads
+// every byte and then the end, and ConnectionLost reports the Goexit.
+func TestGoexitInResumeWritingAfterClose(t *testing.T) {
+	server, client := tcpPair(t)
+	defer client.Close()
+	_ = server.(*net.TCPConn).SetWriteBuffer(4096) // so that the write queues
+	r := newRecorder()
+	r.onResume = func(*recorder) { runtime.Goexit() }
+	tr, err := Attach(server, r, WithWriteBufferLimits(1024, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 1 << 20
+	if _, err := tr.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, client)
+	if err != nil || n != size {
+		t.Fatalf("peer read %d bytes, then %v; want %d and the end (the socket closed)", n, err, size)
+	}
+	lost := r.waitLost(t, 5*time.Second)
+	if !errors.Is(lost, errGoexit) {
+		t.Errorf("ConnectionLost(%v), want the Goexit", lost)
+	}
+}

@@ -106,7 +106,9 @@ func (c *conn) flush() {
 		if r.err != nil {
 			c.kill(c.opError("writev", r.err))
 		}
-		c.afterTransitions(r.transitions)
+		// Close or shut the socket before the transitions are delivered:
+		// a callback they run may end this goroutine (runtime.Goexit), and
+		// the socket must not stay open for good.
 		switch {
 		case r.closeNow:
 			c.closeSocket(true)
@@ -114,6 +116,7 @@ func (c *conn) flush() {
 		case r.shutNow:
 			c.shutdownWrite()
 		}
+		c.afterTransitions(r.transitions)
 		if !r.exit {
 			continue
 		}
