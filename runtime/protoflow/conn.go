@@ -75,7 +75,10 @@ type conn struct {
 	// connection that never queues does not carry it.
 	fs *flushState
 
-	flushers sync.WaitGroup // the flusher goroutine, if any
+	// The flusher goroutine, if any, and the goroutine that marked the
+	// connection dead until it has closed the socket: lose waits for them,
+	// so that the socket is closed when ConnectionLost runs.
+	socketUsers sync.WaitGroup
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
@@ -239,8 +242,9 @@ func (c *conn) ensureLost() {
 	}
 }
 
-// lose waits for the connection to die and for the flusher to exit, then
-// delivers ConnectionLost, unless it has started already.
+// lose waits for the connection to die, its socket to be closed and the
+// flusher to exit, then delivers ConnectionLost, unless it has started
+// already.
 func (c *conn) lose() {
 	if !c.lostStarted {
 		c.lostStarted = true
@@ -249,7 +253,7 @@ func (c *conn) lose() {
 			c.waitChangeLocked()
 		}
 		c.mu.Unlock()
-		c.flushers.Wait()
+		c.socketUsers.Wait()
 		if to := c.to.Load(); to != nil {
 			// Before acquire: a fire waiting in the serializer must get in,
 			// find the connection dead and return.
@@ -329,9 +333,19 @@ func (c *conn) kill(cause error) {
 	killed := c.killLocked(cause)
 	c.mu.Unlock()
 	if killed {
-		c.closeSocket(false)
-		c.afterDeath()
+		c.closeDead(false)
 	}
+}
+
+// closeDead closes the socket of the connection the calling goroutine has
+// just marked dead (markDeadLocked), then lets lose go on and starts it if
+// it is owed. c.mu must not be held. Nothing between the marking and this
+// call may run protocol code, which could end the goroutine
+// (runtime.Goexit) and leave lose waiting.
+func (c *conn) closeDead(graceful bool) {
+	c.closeSocket(graceful)
+	c.socketUsers.Done()
+	c.afterDeath()
 }
 
 // afterDeath wakes the drainers of a registered BaseProtocol and, on the
@@ -388,6 +402,7 @@ func (c *conn) markDeadLocked(cause error) {
 		c.loserOwed = true
 	}
 	c.dead = true
+	c.socketUsers.Add(1) // Done by the caller's closeDead
 	c.cause = cause
 	c.flow.dead.Store(&flowDeath{cause})
 	c.stopRead.Store(true)

@@ -33,8 +33,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			killed := c.killLocked(err)
 			c.mu.Unlock()
 			if killed {
-				c.closeSocket(false)
-				c.afterDeath()
+				c.closeDead(false)
 			}
 			return 0, err
 		}
@@ -66,7 +65,7 @@ func (c *conn) writeCallback(fd uintptr) bool {
 // flushing false.
 func (c *conn) startFlushLocked() {
 	c.flushing = true
-	c.flushers.Add(1)
+	c.socketUsers.Add(1)
 	go c.flush()
 }
 
@@ -76,7 +75,7 @@ func (c *conn) startFlushLocked() {
 // waited for the queue. Only the flusher clears flushing, after it is done
 // with its own state, so that a Write can never start a second flusher.
 func (c *conn) flush() {
-	defer c.flushers.Done()
+	defer c.socketUsers.Done()
 	if c.fs == nil {
 		c.fs = &flushState{}
 		c.fs.flushFn = c.flushCallback
@@ -98,7 +97,7 @@ func (c *conn) flush() {
 			// The delivery may run protocol code that blocks (Drain in a
 			// hook): hand the socket to a successor first, so that the queue
 			// keeps draining meanwhile. It owns c.fs now.
-			c.flushers.Add(1)
+			c.socketUsers.Add(1)
 			go c.flush()
 			c.afterTransitions(r.transitions)
 			return
@@ -111,8 +110,7 @@ func (c *conn) flush() {
 		// the socket must not stay open for good.
 		switch {
 		case r.closeNow:
-			c.closeSocket(true)
-			c.afterDeath()
+			c.closeDead(true)
 		case r.shutNow:
 			c.shutdownWrite()
 		}
@@ -275,8 +273,7 @@ func (c *conn) Close() error {
 	}
 	c.markDeadLocked(nil)
 	c.mu.Unlock()
-	c.closeSocket(true)
-	c.afterDeath()
+	c.closeDead(true)
 	return nil
 }
 
