@@ -30,7 +30,7 @@ type Protocol interface {
 	EOFReceived() (keepOpen bool)
 	// ConnectionLost is called exactly once when the connection is closed:
 	// with nil after a clean close (EOF, Close or Abort), otherwise with the
-	// cause.
+	// cause. The socket is closed by then.
 	ConnectionLost(err error)
 	// PauseWriting is called when the transport's write buffer rises above
 	// its high-water mark.
