@@ -343,8 +343,12 @@ func (c *conn) kill(cause error) {
 // call may run protocol code, which could end the goroutine
 // (runtime.Goexit) and leave lose waiting.
 func (c *conn) closeDead(graceful bool) {
-	c.closeSocket(graceful)
-	c.socketUsers.Done()
+	func() {
+		// Deferred: on the portable path Close is the wrapper's code, and
+		// a panic there that the caller recovers must not hang lose.
+		defer c.socketUsers.Done()
+		c.closeSocket(graceful)
+	}()
 	c.afterDeath()
 }
 
@@ -381,8 +385,9 @@ func (f *flowState) deathErr() error {
 	return nil
 }
 
-// killLocked is kill without closing the socket, which the caller must do
-// after unlocking when it returns true. c.mu must be held.
+// killLocked is kill without closing the socket: when it returns true the
+// caller must call closeDead after unlocking, or lose waits for good. c.mu
+// must be held.
 func (c *conn) killLocked(cause error) bool {
 	if c.dead {
 		// A panic after Close or Abort still reaches ConnectionLost.
@@ -396,6 +401,8 @@ func (c *conn) killLocked(cause error) bool {
 	return true
 }
 
+// markDeadLocked marks the connection dead; the caller must call closeDead
+// after unlocking. c.mu must be held.
 func (c *conn) markDeadLocked(cause error) {
 	if !c.readerActive {
 		c.readerActive = true // taken for the goroutine afterDeath starts

@@ -46,7 +46,8 @@ type recorder struct {
 	onEOF        func(r *recorder)
 	onPause      func(r *recorder)
 	onResume     func(r *recorder)
-	pauseReadToo bool // PauseReading in PauseWriting, ResumeReading in ResumeWriting
+	onLost       func(r *recorder) // first thing in ConnectionLost
+	pauseReadToo bool              // PauseReading in PauseWriting, ResumeReading in ResumeWriting
 
 	inside atomic.Int32 // callbacks running now; more than one is a violation
 
@@ -161,6 +162,9 @@ func (r *recorder) ResumeWriting() {
 func (r *recorder) ConnectionLost(err error) {
 	r.enter("lost")
 	defer r.leave()
+	if r.onLost != nil {
+		r.onLost(r)
+	}
 	r.BaseProtocol.ConnectionLost(err)
 	r.mu.Lock()
 	r.lostErr = err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -146,4 +148,83 @@ func TestGoexitInResumeWritingAfterClose(t *testing.T) {
 	if !errors.Is(lost, errGoexit) {
 		t.Errorf("ConnectionLost(%v), want the Goexit", lost)
 	}
+}
+
+// The socket is closed by the time ConnectionLost runs, whoever closed the
+// connection and however: from another goroutine (whose close comes a
+// moment after it marks the connection dead), from inside a callback
+// (which leaves the close to the reader), after a queue, or after the
+// peer's end of stream, over the raw path and TLS. The windows are short,
+// so each case runs several times.
+func TestSocketClosedAtConnectionLost(t *testing.T) {
+	const rounds = 10
+	block := func(r *recorder, release chan struct{}) { r.onData = func(*recorder, []byte) { <-release } }
+	tests := []struct {
+		name  string
+		setup func(r *recorder, release chan struct{})
+		act   func(tr Transport, peer net.Conn, release chan struct{})
+	}{
+		{"Abort from another goroutine", nil, func(tr Transport, _ net.Conn, _ chan struct{}) { tr.Abort() }},
+		{"Close from another goroutine", nil, func(tr Transport, _ net.Conn, _ chan struct{}) { _ = tr.Close() }},
+		{"Close with bytes queued", nil, func(tr Transport, peer net.Conn, _ chan struct{}) {
+			go func() { _, _ = io.Copy(io.Discard, peer) }() // ends when the test closes peer
+			_, _ = tr.Write(make([]byte, 1<<20))
+			_ = tr.Close()
+		}},
+		{"Abort while DataReceived blocks", block, func(tr Transport, peer net.Conn, release chan struct{}) {
+			_, _ = peer.Write([]byte("x"))
+			time.Sleep(time.Millisecond) // most often inside the callback by now
+			tr.Abort()
+			close(release)
+		}},
+		{"Abort inside DataReceived", func(r *recorder, _ chan struct{}) {
+			r.onData = func(r *recorder, _ []byte) { r.Transport().Abort() }
+		}, func(_ Transport, peer net.Conn, _ chan struct{}) { _, _ = peer.Write([]byte("x")) }},
+		{"Goexit in DataReceived", func(r *recorder, _ chan struct{}) {
+			r.onData = func(*recorder, []byte) { runtime.Goexit() }
+		}, func(_ Transport, peer net.Conn, _ chan struct{}) { _, _ = peer.Write([]byte("x")) }},
+		{"the peer's end of stream", nil, func(_ Transport, peer net.Conn, _ chan struct{}) { _ = peer.Close() }},
+	}
+	kinds := []struct {
+		name string
+		pair func(testing.TB) (net.Conn, net.Conn)
+	}{{"tcp", tcpPair}, {"tls", tlsPair}}
+	for _, k := range kinds {
+		for _, tt := range tests {
+			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
+				for range rounds {
+					server, client := k.pair(t)
+					release := make(chan struct{})
+					r := newRecorder()
+					var open atomic.Bool
+					r.onLost = func(*recorder) { open.Store(!socketClosed(server)) }
+					if tt.setup != nil {
+						tt.setup(r, release)
+					}
+					tr, err := Attach(server, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tt.act(tr, client, release)
+					r.waitLost(t, 5*time.Second)
+					client.Close()
+					if open.Load() {
+						t.Fatalf("the socket was still open when ConnectionLost ran; events %v", r.eventsCopy())
+					}
+				}
+			})
+		}
+	}
+}
+
+// socketClosed reports whether nc's socket (beneath TLS) is closed.
+func socketClosed(nc net.Conn) bool {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return true
+	}
+	return rc.Control(func(uintptr) {}) != nil
 }
