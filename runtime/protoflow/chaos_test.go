@@ -144,7 +144,7 @@ func TestServerChaos(t *testing.T) {
 			if fdsAfter, _ := openFDs(); countable && fdsAfter > fdsBefore-1 {
 				open := fdTargets()
 				late := ""
-				if fdsDropTo(fdsBefore-1, 5*time.Second) {
+				if eventually(5*time.Second, func() bool { n, _ := openFDs(); return n <= fdsBefore-1 }) {
 					late = " (closed within 5 s: late, not leaked)"
 				}
 				t.Errorf("%d file descriptors open right after Shutdown, %d before (the listener's included)%s; open then:\n%s", fdsAfter, fdsBefore, late, open)
@@ -206,21 +206,6 @@ func chaosClient(addr net.Addr, rnd *rand.Rand, rounds int) (stuck int) {
 func openFDs() (n int, ok bool) {
 	ents, err := os.ReadDir("/proc/self/fd")
 	return len(ents), err == nil
-}
-
-// fdsDropTo reports whether the process's open descriptors are at most n
-// within d.
-func fdsDropTo(n int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if have, _ := openFDs(); have <= n {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // fdTargets lists what the open descriptors are, for a failure message.

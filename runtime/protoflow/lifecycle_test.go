@@ -7,7 +7,6 @@ import (
 	"net"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -215,16 +214,4 @@ func TestSocketClosedAtConnectionLost(t *testing.T) {
 			})
 		}
 	}
-}
-
-// socketClosed reports whether nc's socket (beneath TLS) is closed.
-func socketClosed(nc net.Conn) bool {
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	rc, err := nc.(syscall.Conn).SyscallConn()
-	if err != nil {
-		return true
-	}
-	return rc.Control(func(uintptr) {}) != nil
 }

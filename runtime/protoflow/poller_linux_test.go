@@ -64,19 +64,11 @@ func TestPollerEmptiesAndRefills(t *testing.T) {
 
 // pollerClosesWithin reports whether the poller closes within d.
 func pollerClosesWithin(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
+	return eventually(d, func() bool {
 		pollMu.Lock()
-		closed := thePoller == nil
-		pollMu.Unlock()
-		switch {
-		case closed:
-			return true
-		case time.Now().After(deadline):
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer pollMu.Unlock()
+		return thePoller == nil
+	})
 }
 
 // pollerConns describes the connections the poller still has, for a
