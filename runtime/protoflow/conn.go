@@ -347,6 +347,9 @@ func (c *conn) closeDead(graceful bool) {
 		// Deferred: on the portable path Close is the wrapper's code, and
 		// a panic there that the caller recovers must not hang lose.
 		defer c.socketUsers.Done()
+		if h := c.opts.beforeClose; h != nil {
+			h()
+		}
 		c.closeSocket(graceful)
 	}()
 	c.afterDeath()

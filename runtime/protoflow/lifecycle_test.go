@@ -149,12 +149,16 @@ func TestGoexitInResumeWritingAfterClose(t *testing.T) {
 	}
 }
 
+// withBeforeClose has f run between a connection's death and the close of
+// its socket (options.beforeClose).
+func withBeforeClose(f func()) Option { return func(o *options) { o.beforeClose = f } }
+
 // The socket is closed by the time ConnectionLost runs, whoever closed the
 // connection and however: from another goroutine (whose close comes a
-// moment after it marks the connection dead), from inside a callback
-// (which leaves the close to the reader), after a queue, or after the
-// peer's end of stream, over the raw path and TLS. The windows are short,
-// so each case runs several times.
+// moment after it marks the connection dead, a moment widened here to
+// 2 ms), from inside a callback (which leaves the close to the reader),
+// after a queue, or after the peer's end of stream, over the raw path and
+// TLS. Other windows are short, so each case runs several times.
 func TestSocketClosedAtConnectionLost(t *testing.T) {
 	const rounds = 10
 	block := func(r *recorder, release chan struct{}) { r.onData = func(*recorder, []byte) { <-release } }
@@ -200,7 +204,7 @@ func TestSocketClosedAtConnectionLost(t *testing.T) {
 					if tt.setup != nil {
 						tt.setup(r, release)
 					}
-					tr, err := Attach(server, r)
+					tr, err := Attach(server, r, withBeforeClose(func() { time.Sleep(2 * time.Millisecond) }))
 					if err != nil {
 						t.Fatal(err)
 					}

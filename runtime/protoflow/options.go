@@ -26,6 +26,10 @@ type options struct {
 	// each conn because the options are shared by a Server's connections.
 	readPool *sync.Pool // read buffers of readBufferSize bytes
 	server   *Server    // the Server whose list holds the connection; nil for Dial and Attach
+
+	// Tests only: run by closeDead before it closes the socket, to widen
+	// the moment between a connection's death and its close.
+	beforeClose func()
 }
 
 func buildOptions(opts []Option) options {
