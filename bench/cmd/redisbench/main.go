@@ -346,7 +346,7 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 						fmt.Fprint(w, " — |")
 						continue
 					}
-					fmt.Fprintf(w, " %s (%s–%s)%s |", f.format(sum.Median), f.format(sum.Min), f.format(sum.Max), sum.Shortfall(cfg.runs))
+					fmt.Fprintf(w, " %s%s |", sum.FormatWith(f.format), sum.Shortfall(cfg.runs))
 				}
 				switch {
 				case ratio && !f.ratio:

@@ -11,12 +11,10 @@ import (
 	"strings"
 )
 
-// Pinned returns a command that runs argv on CPU cpu alone (taskset -c).
-// taskset execs argv, so the command's PID is argv's own. Go programs get
-// GOMAXPROCS=1, so that they run one thread of Go code, as an event loop
-// does.
-// A cpu below 0 pins nothing: argv runs on any CPU, still with
-// GOMAXPROCS=1.
+// Pinned returns a command that runs argv on CPU cpu alone (taskset -c),
+// or on any CPU if cpu is below 0. taskset execs argv, so the command's
+// PID is argv's own. Go programs get GOMAXPROCS=1 either way, so that they
+// run one thread of Go code, as an event loop does.
 func Pinned(cpu int, argv ...string) *exec.Cmd {
 	if cpu >= 0 {
 		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)

@@ -33,7 +33,12 @@ func Summarize(vals []float64) (s Summary, ok bool) {
 // Format prints the summary as "median (min–max)", each with verb, such
 // as "%.0f".
 func (s Summary) Format(verb string) string {
-	return fmt.Sprintf(verb+" ("+verb+"–"+verb+")", s.Median, s.Min, s.Max)
+	return s.FormatWith(func(v float64) string { return fmt.Sprintf(verb, v) })
+}
+
+// FormatWith is Format with each value printed by format.
+func (s Summary) FormatWith(format func(float64) string) string {
+	return format(s.Median) + " (" + format(s.Min) + "–" + format(s.Max) + ")"
 }
 
 // Ratios divides a[i] by b[i] for every run i in which both were measured

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -46,6 +47,10 @@ func TestFormat(t *testing.T) {
 	s := Summary{Median: 1.234, Min: 0.9, Max: 1.5, N: 3}
 	if got, want := s.Format("%.2f"), "1.23 (0.90–1.50)"; got != want {
 		t.Errorf("Format = %q, want %q", got, want)
+	}
+	percent := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+	if got, want := s.FormatWith(percent), "123% (90%–150%)"; got != want {
+		t.Errorf("FormatWith = %q, want %q", got, want)
 	}
 }
 
