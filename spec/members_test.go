@@ -5,7 +5,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,12 +133,7 @@ func generatedMembers(t *testing.T, src, typeName string) []string {
 			}
 		}
 	}
-	var names []string
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // receiverName returns the type name of T, *T or pkg.T.

@@ -72,12 +72,13 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			errs = append(errs, err)
 			continue
 		case edit == nil: // no hooks, or every hook method exists
-		case edit.Old == nil: // a new hook file, with the stubs the package lacks
-			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true})
-		default:
-			produced = append(produced, output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true,
-				Update: &output.Update{Old: edit.Old}})
-			res.Missing = append(res.Missing, edit.Missing...)
+		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added
+			hooks := output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true}
+			if edit.Old != nil {
+				hooks.Update = &output.Update{Old: edit.Old}
+				res.Missing = append(res.Missing, edit.Missing...)
+			}
+			produced = append(produced, hooks)
 		}
 		for _, f := range produced {
 			key := filepath.Clean(f.Path)

@@ -64,7 +64,6 @@ func Write(files []File) ([]string, error) {
 			return nil, err
 		}
 		old, err := os.ReadFile(path)
-		data := f.Data
 		switch {
 		case err == nil && f.UserOwned && f.Update == nil:
 			continue
@@ -85,7 +84,7 @@ func Write(files []File) ([]string, error) {
 			cleanup()
 			return nil, err
 		}
-		tmp, err := writeTemp(path, data)
+		tmp, err := writeTemp(path, f.Data)
 		if err != nil {
 			cleanup()
 			return nil, err
