@@ -13,16 +13,12 @@ import (
 	"golang.org/x/tools/imports"
 
 	"github.com/protogen/protogen/internal/textwrap"
-
+	"github.com/protogen/protogen/runtime/protoflow"
 	"github.com/protogen/protogen/spec"
 )
 
 // Import paths the emitter refers to itself; field types bring their own.
 const runtimePkg = spec.RuntimePath
-
-// APIVersion is the version of protoflow's generated-code API that this
-// generator emits; see protoflow.EnforceVersion.
-const APIVersion = 1
 
 // Generate returns the generated file for s, gofmt-formatted.
 func Generate(s *spec.Spec) ([]byte, error) {
@@ -56,14 +52,18 @@ func Generate(s *spec.Spec) ([]byte, error) {
 }
 
 // versionGuard makes the file stop compiling against a runtime whose
-// generated-code API differs, in the way protobuf's EnforceVersion does.
+// generated-code API differs, in the way protobuf's EnforceVersion does. The
+// version is the runtime's own GenVersion, compiled into this generator
+// from the same module (as protoc-gen-go prints protoimpl.GenVersion), so
+// that the number exists once.
 func versionGuard(f *jen.File) {
+	const version = protoflow.GenVersion
 	prose(f, fmt.Sprintf("This file uses version %d of protoflow's generated-code API. If either "+
 		"line below fails to compile, the runtime in go.mod and the protogen that wrote this file "+
-		"do not match: regenerate with the protogen of the same module version.", APIVersion))
+		"do not match: regenerate with the protogen of the same module version.", version))
 	f.Const().Defs(
-		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Lit(APIVersion).Op("-").Qual(runtimePkg, "MinVersion")),
-		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Qual(runtimePkg, "MaxVersion").Op("-").Lit(APIVersion)),
+		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Lit(version).Op("-").Qual(runtimePkg, "MinVersion")),
+		jen.Id("_").Op("=").Qual(runtimePkg, "EnforceVersion").Call(jen.Qual(runtimePkg, "MaxVersion").Op("-").Lit(version)),
 	)
 }
 

@@ -13,7 +13,8 @@ package protoflow
 // the first line fails when the code is older than this runtime supports,
 // the second when it is newer.
 const (
-	// GenVersion is the version that the protogen of this module writes.
+	// GenVersion is the version that the protogen of this module writes:
+	// its code generator prints this constant.
 	GenVersion = 1
 	// MinVersion is the oldest version this runtime supports.
 	MinVersion = 1
