@@ -8,7 +8,7 @@ import (
 
 // Framing is a protocol's framing, resolved to one of the runtime's codecs:
 // the generated code builds the codec as a composite literal of type Codec
-// with Fields, and feeds every read through a protoflow.Framer.
+// with Fields, and feeds every read through a wire.Framer.
 type Framing struct {
 	Pos Pos // the framing's kind in the spec
 	// Kind is the spec's name for the framing: line, delimiter, length or

@@ -140,7 +140,7 @@ func (schemaFramingKinds) jsonSchemaExtend() string {
 // schemaLineFraming is the settings of line framing.
 type schemaLineFraming struct {
 	// The longest line, terminator included; default 64KiB. A longer line
-	// closes the connection with an error matching protoflow.ErrFrameTooLarge.
+	// closes the connection with an error matching wire.ErrFrameTooLarge.
 	Max schemaSize `json:"max"`
 	// Lines end only at "\r\n".
 	CRLF bool `json:"crlf"`

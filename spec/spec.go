@@ -10,15 +10,23 @@ package spec
 import (
 	"fmt"
 	"go/ast"
+	"reflect"
 	"time"
+
+	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
-// RuntimePath is the import path of the runtime package that generated code
-// imports, and RuntimeName its package name.
-const (
-	RuntimePath = "github.com/protogen/protogen/runtime/protoflow"
-	RuntimeName = "protoflow"
+// The import paths of the runtime packages that generated code imports,
+// taken from the packages themselves: RuntimePath, the transport and
+// BaseProtocol's (protoflow), and WirePath, the framing's (wire).
+var (
+	RuntimePath = reflect.TypeFor[protoflow.BaseProtocol]().PkgPath()
+	WirePath    = reflect.TypeFor[wire.Framer]().PkgPath()
 )
+
+// RuntimeName is the runtime's package name.
+const RuntimeName = "protoflow"
 
 // Spec is a loaded, validated and resolved spec.
 type Spec struct {

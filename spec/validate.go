@@ -152,6 +152,9 @@ func (d *decoder) resolveImports(s *Spec) {
 		used[name] = true
 	}
 	for _, p := range s.Protocols {
+		if p.Framing != nil {
+			paths = append(paths, WirePath) // the framer and its codec
+		}
 		if p.HasTimeouts() {
 			paths = append(paths, "time") // durations are written as 30 * time.Second
 		}

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // ErrClosed is the error of requests on a client whose connection was
@@ -138,7 +139,7 @@ func (c *Client) call(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	// Under mu, so that the order of waiting is the order on the wire.
 	p.waiting = append(p.waiting, ch)
-	err := protoflow.WriteFrame(t, Codec, payload)
+	err := wire.WriteFrame(t, Codec, payload)
 	p.mu.Unlock()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // This file uses version 1 of protoflow's generated-code API. If either line
@@ -32,7 +33,7 @@ type Server struct {
 
 	// frames splits the bytes read into frames, and holds them while reading
 	// is paused; owned by the callbacks.
-	frames protoflow.Framer
+	frames wire.Framer
 
 	// state is the state machine's current state; owned by the callbacks.
 	state ServerState
@@ -69,7 +70,7 @@ var (
 // timeout of 2s.
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
-	p.frames.Init(protoflow.LengthCodec{Size: 4, Max: 1048576})
+	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
 	_ = protoflow.SetTimeouts(t, 2*time.Second, 0)
 }
 
@@ -107,8 +108,8 @@ func (p *Server) ResumeReading() error {
 
 // feed passes the frames held and then those of data to frameReceived. A frame
 // over its maximum size, or a malformed one, aborts the connection, and
-// ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
-// protoflow.ErrBadFrame).
+// ConnectionLost receives the error (matching wire.ErrFrameTooLarge or
+// wire.ErrBadFrame).
 func (p *Server) feed(data []byte) {
 	if err := p.frames.Feed(data, p.frameReceived); err != nil {
 		if t := p.Transport(); t != nil {
@@ -257,7 +258,7 @@ type ClientProtocol struct {
 
 	// frames splits the bytes read into frames, and holds them while reading
 	// is paused; owned by the callbacks.
-	frames protoflow.Framer
+	frames wire.Framer
 
 	// guards waiting and lost
 	mu sync.Mutex
@@ -290,7 +291,7 @@ var (
 // protoflow.BaseProtocol.ConnectionMade, then sets up the framer.
 func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
-	p.frames.Init(protoflow.LengthCodec{Size: 4, Max: 1048576})
+	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
 }
 
 // DataReceived implements protoflow.Protocol: it runs
@@ -327,8 +328,8 @@ func (p *ClientProtocol) ResumeReading() error {
 
 // feed passes the frames held and then those of data to frameReceived. A frame
 // over its maximum size, or a malformed one, aborts the connection, and
-// ConnectionLost receives the error (matching protoflow.ErrFrameTooLarge or
-// protoflow.ErrBadFrame).
+// ConnectionLost receives the error (matching wire.ErrFrameTooLarge or
+// wire.ErrBadFrame).
 func (p *ClientProtocol) feed(data []byte) {
 	if err := p.frames.Feed(data, p.frameReceived); err != nil {
 		if t := p.Transport(); t != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // This file holds the hooks of the protocol types that protogen generates
@@ -77,7 +78,7 @@ func (p *Server) onFrameReceived(frame []byte) {
 // send writes one reply frame.
 func (p *Server) send(t protoflow.Transport, op byte, body []byte) {
 	p.reply = append(append(p.reply[:0], op), body...)
-	_ = protoflow.WriteFrame(t, Codec, p.reply) // fails only once the connection is closing
+	_ = wire.WriteFrame(t, Codec, p.reply) // fails only once the connection is closing
 }
 
 // onPauseWriting stops reading while the client does not read its replies,

@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -334,8 +335,8 @@ func TestServerFrameTooLarge(t *testing.T) {
 				t.Fatalf("hello reply = %q", got)
 			}
 			lost := ts.waitLost(t, 1)
-			var tooLarge *protoflow.FrameTooLargeError
-			if !errors.Is(lost[0], protoflow.ErrFrameTooLarge) || !errors.As(lost[0], &tooLarge) {
+			var tooLarge *wire.FrameTooLargeError
+			if !errors.Is(lost[0], wire.ErrFrameTooLarge) || !errors.As(lost[0], &tooLarge) {
 				t.Fatalf("ConnectionLost(%v), want a *FrameTooLargeError", lost[0])
 			}
 			if tooLarge.Size != int64(size) {

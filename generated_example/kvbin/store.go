@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // Version is the protocol version that hello carries.
@@ -19,9 +19,9 @@ const MaxFrame = 1 << 20
 const HandshakeTimeout = 2 * time.Second
 
 // Codec is the framing of kvbin.yaml, for writing frames. It is held as an
-// interface so that passing it to protoflow.WriteFrame copies nothing to
+// interface so that passing it to wire.WriteFrame copies nothing to
 // the heap: converting a codec struct at each call would allocate.
-var Codec protoflow.Codec = protoflow.LengthCodec{Size: 4, Max: MaxFrame}
+var Codec wire.Codec = wire.LengthCodec{Size: 4, Max: MaxFrame}
 
 // Operations and replies: the first byte of a payload.
 const (

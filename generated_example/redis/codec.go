@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"errors"
 
-	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // A RESP2 command is a multibulk, "*<count>\r\n" then count bulk strings
 // "$<len>\r\n<bytes>\r\n", or, when the first byte is not '*', an inline
 // command: one line of words split as redis-cli splits them, with
 // "double" and 'single' quotes. Codec finds one whole command per frame,
-// so that the protoflow.Framer keeps a command split across reads and
+// so that the wire.Framer keeps a command split across reads and
 // passes each complete one to the server in place. The parser follows
 // Redis 7's (networking.c) in what it accepts and in the words of its
 // errors.
@@ -58,8 +58,8 @@ func (l Limits) withDefaults() Limits {
 
 // ProtocolError is a command that is not RESP, or over a limit. Redis
 // answers it with "-ERR Protocol error: " and Reason, then closes the
-// connection, and so does [Server]. It matches [protoflow.ErrBadFrame], or
-// [protoflow.ErrFrameTooLarge] when a limit was exceeded.
+// connection, and so does [Server]. It matches [wire.ErrBadFrame], or
+// [wire.ErrFrameTooLarge] when a limit was exceeded.
 type ProtocolError struct {
 	Reason   string // Redis's words, such as "invalid bulk length"
 	TooLarge bool   // a length over a limit of Limits or over MaxInlineLen
@@ -68,10 +68,10 @@ type ProtocolError struct {
 // Error returns the reason, for logs.
 func (e *ProtocolError) Error() string { return "redis: protocol error: " + e.Reason }
 
-// Is reports whether target is protoflow.ErrBadFrame, or
-// protoflow.ErrFrameTooLarge for an error about a limit.
+// Is reports whether target is wire.ErrBadFrame, or
+// wire.ErrFrameTooLarge for an error about a limit.
 func (e *ProtocolError) Is(target error) bool {
-	return target == protoflow.ErrBadFrame || e.TooLarge && target == protoflow.ErrFrameTooLarge
+	return target == wire.ErrBadFrame || e.TooLarge && target == wire.ErrFrameTooLarge
 }
 
 // The protocol errors, made once so that refusing a command allocates
@@ -108,7 +108,7 @@ func sanitizeByte(b byte) byte {
 // exactly one command.
 var errNotOneCommand = errors.New("redis: payload is not exactly one RESP command")
 
-// Codec is a [protoflow.Codec] whose frames are whole RESP commands. The
+// Codec is a [wire.Codec] whose frames are whole RESP commands. The
 // payload of a frame is the command's own encoding; [Codec.Args] gives its
 // arguments, which Next has already parsed: so each command is parsed
 // once, and its arguments alias the bytes read (the payload), never a
@@ -135,7 +135,7 @@ type pending struct {
 	left int64 // the bulk strings still to read, or -1 before the count
 }
 
-// Next implements [protoflow.Codec]. It returns a frame of a command
+// Next implements [wire.Codec]. It returns a frame of a command
 // without arguments (an empty line, "*0\r\n") too, which Redis skips.
 //
 // A command that arrives a few bytes at a time must not cost time
@@ -180,7 +180,7 @@ func (c *Codec) Args(frame []byte) [][]byte {
 	return c.args
 }
 
-// AppendFrame implements [protoflow.Codec]: payload must be the encoding of
+// AppendFrame implements [wire.Codec]: payload must be the encoding of
 // exactly one command, which is appended as it is. Use [AppendCommand] to
 // encode one.
 func (c *Codec) AppendFrame(dst, payload []byte) ([]byte, error) {
@@ -276,7 +276,7 @@ func (c *Codec) parseMultibulk(buf []byte, pos int, left int64, from int, collec
 		start := pos + next
 		end := start + int(size)
 		if end+2 > lim.MaxCommandLen {
-			return 0, protoflow.ErrFrameTooLarge
+			return 0, wire.ErrFrameTooLarge
 		}
 		if end+2 > len(buf) {
 			return incomplete(true)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // splitCommands splits in with a Framer fed in pieces of the given sizes
@@ -17,7 +17,7 @@ import (
 func splitCommands(in []byte, limits Limits, sizes []int) ([]string, error) {
 	var c Codec
 	c.Limits = limits
-	f := protoflow.NewFramer(&c)
+	f := wire.NewFramer(&c)
 	var got []string
 	fn := func(frame []byte) bool {
 		got = append(got, fmt.Sprintf("%q", c.Args(frame)))

@@ -19,7 +19,7 @@
 // A RESP command has no framing of its own that the spec's framing kinds
 // (line, delimiter, length, fixed) could describe: a multibulk is found by
 // reading its headers, and an inline command is a line. So the hooks feed
-// the reads to a [protoflow.Framer] with [Codec], a codec whose frame is
+// the reads to a [wire.Framer] with [Codec], a codec whose frame is
 // one whole command. The framer passes the commands that lie inside a
 // read in place, without a copy, and keeps a command split across reads in
 // a buffer that holds at most [Limits.MaxCommandLen] bytes of it; the codec

@@ -2,7 +2,10 @@
 
 package redis
 
-import "github.com/protogen/protogen/runtime/protoflow"
+import (
+	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
+)
 
 // This file uses version 1 of protoflow's generated-code API. If either line
 // below fails to compile, the runtime in go.mod and the protogen that wrote
@@ -32,7 +35,7 @@ type Server struct {
 	// finds the commands in the stream and holds the arguments of the last one
 	codec Codec
 	// keeps a command split across reads, and the commands held while reading is paused
-	frames protoflow.Framer
+	frames wire.Framer
 	// serveFrame as a method value, made once so that feeding allocates nothing
 	serve func([]byte) bool
 	// replies not yet written

@@ -173,7 +173,7 @@ func (p *Server) appendValue(v []byte) {
 }
 
 // Err returns the protocol error that closed the connection, if one did: a
-// [*ProtocolError], or an error matching [protoflow.ErrFrameTooLarge] for a
+// [*ProtocolError], or an error matching [wire.ErrFrameTooLarge] for a
 // command over Limits.MaxCommandLen. Call it from the protocol's callbacks,
 // such as ConnectionLost.
 func (p *Server) Err() error { return p.err }

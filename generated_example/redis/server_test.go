@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -347,10 +348,10 @@ func TestHostileLengths(t *testing.T) {
 				t.Errorf("got %q, want %q", got, want)
 			}
 			err := ts.waitLost(t, 1)[0]
-			if !errors.Is(err, protoflow.ErrBadFrame) && !errors.Is(err, protoflow.ErrFrameTooLarge) {
+			if !errors.Is(err, wire.ErrBadFrame) && !errors.Is(err, wire.ErrFrameTooLarge) {
 				t.Errorf("Err() = %v, want a protocol error", err)
 			}
-			if errors.Is(err, protoflow.ErrFrameTooLarge) != tc.tooLarge {
+			if errors.Is(err, wire.ErrFrameTooLarge) != tc.tooLarge {
 				t.Errorf("Err() = %v: matches ErrFrameTooLarge %v, want %v", err, !tc.tooLarge, tc.tooLarge)
 			}
 			c := Codec{Limits: limits}

@@ -18,7 +18,10 @@ import (
 )
 
 // Import paths the emitter refers to itself; field types bring their own.
-const runtimePkg = spec.RuntimePath
+var (
+	runtimePkg = spec.RuntimePath
+	wirePkg    = spec.WirePath
+)
 
 // Generate returns the generated file for s, gofmt-formatted.
 func Generate(s *spec.Spec) ([]byte, error) {
@@ -88,7 +91,7 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	if p.Framing != nil {
 		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames, and holds them while reading"),
 			commentLine("is paused; owned by the callbacks."),
-			jen.Id("frames").Qual(runtimePkg, "Framer"))
+			jen.Id("frames").Qual(wirePkg, "Framer"))
 	}
 	if p.Machine != nil {
 		fields = append(fields, jen.Line(), commentLine("state is the state machine's current state; owned by the callbacks."),

@@ -48,7 +48,7 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 	f.Line()
 	prose(f, "feed passes the frames held and then those of data to frameReceived. A frame over its maximum size, "+
 		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
-		"protoflow.ErrFrameTooLarge or protoflow.ErrBadFrame).")
+		"wire.ErrFrameTooLarge or wire.ErrBadFrame).")
 	f.Add(recv()).Id("feed").Params(jen.Id("data").Index().Byte()).Block(
 		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)), jen.Err().Op("!=").Nil()).Block(
 			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
@@ -97,7 +97,7 @@ func codecCode(fr *spec.Framing) jen.Code {
 		}
 		fields[i] = jen.Id(fd.Name).Op(":").Add(v)
 	}
-	return jen.Qual(runtimePkg, fr.Codec).Values(fields...)
+	return jen.Qual(wirePkg, fr.Codec).Values(fields...)
 }
 
 // durationUnits are the units a duration is printed in, largest first.

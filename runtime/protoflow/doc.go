@@ -68,16 +68,12 @@
 //
 // # Framing
 //
-// A [Codec] finds frames in a byte stream: [LineCodec], [DelimiterCodec],
-// [LengthCodec] and [FixedCodec], or one of your own. A [Framer] fed from
-// DataReceived passes each frame that lies inside one read without copying
-// and reassembles the others in a buffer that never grows past the codec's
-// maximum; a frame over it fails with a [*FrameTooLargeError] (a hostile
-// length header allocates nothing), a malformed one with [ErrBadFrame].
-// A frame callback that returns false leaves that frame and the rest held
-// for the next Feed, which is how generated protocols hold frames while
-// reading is paused. [WriteFrame] writes a frame in one Write. Generated
-// protocols with a state machine return a [*TransitionError] from Fire.
+// Package [github.com/protogen/protogen/runtime/wire] turns the bytes that
+// DataReceived gets back into the frames the peer wrote: its codecs find
+// frames in a stream, its Framer reassembles those split across reads and
+// holds them while reading is paused, and its WriteFrame writes a frame in
+// one Write to a [Transport], which is an io.Writer. Generated protocols
+// with a state machine return a [*TransitionError] from Fire.
 //
 // # Timeouts
 //

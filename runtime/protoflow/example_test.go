@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // echo writes back whatever it receives.
@@ -80,14 +81,14 @@ func ExampleServer() {
 // hands each line it receives to a channel.
 type greeter struct {
 	protoflow.BaseProtocol
-	lines   protoflow.Framer
+	lines   wire.Framer
 	replies chan string
 }
 
 func (g *greeter) ConnectionMade(t protoflow.Transport) {
 	g.BaseProtocol.ConnectionMade(t)
-	g.lines.Init(protoflow.LineCodec{Max: 1024})
-	protoflow.WriteFrame(t, protoflow.LineCodec{}, []byte("hello, server"))
+	g.lines.Init(wire.LineCodec{Max: 1024})
+	wire.WriteFrame(t, wire.LineCodec{}, []byte("hello, server"))
 }
 
 func (g *greeter) DataReceived(data []byte) {

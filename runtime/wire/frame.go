@@ -1,8 +1,9 @@
-package protoflow
+package wire
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 )
 
@@ -26,13 +27,13 @@ var (
 	// exceeds its codec's maximum. A [Framer] returns a
 	// [*FrameTooLargeError]; a codec's Next returns ErrFrameTooLarge itself,
 	// so that rejecting a hostile header allocates nothing.
-	ErrFrameTooLarge = errors.New("protoflow: frame too large")
+	ErrFrameTooLarge = errors.New("wire: frame too large")
 
 	// ErrBadFrame is matched by the error returned for bytes that cannot be
 	// a frame, such as a [LengthCodec] header with IncludesHeader whose
 	// length is shorter than the header itself, and by the error of
 	// AppendFrame for a payload that cannot be framed unambiguously.
-	ErrBadFrame = errors.New("protoflow: malformed frame")
+	ErrBadFrame = errors.New("wire: malformed frame")
 )
 
 // Errors that AppendFrame returns for payloads it cannot frame. They are
@@ -45,13 +46,13 @@ var (
 var (
 	// errNoCodec is Feed's error on a Framer that NewFramer or Init did not
 	// set up.
-	errNoCodec = errors.New("protoflow: Framer has no codec: use NewFramer or Init")
+	errNoCodec = errors.New("wire: Framer has no codec: use NewFramer or Init")
 	// errCodecBroken stops a Framer whose codec, not of this package,
 	// breaks the Next contract in a way that would otherwise loop or grow
 	// the buffer without bound.
-	errCodecBroken = errors.New("protoflow: codec broke the Next contract")
+	errCodecBroken = errors.New("wire: codec broke the Next contract")
 
-	errNestedFeed = errors.New("protoflow: Framer.Feed with data from inside its own callback")
+	errNestedFeed = errors.New("wire: Framer.Feed with data from inside its own callback")
 )
 
 // FrameTooLargeError reports a frame longer than its codec allows. It
@@ -70,7 +71,7 @@ type FrameTooLargeError struct {
 
 // Error gives the frame's size and the maximum.
 func (e *FrameTooLargeError) Error() string {
-	return fmt.Sprintf("protoflow: frame too large: size %d exceeds max %d", e.Size, e.Max)
+	return fmt.Sprintf("wire: frame too large: size %d exceeds max %d", e.Size, e.Max)
 }
 
 // Is reports whether target is ErrFrameTooLarge.
@@ -418,18 +419,20 @@ var framePool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// WriteFrame encodes payload with c and writes it to t in one Write call,
-// so that concurrent writers never interleave within a frame. It encodes
-// into a pooled scratch buffer, which it can reuse at once because Write
-// copies: it allocates nothing in steady state, provided c is already an
-// interface value or a pointer (converting a codec struct to Codec at each
-// call would copy it to the heap: keep it in a variable of type Codec). It
-// returns the error of c.AppendFrame, without writing, or that of t.Write.
-func WriteFrame(t Transport, c Codec, payload []byte) error {
+// WriteFrame encodes payload with c and writes it to w in one Write call,
+// so that concurrent writers never interleave within a frame when w's Write
+// is atomic, as a protoflow.Transport's is. It encodes into a pooled
+// scratch buffer, which it can reuse at once because Write must not retain
+// it (io.Writer's contract): it allocates nothing in steady state, provided
+// c is already an interface value or a pointer (converting a codec struct
+// to Codec at each call would copy it to the heap: keep it in a variable of
+// type Codec). It returns the error of c.AppendFrame, without writing, or
+// that of w.Write.
+func WriteFrame(w io.Writer, c Codec, payload []byte) error {
 	bp := framePool.Get().(*[]byte)
 	b, err := c.AppendFrame((*bp)[:0], payload)
 	if err == nil {
-		_, err = t.Write(b)
+		_, err = w.Write(b)
 	}
 	if cap(b) <= maxPooledFrame {
 		*bp = b[:0]

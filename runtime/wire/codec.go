@@ -1,4 +1,4 @@
-package protoflow
+package wire
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func (c LineCodec) max() int {
 // at least the terminator's length.
 func (c LineCodec) Validate() error {
 	if c.Max < 0 || c.max() < len(c.term()) {
-		return fmt.Errorf("protoflow: LineCodec.Max is %d; want 0 or at least %d", c.Max, len(c.term()))
+		return fmt.Errorf("wire: LineCodec.Max is %d; want 0 or at least %d", c.Max, len(c.term()))
 	}
 	return nil
 }
@@ -131,10 +131,10 @@ func (c DelimiterCodec) max() int {
 // empty, and Max must be 0 or at least len(Delim).
 func (c DelimiterCodec) Validate() error {
 	if len(c.Delim) == 0 {
-		return errors.New("protoflow: DelimiterCodec.Delim is empty")
+		return errors.New("wire: DelimiterCodec.Delim is empty")
 	}
 	if c.Max < 0 || c.max() < len(c.Delim) {
-		return fmt.Errorf("protoflow: DelimiterCodec.Max is %d; want 0 or at least len(Delim) = %d", c.Max, len(c.Delim))
+		return fmt.Errorf("wire: DelimiterCodec.Max is %d; want 0 or at least len(Delim) = %d", c.Max, len(c.Delim))
 	}
 	return nil
 }
@@ -262,9 +262,9 @@ type LengthCodec struct {
 func (c LengthCodec) Validate() error {
 	switch {
 	case c.Size != 1 && c.Size != 2 && c.Size != 4 && c.Size != 8:
-		return fmt.Errorf("protoflow: LengthCodec.Size is %d; want 1, 2, 4 or 8", c.Size)
+		return fmt.Errorf("wire: LengthCodec.Size is %d; want 1, 2, 4 or 8", c.Size)
 	case c.Max < 0:
-		return fmt.Errorf("protoflow: LengthCodec.Max is %d; want 0 or more", c.Max)
+		return fmt.Errorf("wire: LengthCodec.Max is %d; want 0 or more", c.Max)
 	}
 	return nil
 }
@@ -411,7 +411,7 @@ type FixedCodec struct {
 // positive.
 func (c FixedCodec) Validate() error {
 	if c.Size <= 0 {
-		return fmt.Errorf("protoflow: FixedCodec.Size is %d; want 1 or more", c.Size)
+		return fmt.Errorf("wire: FixedCodec.Size is %d; want 1 or more", c.Size)
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
-package protoflow
+package wire
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"sync"
@@ -495,8 +496,8 @@ func TestCodecValidate(t *testing.T) {
 			if err == nil {
 				t.Fatal("Validate() = nil; want an error")
 			}
-			if !strings.HasPrefix(err.Error(), "protoflow: ") || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadFrame) {
-				t.Errorf("Validate() = %v; want a protoflow configuration error", err)
+			if !strings.HasPrefix(err.Error(), "wire: ") || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadFrame) {
+				t.Errorf("Validate() = %v; want a wire configuration error", err)
 			}
 			if _, _, nerr := tt.codec.Next([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\n"), 0); nerr == nil || nerr.Error() != err.Error() {
 				t.Errorf("Next error = %v; want %v", nerr, err)
@@ -867,12 +868,11 @@ func TestFramerLinearScan(t *testing.T) {
 	}
 }
 
-// frTransport is a Transport that records each Write as one element.
+// frTransport is a writer that records each Write as one element.
 type frTransport struct {
-	Transport // nil: only Write is called
-	mu        sync.Mutex
-	writes    [][]byte
-	err       error
+	mu     sync.Mutex
+	writes [][]byte
+	err    error
 }
 
 func (t *frTransport) Write(p []byte) (int, error) {
@@ -885,9 +885,9 @@ func (t *frTransport) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// frDiscard is a Transport whose Write does nothing, for counting
+// frDiscard is a writer whose Write does nothing, for counting
 // allocations.
-type frDiscard struct{ Transport }
+type frDiscard struct{}
 
 func (frDiscard) Write(p []byte) (int, error) { return len(p), nil }
 
@@ -936,7 +936,7 @@ func TestWriteFrame(t *testing.T) {
 	t.Run("allocs", func(t *testing.T) {
 		var c Codec = LengthCodec{Size: 4}
 		p := []byte("steady state")
-		var tr Transport = frDiscard{}
+		var tr io.Writer = frDiscard{}
 		WriteFrame(tr, c, p)
 		if a := testing.AllocsPerRun(1000, func() { WriteFrame(tr, c, p) }); a != 0 {
 			t.Errorf("WriteFrame allocates %v times; want 0", a)
@@ -1033,7 +1033,7 @@ func BenchmarkFramer(b *testing.B) {
 func BenchmarkWriteFrame(b *testing.B) {
 	var c Codec = LengthCodec{Size: 4}
 	p := bytes.Repeat([]byte("w"), 100)
-	var tr Transport = frDiscard{}
+	var tr io.Writer = frDiscard{}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := WriteFrame(tr, c, p); err != nil {

@@ -1,4 +1,4 @@
-package protoflow
+package wire
 
 import (
 	"errors"
