@@ -3,7 +3,6 @@ package wire
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 )
@@ -11,7 +10,39 @@ import (
 // The codecs check their configuration on every call, rather than once in a
 // constructor, so that a literal is ready to use; the checks are a few
 // comparisons. Validate lets generated code report a bad configuration
-// when it starts instead of on the first frame.
+// when it starts instead of on the first frame, and lets protogen refuse a
+// spec whose framing builds one.
+
+// ConfigError reports a codec whose configuration is unusable. A codec's
+// Validate returns one, and so do its Next and AppendFrame, and the Feed of
+// a Framer that uses it. It names the field at fault, so that a program
+// that builds a codec from its own settings (protogen, from a spec) can
+// point at the setting behind it.
+type ConfigError struct {
+	Codec  string // the codec's type, such as "LengthCodec"
+	Field  string // the field at fault, such as "Size"
+	Reason string // what is wrong with the field, such as "is 3, but ..."
+}
+
+// Error reads, for example, "wire: LengthCodec.Size is 3, but the length
+// header is 1, 2, 4 or 8 bytes".
+func (e *ConfigError) Error() string {
+	return "wire: " + e.Codec + "." + e.Field + " " + e.Reason
+}
+
+// checkMax returns the error of a delimited codec whose Max is negative,
+// or whose effective maximum, limit, cannot hold its terminator term.
+func checkMax(codec string, maxField, limit int, term []byte) error {
+	switch {
+	case maxField < 0:
+		return &ConfigError{codec, "Max", fmt.Sprintf("is %d, but it must be 0 (for DefaultMaxLine) or more", maxField)}
+	case limit < len(term) && maxField == 0:
+		return &ConfigError{codec, "Max", fmt.Sprintf("is 0, for DefaultMaxLine (%d bytes), too short for the %d-byte terminator", limit, len(term))}
+	case limit < len(term):
+		return &ConfigError{codec, "Max", fmt.Sprintf("is %d, too short for the terminator %q", maxField, term)}
+	}
+	return nil
+}
 
 var (
 	lf   = []byte("\n")
@@ -52,13 +83,10 @@ func (c LineCodec) max() int {
 	return c.Max
 }
 
-// Validate reports whether c's configuration is usable: Max must be 0 or
-// at least the terminator's length.
+// Validate reports whether c's configuration is usable, with a
+// [*ConfigError] if not: Max must be 0 or at least the terminator's length.
 func (c LineCodec) Validate() error {
-	if c.Max < 0 || c.max() < len(c.term()) {
-		return fmt.Errorf("wire: LineCodec.Max is %d; want 0 or at least %d", c.Max, len(c.term()))
-	}
-	return nil
+	return checkMax("LineCodec", c.Max, c.max(), c.term())
 }
 
 // Next implements [Codec].
@@ -127,17 +155,17 @@ func (c DelimiterCodec) max() int {
 	return c.Max
 }
 
-// Validate reports whether c's configuration is usable: Delim must not be
-// empty, and Max must be 0 or at least len(Delim).
+// Validate reports whether c's configuration is usable, with a
+// [*ConfigError] if not: Delim must not be empty, and Max must be 0 or at
+// least len(Delim).
 func (c DelimiterCodec) Validate() error {
 	if len(c.Delim) == 0 {
-		return errors.New("wire: DelimiterCodec.Delim is empty")
+		return errEmptyDelim
 	}
-	if c.Max < 0 || c.max() < len(c.Delim) {
-		return fmt.Errorf("wire: DelimiterCodec.Max is %d; want 0 or at least len(Delim) = %d", c.Max, len(c.Delim))
-	}
-	return nil
+	return checkMax("DelimiterCodec", c.Max, c.max(), c.Delim)
 }
+
+var errEmptyDelim = &ConfigError{"DelimiterCodec", "Delim", "is empty"}
 
 // Next implements [Codec].
 func (c DelimiterCodec) Next(buf []byte, scanned int) (n int, payload []byte, err error) {
@@ -252,36 +280,66 @@ type LengthCodec struct {
 	// IncludesHeader means the length counts the header as well as the
 	// payload.
 	IncludesHeader bool
-	// Max is the maximum payload length; 0 means [DefaultMaxLength]. The
-	// header's capacity also limits it: 255 bytes for Size 1, and so on.
+	// Max is the maximum payload length. It must fit in the header: at
+	// most 255 for Size 1 (254 with IncludesHeader), 65535 for Size 2, and
+	// so on. 0 means [DefaultMaxLength], or the header's capacity when that
+	// is less.
 	Max int
 }
 
-// Validate reports whether c's configuration is usable: Size must be 1, 2,
-// 4 or 8, and Max must not be negative.
+// Validate reports whether c's configuration is usable, with a
+// [*ConfigError] if not: Size must be 1, 2, 4 or 8, and Max must be 0 or
+// a length that the header can express.
 func (c LengthCodec) Validate() error {
 	switch {
 	case c.Size != 1 && c.Size != 2 && c.Size != 4 && c.Size != 8:
-		return fmt.Errorf("wire: LengthCodec.Size is %d; want 1, 2, 4 or 8", c.Size)
+		return &ConfigError{"LengthCodec", "Size", fmt.Sprintf("is %d, but the length header is 1, 2, 4 or 8 bytes", c.Size)}
 	case c.Max < 0:
-		return fmt.Errorf("wire: LengthCodec.Max is %d; want 0 or more", c.Max)
+		return &ConfigError{"LengthCodec", "Max", fmt.Sprintf("is %d, but it must be 0 (for DefaultMaxLength) or more", c.Max)}
+	case uint64(c.Max) > c.capacity():
+		return &ConfigError{"LengthCodec", "Max", c.overCapacity()}
 	}
 	return nil
 }
 
+// capacity returns the longest payload the header can express. c.Size must
+// be valid.
+func (c LengthCodec) capacity() uint64 {
+	capacity := uint64(math.MaxUint64) >> (64 - 8*c.Size)
+	if c.IncludesHeader {
+		capacity -= uint64(c.Size)
+	}
+	return capacity
+}
+
+// overCapacity says why Max is too large for the header.
+func (c LengthCodec) overCapacity() string {
+	counted := ""
+	if c.IncludesHeader {
+		counted = " that counts itself"
+	}
+	return fmt.Sprintf("is %d, more than a %d-byte header%s can express (%d)", c.Max, c.Size, counted, c.capacity())
+}
+
+// MaxPayload returns the longest payload c accepts: Max, or when Max is 0
+// the smaller of DefaultMaxLength and what the header can express. It
+// returns 0 when c is not valid.
+func (c LengthCodec) MaxPayload() int {
+	if c.Validate() != nil {
+		return 0
+	}
+	return int(c.maxPayload())
+}
+
 // maxPayload returns the longest payload allowed: Max, or less if the
-// header cannot express it or if a frame that long would not fit in an
-// int. c must be valid.
+// header cannot express the default or if a frame that long would not fit
+// in an int. c must be valid.
 func (c LengthCodec) maxPayload() uint64 {
 	m := uint64(c.Max)
 	if c.Max == 0 {
 		m = DefaultMaxLength
 	}
-	capacity := uint64(math.MaxUint64) >> (64 - 8*c.Size)
-	if c.IncludesHeader {
-		capacity -= uint64(c.Size)
-	}
-	return min(m, capacity, uint64(math.MaxInt-c.Size))
+	return min(m, c.capacity(), uint64(math.MaxInt-c.Size))
 }
 
 // length decodes the header at the start of b, which holds at least Size
@@ -407,11 +465,11 @@ type FixedCodec struct {
 	Size int
 }
 
-// Validate reports whether c's configuration is usable: Size must be
-// positive.
+// Validate reports whether c's configuration is usable, with a
+// [*ConfigError] if not: Size must be positive.
 func (c FixedCodec) Validate() error {
 	if c.Size <= 0 {
-		return fmt.Errorf("wire: FixedCodec.Size is %d; want 1 or more", c.Size)
+		return &ConfigError{"FixedCodec", "Size", fmt.Sprintf("is %d, but a frame is at least 1 byte", c.Size)}
 	}
 	return nil
 }

@@ -9,7 +9,9 @@
 // read without copying and reassembles the others in a buffer that never
 // grows past the codec's maximum; a frame over it fails with a
 // [*FrameTooLargeError] (a hostile length header allocates nothing), a
-// malformed one with [ErrBadFrame]. A frame callback that returns false
+// malformed one with [ErrBadFrame], and a codec whose configuration is
+// unusable with a [*ConfigError] naming the field at fault, which the
+// codec's Validate also returns. A frame callback that returns false
 // leaves that frame and the rest held for the next Feed, which is how
 // generated protocols hold frames while reading is paused.
 //

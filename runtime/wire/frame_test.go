@@ -454,31 +454,42 @@ type frValidator interface {
 func TestCodecValidate(t *testing.T) {
 	tests := []struct {
 		codec frValidator
-		ok    bool
+		field string // the field a *ConfigError names; "" for a valid codec
+		msg   string // the error's text; "" for a valid codec
 	}{
-		{LineCodec{}, true},
-		{LineCodec{Max: 1}, true},
-		{LineCodec{Max: -1}, false},
-		{LineCodec{CRLF: true, Max: 1}, false},
-		{LineCodec{CRLF: true, Max: 2}, true},
-		{DelimiterCodec{Delim: []byte{0}}, true},
-		{DelimiterCodec{}, false},
-		{DelimiterCodec{Delim: []byte{}}, false},
-		{DelimiterCodec{Delim: []byte{0}, Max: -1}, false},
-		{DelimiterCodec{Delim: []byte("abc"), Max: 2}, false},
-		{DelimiterCodec{Delim: bytes.Repeat([]byte{0}, DefaultMaxLine+1)}, false},
-		{LengthCodec{Size: 1}, true},
-		{LengthCodec{Size: 2}, true},
-		{LengthCodec{Size: 4}, true},
-		{LengthCodec{Size: 8}, true},
-		{LengthCodec{}, false},
-		{LengthCodec{Size: 3}, false},
-		{LengthCodec{Size: 16}, false},
-		{LengthCodec{Size: -4}, false},
-		{LengthCodec{Size: 4, Max: -1}, false},
-		{FixedCodec{Size: 1}, true},
-		{FixedCodec{}, false},
-		{FixedCodec{Size: -1}, false},
+		{codec: LineCodec{}},
+		{codec: LineCodec{Max: 1}},
+		{LineCodec{Max: -1}, "Max", "wire: LineCodec.Max is -1, but it must be 0 (for DefaultMaxLine) or more"},
+		{LineCodec{CRLF: true, Max: 1}, "Max", `wire: LineCodec.Max is 1, too short for the terminator "\r\n"`},
+		{codec: LineCodec{CRLF: true, Max: 2}},
+		{codec: DelimiterCodec{Delim: []byte{0}}},
+		{DelimiterCodec{}, "Delim", "wire: DelimiterCodec.Delim is empty"},
+		{DelimiterCodec{Delim: []byte{}}, "Delim", "wire: DelimiterCodec.Delim is empty"},
+		{DelimiterCodec{Delim: []byte{0}, Max: -1}, "Max", "wire: DelimiterCodec.Max is -1, but it must be 0 (for DefaultMaxLine) or more"},
+		{DelimiterCodec{Delim: []byte("abc"), Max: 2}, "Max", `wire: DelimiterCodec.Max is 2, too short for the terminator "abc"`},
+		{DelimiterCodec{Delim: bytes.Repeat([]byte{0}, DefaultMaxLine+1)}, "Max", "wire: DelimiterCodec.Max is 0, for DefaultMaxLine (65536 bytes), too short for the 65537-byte terminator"},
+		{codec: LengthCodec{Size: 1}},
+		{codec: LengthCodec{Size: 2}},
+		{codec: LengthCodec{Size: 4}},
+		{codec: LengthCodec{Size: 8}},
+		{LengthCodec{}, "Size", "wire: LengthCodec.Size is 0, but the length header is 1, 2, 4 or 8 bytes"},
+		{LengthCodec{Size: 3}, "Size", "wire: LengthCodec.Size is 3, but the length header is 1, 2, 4 or 8 bytes"},
+		{LengthCodec{Size: 16}, "Size", "wire: LengthCodec.Size is 16, but the length header is 1, 2, 4 or 8 bytes"},
+		{LengthCodec{Size: -4}, "Size", "wire: LengthCodec.Size is -4, but the length header is 1, 2, 4 or 8 bytes"},
+		{LengthCodec{Size: 4, Max: -1}, "Max", "wire: LengthCodec.Max is -1, but it must be 0 (for DefaultMaxLength) or more"},
+		// A Max that the header cannot express.
+		{codec: LengthCodec{Size: 1, Max: 255}},
+		{LengthCodec{Size: 1, Max: 256}, "Max", "wire: LengthCodec.Max is 256, more than a 1-byte header can express (255)"},
+		{codec: LengthCodec{Size: 1, Max: 254, IncludesHeader: true}},
+		{LengthCodec{Size: 1, Max: 255, IncludesHeader: true}, "Max", "wire: LengthCodec.Max is 255, more than a 1-byte header that counts itself can express (254)"},
+		{codec: LengthCodec{Size: 2, Max: 65535}},
+		{LengthCodec{Size: 2, Max: 65536}, "Max", "wire: LengthCodec.Max is 65536, more than a 2-byte header can express (65535)"},
+		{codec: LengthCodec{Size: 4, Max: math.MaxUint32 - 4, IncludesHeader: true}},
+		{LengthCodec{Size: 4, Max: math.MaxUint32 - 3, IncludesHeader: true}, "Max", "wire: LengthCodec.Max is 4294967292, more than a 4-byte header that counts itself can express (4294967291)"},
+		{codec: LengthCodec{Size: 8, Max: math.MaxInt}},
+		{codec: FixedCodec{Size: 1}},
+		{FixedCodec{}, "Size", "wire: FixedCodec.Size is 0, but a frame is at least 1 byte"},
+		{FixedCodec{Size: -1}, "Size", "wire: FixedCodec.Size is -1, but a frame is at least 1 byte"},
 	}
 	for _, tt := range tests {
 		name := fmt.Sprintf("%#v", tt.codec)
@@ -487,7 +498,7 @@ func TestCodecValidate(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			err := tt.codec.Validate()
-			if tt.ok {
+			if tt.msg == "" {
 				if err != nil {
 					t.Fatalf("Validate() = %v; want nil", err)
 				}
@@ -496,8 +507,12 @@ func TestCodecValidate(t *testing.T) {
 			if err == nil {
 				t.Fatal("Validate() = nil; want an error")
 			}
-			if !strings.HasPrefix(err.Error(), "wire: ") || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadFrame) {
-				t.Errorf("Validate() = %v; want a wire configuration error", err)
+			if err.Error() != tt.msg || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadFrame) {
+				t.Errorf("Validate() = %v; want the configuration error %q", err, tt.msg)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.field || !strings.HasPrefix(fmt.Sprintf("%T", tt.codec), "wire."+ce.Codec) {
+				t.Errorf("Validate() = %#v; want a *ConfigError naming %T.%s", err, tt.codec, tt.field)
 			}
 			if _, _, nerr := tt.codec.Next([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\n"), 0); nerr == nil || nerr.Error() != err.Error() {
 				t.Errorf("Next error = %v; want %v", nerr, err)
@@ -512,6 +527,44 @@ func TestCodecValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// MaxPayload is Max, or the default cut to what the header can express.
+func TestLengthCodecMaxPayload(t *testing.T) {
+	tests := []struct {
+		codec LengthCodec
+		want  int
+	}{
+		{LengthCodec{Size: 1}, 255},
+		{LengthCodec{Size: 1, IncludesHeader: true}, 254},
+		{LengthCodec{Size: 1, Max: 10}, 10},
+		{LengthCodec{Size: 2}, 65535},
+		{LengthCodec{Size: 2, IncludesHeader: true}, 65533},
+		{LengthCodec{Size: 4}, DefaultMaxLength},
+		{LengthCodec{Size: 4, Max: 1 << 30}, 1 << 30},
+		{LengthCodec{Size: 8}, DefaultMaxLength},
+		{LengthCodec{Size: 8, Max: math.MaxInt}, math.MaxInt - 8},
+		{LengthCodec{Size: 3}, 0},
+		{LengthCodec{Size: 1, Max: 256}, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.codec.MaxPayload(); got != tt.want {
+			t.Errorf("%+v.MaxPayload() = %d; want %d", tt.codec, got, tt.want)
+		}
+		if tt.want == 0 {
+			continue
+		}
+		// The codec writes a payload of MaxPayload bytes and refuses one
+		// byte more.
+		if _, err := tt.codec.AppendFrame(nil, make([]byte, min(tt.want, 1<<16))); err != nil {
+			t.Errorf("%+v.AppendFrame of %d bytes: %v", tt.codec, min(tt.want, 1<<16), err)
+		}
+		if tt.want < 1<<16 {
+			if _, err := tt.codec.AppendFrame(nil, make([]byte, tt.want+1)); !errors.Is(err, ErrFrameTooLarge) {
+				t.Errorf("%+v.AppendFrame of %d bytes: %v; want ErrFrameTooLarge", tt.codec, tt.want+1, err)
+			}
+		}
 	}
 }
 
