@@ -1,42 +1,30 @@
 package spec
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/protogen/protogen/runtime/wire"
 )
 
-// Framing is a protocol's framing, resolved to one of the runtime's codecs:
-// the generated code builds the codec as a composite literal of type Codec
-// with Fields, and feeds every read through a wire.Framer.
+// Framing is a protocol's framing, resolved to a valid codec of the
+// runtime's wire package: the generated code builds Codec as a composite
+// literal of its fields that differ from their zero value, and feeds every
+// read through a wire.Framer.
 type Framing struct {
 	Pos Pos // the framing's kind in the spec
 	// Kind is the spec's name for the framing: line, delimiter, length or
 	// fixed.
 	Kind string
-	// Codec is the runtime's codec type, such as "LineCodec".
-	Codec string
-	// Fields are the codec's fields that differ from their zero value, in
-	// the order the codec declares them.
-	Fields []CodecField
+	// Codec is the codec, a value of one of the wire package's codec types,
+	// configured as the spec says; its Validate accepts it.
+	Codec wire.Codec
 	// Summary describes the framing in a few words, for doc comments.
 	Summary string
 }
-
-// CodecField is one field of a codec literal. Value is an int, a bool, or
-// a string that the codec holds as []byte.
-type CodecField struct {
-	Name  string // the field of the codec, such as "Max"
-	Value any    // its value
-}
-
-// Default maximum frame sizes, as the runtime's codecs apply them: 64 KiB
-// for a line (asyncio's stream limit) and 8 MiB for a length-prefixed frame
-// (tokio's LengthDelimitedCodec).
-const (
-	defaultMaxLine   = 64 << 10
-	defaultMaxLength = 8 << 20
-)
 
 // framingKinds are the keys of a framing mapping; exactly one is given.
 var framingKinds = []string{"line", "delimiter", "length", "fixed"}
@@ -98,8 +86,16 @@ func isFramingKind(s string) bool {
 	return false
 }
 
+// codecFields maps each field of a codec that a spec sets to its key in
+// the spec, so that an error of the codec's Validate points at the setting
+// behind it.
+var codecFields = map[string]string{
+	"CRLF": "crlf", "Keep": "keep", "Max": "max", "Delim": "delimiter",
+	"Size": "size", "LittleEndian": "endian", "IncludesHeader": "includes_header",
+}
+
 // framingOf decodes the settings v (nil or null for the defaults) of the
-// framing kind named at k.
+// framing kind named at k into a codec, and has the codec check them.
 func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 	f := &Framing{Pos: posOf(k), Kind: kind}
 	if v != nil && isNull(v) {
@@ -107,87 +103,76 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 	}
 	what := "framing " + kind
 	ok := true
+	given := make(map[string]*yaml.Node) // the settings' values, by key
+	bad := make(map[string]bool)         // the settings already reported
 	// each decodes the settings mapping, when there is one.
 	each := func(keys []string, fn func(key string, v *yaml.Node)) {
 		if v == nil {
 			return
 		}
-		if !d.mapping(v, what, keys, func(key string, _, val *yaml.Node) { fn(key, val) }) {
+		if !d.mapping(v, what, keys, func(key string, _, val *yaml.Node) {
+			given[key] = val
+			reported := len(d.errs)
+			fn(key, val)
+			bad[key] = len(d.errs) > reported
+		}) {
 			ok = false
 		}
 	}
+	missing := false // a required setting is missing
 	switch kind {
 	case "line":
-		var crlf, keep bool
-		max := defaultMaxLine
+		var c wire.LineCodec
 		each(lineKeys, func(key string, v *yaml.Node) {
 			switch key {
 			case "max":
-				max, ok = d.frameMax(v, what, max, ok)
+				c.Max, ok = d.frameMax(v, what, c.Max, ok)
 			case "crlf":
-				crlf, ok = d.boolSetting(v, what+": crlf", crlf, ok)
+				c.CRLF, ok = d.boolSetting(v, what+": crlf", c.CRLF, ok)
 			case "keep":
-				keep, ok = d.boolSetting(v, what+": keep", keep, ok)
+				c.Keep, ok = d.boolSetting(v, what+": keep", c.Keep, ok)
 			}
 		})
-		f.Codec = "LineCodec"
-		f.add("CRLF", crlf)
-		f.add("Keep", keep)
-		f.addMax(max, defaultMaxLine)
+		f.Codec = c
 		term := `"\n" (a "\r" before it is dropped too)`
-		if crlf {
+		if c.CRLF {
 			term = `"\r\n"`
 		}
-		if keep {
+		if c.Keep {
 			term += ", kept"
 		}
-		f.Summary = fmt.Sprintf("lines ending in %s, at most %d bytes each", term, max)
+		f.Summary = fmt.Sprintf("lines ending in %s, at most %d bytes each", term, cmp.Or(c.Max, wire.DefaultMaxLine))
 	case "delimiter":
-		var delim string
-		var keep bool
-		max := defaultMaxLine
-		given := false
+		var c wire.DelimiterCodec
 		each(delimiterKeys, func(key string, v *yaml.Node) {
 			switch key {
 			case "delimiter":
-				given = true
-				if s, good := d.str(v, what+": delimiter"); !good {
-					ok = false
-				} else if s == "" {
-					d.errorf(v, "%s: delimiter is empty", what)
-					ok = false
+				if s, good := d.str(v, what+": delimiter"); good {
+					c.Delim = []byte(s)
 				} else {
-					delim = s
+					ok = false
 				}
 			case "max":
-				max, ok = d.frameMax(v, what, max, ok)
+				c.Max, ok = d.frameMax(v, what, c.Max, ok)
 			case "keep":
-				keep, ok = d.boolSetting(v, what+": keep", keep, ok)
+				c.Keep, ok = d.boolSetting(v, what+": keep", c.Keep, ok)
 			}
 		})
-		if !given && ok {
+		if given["delimiter"] == nil && ok {
 			d.errorf(k, "%s: missing delimiter, as in {delimiter: \"\\0\"}", what)
-			ok = false
+			missing = true
 		}
-		f.Codec = "DelimiterCodec"
-		f.add("Delim", delim)
-		f.add("Keep", keep)
-		f.addMax(max, defaultMaxLine)
-		f.Summary = fmt.Sprintf("frames ending in %q, at most %d bytes each", delim, max)
+		f.Codec = c
+		f.Summary = fmt.Sprintf("frames ending in %q, at most %d bytes each", c.Delim, cmp.Or(c.Max, wire.DefaultMaxLine))
 	case "length":
-		size, little, includes := 4, false, false
-		max := defaultMaxLength
-		maxGiven := false
+		c := wire.LengthCodec{Size: 4}
 		each(lengthKeys, func(key string, v *yaml.Node) {
 			switch key {
 			case "size":
-				if n, good := d.integer(v, what+": size"); !good {
-					ok = false
-				} else if n != 1 && n != 2 && n != 4 && n != 8 {
-					d.errorf(v, "%s: size %d: the length header is 1, 2, 4 or 8 bytes", what, n)
-					ok = false
+				if n, good := d.integer(v, what+": size"); good {
+					c.Size = n
 				} else {
-					size = n
+					ok = false
 				}
 			case "endian":
 				if s, good := d.str(v, what+": endian"); !good {
@@ -196,94 +181,78 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 					d.errorf(v, "%s: endian %q: write big or little", what, s)
 					ok = false
 				} else {
-					little = s == "little"
+					c.LittleEndian = s == "little"
 				}
 			case "includes_header":
-				includes, ok = d.boolSetting(v, what+": includes_header", includes, ok)
+				c.IncludesHeader, ok = d.boolSetting(v, what+": includes_header", c.IncludesHeader, ok)
 			case "max":
-				maxGiven = true
-				max, ok = d.frameMax(v, what, max, ok)
+				c.Max, ok = d.frameMax(v, what, c.Max, ok)
 			}
 		})
-		if ok && size < 8 {
-			limit := 1<<(8*size) - 1
-			if includes {
-				limit -= size
-			}
-			switch {
-			case max <= limit:
-			case maxGiven:
-				d.errorf(k, "%s: max %d cannot be written in a %d-byte header", what, max, size)
-				ok = false
-			default:
-				max = limit // the default, cut to what the header can say
-			}
+		if c.Max == 0 && c.MaxPayload() < wire.DefaultMaxLength {
+			// The default, cut to what the header can express (MaxPayload
+			// is 0 for an invalid codec, reported below): written out, so
+			// that the generated code shows the limit.
+			c.Max = c.MaxPayload()
 		}
-		f.Codec = "LengthCodec"
-		f.add("Size", size)
-		f.add("LittleEndian", little)
-		f.add("IncludesHeader", includes)
-		f.addMax(max, defaultMaxLength)
+		f.Codec = c
 		order := "big-endian"
-		if little {
+		if c.LittleEndian {
 			order = "little-endian"
 		}
 		counts := "the payload"
-		if includes {
+		if c.IncludesHeader {
 			counts = "the header and the payload"
 		}
-		f.Summary = fmt.Sprintf("frames after a %d-byte %s length of %s, at most %d bytes of payload each", size, order, counts, max)
+		f.Summary = fmt.Sprintf("frames after a %d-byte %s length of %s, at most %d bytes of payload each", c.Size, order, counts, c.MaxPayload())
 	case "fixed":
-		size := 0
+		var c wire.FixedCodec
 		each(fixedKeys, func(key string, v *yaml.Node) {
-			if n, good := d.size(v, what+": size"); !good {
-				ok = false
-			} else if n <= 0 {
-				d.errorf(v, "%s: size must be at least 1", what)
-				ok = false
+			if n, good := d.size(v, what+": size"); good {
+				c.Size = n
 			} else {
-				size = n
+				ok = false
 			}
 		})
-		if size == 0 && ok {
+		if given["size"] == nil && ok {
 			d.errorf(k, "%s: missing size, as in {size: 16}", what)
-			ok = false
+			missing = true
 		}
-		f.Codec = "FixedCodec"
-		f.add("Size", size)
-		f.Summary = fmt.Sprintf("frames of exactly %d bytes", size)
+		f.Codec = c
+		f.Summary = fmt.Sprintf("frames of exactly %d bytes", c.Size)
 	}
-	if !ok {
+	// The codec checks the settings that decoded, even when others did not,
+	// so that every problem is reported at once.
+	if missing || !d.validCodec(k, what, f.Codec, given, bad) || !ok {
 		return nil
 	}
 	return f
 }
 
-// add records a codec field unless it holds its zero value.
-func (f *Framing) add(name string, value any) {
-	switch v := value.(type) {
-	case bool:
-		if !v {
-			return
-		}
-	case int:
-		if v == 0 {
-			return
-		}
-	case string:
-		if v == "" {
-			return
-		}
+// validCodec reports whether the codec's own Validate accepts it. If not,
+// it reports the codec's error at the setting of the field at fault, or at
+// the framing's kind when the spec left that field to its default, unless
+// that setting's own error was reported already.
+func (d *decoder) validCodec(k *yaml.Node, what string, c wire.Codec, given map[string]*yaml.Node, bad map[string]bool) bool {
+	err := c.(interface{ Validate() error }).Validate()
+	if err == nil {
+		return true
 	}
-	f.Fields = append(f.Fields, CodecField{name, value})
-}
-
-// addMax records Max unless it is the codec's default, which the runtime
-// applies to a zero Max.
-func (f *Framing) addMax(max, def int) {
-	if max != def {
-		f.add("Max", max)
+	var ce *wire.ConfigError
+	if !errors.As(err, &ce) {
+		d.errorf(k, "%s: %v", what, err)
+		return false
 	}
+	key := codecFields[ce.Field]
+	if bad[key] {
+		return false
+	}
+	at := k
+	if n := given[key]; n != nil {
+		at = n
+	}
+	d.errorf(at, "%s: %s %s", what, key, ce.Reason)
+	return false
 }
 
 // frameMax decodes a maximum frame size; ok carries the decoding's state.

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -84,20 +85,39 @@ func timeoutMethod(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	)
 }
 
-// codecCode prints the composite literal of a framing's codec.
+// codecCode prints the composite literal of a framing's codec: its type,
+// qualified by its own package's path, and each field that differs from
+// its zero value, in the order the type declares them. It reads the codec
+// by reflection, so that a codec field the spec comes to set needs nothing
+// here.
 func codecCode(fr *spec.Framing) jen.Code {
-	fields := make([]jen.Code, len(fr.Fields))
-	for i, fd := range fr.Fields {
-		var v jen.Code
-		switch val := fd.Value.(type) {
-		case string:
-			v = jen.Index().Byte().Parens(jen.Lit(val))
-		default:
-			v = jen.Lit(val)
+	v := reflect.ValueOf(fr.Codec)
+	t := v.Type()
+	var fields []jen.Code
+	for i := range t.NumField() {
+		fv := v.Field(i)
+		if fv.IsZero() {
+			continue
 		}
-		fields[i] = jen.Id(fd.Name).Op(":").Add(v)
+		if !t.Field(i).IsExported() {
+			panic(fmt.Sprintf("codegen: %s has an unexported field %s set, which a literal cannot write", t, t.Field(i).Name))
+		}
+		fields = append(fields, jen.Id(t.Field(i).Name).Op(":").Add(valueCode(fv)))
 	}
-	return jen.Qual(wirePkg, fr.Codec).Values(fields...)
+	return jen.Qual(t.PkgPath(), t.Name()).Values(fields...)
+}
+
+// valueCode prints the value of a codec's field.
+func valueCode(v reflect.Value) jen.Code {
+	switch {
+	case v.Kind() == reflect.Bool:
+		return jen.Lit(v.Bool())
+	case v.Kind() == reflect.Int:
+		return jen.Lit(int(v.Int()))
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8:
+		return jen.Index().Byte().Parens(jen.Lit(string(v.Bytes())))
+	}
+	panic(fmt.Sprintf("codegen: no literal for a codec field of type %s", v.Type()))
 }
 
 // durationUnits are the units a duration is printed in, largest first.
