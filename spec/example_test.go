@@ -37,12 +37,9 @@ protocols:
 	p := s.Protocols[0]
 	fmt.Println(s.OutFile, s.HooksFile)
 	fmt.Println(p.Constructor, p.Hooks[0].UserMethod)
-	for _, imp := range s.Imports {
-		fmt.Println(imp.Name, imp.Path)
-	}
+	fmt.Println(p.Fields[0].Type.ImportPaths()) // the printer names the package
 	// Output:
 	// chat.protogen.go chat_hooks.go
 	// NewChatServer onDataReceived
-	// rooms example.com/chat/rooms
-	// protoflow github.com/protogen/protogen/runtime/protoflow
+	// [example.com/chat/rooms]
 }

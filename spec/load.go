@@ -66,7 +66,6 @@ func parse(file string, data []byte, opts Options) (*Spec, error) {
 	if err := d.errs.err(); err != nil {
 		return nil, err
 	}
-	d.resolveImports(s)
 	if err := d.placeOutput(s, opts); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
 // Package spec reads protogen's YAML spec and resolves it into the model
-// that the generator prints: every Go name, import path, package name, hook
-// signature and output file is decided here, so that the emitter invents
-// nothing.
+// that the generator prints: every Go name, hook signature and output file
+// is decided here, so that the emitter invents nothing. Types hold the full
+// import paths of the packages they use; naming those packages in a file
+// is the printer's business (internal/importname).
 //
 // A spec that fails to load returns an [ErrorList] holding every problem at
 // once, each as "spec.yaml:LINE:COL: message", sorted by position.
@@ -25,9 +26,6 @@ var (
 	WirePath    = reflect.TypeFor[wire.Framer]().PkgPath()
 )
 
-// RuntimeName is the runtime's package name.
-const RuntimeName = "protoflow"
-
 // Spec is a loaded, validated and resolved spec.
 type Spec struct {
 	// Path is the spec's path as given to Load.
@@ -36,10 +34,6 @@ type Spec struct {
 	Package string
 	// Protocols are the protocol types, in spec order.
 	Protocols []*Protocol
-	// Imports lists every import path the generated file may use, with the
-	// name each is known by, sorted by path. The runtime is always among
-	// them.
-	Imports []Import
 	// OutFile is the generated file's path; HooksFile is the path of the
 	// user-owned file of hook stubs, created when missing.
 	OutFile, HooksFile string
@@ -58,6 +52,31 @@ func (s *Spec) Errorf(pos Pos, format string, args ...any) *Error {
 	return e
 }
 
+// PackageIdents returns the identifiers that the model knows the output's
+// package to hold: those the generated code declares at package level, and
+// those its types use unqualified (types the user declares, or predeclared
+// ones). An import name in a file of the package must be none of them.
+func (s *Spec) PackageIdents() []string {
+	var names []string
+	for _, p := range s.Protocols {
+		for _, d := range p.PackageNames() {
+			names = append(names, d.Name)
+		}
+		for _, f := range p.Fields {
+			names = append(names, f.Type.LocalNames()...)
+		}
+		for _, h := range p.Hooks {
+			for _, prm := range h.Params {
+				names = append(names, prm.Type.LocalNames()...)
+			}
+			if h.Result != nil {
+				names = append(names, h.Result.LocalNames()...)
+			}
+		}
+	}
+	return names
+}
+
 // HasHooks reports whether any protocol declares a hook, and so whether the
 // spec has a hook file.
 func (s *Spec) HasHooks() bool {
@@ -67,17 +86,6 @@ func (s *Spec) HasHooks() bool {
 		}
 	}
 	return false
-}
-
-// Import is an import path and the package name the generated code uses
-// for it.
-type Import struct {
-	Path string // the import path
-	Name string // the package name the generated code uses for it
-	// Alias is set when the import must be written with Name as an explicit
-	// alias: the last element of Path is not a usable identifier, or Name
-	// had to differ from it to avoid a clash.
-	Alias bool
 }
 
 // Protocol is one protocol type.

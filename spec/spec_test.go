@@ -44,7 +44,7 @@ func TestParseType(t *testing.T) {
 			t.Errorf("ParseType(%q): %v", tt.src, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.paths, typ.importPaths()); diff != "" {
+		if diff := cmp.Diff(tt.paths, typ.ImportPaths()); diff != "" {
 			t.Errorf("ParseType(%q) import paths (-want +got):\n%s", tt.src, diff)
 		}
 		if typ.Expr == nil {
@@ -61,27 +61,6 @@ func TestTypeFormat(t *testing.T) {
 	got := typ.Format(func(path string) string { return "pkg" })
 	if want := "map[string]*pkg.Room"; got != want {
 		t.Errorf("Format = %q, want %q", got, want)
-	}
-}
-
-func TestPackageName(t *testing.T) {
-	tests := map[string]string{
-		"time":                      "time",
-		"net/netip":                 "netip",
-		"math/rand/v2":              "rand",
-		"gopkg.in/yaml.v3":          "yaml",
-		"github.com/x/go-bar":       "bar",
-		"github.com/x/bar-go":       "bar",
-		"github.com/x/some-thing":   "something",
-		"example.com/chat/rooms":    "rooms",
-		"example.com/x/2d":          "pkg2d",
-		"example.com/x/type":        "pkgtype",
-		"github.com/x/Capital.Name": "capitalname",
-	}
-	for path, want := range tests {
-		if got := packageName(path); got != want {
-			t.Errorf("packageName(%q) = %q, want %q", path, got, want)
-		}
 	}
 }
 

@@ -214,9 +214,10 @@ func (t *Type) Format(name func(path string) string) string {
 	})
 }
 
-// localNames returns the unqualified identifiers that t uses as types
-// (names declared in the package being generated, or predeclared ones).
-func (t *Type) localNames() []string {
+// LocalNames returns the unqualified identifiers that t uses as types
+// (names declared in the package being generated, or predeclared ones),
+// which no import name of a file that writes t may hide.
+func (t *Type) LocalNames() []string {
 	var names []string
 	var visit func(n ast.Node) bool
 	visit = func(n ast.Node) bool {
@@ -235,9 +236,9 @@ func (t *Type) localNames() []string {
 	return names
 }
 
-// importPaths returns the import paths that t refers to, in order of first
+// ImportPaths returns the import paths that t refers to, in order of first
 // appearance.
-func (t *Type) importPaths() []string {
+func (t *Type) ImportPaths() []string {
 	var paths []string
 	ast.Inspect(t.Expr, func(n ast.Node) bool {
 		if sel, ok := n.(*ast.SelectorExpr); ok {

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
-	"go/types"
 	"path/filepath"
 	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/dave/jennifer/jen"
 	"gopkg.in/yaml.v3"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -136,94 +132,6 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 			taken[decl.Name] = owner{p, decl.What}
 		}
 	}
-}
-
-// resolveImports lists every import path the generated code uses and picks
-// a package name for each: the last path element when that is a usable
-// identifier, else a name derived from it (written as an alias), with a
-// number added to the later of two paths that would share a name. A name
-// never hides a predeclared identifier (any, string, error...), a word
-// jennifer reserves (err), or a type the fields name unqualified, so that
-// jennifer prints exactly the names chosen here.
-func (d *decoder) resolveImports(s *Spec) {
-	paths := []string{RuntimePath}
-	used := map[string]bool{RuntimeName: true}
-	for _, name := range types.Universe.Names() {
-		used[name] = true
-	}
-	for _, p := range s.Protocols {
-		if p.Framing != nil {
-			paths = append(paths, WirePath) // the framer and its codec
-		}
-		if p.HasTimeouts() {
-			paths = append(paths, "time") // durations are written as 30 * time.Second
-		}
-		if p.Machine != nil {
-			paths = append(paths, "strconv") // String of a state or event out of range
-		}
-		for _, f := range p.Fields {
-			paths = append(paths, f.Type.importPaths()...)
-			for _, id := range f.Type.localNames() {
-				used[id] = true
-			}
-		}
-	}
-	slices.Sort(paths)
-	paths = slices.Compact(paths)
-	s.Imports = []Import{{Path: RuntimePath, Name: RuntimeName}}
-	for _, path := range paths {
-		if path == RuntimePath {
-			continue
-		}
-		last := path[strings.LastIndex(path, "/")+1:]
-		name := packageName(path)
-		alias := name != last
-		if used[name] || jen.IsReservedWord(name) {
-			base := name
-			for i := 2; used[name] || jen.IsReservedWord(name); i++ {
-				name = base + strconv.Itoa(i)
-			}
-			alias = true
-		}
-		used[name] = true
-		s.Imports = append(s.Imports, Import{Path: path, Name: name, Alias: alias})
-	}
-	slices.SortFunc(s.Imports, func(a, b Import) int { return cmp.Compare(a.Path, b.Path) })
-}
-
-// packageName guesses the package name of an import path the way the go
-// command's conventions suggest: the last element, skipping a major-version
-// element (…/v2) and dropping a gopkg.in ".v3" suffix, a "go-" prefix and a
-// "-go" suffix, with what is left made into an identifier.
-func packageName(path string) string {
-	elems := strings.Split(path, "/")
-	last := elems[len(elems)-1]
-	if isMajorVersion(last) && len(elems) > 1 {
-		last = elems[len(elems)-2]
-	}
-	if i := strings.LastIndex(last, ".v"); i > 0 && isMajorVersion(last[i+1:]) {
-		last = last[:i]
-	}
-	last = strings.TrimPrefix(strings.TrimSuffix(last, "-go"), "go-")
-	var b strings.Builder
-	for _, r := range last {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	name := b.String()
-	if name == "" || !unicode.IsLetter(rune(name[0])) || token.IsKeyword(name) {
-		name = "pkg" + name
-	}
-	return name
-}
-
-func isMajorVersion(s string) bool {
-	if len(s) < 2 || s[0] != 'v' {
-		return false
-	}
-	_, err := strconv.Atoi(s[1:])
-	return err == nil
 }
 
 // placeOutput decides the output files and the header's source path.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/protogen/protogen/internal/importname"
 	"github.com/protogen/protogen/internal/textwrap"
 	"github.com/protogen/protogen/spec"
 )
@@ -79,7 +80,7 @@ func comment(text string) string {
 type hooksData struct {
 	Source  string
 	Package string
-	Imports []spec.Import
+	Imports []importname.Import
 	Methods []hookMethod
 }
 
@@ -110,26 +111,12 @@ func Hooks(s *spec.Spec) ([]byte, error) {
 // HooksWith renders a new hook file for s holding only stubs: those of the
 // hooks whose methods the package does not define elsewhere.
 func HooksWith(s *spec.Spec, stubs []Stub) ([]byte, error) {
-	used := make(map[string]bool)
-	var missing []string
-	name := func(path string) string {
-		i := slices.IndexFunc(s.Imports, func(imp spec.Import) bool { return imp.Path == path })
-		if i < 0 {
-			missing = append(missing, path)
-			return "_"
-		}
-		used[path] = true
-		return s.Imports[i].Name
-	}
-	data := hooksData{Source: s.Source, Package: s.Package, Methods: methods(stubs, name)}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("rendering hooks for %s: no import name for %s", s.Path, strings.Join(missing, ", "))
-	}
-	for _, imp := range s.Imports {
-		if used[imp.Path] {
-			data.Imports = append(data.Imports, imp)
-		}
-	}
+	names := importname.New()
+	names.Reserve(s.PackageIdents()...)
+	data := hooksData{Source: s.Source, Package: s.Package, Methods: methods(stubs, names.Name)}
+	data.Imports = slices.SortedFunc(slices.Values(names.Imports()), func(a, b importname.Import) int {
+		return strings.Compare(a.Path, b.Path)
+	})
 	return render(s, "hooks.go.tmpl", data)
 }
 
@@ -137,7 +124,8 @@ func HooksWith(s *spec.Spec, stubs []Stub) ([]byte, error) {
 // end of a new hook file, each after a blank line, so that protogen can
 // append them to an existing one: a stub has one shape, wherever it lands.
 // name gives the package name by which the stubs refer to an import path
-// (the name in the file that will hold them).
+// (the name in the file that will hold them: internal/importname's Namer
+// for that file decides it).
 func Stubs(s *spec.Spec, stubs []Stub, name func(path string) string) ([]byte, error) {
 	return render(s, "stubs", methods(stubs, name))
 }

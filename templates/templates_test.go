@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/protogen/protogen/internal/diff"
+	"github.com/protogen/protogen/internal/importname"
 	"github.com/protogen/protogen/spec"
 )
 
@@ -40,11 +40,7 @@ protocols:
 			stubs = append(stubs, Stub{p, h})
 		}
 	}
-	name := func(path string) string {
-		i := slices.IndexFunc(s.Imports, func(imp spec.Import) bool { return imp.Path == path })
-		return s.Imports[i].Name
-	}
-	tail, err := Stubs(s, stubs, name)
+	tail, err := Stubs(s, stubs, importname.New().Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,102 +7,43 @@ import (
 	"go/token"
 	"path"
 	"strconv"
-	"strings"
 
-	"github.com/protogen/protogen/spec"
+	"github.com/protogen/protogen/internal/importname"
 )
 
-// importNames decides how the stubs appended to a hook file refer to the
-// packages they use: by the name the file already imports a package under,
-// or else by the spec's name for it, imported anew under a name that no
-// import of the file takes.
-type importNames struct {
-	s       *spec.Spec
-	byPath  map[string]string // import path → its name in the file
-	taken   map[string]bool   // names that the file's imports declare
-	added   []spec.Import     // imports to insert, in order of first use
-	unknown []string          // paths the spec has no name for
-}
-
-func newImportNames(f *ast.File, s *spec.Spec) *importNames {
-	n := &importNames{s: s, byPath: make(map[string]string), taken: make(map[string]bool)}
+// fileNames returns the namer of the stubs appended to the hook file f:
+// they refer to a package by the name f already imports it under, and
+// import any other anew under a name that no import of f takes. A path
+// that f imports without a name is reused only when its last element is
+// the name the package most likely declares; otherwise the name is only a
+// guess, and the stubs import the path again, under a name that is
+// neither.
+func fileNames(f *ast.File) *importname.Namer {
+	n := importname.New()
 	for _, is := range f.Imports {
 		p, err := strconv.Unquote(is.Path.Value)
 		if err != nil {
 			continue
 		}
-		imp, inSpec := n.specImport(p)
 		switch {
-		case is.Name == nil && (!inSpec || !imp.Alias):
-			// The package's name is the path's last element, as the
-			// generated code assumes for every import it writes bare.
-			name := path.Base(p)
-			n.taken[name] = true
-			n.keep(p, name)
 		case is.Name == nil:
-			// The spec aliases this path, so the package's name is only
-			// guessed: the stubs import the path again, under a name that
-			// is neither guess.
-			n.taken[path.Base(p)] = true
-			n.taken[imp.Name] = true
+			if guess := importname.Guess(p); guess == path.Base(p) {
+				n.Adopt(p, guess)
+			} else {
+				n.Reserve(path.Base(p), guess)
+			}
 		case is.Name.Name != "_" && is.Name.Name != ".":
-			n.taken[is.Name.Name] = true
-			n.keep(p, is.Name.Name)
+			n.Adopt(p, is.Name.Name)
 		}
 	}
 	return n
-}
-
-// keep records the first name under which the file imports p.
-func (n *importNames) keep(p, name string) {
-	if _, ok := n.byPath[p]; !ok {
-		n.byPath[p] = name
-	}
-}
-
-func (n *importNames) specImport(p string) (spec.Import, bool) {
-	for _, imp := range n.s.Imports {
-		if imp.Path == p {
-			return imp, true
-		}
-	}
-	return spec.Import{}, false
-}
-
-// name returns the name by which the stubs refer to the package at path p,
-// adding an import when the file has none for it.
-func (n *importNames) name(p string) string {
-	if name, ok := n.byPath[p]; ok {
-		return name
-	}
-	imp, ok := n.specImport(p)
-	if !ok {
-		n.unknown = append(n.unknown, p)
-		return "_"
-	}
-	name := imp.Name
-	for i := 2; n.taken[name]; i++ {
-		name = imp.Name + strconv.Itoa(i)
-	}
-	n.taken[name] = true
-	n.byPath[p] = name
-	n.added = append(n.added, spec.Import{Path: p, Name: name, Alias: imp.Alias || name != imp.Name})
-	return name
-}
-
-// err reports the paths for which name had no answer.
-func (n *importNames) err() error {
-	if len(n.unknown) == 0 {
-		return nil
-	}
-	return fmt.Errorf("no package name for %s among the spec's imports", strings.Join(n.unknown, ", "))
 }
 
 // insertImports returns src with an import declaration for each of imports
 // inserted on lines of their own: after the line that ends the file's last
 // import declaration or, in a file without one, after the package clause
 // and a blank line. Nothing of src changes or moves within its lines.
-func insertImports(fset *token.FileSet, f *ast.File, src []byte, imports []spec.Import) []byte {
+func insertImports(fset *token.FileSet, f *ast.File, src []byte, imports []importname.Import) []byte {
 	if len(imports) == 0 {
 		return src
 	}

@@ -71,15 +71,13 @@ func Plan(s *spec.Spec) (*Edit, error) {
 	if len(missing) == 0 {
 		return nil, nil
 	}
-	imports := newImportNames(hooks, s)
-	text, err := templates.Stubs(s, stubs, imports.name)
+	names := fileNames(hooks)
+	names.Reserve(s.PackageIdents()...)
+	text, err := templates.Stubs(s, stubs, names.Name)
 	if err != nil {
 		return nil, err
 	}
-	if err := imports.err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.HooksFile, err)
-	}
-	updated := appendText(insertImports(fset, hooks, src, imports.added), text)
+	updated := appendText(insertImports(fset, hooks, src, names.Imports()), text)
 	if _, err := parser.ParseFile(token.NewFileSet(), s.HooksFile, updated, parser.SkipObjectResolution); err != nil {
 		// Only a file laid out unlike gofmt's output gets here, such as an
 		// import declaration sharing its line with other code.

@@ -196,6 +196,14 @@ func TestPlan(t *testing.T) {
 		want: "package echo\n\nimport \"example.com/protoflow\"\nimport protoflow2 \"github.com/protogen/protogen/runtime/protoflow\"\n\nvar _ = protoflow.X\n\nfunc (p *Echo) onDataReceived(data []byte) {}\n\nfunc (p *Echo) onConnectionLost(err error) {}\n" +
 			strings.Replace(madeStub, "protoflow.", "protoflow2.", 1),
 		missing: "onConnectionMade",
+	}, {
+		name: "a package whose name is only guessed from its path",
+		files: map[string]string{
+			"echo_hooks.go": "package echo\n\nimport \"example.com/go-protoflow\"\n\nvar _ = protoflow.X\n\nfunc (p *Echo) onDataReceived(data []byte) {}\n\nfunc (p *Echo) onConnectionLost(err error) {}\n",
+		},
+		want: "package echo\n\nimport \"example.com/go-protoflow\"\nimport protoflow2 \"github.com/protogen/protogen/runtime/protoflow\"\n\nvar _ = protoflow.X\n\nfunc (p *Echo) onDataReceived(data []byte) {}\n\nfunc (p *Echo) onConnectionLost(err error) {}\n" +
+			strings.Replace(madeStub, "protoflow.", "protoflow2.", 1),
+		missing: "onConnectionMade",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

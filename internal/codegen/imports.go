@@ -1,0 +1,74 @@
+package codegen
+
+import (
+	"slices"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/protogen/protogen/internal/importname"
+	"github.com/protogen/protogen/spec"
+)
+
+// nameImports names every package that s's generated file may import, and
+// tells f: the runtime first, so that it is always protoflow, then the
+// others in the order of their paths, so that of two paths with one name
+// the earlier keeps it plain. No name hides an identifier the file
+// declares or its types use unqualified, a predeclared one, or a word
+// jennifer reserves (err), so that jennifer prints exactly these names.
+//
+// The emitter's own imports are listed here beside the model's: each path
+// that it passes to jen.Qual must be, or jennifer would name it itself.
+func nameImports(f *jen.File, s *spec.Spec) {
+	n := importname.New()
+	n.Avoid(jen.IsReservedWord)
+	n.Reserve(s.PackageIdents()...)
+	var paths []string
+	for _, p := range s.Protocols {
+		if p.Framing != nil {
+			paths = append(paths, wirePkg) // the framer and its codec
+		}
+		if p.HasTimeouts() {
+			paths = append(paths, "time") // durations are written as 30 * time.Second
+		}
+		if p.Machine != nil {
+			paths = append(paths, "strconv") // String of a state or event out of range
+		}
+		for _, t := range protocolTypes(p) {
+			paths = append(paths, t.ImportPaths()...)
+		}
+	}
+	n.Name(runtimePkg)
+	slices.Sort(paths)
+	for _, path := range slices.Compact(paths) {
+		n.Name(path)
+	}
+	for _, imp := range n.Imports() {
+		if imp.Alias {
+			f.ImportAlias(imp.Path, imp.Name)
+		} else {
+			f.ImportName(imp.Path, imp.Name)
+		}
+	}
+}
+
+// protocolTypes returns the types from the model that p's generated code
+// writes: its fields' and its hooks'.
+func protocolTypes(p *spec.Protocol) []*spec.Type {
+	var ts []*spec.Type
+	for _, fd := range p.Fields {
+		ts = append(ts, fd.Type)
+	}
+	for _, k := range spec.AllHooks() {
+		h := spec.Describe(k)
+		if d := p.Hook(k); d != nil {
+			h = d
+		}
+		for _, prm := range h.Params {
+			ts = append(ts, prm.Type)
+		}
+		if h.Result != nil {
+			ts = append(ts, h.Result)
+		}
+	}
+	return ts
+}
