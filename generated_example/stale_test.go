@@ -32,7 +32,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 				t.Errorf("stale generated files: run go generate ./generated_example/...\n%s", report.String())
 			}
 			for _, m := range res.Missing {
-				t.Errorf("%s:%v: %s has no method %s", m.Spec.Path, m.Hook.Pos, m.Protocol.Name, m.Hook.UserMethod)
+				t.Errorf("%s:%v: %s has no method %s", m.Spec.Path, m.Hook.Pos, m.Protocol.Name, m.Hook.User.Name)
 			}
 		})
 	}

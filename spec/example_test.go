@@ -36,7 +36,7 @@ protocols:
 	}
 	p := s.Protocols[0]
 	fmt.Println(s.OutFile, s.HooksFile)
-	fmt.Println(p.Constructor, p.Hooks[0].UserMethod)
+	fmt.Println(p.Member(spec.RoleConstructor).Name, p.Hooks[0].User.Name)
 	fmt.Println(p.Fields[0].Type.ImportPaths()) // the printer names the package
 	// Output:
 	// chat.protogen.go chat_hooks.go

@@ -252,18 +252,19 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 		p.Machine = d.machine(machineNode, p.Name)
 	}
 	d.checkHookNeeds(p, given)
+	p.Members = declareMembers(p)
+	for _, h := range p.Hooks {
+		h.Runner, h.User = p.HookRunner(h.Kind), p.UserHook(h.Kind)
+	}
 	d.checkFieldNames(p)
 	if !valid {
 		return nil
 	}
-	p.Constructor = "New" + p.Name
-	p.HooksInterface = lowerFirst(p.Name) + "Hooks"
 	return p
 }
 
 // checkHookNeeds reports hooks that lack what they hook (frame_received
-// without framing, say) and framing without its hook, and gives
-// state_changed its parameters, which have the machine's state type.
+// without framing, say) and framing without its hook.
 func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 	for _, h := range p.Hooks {
 		switch h.Kind {
@@ -279,8 +280,6 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 			switch {
 			case !given["machine"]:
 				d.errorAt(h.Pos, "hook state_changed needs a state machine: add machine")
-			case p.Machine != nil:
-				h.Params = []Param{{"from", mustType(p.Machine.StateType)}, {"to", mustType(p.Machine.StateType)}}
 			}
 		case Timeout:
 			if !given["read_timeout"] && !given["idle_timeout"] {
@@ -347,7 +346,7 @@ func (d *decoder) hooks(n *yaml.Node, p *Protocol) {
 		if !ok {
 			return
 		}
-		kind, ok := hookBySpecName(name)
+		kind, ok := HookBySpecName(name)
 		if !ok {
 			d.errorf(item, "unknown hook %q%s (hooks are %s)", name, didYouMean(name, hookSpecNames()), listWords(hookSpecNames()))
 			return
@@ -360,7 +359,8 @@ func (d *decoder) hooks(n *yaml.Node, p *Protocol) {
 	})
 	for _, kind := range AllHooks() {
 		if pos, ok := declared[kind]; ok {
-			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, hookInfo: hookInfos[kind]})
+			info := hookInfos[kind]
+			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, SpecName: info.specName, Doc: info.doc, StubBody: info.stubBody})
 		}
 	}
 }

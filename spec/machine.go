@@ -73,7 +73,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	if isNull(n) {
 		return nil
 	}
-	m := &Machine{Pos: posOf(n), StateType: protocol + "State", EventType: protocol + "Event"}
+	m := &Machine{Pos: posOf(n), StateType: stateTypeName(protocol), EventType: eventTypeName(protocol)}
 	var initialNode, statesNode, transNode *yaml.Node
 	if !d.mapping(n, "machine", machineKeys, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -106,7 +106,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 			ok = false
 			return
 		}
-		s := &State{Pos: posOf(item), Name: name, Const: m.StateType + camel(name)}
+		s := &State{Pos: posOf(item), Name: name, Const: enumConstName(m.StateType, name)}
 		if other, clash := consts[s.Const]; clash {
 			d.errorf(item, "state %s and state %s would both be the constant %s", name, other, s.Const)
 			ok = false
@@ -171,7 +171,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 					return
 				}
 				if ev = events[name]; ev == nil {
-					ev = &Event{Pos: posOf(v), Name: name, Const: m.EventType + camel(name)}
+					ev = &Event{Pos: posOf(v), Name: name, Const: enumConstName(m.EventType, name)}
 					if other, clash := consts[ev.Const]; clash {
 						d.errorf(v, "event %s and %s would both be the constant %s", name, other, ev.Const)
 						ok = false

@@ -262,8 +262,7 @@ func (schemaTypeName) jsonSchema() string {
 func (schemaHook) jsonSchema() string {
 	var descs []string
 	for _, k := range AllHooks() {
-		h := Describe(k)
-		descs = append(descs, fmt.Sprintf("Your method %s %s", h.UserMethod, h.Doc))
+		descs = append(descs, fmt.Sprintf("Your method %s %s", k.UserMethod(), k.Doc()))
 	}
 	return fmt.Sprintf(`{"type": "string", "enum": %s, "enumDescriptions": %s}`, jsonValue(hookSpecNames()), jsonValue(descs))
 }

@@ -59,18 +59,15 @@ func (s *Spec) Errorf(pos Pos, format string, args ...any) *Error {
 func (s *Spec) PackageIdents() []string {
 	var names []string
 	for _, p := range s.Protocols {
-		for _, d := range p.PackageNames() {
-			names = append(names, d.Name)
-		}
 		for _, f := range p.Fields {
 			names = append(names, f.Type.LocalNames()...)
 		}
-		for _, h := range p.Hooks {
-			for _, prm := range h.Params {
-				names = append(names, prm.Type.LocalNames()...)
+		for _, m := range p.Members {
+			if m.Kind.PackageLevel() {
+				names = append(names, m.Name)
 			}
-			if h.Result != nil {
-				names = append(names, h.Result.LocalNames()...)
+			for _, t := range m.Types() {
+				names = append(names, t.LocalNames()...)
 			}
 		}
 	}
@@ -95,11 +92,6 @@ type Protocol struct {
 	Name string
 	// Doc is the type's doc comment, without comment markers; empty if none.
 	Doc string
-	// Constructor is the name of the function that returns a new value.
-	Constructor string
-	// HooksInterface is the name of the unexported interface that lists the
-	// hook methods the user must write.
-	HooksInterface string
 	// Fields are the state fields, in spec order.
 	Fields []*Field
 	// Hooks are the declared hooks, in the order of [AllHooks].
@@ -118,6 +110,9 @@ type Protocol struct {
 	// ReadTimeout and IdleTimeout are set on the transport in
 	// ConnectionMade; 0 means none.
 	ReadTimeout, IdleTimeout time.Duration
+	// Members are the names that the generated code declares for the
+	// protocol or asks the user to write, from the table of members.
+	Members []*Member
 }
 
 // HasTimeouts reports whether the spec sets a read or an idle timeout.
@@ -151,29 +146,4 @@ type Field struct {
 type Type struct {
 	Src  string   // the type as the spec writes it
 	Expr ast.Expr // the type, parsed
-}
-
-// Decl is a package-level name that the generated code declares.
-type Decl struct {
-	Name string // the Go name
-	What string // "type", "constructor", "hooks interface"...
-}
-
-// PackageNames lists the package-level names that the generated code
-// declares for p, so that two protocols of one package cannot clash.
-func (p *Protocol) PackageNames() []Decl {
-	decls := []Decl{{p.Name, "type"}, {p.Constructor, "constructor"}}
-	if len(p.Hooks) > 0 {
-		decls = append(decls, Decl{p.HooksInterface, "hooks interface"})
-	}
-	if m := p.Machine; m != nil {
-		decls = append(decls, Decl{m.StateType, "state type"}, Decl{m.EventType, "event type"})
-		for _, s := range m.States {
-			decls = append(decls, Decl{s.Const, "state constant"})
-		}
-		for _, e := range m.Events {
-			decls = append(decls, Decl{e.Const, "event constant"})
-		}
-	}
-	return decls
 }

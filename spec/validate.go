@@ -6,13 +6,10 @@ import (
 	"go/ast"
 	"go/token"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/protogen/protogen/runtime/protoflow"
 )
 
 // checkIdent reports whether name can name a Go declaration.
@@ -42,63 +39,15 @@ func (d *decoder) checkExported(n *yaml.Node, what, name string) bool {
 	return true
 }
 
-// reservedMembers are the names a state field of any protocol must not
-// take: the embedded BaseProtocol, every method the generated type has
-// through it or defines, and every hook method the user may write for the
-// six events of a Protocol.
-var reservedMembers = func() map[string]string {
-	m := map[string]string{"BaseProtocol": "the embedded protoflow.BaseProtocol"}
-	bp := reflect.TypeFor[*protoflow.BaseProtocol]()
-	for i := range bp.NumMethod() {
-		m[bp.Method(i).Name] = "a method of protoflow.BaseProtocol"
-	}
-	for _, k := range []HookKind{ConnectionMade, DataReceived, EOFReceived, ConnectionLost, PauseWriting, ResumeWriting} {
-		info := hookInfos[k]
-		m[info.Method] = "a method of protoflow.Protocol"
-		m[info.UserMethod] = "the " + info.SpecName + " hook method"
-	}
-	return m
-}()
-
-// featureMembers returns the names that p's framing, state machine and
-// timeouts add to the generated type. They are reserved only when p uses
-// the feature, so that a spec written before the feature existed stays
-// valid.
-func featureMembers(p *Protocol) map[string]string {
-	m := make(map[string]string)
-	hook := func(k HookKind) {
-		info := hookInfos[k]
-		m[info.Method] = "the method that runs the " + info.SpecName + " hook"
-		m[info.UserMethod] = "the " + info.SpecName + " hook method"
-	}
-	if p.Framing != nil {
-		m["frames"] = "the framer of a framed protocol"
-		m["feed"] = "the method that passes data to the framer"
-		hook(FrameReceived)
-	}
-	if p.Machine != nil {
-		m["state"] = "the current state of the state machine"
-		m["State"] = "the method that returns the current state"
-		m["Fire"] = "the method that moves the state machine"
-		hook(StateChanged)
-	}
-	if p.HasTimeouts() {
-		hook(Timeout)
-	}
-	return m
-}
-
-// checkFieldNames reports fields that share a name or take a reserved one.
+// checkFieldNames reports fields that share a name or take the name of a
+// member of the generated type (table of members, members.go): its
+// embedded BaseProtocol, a method it has or defines, or a hook method the
+// user writes or may write.
 func (d *decoder) checkFieldNames(p *Protocol) {
-	features := featureMembers(p)
 	seen := make(map[string]Pos)
 	for _, f := range p.Fields {
-		what, ok := reservedMembers[f.Name]
-		if !ok {
-			what, ok = features[f.Name]
-		}
-		if ok {
-			d.errorAt(f.Pos, "field %q of %s collides with %s", f.Name, p.Name, what)
+		if m := p.typeMember(f.Name); m != nil {
+			d.errorAt(f.Pos, "field %q of %s collides with %s", f.Name, p.Name, m.What)
 			continue
 		}
 		if first, dup := seen[f.Name]; dup {

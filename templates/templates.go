@@ -39,6 +39,16 @@ type Starter struct {
 // generated file and the hook file.
 func (st Starter) Stem() string { return strings.TrimSuffix(st.File, filepath.Ext(st.File)) }
 
+// UserMethod returns the name of the method the user writes for the hook
+// that a spec calls specName, from the table of members.
+func (Starter) UserMethod(specName string) (string, error) {
+	k, ok := spec.HookBySpecName(specName)
+	if !ok {
+		return "", fmt.Errorf("no hook %s", specName)
+	}
+	return k.UserMethod(), nil
+}
+
 // SchemaURL is the spec's JSON Schema, for the starter spec's first line.
 func (Starter) SchemaURL() string { return spec.SchemaURL }
 
@@ -52,14 +62,56 @@ func StarterSpec(st Starter) ([]byte, error) {
 }
 
 // StarterHooks renders the hook file of the starter spec, whose hooks make
-// a line echo server.
-func StarterHooks(st Starter) ([]byte, error) { return renderStarter("starter_hooks.go.tmpl", st) }
+// a line echo server. Each hook method's name and signature come from the
+// table of members of the starter spec's protocol, as the stubs' do.
+func StarterHooks(st Starter) ([]byte, error) {
+	src, err := StarterSpec(st)
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Parse(st.File, src, spec.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("the starter spec: %w", err)
+	}
+	return renderStarter("starter_hooks.go.tmpl", starterHooks{st, s.Protocols[0]})
+}
 
 // StarterMain renders a main.go in package main that serves the starter's
 // protocol and regenerates it under go generate.
 func StarterMain(st Starter) ([]byte, error) { return renderStarter("starter_main.go.tmpl", st) }
 
-func renderStarter(name string, st Starter) ([]byte, error) {
+// starterHooks is what starter_hooks.go.tmpl prints: the starter and its
+// spec's protocol.
+type starterHooks struct {
+	Starter
+	protocol *spec.Protocol
+}
+
+// hookDecl is a hook method the starter's hook file writes: its name, and
+// its declaration up to the body.
+type hookDecl struct{ Name, Decl string }
+
+// Hook returns the method of the hook that the starter spec names
+// specName (connection_made...), with its types written as the hook file
+// imports their packages: protoflow and wire.
+func (d starterHooks) Hook(specName string) (hookDecl, error) {
+	for _, h := range d.protocol.Hooks {
+		if h.SpecName != specName {
+			continue
+		}
+		names := importname.New()
+		names.Adopt(spec.RuntimePath, "protoflow")
+		names.Adopt(spec.WirePath, "wire")
+		decl := fmt.Sprintf("func (p *%s) %s%s", d.Name, h.User.Name, h.User.Signature(names.Name))
+		if imps := names.Imports(); len(imps) > 0 {
+			return hookDecl{}, fmt.Errorf("the starter's hook %s needs package %s, which its hook file does not import", specName, imps[0].Path)
+		}
+		return hookDecl{h.User.Name, decl}, nil
+	}
+	return hookDecl{}, fmt.Errorf("the starter spec declares no hook %s", specName)
+}
+
+func renderStarter(name string, st any) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := starterTmpl.ExecuteTemplate(&buf, name, st); err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", name, err)
@@ -86,7 +138,7 @@ type hooksData struct {
 
 // hookMethod is what the "stubs" template prints for one hook.
 type hookMethod struct {
-	Receiver, Name, Doc, Params, Result, Body string
+	Receiver, Name, Doc, Signature, Body string
 }
 
 // A Stub names a hook method to render: the method of Hook on Protocol.
@@ -136,16 +188,8 @@ func methods(stubs []Stub, name func(path string) string) []hookMethod {
 	ms := make([]hookMethod, len(stubs))
 	for i, st := range stubs {
 		h := st.Hook
-		m := hookMethod{Receiver: st.Protocol.Name, Name: h.UserMethod, Doc: h.Doc, Body: h.StubBody}
-		params := make([]string, len(h.Params))
-		for j, prm := range h.Params {
-			params[j] = prm.Name + " " + prm.Type.Format(name)
-		}
-		m.Params = strings.Join(params, ", ")
-		if h.Result != nil {
-			m.Result = h.Result.Format(name)
-		}
-		ms[i] = m
+		ms[i] = hookMethod{Receiver: st.Protocol.Name, Name: h.User.Name, Doc: h.Doc,
+			Signature: h.User.Signature(name), Body: h.StubBody}
 	}
 	return ms
 }

@@ -77,8 +77,8 @@ func TestStarterSpec(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, h := range s.Protocols[0].Hooks {
-			if !bytes.Contains(hooks, []byte(") "+h.UserMethod+"(")) {
-				t.Errorf("%s: the starter hook file has no %s", st.File, h.UserMethod)
+			if !bytes.Contains(hooks, []byte(") "+h.User.Name+"(")) {
+				t.Errorf("%s: the starter hook file has no %s", st.File, h.User.Name)
 			}
 		}
 		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema="+spec.SchemaURL+"\n")) {

@@ -104,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, m := range res.Missing {
 			fmt.Fprintf(stdout, "%s:%v: hook %s: %s has no method %s (protogen would add a stub to %s)\n",
-				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.UserMethod, m.Spec.HooksFile)
+				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.User.Name, m.Spec.HooksFile)
 		}
 		if !current || len(res.Missing) > 0 {
 			return exitStale
@@ -122,7 +122,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				for _, m := range res.Missing {
 					if m.Spec.HooksFile == f.Path {
 						fmt.Fprintf(stdout, "protogen: added %s to %s (hook %s, %s:%v)\n",
-							m.Hook.UserMethod, path, m.Hook.SpecName, m.Spec.Path, m.Hook.Pos)
+							m.Hook.User.Name, path, m.Hook.SpecName, m.Spec.Path, m.Hook.Pos)
 					}
 				}
 			}

@@ -81,15 +81,15 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	} else {
 		prose(f, "It embeds protoflow.BaseProtocol and declares no hooks.")
 	}
-	fields := []jen.Code{jen.Qual(runtimePkg, "BaseProtocol")}
-	if p.Framing != nil {
-		fields = append(fields, jen.Line(), commentLine("frames splits the bytes read into frames, and holds them while reading"),
+	fields := []jen.Code{typeCode(p.Member(spec.RoleBase).Type)}
+	if fr := p.Member(spec.RoleFramer); fr != nil {
+		fields = append(fields, jen.Line(), commentLine(fr.Name+" splits the bytes read into frames, and holds them while reading"),
 			commentLine("is paused; owned by the callbacks."),
-			jen.Id("frames").Qual(wirePkg, "Framer"))
+			jen.Id(fr.Name).Add(typeCode(fr.Type)))
 	}
-	if p.Machine != nil {
-		fields = append(fields, jen.Line(), commentLine("state is the state machine's current state; owned by the callbacks."),
-			jen.Id("state").Id(p.Machine.StateType))
+	if st := p.Member(spec.RoleState); st != nil {
+		fields = append(fields, jen.Line(), commentLine(st.Name+" is the state machine's current state; owned by the callbacks."),
+			jen.Id(st.Name).Add(typeCode(st.Type)))
 	}
 	if len(p.Fields) > 0 {
 		fields = append(fields, jen.Line())
@@ -105,28 +105,30 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	f.Type().Id(p.Name).Struct(fields...)
 
 	f.Line()
+	ctor := p.Member(spec.RoleConstructor)
 	prose(f, fmt.Sprintf("%s returns a new %s. It can serve as the factory of a protoflow.Server: "+
-		"protoflow.NewServer(%s).", p.Constructor, p.Name, p.Constructor))
-	f.Func().Id(p.Constructor).Params().Op("*").Id(p.Name).Block(
+		"protoflow.NewServer(%s).", ctor.Name, p.Name, ctor.Name))
+	f.Add(memberSignature(jen.Func().Id(ctor.Name), ctor)).Block(
 		jen.Return(jen.Op("&").Id(p.Name).Values()),
 	)
 
-	if len(p.Hooks) > 0 {
+	hooks := p.Member(spec.RoleHooksInterface)
+	if hooks != nil {
 		f.Line()
 		prose(f, fmt.Sprintf("%s lists the hook methods of %s that you write in %s. "+
 			"The assertion below fails the build, naming the method, until each is written.",
-			p.HooksInterface, p.Name, hooksFile))
+			hooks.Name, p.Name, hooksFile))
 		methods := make([]jen.Code, len(p.Hooks))
 		for i, h := range p.Hooks {
-			methods[i] = hookSignature(jen.Id(h.UserMethod), h)
+			methods[i] = memberSignature(jen.Id(h.User.Name), h.User)
 		}
-		f.Type().Id(p.HooksInterface).Interface(methods...)
+		f.Type().Id(hooks.Name).Interface(methods...)
 	}
 
 	f.Line()
 	assertions := []jen.Code{jen.Id("_").Qual(runtimePkg, "Protocol").Op("=").Parens(jen.Op("*").Id(p.Name)).Parens(jen.Nil())}
-	if len(p.Hooks) > 0 {
-		assertions = append(assertions, jen.Id("_").Id(p.HooksInterface).Op("=").Parens(jen.Op("*").Id(p.Name)).Parens(jen.Nil()))
+	if hooks != nil {
+		assertions = append(assertions, jen.Id("_").Id(hooks.Name).Op("=").Parens(jen.Op("*").Id(p.Name)).Parens(jen.Nil()))
 	}
 	if len(assertions) == 1 {
 		f.Var().Add(assertions[0])
@@ -166,76 +168,93 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 		}
 		return
 	}
+	runner := p.HookRunner(k)
 	var extra []jen.Code // between the base behaviour and the hook
 	var extraDoc []string
 	if k == spec.ConnectionMade {
-		if p.Framing != nil {
-			extra = append(extra, jen.Id("p").Dot("frames").Dot("Init").Call(codecCode(p.Framing)))
+		t := jen.Id(runner.Params[0].Name) // the transport
+		if fr := p.Member(spec.RoleFramer); fr != nil {
+			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codecCode(p.Framing)))
 			extraDoc = append(extraDoc, "sets up the framer")
 		}
 		if p.HasTimeouts() {
-			extra = append(extra, jen.Id("_").Op("=").Qual(runtimePkg, "SetTimeouts").Call(jen.Id("t"), durationCode(p.ReadTimeout), durationCode(p.IdleTimeout)))
+			extra = append(extra, jen.Id("_").Op("=").Qual(runtimePkg, "SetTimeouts").Call(t, durationCode(p.ReadTimeout), durationCode(p.IdleTimeout)))
 			extraDoc = append(extraDoc, timeoutsDoc(p))
 		}
 		if p.HasFlow() {
-			extra = append(extra, jen.Id("_").Op("=").Id("t").Dot("SetWriteBufferLimits").Call(jen.Lit(p.HighWater), jen.Lit(p.LowWater)))
+			extra = append(extra, jen.Id("_").Op("=").Add(t).Dot("SetWriteBufferLimits").Call(jen.Lit(p.HighWater), jen.Lit(p.LowWater)))
 			extraDoc = append(extraDoc, fmt.Sprintf("sets the write buffer limits to %d and %d bytes", p.HighWater, p.LowWater))
 		}
 		if !p.NoDelay {
-			extra = append(extra, jen.Qual(runtimePkg, "SetTCPNoDelay").Call(jen.Id("t"), jen.False()))
+			extra = append(extra, jen.Qual(runtimePkg, "SetTCPNoDelay").Call(t, jen.False()))
 			extraDoc = append(extraDoc, "turns TCP_NODELAY off")
 		}
 	}
 	if h == nil && len(extra) == 0 {
 		return
 	}
-	info := hookOrBuiltin(p, k)
+	base := p.Member(spec.RoleBase).Name
 	f.Line()
-	steps := []string{"runs protoflow.BaseProtocol." + info.Method}
+	steps := []string{"runs protoflow." + base + "." + runner.Name}
 	steps = append(steps, extraDoc...)
 	if h != nil {
-		steps = append(steps, "calls "+h.UserMethod)
+		steps = append(steps, "calls "+h.User.Name)
 	}
-	prose(f, fmt.Sprintf("%s implements protoflow.Protocol: it %s.", info.Method, joinSteps(steps)))
+	prose(f, fmt.Sprintf("%s implements protoflow.Protocol: it %s.", runner.Name, joinSteps(steps)))
 
-	args := make([]jen.Code, len(info.Params))
-	for i, prm := range info.Params {
-		args[i] = jen.Id(prm.Name)
-	}
-	body := []jen.Code{jen.Id("p").Dot("BaseProtocol").Dot(info.Method).Call(args...)}
+	args := paramArgs(runner)
+	body := []jen.Code{self().Dot(base).Dot(runner.Name).Call(args...)}
 	body = append(body, extra...)
 	if h != nil {
-		call := jen.Id("p").Dot(h.UserMethod).Call(args...)
-		if h.Result != nil {
+		call := self().Dot(h.User.Name).Call(args...)
+		if len(h.User.Results) > 0 {
 			call = jen.Return(call)
 		}
 		body = append(body, call)
-	} else if info.Result != nil {
+	} else if len(runner.Results) > 0 {
 		body[0] = jen.Return(body[0])
 	}
-	f.Add(hookSignature(jen.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(info.Method), info)).Block(body...)
+	f.Add(methodDecl(p, runner)).Block(body...)
 }
 
-// hookOrBuiltin returns the declared hook of kind k, or the hook's fixed
-// description when it is not declared.
-func hookOrBuiltin(p *spec.Protocol, k spec.HookKind) *spec.Hook {
-	if h := p.Hook(k); h != nil {
-		return h
-	}
-	return spec.Describe(k)
+// self is the receiver of the protocol type's methods.
+func self() *jen.Statement { return jen.Id("p") }
+
+// methodDecl starts the declaration of m, a method of p's type: its
+// receiver, name and signature.
+func methodDecl(p *spec.Protocol, m *spec.Member) *jen.Statement {
+	return memberSignature(jen.Func().Params(self().Op("*").Id(p.Name)).Id(m.Name), m)
 }
 
-// hookSignature appends a hook's parameters and result to s.
-func hookSignature(s *jen.Statement, h *spec.Hook) *jen.Statement {
-	params := make([]jen.Code, len(h.Params))
-	for i, prm := range h.Params {
-		params[i] = jen.Id(prm.Name).Add(typeCode(prm.Type))
-	}
-	s.Params(params...)
-	if h.Result != nil {
-		s.Add(typeCode(h.Result))
+// memberSignature appends m's parameters and results to s.
+func memberSignature(s *jen.Statement, m *spec.Member) *jen.Statement {
+	s.Params(paramCodes(m.Params)...)
+	switch {
+	case len(m.Results) == 1 && m.Results[0].Name == "":
+		s.Add(typeCode(m.Results[0].Type))
+	case len(m.Results) > 0:
+		s.Params(paramCodes(m.Results)...)
 	}
 	return s
+}
+
+// paramCodes prints a parameter list.
+func paramCodes(params []spec.Param) []jen.Code {
+	codes := make([]jen.Code, len(params))
+	for i, prm := range params {
+		codes[i] = jen.Id(prm.Name).Add(typeCode(prm.Type))
+	}
+	return codes
+}
+
+// paramArgs returns m's parameters as the arguments of a call, to pass
+// them on.
+func paramArgs(m *spec.Member) []jen.Code {
+	args := make([]jen.Code, len(m.Params))
+	for i, prm := range m.Params {
+		args[i] = jen.Id(prm.Name)
+	}
+	return args
 }
 
 // prose prints generated text as a comment filled to the usual width.

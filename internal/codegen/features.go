@@ -12,47 +12,54 @@ import (
 )
 
 // framedDataReceived prints the DataReceived of a framed protocol, with
-// the ResumeReading and feed methods that pass held frames on.
+// the PauseReading, ResumeReading and feed methods that hold frames and
+// pass them on.
 func framedDataReceived(f *jen.File, p *spec.Protocol) {
-	recv := func() *jen.Statement { return jen.Func().Params(jen.Id("p").Op("*").Id(p.Name)) }
+	base := p.Member(spec.RoleBase).Name
+	frames := self().Dot(p.Member(spec.RoleFramer).Name)
+	received := p.HookRunner(spec.DataReceived)
+	feed := p.Member(spec.RoleFeed)
+	pause, resume := p.Member(spec.RolePauseReading), p.Member(spec.RoleResumeReading)
+	runner := p.HookRunner(spec.FrameReceived)
 	hook := p.Hook(spec.FrameReceived)
+	data := received.Params[0].Name
 
 	f.Line()
-	prose(f, fmt.Sprintf("DataReceived implements protoflow.Protocol: it runs protoflow.BaseProtocol.DataReceived, "+
-		"then splits data into %s, and passes each frame to %s.", p.Framing.Summary, hook.UserMethod))
-	f.Add(recv()).Id("DataReceived").Params(jen.Id("data").Index().Byte()).Block(
-		jen.Id("p").Dot("BaseProtocol").Dot("DataReceived").Call(jen.Id("data")),
-		jen.Id("p").Dot("feed").Call(jen.Id("data")),
+	prose(f, fmt.Sprintf("%s implements protoflow.Protocol: it runs protoflow.%s.%s, "+
+		"then splits %s into %s, and passes each frame to %s.", received.Name, base, received.Name, data, p.Framing.Summary, hook.User.Name))
+	f.Add(methodDecl(p, received)).Block(
+		self().Dot(base).Dot(received.Name).Call(paramArgs(received)...),
+		self().Dot(feed.Name).Call(paramArgs(received)...),
 	)
 
 	f.Line()
-	prose(f, "PauseReading overrides protoflow.BaseProtocol.PauseReading: no frame is passed on while reading is "+
-		"paused; the framer holds them. Call it from the protocol's callbacks.")
-	f.Add(recv()).Id("PauseReading").Params().Error().Block(
-		jen.Id("p").Dot("frames").Dot("Pause").Call(),
-		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("PauseReading").Call()),
+	prose(f, fmt.Sprintf("%s overrides protoflow.%s.%s: no frame is passed on while reading is "+
+		"paused; the framer holds them. Call it from the protocol's callbacks.", pause.Name, base, pause.Name))
+	f.Add(methodDecl(p, pause)).Block(
+		frames.Clone().Dot("Pause").Call(),
+		jen.Return(self().Dot(base).Dot(pause.Name).Call()),
 	)
 
 	f.Line()
-	prose(f, "ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first passes on the frames held "+
+	prose(f, fmt.Sprintf("%s overrides protoflow.%s.%s: it first passes on the frames held "+
 		"while reading was paused, and resumes reading only if none of them paused it again, so that what is "+
 		"held never grows past one read. Called from a frame's hook, it leaves the held frames to the pass "+
 		"already running, which delivers them in order. Call it from the protocol's callbacks, like every "+
-		"method that passes frames on.")
-	f.Add(recv()).Id("ResumeReading").Params().Error().Block(
-		jen.Id("p").Dot("frames").Dot("Resume").Call(),
-		jen.Id("p").Dot("feed").Call(jen.Nil()).Comment("from a frame's hook, the running feed passes them on"),
-		jen.If(jen.Id("p").Dot("frames").Dot("Paused").Call()).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
-		jen.Return(jen.Id("p").Dot("BaseProtocol").Dot("ResumeReading").Call()),
+		"method that passes frames on.", resume.Name, base, resume.Name))
+	f.Add(methodDecl(p, resume)).Block(
+		frames.Clone().Dot("Resume").Call(),
+		self().Dot(feed.Name).Call(jen.Nil()).Comment("from a frame's hook, the running "+feed.Name+" passes them on"),
+		jen.If(frames.Clone().Dot("Paused").Call()).Block(jen.Return(jen.Nil()).Comment("a frame paused reading again")),
+		jen.Return(self().Dot(base).Dot(resume.Name).Call()),
 	)
 
 	f.Line()
-	prose(f, "feed passes the frames held and then those of data to frameReceived. A frame over its maximum size, "+
+	prose(f, fmt.Sprintf("%s passes the frames held and then those of %s to %s. A frame over its maximum size, "+
 		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
-		"wire.ErrFrameTooLarge or wire.ErrBadFrame).")
-	f.Add(recv()).Id("feed").Params(jen.Id("data").Index().Byte()).Block(
-		jen.If(jen.Err().Op(":=").Id("p").Dot("frames").Dot("Feed").Call(jen.Id("data"), jen.Id("p").Dot(hook.Method)), jen.Err().Op("!=").Nil()).Block(
-			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
+		"wire.ErrFrameTooLarge or wire.ErrBadFrame).", feed.Name, feed.Params[0].Name, runner.Name))
+	f.Add(methodDecl(p, feed)).Block(
+		jen.If(jen.Err().Op(":=").Add(frames.Clone()).Dot("Feed").Call(append(paramArgs(feed), self().Dot(runner.Name))...), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Id("t").Op(":=").Add(self()).Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
 				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
 			),
 		),
@@ -62,15 +69,15 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 // frameReceived prints the method that the framer calls for each frame.
 func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	f.Line()
-	prose(f, fmt.Sprintf("frameReceived passes one frame to %s. Once the connection is closing it refuses the "+
+	prose(f, fmt.Sprintf("%s passes one frame to %s. Once the connection is closing it refuses the "+
 		"frame instead, and the framer holds it and those after it. While reading is paused the framer, paused "+
 		"with it, holds the frames itself: so no frame arrives while reading is paused, as no data would, "+
-		"except those ResumeReading passes on.", h.UserMethod))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method).Params(jen.Id("frame").Index().Byte()).Bool().Block(
-		jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call()).Block(
+		"except those %s passes on.", h.Runner.Name, h.User.Name, p.Member(spec.RoleResumeReading).Name))
+	f.Add(methodDecl(p, h.Runner)).Block(
+		jen.If(jen.Id("t").Op(":=").Add(self()).Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call()).Block(
 			jen.Return(jen.False()),
 		),
-		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("frame")),
+		self().Dot(h.User.Name).Call(paramArgs(h.Runner)...),
 		jen.Return(jen.True()),
 	)
 }
@@ -79,9 +86,9 @@ func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 // protoflow.TimeoutHandler.
 func timeoutMethod(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	f.Line()
-	prose(f, fmt.Sprintf("Timeout implements protoflow.TimeoutHandler: it calls %s, in place of closing the connection.", h.UserMethod))
-	f.Add(hookSignature(jen.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(h.Method), h)).Block(
-		jen.Id("p").Dot(h.UserMethod).Call(jen.Id("kind")),
+	prose(f, fmt.Sprintf("%s implements protoflow.TimeoutHandler: it calls %s, in place of closing the connection.", h.Runner.Name, h.User.Name))
+	f.Add(methodDecl(p, h.Runner)).Block(
+		self().Dot(h.User.Name).Call(paramArgs(h.Runner)...),
 	)
 }
 

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"reflect"
 	"slices"
 
 	"github.com/dave/jennifer/jen"
@@ -25,7 +26,7 @@ func nameImports(f *jen.File, s *spec.Spec) {
 	var paths []string
 	for _, p := range s.Protocols {
 		if p.Framing != nil {
-			paths = append(paths, wirePkg) // the framer and its codec
+			paths = append(paths, reflect.TypeOf(p.Framing.Codec).PkgPath()) // the codec's literal
 		}
 		if p.HasTimeouts() {
 			paths = append(paths, "time") // durations are written as 30 * time.Second
@@ -52,23 +53,14 @@ func nameImports(f *jen.File, s *spec.Spec) {
 }
 
 // protocolTypes returns the types from the model that p's generated code
-// writes: its fields' and its hooks'.
+// may write: its fields' and its members'.
 func protocolTypes(p *spec.Protocol) []*spec.Type {
 	var ts []*spec.Type
 	for _, fd := range p.Fields {
 		ts = append(ts, fd.Type)
 	}
-	for _, k := range spec.AllHooks() {
-		h := spec.Describe(k)
-		if d := p.Hook(k); d != nil {
-			h = d
-		}
-		for _, prm := range h.Params {
-			ts = append(ts, prm.Type)
-		}
-		if h.Result != nil {
-			ts = append(ts, h.Result)
-		}
+	for _, m := range p.Members {
+		ts = append(ts, m.Types()...)
 	}
 	return ts
 }

@@ -13,6 +13,10 @@ import (
 // the protocol's State and Fire methods.
 func machine(f *jen.File, p *spec.Protocol) {
 	m := p.Machine
+	stateType, eventType := p.Member(spec.RoleStateType), p.Member(spec.RoleEventType)
+	next, fire := p.Member(spec.RoleNext), p.Member(spec.RoleFire)
+	state := self().Dot(p.Member(spec.RoleState).Name)
+	str := p.Member(spec.RoleStateString).Name
 
 	f.Line()
 	prose(f, fmt.Sprintf("%s is a state of %s's state machine. The zero value is the initial state, %s:", m.StateType, p.Name, m.States[0].Name))
@@ -20,19 +24,20 @@ func machine(f *jen.File, p *spec.Protocol) {
 	for _, line := range m.Diagram() {
 		f.Add(commentLine("\t" + line))
 	}
-	f.Type().Id(m.StateType).Uint8()
-	enum(f, m.StateType, fmt.Sprintf("The states of %s's state machine, the initial one first.", p.Name),
+	f.Type().Id(stateType.Name).Add(typeCode(stateType.Type))
+	enum(f, p.Member(spec.RoleStateString), fmt.Sprintf("The states of %s's state machine, the initial one first.", p.Name),
 		len(m.States), func(i int) (string, string) { return m.States[i].Const, m.States[i].Name })
 
 	f.Line()
-	prose(f, fmt.Sprintf("%s is an event that moves %s's state machine: pass it to Fire.", m.EventType, p.Name))
-	f.Type().Id(m.EventType).Uint8()
-	enum(f, m.EventType, fmt.Sprintf("The events of %s's state machine.", p.Name),
+	prose(f, fmt.Sprintf("%s is an event that moves %s's state machine: pass it to %s.", m.EventType, p.Name, fire.Name))
+	f.Type().Id(eventType.Name).Add(typeCode(eventType.Type))
+	enum(f, p.Member(spec.RoleEventString), fmt.Sprintf("The events of %s's state machine.", p.Name),
 		len(m.Events), func(i int) (string, string) { return m.Events[i].Const, m.Events[i].Name })
 
 	// The transition table, as a switch on the state and then the event.
+	e := jen.Id(next.Params[0].Name)
 	f.Line()
-	prose(f, "next returns the state that event e moves s to, and false when s has no transition on e.")
+	prose(f, fmt.Sprintf("%s returns the state that event %s moves s to, and false when s has no transition on %s.", next.Name, next.Params[0].Name, next.Params[0].Name))
 	var cases []jen.Code
 	for _, s := range m.States {
 		var evCases []jen.Code
@@ -42,51 +47,58 @@ func machine(f *jen.File, p *spec.Protocol) {
 			}
 		}
 		if len(evCases) > 0 {
-			cases = append(cases, jen.Case(jen.Id(s.Const)).Block(jen.Switch(jen.Id("e")).Block(evCases...)))
+			cases = append(cases, jen.Case(jen.Id(s.Const)).Block(jen.Switch(e.Clone()).Block(evCases...)))
 		}
 	}
 	body := []jen.Code{jen.Return(jen.Id("s"), jen.False())}
 	if len(cases) > 0 {
 		body = append([]jen.Code{jen.Switch(jen.Id("s")).Block(cases...)}, body...)
 	}
-	f.Func().Params(jen.Id("s").Id(m.StateType)).Id("next").Params(jen.Id("e").Id(m.EventType)).Params(jen.Id(m.StateType), jen.Bool()).Block(body...)
+	f.Add(memberSignature(jen.Func().Params(jen.Id("s").Id(m.StateType)).Id(next.Name), next)).Block(body...)
 
+	get := p.Member(spec.RoleStateMethod)
 	f.Line()
-	prose(f, fmt.Sprintf("State returns the current state of %s's state machine. Like Fire, call it from %s's callbacks: the machine is not safe for concurrent use.", p.Name, p.Name))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id("State").Params().Id(m.StateType).Block(jen.Return(jen.Id("p").Dot("state")))
+	prose(f, fmt.Sprintf("%s returns the current state of %s's state machine. Like %s, call it from %s's callbacks: the machine is not safe for concurrent use.", get.Name, p.Name, fire.Name, p.Name))
+	f.Add(methodDecl(p, get)).Block(jen.Return(state.Clone()))
 
 	f.Line()
 	hook := p.Hook(spec.StateChanged)
-	doc := fmt.Sprintf("Fire moves %s's state machine on event e. When the current state has no transition on e it returns a *protoflow.TransitionError naming both, and leaves the state as it was.", p.Name)
+	ev := fire.Params[0].Name
+	doc := fmt.Sprintf("%s moves %s's state machine on event %s. When the current state has no transition on %s it returns a *protoflow.TransitionError naming both, and leaves the state as it was.", fire.Name, p.Name, ev, ev)
 	if hook != nil {
-		doc += fmt.Sprintf(" Otherwise it moves to the new state and then calls %s.", hook.UserMethod)
+		doc += fmt.Sprintf(" Otherwise it moves to the new state and then calls %s.", hook.User.Name)
 	}
 	doc += " Call it from the protocol's callbacks: the machine is not safe for concurrent use."
 	prose(f, doc)
-	fire := []jen.Code{
-		jen.List(jen.Id("to"), jen.Id("ok")).Op(":=").Id("p").Dot("state").Dot("next").Call(jen.Id("e")),
+	// The locals are named as the parameters of the state_changed hook,
+	// which receives them.
+	changed := p.UserHook(spec.StateChanged)
+	from, to := jen.Id(changed.Params[0].Name), jen.Id(changed.Params[1].Name)
+	body = []jen.Code{
+		jen.List(to.Clone(), jen.Id("ok")).Op(":=").Add(state.Clone()).Dot(next.Name).Call(jen.Id(ev)),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Op("&").Qual(runtimePkg, "TransitionError").Values(jen.Dict{
 			jen.Id("Machine"): jen.Lit(p.Name),
-			jen.Id("State"):   jen.Id("p").Dot("state").Dot("String").Call(),
-			jen.Id("Event"):   jen.Id("e").Dot("String").Call(),
+			jen.Id("State"):   state.Clone().Dot(str).Call(),
+			jen.Id("Event"):   jen.Id(ev).Dot(p.Member(spec.RoleEventString).Name).Call(),
 		}))),
 	}
 	if hook != nil {
-		fire = append(fire,
-			jen.Id("from").Op(":=").Id("p").Dot("state"),
-			jen.Id("p").Dot("state").Op("=").Id("to"),
-			jen.Id("p").Dot(hook.UserMethod).Call(jen.Id("from"), jen.Id("to")),
+		body = append(body,
+			from.Clone().Op(":=").Add(state.Clone()),
+			state.Clone().Op("=").Add(to.Clone()),
+			self().Dot(hook.User.Name).Call(from.Clone(), to.Clone()),
 		)
 	} else {
-		fire = append(fire, jen.Id("p").Dot("state").Op("=").Id("to"))
+		body = append(body, state.Clone().Op("=").Add(to.Clone()))
 	}
-	fire = append(fire, jen.Return(jen.Nil()))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id("Fire").Params(jen.Id("e").Id(m.EventType)).Error().Block(fire...)
+	body = append(body, jen.Return(jen.Nil()))
+	f.Add(methodDecl(p, fire)).Block(body...)
 }
 
 // enum prints the constants of an enum type, numbered from zero, and its
-// String method, which returns each constant's name in the spec.
-func enum(f *jen.File, typ, doc string, n int, constant func(i int) (goName, specName string)) {
+// String method str, which returns each constant's name in the spec.
+func enum(f *jen.File, str *spec.Member, doc string, n int, constant func(i int) (goName, specName string)) {
+	typ := str.Recv
 	defs := make([]jen.Code, n)
 	names := make([]jen.Code, n)
 	for i := range n {
@@ -104,7 +116,7 @@ func enum(f *jen.File, typ, doc string, n int, constant func(i int) (goName, spe
 		f.Const().Defs(defs...)
 	}
 	f.Line()
-	prose(f, "String returns the name the spec gives it.")
+	prose(f, str.Name+" returns the name the spec gives it.")
 	table := jen.Index(jen.Op("...")).String().ValuesFunc(func(g *jen.Group) {
 		for _, c := range names {
 			g.Line().Add(c)
@@ -113,7 +125,7 @@ func enum(f *jen.File, typ, doc string, n int, constant func(i int) (goName, spe
 			g.Line()
 		}
 	})
-	f.Func().Params(jen.Id("v").Id(typ)).Id("String").Params().String().Block(
+	f.Add(memberSignature(jen.Func().Params(jen.Id("v").Id(typ)).Id(str.Name), str)).Block(
 		jen.Id("names").Op(":=").Add(table),
 		jen.If(jen.Int().Parens(jen.Id("v")).Op("<").Len(jen.Id("names"))).Block(jen.Return(jen.Id("names").Index(jen.Id("v")))),
 		jen.Return(jen.Lit(typ+"(").Op("+").Qual("strconv", "Itoa").Call(jen.Int().Parens(jen.Id("v"))).Op("+").Lit(")")),

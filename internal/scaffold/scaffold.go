@@ -119,7 +119,7 @@ func lacking(s *spec.Spec, defined methodSet) ([]Missing, []templates.Stub) {
 	var stubs []templates.Stub
 	for _, p := range s.Protocols {
 		for _, h := range p.Hooks {
-			if !defined.has(p.Name, h.UserMethod) {
+			if !defined.has(p.Name, h.User.Name) {
 				missing = append(missing, Missing{s, p, h})
 				stubs = append(stubs, templates.Stub{Protocol: p, Hook: h})
 			}

@@ -248,9 +248,9 @@ func TestPlan(t *testing.T) {
 			}
 			var methods []string
 			for _, m := range edit.Missing {
-				methods = append(methods, m.Hook.UserMethod)
+				methods = append(methods, m.Hook.User.Name)
 				if m.Spec != s || m.Protocol != s.Protocols[0] {
-					t.Errorf("Missing %s: wrong spec or protocol", m.Hook.UserMethod)
+					t.Errorf("Missing %s: wrong spec or protocol", m.Hook.User.Name)
 				}
 			}
 			if got := strings.Join(methods, " "); got != tt.missing {
