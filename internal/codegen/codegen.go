@@ -17,11 +17,9 @@ import (
 	"github.com/protogen/protogen/spec"
 )
 
-// Import paths the emitter refers to itself; field types bring their own.
-var (
-	runtimePkg = spec.RuntimePath
-	wirePkg    = spec.WirePath
-)
+// runtimePkg is the import path of the runtime API that the emitter calls
+// itself; the model's types (fields, members) bring their own paths.
+var runtimePkg = spec.RuntimePath
 
 // Generate returns the generated file for s, gofmt-formatted.
 func Generate(s *spec.Spec) ([]byte, error) {
