@@ -1,0 +1,118 @@
+package wire
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// The reasons a message fails to decode. A [*DecodeError] carries one of
+// them, and matches it with [errors.Is], as it matches [ErrBadMessage].
+var (
+	// ErrBadMessage is matched by every *DecodeError.
+	ErrBadMessage = errors.New("wire: malformed message")
+
+	// ErrTruncated: the message ends before a field does.
+	ErrTruncated = errors.New("message ends early")
+	// ErrTooLong: a length or count is over the field's maximum, or under
+	// its minimum.
+	ErrTooLong = errors.New("value over its maximum")
+	// ErrInvalid: a value the field cannot take: a constant or magic that
+	// differs, a number that does not parse or fit, an enum value the spec
+	// does not list, a bool that is neither 0 nor 1, a length that
+	// disagrees with the bytes it counts.
+	ErrInvalid = errors.New("invalid value")
+	// ErrUnknownMessage: no message of the set has this tag or verb.
+	ErrUnknownMessage = errors.New("unknown message")
+	// ErrChecksum: a checksum field does not match the bytes it covers.
+	ErrChecksum = errors.New("checksum mismatch")
+	// ErrTrailing: bytes are left after the message's last field.
+	ErrTrailing = errors.New("trailing bytes")
+	// ErrMissing: a text message lacks a field that is not optional.
+	ErrMissing = errors.New("missing field")
+)
+
+// DecodeError reports a message that could not be decoded: which message
+// and field, where, and why. It matches its reason (Err: [ErrTruncated],
+// [ErrTooLong], [ErrInvalid], [ErrUnknownMessage], [ErrChecksum],
+// [ErrTrailing] or [ErrMissing]) and [ErrBadMessage] with [errors.Is].
+//
+// Generated decoders return it; they allocate only on this path, never for
+// a message that decodes.
+type DecodeError struct {
+	// Message is the message being decoded, such as "Set"; for
+	// ErrUnknownMessage, the set whose messages were tried.
+	Message string
+	// Field is the field being decoded, such as "key"; empty when the
+	// problem is the message as a whole.
+	Field string
+	// Offset is the byte offset, from the start of the message, where
+	// decoding failed.
+	Offset int
+	// Err is the reason.
+	Err error
+	// Detail says more, for people: "300 bytes, at most 250".
+	Detail string
+}
+
+// Error returns a message such as
+// "wire: Set.key at byte 3: value over its maximum (300 bytes, at most 250)".
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("wire: ")
+	b.WriteString(e.Message)
+	if e.Field != "" {
+		b.WriteByte('.')
+		b.WriteString(e.Field)
+	}
+	b.WriteString(" at byte ")
+	b.WriteString(strconv.Itoa(e.Offset))
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("malformed")
+	}
+	if e.Detail != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Detail)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Unwrap returns the reason.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrBadMessage, which every DecodeError
+// matches.
+func (e *DecodeError) Is(target error) bool { return target == ErrBadMessage }
+
+// EncodeError reports a message that cannot be encoded as it stands: a
+// field over its maximum, a length that does not fit its field, a text
+// token with a space in it, a tag that is not one of the message's. It
+// matches its reason ([ErrTooLong] or [ErrInvalid]) with [errors.Is]; it
+// does not match [ErrBadMessage], which is about what a peer sent.
+type EncodeError struct {
+	Message string // the message being encoded, such as "Set"
+	Field   string // the field at fault
+	Err     error  // the reason
+	Detail  string // more, for people
+}
+
+// Error returns a message such as
+// "wire: encoding Set.key: value over its maximum (300 bytes, at most 250)".
+func (e *EncodeError) Error() string {
+	s := "wire: encoding " + e.Message
+	if e.Field != "" {
+		s += "." + e.Field
+	}
+	s += ": " + e.Err.Error()
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+// Unwrap returns the reason.
+func (e *EncodeError) Unwrap() error { return e.Err }
