@@ -38,3 +38,34 @@ func TestEncodeError(t *testing.T) {
 		t.Error("an EncodeError matches ErrBadMessage, which is about what a peer sent")
 	}
 }
+
+func TestDetails(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Need(4, 2), "need 4 bytes, have 2"},
+		{Over(300, 250), "300 bytes, at most 250"},
+		{OverItems(9, 8), "9 items, at most 8"},
+		{UnderItems(0, 1), "0 items, at least 1"},
+		{Left(3), "3 bytes left"},
+		{Counted(10, 12), "it says 10, the message has 12"},
+		{Got(0x81, 0x80), "0x81, want 0x80"},
+		{GotBytes([]byte("PGM2"), "PGM1"), `"PGM2", want "PGM1"`},
+		{Value(0x7a), "0x7a"},
+		{TokenDetail([]byte("12x")), `"12x"`},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+	if BoolByte(true) != 1 || BoolByte(false) != 0 {
+		t.Errorf("BoolByte(true), BoolByte(false) = %d, %d; want 1, 0", BoolByte(true), BoolByte(false))
+	}
+	err := DecodeFail("Get", "key", 2, ErrTruncated, Need(4, 2))
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Message != "Get" || de.Field != "key" || de.Offset != 2 || de.Err != ErrTruncated {
+		t.Errorf("DecodeFail = %#v", err)
+	}
+	if err := EncodeFail("Get", "key", ErrInvalid, "x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("EncodeFail does not match its reason: %v", err)
+	}
+}

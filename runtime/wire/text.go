@@ -124,3 +124,52 @@ func ValidRest(b []byte) bool {
 	}
 	return true
 }
+
+// CutLine splits a text frame into its line, without the "\n" or "\r\n"
+// that ends it, and what follows: a data block and its terminator. A frame
+// without a line break is all line.
+func CutLine(frame []byte) (line, after []byte) {
+	for i, c := range frame {
+		if c == '\n' {
+			line = frame[:i]
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+			return line, frame[i+1:]
+		}
+	}
+	return frame, nil
+}
+
+// EqualFold reports whether the token b equals the verb s, ignoring the
+// case of ASCII letters.
+func EqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// LowerASCII appends b to dst with its ASCII letters in lower case, for a
+// switch over case-insensitive verbs that allocates nothing.
+func LowerASCII(dst, b []byte) []byte {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

@@ -186,3 +186,42 @@ func TestTextHelpersDoNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", allocs)
 	}
 }
+
+func TestCutLine(t *testing.T) {
+	tests := []struct{ frame, line, after string }{
+		{"", "", ""},
+		{"get k", "get k", ""},
+		{"set k 0 0 2\r\nhi\r\n", "set k 0 0 2", "hi\r\n"},
+		{"set k 0 0 2\nhi\r\n", "set k 0 0 2", "hi\r\n"},
+		{"\r\n", "", ""},
+	}
+	for _, tt := range tests {
+		line, after := CutLine([]byte(tt.frame))
+		if string(line) != tt.line || string(after) != tt.after {
+			t.Errorf("CutLine(%q) = %q, %q; want %q, %q", tt.frame, line, after, tt.line, tt.after)
+		}
+	}
+}
+
+func TestEqualFoldAndLowerASCII(t *testing.T) {
+	tests := []struct {
+		tok, verb string
+		want      bool
+	}{
+		{"GET", "get", true},
+		{"gEt", "GET", true},
+		{"get", "gets", false},
+		{"gets", "get", false},
+		{"g3t", "G3T", true},
+		{"[et", "{et", false}, // '[' and '{' differ by 0x20 but are not letters
+		{"", "", true},
+	}
+	for _, tt := range tests {
+		if got := EqualFold([]byte(tt.tok), tt.verb); got != tt.want {
+			t.Errorf("EqualFold(%q, %q) = %v, want %v", tt.tok, tt.verb, got, tt.want)
+		}
+	}
+	if got := LowerASCII([]byte("x:"), []byte("GeT-Ü9")); string(got) != "x:get-Ü9" {
+		t.Errorf("LowerASCII = %q, want %q", got, "x:get-Ü9")
+	}
+}
