@@ -168,8 +168,15 @@ func GotBytes(got []byte, want string) string {
 	return strconv.Quote(string(got)) + ", want " + strconv.Quote(want)
 }
 
-// Value describes a value that is not allowed: "0x7a".
-func Value(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
+// Value describes a value that is not allowed: "0x7a", or "0x58 ('X')"
+// for a printable byte.
+func Value(v uint64) string {
+	s := "0x" + strconv.FormatUint(v, 16)
+	if v >= 0x20 && v < 0x7f {
+		s += " (" + strconv.QuoteRune(rune(v)) + ")"
+	}
+	return s
+}
 
 // TokenDetail describes a text token that is not allowed: `"12x"`.
 func TokenDetail(tok []byte) string { return strconv.Quote(string(tok)) }
