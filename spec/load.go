@@ -27,10 +27,10 @@ type Options struct {
 
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
-	fileKeys     = []string{"$schema", "version", "package", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "states"}
+	fileKeys     = []string{"$schema", "version", "package", "enums", "types", "messages", "protocols", extensionKeys}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "receives", "sends", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
-	flowKeys     = []string{"high_water", "low_water"}
+	flowKeys     = []string{"high_water", "low_water", "pause_reading"}
 )
 
 // Version is the only spec version this protogen reads.
@@ -137,7 +137,7 @@ func (d *decoder) yamlError(err error) {
 
 // topLevel decodes the top-level mapping into s.
 func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
-	var version, protocols *yaml.Node
+	var version, protocols, enums, types, messages *yaml.Node
 	var pkg string
 	var pkgNode *yaml.Node
 	if !d.mapping(n, "spec", fileKeys, func(key string, k, v *yaml.Node) {
@@ -156,10 +156,28 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 			}
 		case "protocols":
 			protocols = v
+		case "enums":
+			enums = v
+		case "types":
+			types = v
+		case "messages":
+			messages = v
 		}
 	}) {
 		return
 	}
+	// The messages part first: protocols refer to its sets.
+	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{}, pending: map[*MessageField]*fieldRefs{}}
+	if enums != nil {
+		s.Enums = d.enums(enums, d.msgs)
+	}
+	if types != nil {
+		s.Types = d.structTypes(types, d.msgs)
+	}
+	if messages != nil {
+		s.Sets = d.messageSets(messages, d.msgs)
+	}
+	s.Members = declareMessageMembers(s)
 	switch {
 	case version == nil:
 		d.errorf(n, "missing version: add \"version: %d\"", Version)
@@ -195,13 +213,14 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		d.errorf(protocols, "protocols: list at least one protocol")
 	}
 	d.checkProtocolNames(s.Protocols)
+	d.checkMessageNames(s)
 }
 
 // protocol decodes one protocol mapping.
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
-	var machineNode *yaml.Node
+	var machineNode, receivesNode, sendsNode *yaml.Node
 	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
 		given[key] = !isNull(v)
@@ -241,6 +260,10 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			p.ReadTimeout, _ = d.duration(v, "read_timeout")
 		case "idle_timeout":
 			p.IdleTimeout, _ = d.duration(v, "idle_timeout")
+		case "receives":
+			receivesNode = v
+		case "sends":
+			sendsNode = v
 		}
 	}) {
 		return nil
@@ -251,10 +274,29 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	if machineNode != nil {
 		p.Machine = d.machine(machineNode, p.Name)
 	}
+	if receivesNode != nil {
+		p.Receives = d.setRefs(receivesNode, "receives", d.msgs)
+	}
+	if sendsNode != nil {
+		p.Sends = d.setRefs(sendsNode, "sends", d.msgs)
+	}
 	d.checkHookNeeds(p, given)
+	d.checkProtocolMessages(p, given["framing"], posOf(n))
+	for _, m := range p.ReceivedMessages() {
+		info := hookInfos[MessageReceived]
+		p.Hooks = append(p.Hooks, &Hook{Kind: MessageReceived, Pos: m.Pos, SpecName: "message " + m.Name, Doc: info.doc, Message: m})
+	}
+	for _, m := range p.SentMessages() {
+		if m.Set.FrameLength == nil && m.Block() == nil {
+			p.SendCodec = lowerFirst(p.Name) + "SendCodec"
+		}
+	}
 	p.Members = declareMembers(p)
 	for _, h := range p.Hooks {
 		h.Runner, h.User = p.HookRunner(h.Kind), p.UserHook(h.Kind)
+		if h.Message != nil {
+			h.User = p.typeMember(h.Message.Hook)
+		}
 	}
 	d.checkFieldNames(p)
 	if !valid {
@@ -287,7 +329,7 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 			}
 		}
 	}
-	if p.Framing != nil && p.Hook(FrameReceived) == nil {
+	if p.Framing != nil && p.Hook(FrameReceived) == nil && len(p.Receives) == 0 {
 		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames")
 	}
 }
@@ -373,6 +415,7 @@ func (d *decoder) flow(n *yaml.Node, p *Protocol) {
 	}
 	high, low := -1, -1
 	var highNode, lowNode *yaml.Node
+	pauseGiven := false
 	if !d.mapping(n, "flow", flowKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "high_water":
@@ -385,13 +428,18 @@ func (d *decoder) flow(n *yaml.Node, p *Protocol) {
 			if size, ok := d.size(v, "low_water"); ok {
 				low = size
 			}
+		case "pause_reading":
+			pauseGiven = true
+			p.PauseReadingWithWriting, _ = d.boolean(v, "flow: pause_reading")
 		}
 	}) {
 		return
 	}
 	switch {
+	case highNode == nil && lowNode == nil && pauseGiven:
+		return // the transport's default marks
 	case highNode == nil && lowNode == nil:
-		d.errorf(n, "flow: set high_water, low_water or both")
+		d.errorf(n, "flow: set high_water, low_water, pause_reading or several")
 		return
 	case highNode != nil && high < 0 || lowNode != nil && low < 0:
 		return // already reported

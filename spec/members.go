@@ -31,11 +31,12 @@ const (
 	KindMethod
 	// KindHookMethod is a hook method that the user writes.
 	KindHookMethod
-	// KindType, KindFunc and KindConst are package-level declarations of
-	// the generated code.
+	// KindType, KindFunc, KindConst and KindVar are package-level
+	// declarations of the generated code.
 	KindType
 	KindFunc
 	KindConst
+	KindVar
 )
 
 // PackageLevel reports whether k is a package-level declaration rather
@@ -70,6 +71,19 @@ const (
 	RoleNext                       // the state type's transition table
 	RoleStateString                // the state type's String
 	RoleEventString                // the event type's String
+	RoleDispatch                   // the method that decodes a received message and passes it to its hook
+	RoleSend                       // a method that sends a message, one per message the protocol sends
+	RoleSendCodec                  // the package variable that holds the codec Send methods frame with
+
+	// The roles of the messages part's package-level names.
+	RoleEnum          // an enum type
+	RoleEnumConst     // an enum's constant
+	RoleStruct        // a struct type of the spec's types
+	RoleSet           // a set's interface
+	RoleSetDecode     // the function that decodes any message of a set
+	RoleSetHeader     // the struct of a set's header fields, embedded in its messages
+	RoleSetBlockLen   // the function that gives a text set's codec a data block's length
+	RoleMessageStruct // a message's type
 )
 
 // Member is one name that the generated code declares or asks the user to
@@ -148,16 +162,19 @@ const (
 	framed
 	withMachine
 	withTimeouts
+	withMessages // receives messages
 )
 
 func (p *Protocol) uses(f feature) bool {
 	switch f {
 	case framed:
-		return p.Framing != nil
+		return p.Framed()
 	case withMachine:
 		return p.Machine != nil
 	case withTimeouts:
 		return p.HasTimeouts()
+	case withMessages:
+		return len(p.Receives) > 0
 	}
 	return true
 }
@@ -183,6 +200,9 @@ type hookInfo struct {
 	params []Param
 	// runnerResults and userResults are the methods' results.
 	runnerResults, userResults []Param
+	// implicit marks a hook that a spec does not list: one per received
+	// message, whose names come from the message.
+	implicit bool
 }
 
 // hookInfos is the table's row for each hook kind, indexed by kind.
@@ -232,6 +252,22 @@ var hookInfos = [numHooks]hookInfo{
 		params: []Param{{"kind", timeoutKindType}},
 		doc:    "runs when the read or idle timeout expires, in place of closing the connection; the timer starts again.",
 	},
+	BadMessage: {
+		specName: "bad_message", runner: "badMessage", user: "onBadMessage", needs: withMessages,
+		params:      []Param{{"err", errorType}},
+		userResults: []Param{{"", boolType}},
+		doc: "runs for a received message that did not decode (a *wire.DecodeError) or that the state machine refused " +
+			"(a *protoflow.TransitionError), in place of its hook; return true to keep the connection open, false to " +
+			"abort it with err, which ConnectionLost receives (what happens without this hook). A frame over its " +
+			"maximum or malformed (matching wire.ErrFrameTooLarge or wire.ErrBadFrame) comes here too, and ends the " +
+			"connection either way: true closes it once what you wrote is flushed.",
+		stubBody: "return false",
+	},
+	MessageReceived: {
+		specName: "message", implicit: true, needs: withMessages,
+		doc: "runs for each message of its type that the peer sends, after its machine event, if any, has fired; " +
+			"its byte fields are valid only during the call (Clone keeps a copy).",
+	},
 }
 
 // Naming rules of the package-level names that the table and the state
@@ -266,7 +302,7 @@ func declareMembers(p *Protocol) []*Member {
 		What: "the embedded protoflow.BaseProtocol"})
 	for k := range HookKind(numHooks) {
 		info := hookInfos[k]
-		if !p.uses(info.needs) {
+		if !p.uses(info.needs) || info.implicit {
 			continue
 		}
 		params := info.params
@@ -317,6 +353,22 @@ func declareMembers(p *Protocol) []*Member {
 			Params: []Param{{"e", event}}, Results: []Param{{"", state}, {"", boolType}}})
 		add(Member{Role: RoleStateString, Kind: KindMethod, Recv: m.StateType, Name: "String", Results: str})
 		add(Member{Role: RoleEventString, Kind: KindMethod, Recv: m.EventType, Name: "String", Results: str})
+	}
+
+	// Messages: the dispatch of those received, a hook for each, and a Send
+	// method for each message sent.
+	if p.uses(withMessages) {
+		method(RoleDispatch, "dispatch", "the method that decodes a received message", []Param{{"frame", bytesType}}, nil)
+		for _, msg := range p.ReceivedMessages() {
+			add(Member{Role: RoleUserHook, Kind: KindHookMethod, Recv: p.Name, Hook: MessageReceived, Name: msg.Hook,
+				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name})
+		}
+	}
+	for _, msg := range p.SentMessages() {
+		method(RoleSend, msg.Send, "the method that sends message "+msg.Name, []Param{{"m", localType("*" + msg.Name)}}, []Param{{"", errorType}})
+	}
+	if p.SendCodec != "" {
+		add(Member{Role: RoleSendCodec, Kind: KindVar, Name: p.SendCodec, Type: codecType, What: "the codec its Send methods frame with"})
 	}
 
 	// Every other method that the protocol type has through BaseProtocol.
@@ -406,6 +458,7 @@ var (
 	transportType    = mustType(RuntimePath + ".Transport")
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
+	codecType        = mustType(WirePath + ".Codec")
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")
@@ -417,4 +470,41 @@ var (
 // is not parsed: the names that protogen derives from a protocol's are
 // checked as the protocol's is, and the table is built even for a protocol
 // whose name is not valid, to report its fields' collisions too.
-func localType(name string) *Type { return &Type{Src: name, Expr: ast.NewIdent(name)} }
+func localType(name string) *Type {
+	if base, ok := strings.CutPrefix(name, "*"); ok {
+		return &Type{Src: name, Expr: &ast.StarExpr{X: ast.NewIdent(base)}}
+	}
+	return &Type{Src: name, Expr: ast.NewIdent(name)}
+}
+
+// declareMessageMembers lists the package-level names of the messages part
+// of s: its enums and their constants, its struct types, and each set's
+// interface, decoder, header struct and messages.
+func declareMessageMembers(s *Spec) []*Member {
+	var ms []*Member
+	add := func(m Member) { ms = append(ms, &m) }
+	for _, e := range s.Enums {
+		add(Member{Role: RoleEnum, Kind: KindType, Name: e.Name, What: "enum"})
+		for _, v := range e.Values {
+			add(Member{Role: RoleEnumConst, Kind: KindConst, Name: v.Const, Type: localType(e.Name), What: "constant of enum " + e.Name})
+		}
+	}
+	for _, t := range s.Types {
+		add(Member{Role: RoleStruct, Kind: KindType, Name: t.Name, What: "struct type"})
+	}
+	for _, set := range s.Sets {
+		add(Member{Role: RoleSet, Kind: KindType, Name: set.Name, What: "set interface"})
+		add(Member{Role: RoleSetDecode, Kind: KindFunc, Name: set.DecodeFunc, What: "decoder of set " + set.Name,
+			Params: []Param{{"b", bytesType}}, Results: []Param{{"", localType(set.Name)}, {"", errorType}}})
+		if set.HeaderType != "" {
+			add(Member{Role: RoleSetHeader, Kind: KindType, Name: set.HeaderType, What: "header struct of set " + set.Name})
+		}
+		if set.BlockLenFunc != "" {
+			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name})
+		}
+		for _, m := range set.Messages {
+			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type"})
+		}
+	}
+	return ms
+}

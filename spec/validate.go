@@ -83,6 +83,55 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 	}
 }
 
+// checkMessageNames reports package-level names of the messages part that
+// collide with one another or with a protocol's.
+func (d *decoder) checkMessageNames(s *Spec) {
+	taken := make(map[string]string)
+	for _, p := range s.Protocols {
+		for _, m := range p.PackageNames() {
+			taken[m.Name] = fmt.Sprintf("the %s of protocol %s (at %v)", m.What, p.Name, p.Pos)
+		}
+	}
+	for _, m := range s.Members {
+		if prev, dup := taken[m.Name]; dup {
+			d.errorAt(memberPos(s, m), "%s %s collides with %s", m.What, m.Name, prev)
+			continue
+		}
+		taken[m.Name] = "the " + m.What + " " + m.Name
+	}
+}
+
+// memberPos finds where the spec declares what a package-level member of
+// the messages part is named after.
+func memberPos(s *Spec, m *Member) Pos {
+	for _, e := range s.Enums {
+		if m.Name == e.Name {
+			return e.Pos
+		}
+		for _, v := range e.Values {
+			if m.Name == v.Const {
+				return v.Pos
+			}
+		}
+	}
+	for _, t := range s.Types {
+		if m.Name == t.Name {
+			return t.Pos
+		}
+	}
+	for _, set := range s.Sets {
+		for _, msg := range set.Messages {
+			if m.Name == msg.Name {
+				return msg.Pos
+			}
+		}
+		if strings.Contains(m.Name, set.Name) {
+			return set.Pos
+		}
+	}
+	return Pos{1, 1}
+}
+
 // placeOutput decides the output files and the header's source path.
 func (d *decoder) placeOutput(s *Spec, opts Options) error {
 	out := opts.OutFile

@@ -1,0 +1,165 @@
+package spec
+
+import (
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// setRefs decodes a protocol's receives or sends: a set's name or a list
+// of them.
+func (d *decoder) setRefs(n *yaml.Node, what string, sc *messageScope) []*MessageSet {
+	var items []*yaml.Node
+	if n.Kind == yaml.SequenceNode {
+		d.sequence(n, what, func(item *yaml.Node) { items = append(items, item) })
+	} else if !isNull(n) {
+		items = []*yaml.Node{n}
+	}
+	var out []*MessageSet
+	for _, item := range items {
+		name, ok := d.str(item, what)
+		if !ok {
+			continue
+		}
+		s := sc.sets[name]
+		if s == nil {
+			var names []string
+			for name := range sc.sets {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			if len(names) == 0 {
+				d.errorf(item, "%s: unknown set %q: the spec's messages list declares none", what, name)
+			} else {
+				d.errorf(item, "%s: unknown set %q%s (sets are %s)", what, name, didYouMean(name, names), listWords(names))
+			}
+			continue
+		}
+		if slices.Contains(out, s) {
+			d.errorf(item, "%s: set %s is listed twice", what, name)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// checkProtocolMessages checks what a protocol's receives and sends ask of
+// the rest of it: a framing that suits every set, no frame or data hook
+// beside the message hooks, a machine with every event its messages fire,
+// and sets that the first bytes of a connection tell apart.
+func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receivesPos Pos) {
+	if len(p.Receives) == 0 {
+		if h := p.Hook(BadMessage); h != nil {
+			d.errorAt(h.Pos, "hook bad_message needs messages: add receives")
+		}
+		if len(p.Sends) == 0 {
+			return
+		}
+	}
+	if len(p.Receives) > 0 {
+		for _, k := range []HookKind{FrameReceived, DataReceived} {
+			if h := p.Hook(k); h != nil {
+				d.errorAt(h.Pos, "hook %s: a protocol that receives messages gets a hook for each message (on<Message>) in place of %s", k.SpecName(), k.SpecName())
+			}
+		}
+	}
+	// Framing: a set that frames itself needs none; every other set needs
+	// the protocol's, and a text set needs lines.
+	var needs, selfFramed []*MessageSet
+	for _, s := range append(slices.Clone(p.Receives), p.Sends...) {
+		switch {
+		case s.FrameLength != nil:
+			selfFramed = append(selfFramed, s)
+		case !slices.Contains(needs, s):
+			needs = append(needs, s)
+		}
+	}
+	switch {
+	case len(needs) > 0 && !framingGiven:
+		d.errorAt(p.Pos, "protocol %s: set %s needs the protocol's framing, such as %s", p.Name, needs[0].Name, framingHint(needs[0]))
+	case len(needs) == 0 && framingGiven && p.Framing != nil:
+		d.errorAt(p.Framing.Pos, "framing: set %s frames itself by its header's %s; remove framing", selfFramed[0].Name, selfFramed[0].FrameLength.Name)
+	case p.Framing != nil:
+		for _, s := range needs {
+			if s.Encoding == Text && p.Framing.Kind != "line" {
+				d.errorAt(p.Framing.Pos, "framing: set %s is text, whose messages are lines: use framing: line", s.Name)
+			}
+		}
+	}
+	// Several sets received: the first bytes of a connection choose one.
+	for i, s := range p.Receives {
+		if i == len(p.Receives)-1 {
+			break
+		}
+		if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
+			d.errorAt(receivesPos, "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", s.Name)
+		}
+	}
+	// Events: each needs the protocol's machine.
+	for _, s := range p.Receives {
+		for _, m := range s.Messages {
+			if m.Event == "" {
+				continue
+			}
+			switch {
+			case p.Machine == nil:
+				d.errorAt(m.EventPos, "message %s fires event %s, but protocol %s, which receives it, has no machine", m.Name, m.Event, p.Name)
+			case p.Machine.event(m.Event) == nil:
+				d.errorAt(m.EventPos, "message %s fires event %s, which the machine of protocol %s does not have%s", m.Name, m.Event, p.Name, didYouMean(m.Event, p.Machine.eventNames()))
+			}
+		}
+	}
+}
+
+func framingHint(s *MessageSet) string {
+	if s.Encoding == Text {
+		return "framing: {line: {max: 8KiB}}"
+	}
+	return "framing: {length: {size: 4, max: 1MiB}}, or a header field with counts"
+}
+
+// event returns the machine's event named name, or nil.
+func (m *Machine) event(name string) *Event {
+	for _, e := range m.Events {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+func (m *Machine) eventNames() []string {
+	names := make([]string, len(m.Events))
+	for i, e := range m.Events {
+		names[i] = e.Name
+	}
+	return names
+}
+
+// ReceivedMessages returns the messages p decodes and dispatches, in the
+// order of its receives and of each set.
+func (p *Protocol) ReceivedMessages() []*Message {
+	var out []*Message
+	for _, s := range p.Receives {
+		out = append(out, s.Messages...)
+	}
+	return out
+}
+
+// SentMessages returns the messages p has a Send method for.
+func (p *Protocol) SentMessages() []*Message {
+	var out []*Message
+	for _, s := range p.Sends {
+		out = append(out, s.Messages...)
+	}
+	return out
+}
+
+// EventOf returns the machine event that message m fires in p, or nil.
+func (p *Protocol) EventOf(m *Message) *Event {
+	if m.Event == "" || p.Machine == nil {
+		return nil
+	}
+	return p.Machine.event(m.Event)
+}
