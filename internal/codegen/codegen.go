@@ -31,6 +31,7 @@ func Generate(s *spec.Spec) ([]byte, error) {
 	for _, p := range s.Protocols {
 		protocol(f, s, p)
 	}
+	messages(f, s)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering the code for %s: %w", s.Path, err)
@@ -140,6 +141,7 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	if p.Machine != nil {
 		machine(f, p)
 	}
+	sendMethods(f, p)
 }
 
 // method prints the Protocol method for hook kind k when p needs one: when
@@ -149,15 +151,28 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	h := p.Hook(k)
 	switch k {
 	case spec.FrameReceived:
-		if h != nil {
-			frameReceived(f, p, h)
+		switch {
+		case h != nil:
+			frameReceived(f, p, h, h.User.Name)
+		case len(p.Receives) > 0:
+			frameReceived(f, p, &spec.Hook{Runner: p.HookRunner(k)}, p.Member(spec.RoleDispatch).Name)
 		}
 		return
 	case spec.DataReceived:
-		if p.Framing != nil {
+		if p.Member(spec.RoleFramer) != nil {
 			framedDataReceived(f, p)
 			return
 		}
+	case spec.BadMessage:
+		if p.HookRunner(k) != nil {
+			badMessageMethod(f, p)
+		}
+		return
+	case spec.MessageReceived:
+		if len(p.Receives) > 0 {
+			dispatchMethod(f, p)
+		}
+		return
 	case spec.StateChanged:
 		return // Fire calls the hook
 	case spec.Timeout:
@@ -172,7 +187,11 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	if k == spec.ConnectionMade {
 		t := jen.Id(runner.Params[0].Name) // the transport
 		if fr := p.Member(spec.RoleFramer); fr != nil {
-			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codecCode(p.Framing)))
+			codec := codecCode(p.Framing)
+			if len(p.Receives) > 0 {
+				codec = messageCodec(p)
+			}
+			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codec))
 			extraDoc = append(extraDoc, "sets up the framer")
 		}
 		if p.HasTimeouts() {
@@ -186,6 +205,17 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 		if !p.NoDelay {
 			extra = append(extra, jen.Qual(runtimePkg, "SetTCPNoDelay").Call(t, jen.False()))
 			extraDoc = append(extraDoc, "turns TCP_NODELAY off")
+		}
+	}
+	if p.PauseReadingWithWriting && (k == spec.PauseWriting || k == spec.ResumeWriting) {
+		// The protocol's own methods: a framed protocol's also hold or pass
+		// on its frames.
+		if k == spec.PauseWriting {
+			extra = append(extra, self().Dot("PauseReading").Call())
+			extraDoc = append(extraDoc, "pauses reading, so that TCP pushes back on a peer that does not read")
+		} else {
+			extra = append(extra, self().Dot("ResumeReading").Call())
+			extraDoc = append(extraDoc, "resumes reading, passing on the frames held meanwhile first")
 		}
 	}
 	if h == nil && len(extra) == 0 {
