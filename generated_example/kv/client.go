@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // ErrClosed is the error of requests on a client whose connection was
 // closed cleanly.
 var ErrClosed = errors.New("kv: connection closed")
+
+// errUnexpected ends a connection to a peer that answers what nobody asked.
+var errUnexpected = errors.New("kv: a reply that no request waits for")
 
 // ServerError is an ERR reply.
 type ServerError struct {
@@ -21,11 +24,14 @@ type ServerError struct {
 // Error returns the server's message, prefixed with "kv: server: ".
 func (e *ServerError) Error() string { return "kv: server: " + e.Msg }
 
-// reply is one reply line, or why none will come.
+// reply is one reply, or why none will come.
 type reply struct {
-	line string
-	err  error
+	r   Reply
+	err error
 }
+
+// clientCodec frames requests, as kv.yaml says.
+var clientCodec wire.Codec = wire.LineCodec{Max: MaxLine}
 
 // Client is a connection to a key-value server. Its methods are safe for
 // concurrent use; concurrent requests are pipelined on the connection.
@@ -49,62 +55,47 @@ func (c *Client) Close() error { return c.t.Close() }
 
 // Set stores value under key.
 func (c *Client) Set(ctx context.Context, key, value string) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	if strings.ContainsAny(value, "\r\n") {
-		return fmt.Errorf("kv: value holds a line break")
-	}
-	line, err := c.p.call(ctx, "SET "+key+" "+value+"\n")
-	if err != nil {
-		return err
-	}
-	return expect(line, "OK")
+	_, err := expect[*OK](c.p.call(ctx, &Set{Key: []byte(key), Value: value}))
+	return err
 }
 
 // Get returns the value under key, and whether it exists.
 func (c *Client) Get(ctx context.Context, key string) (string, bool, error) {
-	if err := checkKey(key); err != nil {
-		return "", false, err
+	r, err := c.p.call(ctx, &Get{Key: []byte(key)})
+	if _, missing := r.(*NotFound); missing {
+		return "", false, nil
 	}
-	line, err := c.p.call(ctx, "GET "+key+"\n")
+	v, err := expect[*Value](r, err)
 	if err != nil {
 		return "", false, err
 	}
-	if v, ok := strings.CutPrefix(line, "VALUE "); ok {
-		return v, true, nil
-	}
-	return "", false, expect(line, "NOT_FOUND")
+	return v.Value, true, nil
 }
 
 // Del deletes key and reports whether it existed.
 func (c *Client) Del(ctx context.Context, key string) (bool, error) {
-	if err := checkKey(key); err != nil {
-		return false, err
+	r, err := c.p.call(ctx, &Del{Key: []byte(key)})
+	if _, missing := r.(*NotFound); missing {
+		return false, nil
 	}
-	line, err := c.p.call(ctx, "DEL "+key+"\n")
-	if err != nil {
-		return false, err
-	}
-	if line == "OK" {
-		return true, nil
-	}
-	return false, expect(line, "NOT_FOUND")
+	_, err = expect[*OK](r, err)
+	return err == nil, err
 }
 
 // Ping checks that the server answers.
 func (c *Client) Ping(ctx context.Context) error {
-	line, err := c.p.call(ctx, "PING\n")
-	if err != nil {
-		return err
-	}
-	return expect(line, "PONG")
+	_, err := expect[*Pong](c.p.call(ctx, &Ping{}))
+	return err
 }
 
 // call writes one request and waits for its reply. The request is queued
 // at once (writes never block); Drain then holds the caller back while the
 // server is not reading, and the reply arrives in order.
-func (p *ClientProtocol) call(ctx context.Context, request string) (string, error) {
+func (p *ClientProtocol) call(ctx context.Context, req Request) (Reply, error) {
+	line, err := req.Append(nil)
+	if err != nil {
+		return nil, err
+	}
 	ch := make(chan reply, 1) // the reader never blocks on a caller that gave up
 	p.mu.Lock()
 	t := p.Transport()
@@ -114,31 +105,31 @@ func (p *ClientProtocol) call(ctx context.Context, request string) (string, erro
 		if err == nil {
 			err = ErrClosed
 		}
-		return "", err
+		return nil, err
 	}
 	// Under mu, so that the order of waiting is the order on the wire.
 	p.waiting = append(p.waiting, ch)
-	_, err := t.Write([]byte(request))
+	err = wire.WriteFrame(t, clientCodec, line)
 	p.mu.Unlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// Drain fails on a lost connection too, but then the request's own
 	// channel says why (onConnectionLost); only the context ends it here.
 	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
-		return "", err
+		return nil, err
 	}
 	select {
 	case r := <-ch:
-		return r.line, r.err
+		return r.r, r.err
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
 // deliver hands a reply to the oldest waiting request; false means no
 // request waits.
-func (p *ClientProtocol) deliver(line string) bool {
+func (p *ClientProtocol) deliver(r reply) bool {
 	p.mu.Lock()
 	if len(p.waiting) == 0 {
 		p.mu.Unlock()
@@ -147,24 +138,22 @@ func (p *ClientProtocol) deliver(line string) bool {
 	ch := p.waiting[0]
 	p.waiting = p.waiting[1:]
 	p.mu.Unlock()
-	ch <- reply{line: line}
+	ch <- r
 	return true
 }
 
-func checkKey(key string) error {
-	if key == "" || strings.ContainsAny(key, " \r\n") {
-		return fmt.Errorf("kv: bad key %q: keys are non-empty and hold no space or line break", key)
+// expect returns the reply r as a T, or an error: the call's, the
+// server's, or one for a reply of another kind.
+func expect[T Reply](r Reply, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
 	}
-	return nil
-}
-
-// expect turns a reply other than want into an error.
-func expect(line, want string) error {
-	if line == want {
-		return nil
+	switch r := r.(type) {
+	case T:
+		return r, nil
+	case *Err:
+		return zero, &ServerError{Msg: r.Message}
 	}
-	if msg, ok := strings.CutPrefix(line, "ERR "); ok {
-		return &ServerError{Msg: msg}
-	}
-	return fmt.Errorf("kv: unexpected reply %q", line)
+	return zero, fmt.Errorf("kv: unexpected reply %T", r)
 }

@@ -2,10 +2,8 @@ package kvbin
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/protogen/protogen/runtime/protoflow"
 	"github.com/protogen/protogen/runtime/wire"
@@ -29,6 +27,9 @@ type reply struct {
 	err   error
 }
 
+// clientCodec frames requests, as kvbin.yaml says.
+var clientCodec wire.Codec = wire.LengthCodec{Size: 4, Max: MaxFrame}
+
 // Client is a connection to a kvbin server. Its methods are safe for
 // concurrent use; concurrent requests are pipelined on the connection.
 type Client struct {
@@ -45,11 +46,7 @@ func Dial(ctx context.Context, network, address string, opts ...protoflow.Option
 		return nil, err
 	}
 	c := &Client{p: p, t: t}
-	body, err := c.call(ctx, request(opHello, Version, 0))
-	if err == nil {
-		err = expect(body, opHello)
-	}
-	if err != nil {
+	if _, err := expect[*Welcome](c.call(ctx, &Hello{Version: Version})); err != nil {
 		t.Abort()
 		return nil, fmt.Errorf("kvbin: hello: %w", err)
 	}
@@ -59,71 +56,47 @@ func Dial(ctx context.Context, network, address string, opts ...protoflow.Option
 // Close says goodbye (quit) and closes the connection once the server has
 // answered or ctx ends.
 func (c *Client) Close(ctx context.Context) error {
-	body, err := c.call(ctx, []byte{opQuit})
+	_, err := expect[*OK](c.call(ctx, &Quit{}))
 	c.t.Close()
-	if err != nil {
-		return err
-	}
-	return expect(body, opOK)
+	return err
 }
 
 // Set stores value under key.
 func (c *Client) Set(ctx context.Context, key string, value []byte) error {
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	req := binary.BigEndian.AppendUint16(request(opSet, "", 2+len(key)+len(value)), uint16(len(key)))
-	req = append(append(req, key...), value...)
-	body, err := c.call(ctx, req)
-	if err != nil {
-		return err
-	}
-	return expect(body, opOK)
+	_, err := expect[*OK](c.call(ctx, &Set{Key: []byte(key), Value: value}))
+	return err
 }
 
 // Get returns the value under key, and whether it exists.
 func (c *Client) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := checkKey(key); err != nil {
+	r, err := c.call(ctx, &Get{Key: []byte(key)})
+	if _, missing := r.(*NotFound); missing {
+		return nil, false, nil
+	}
+	v, err := expect[*Value](r, err)
+	if err != nil {
 		return nil, false, err
 	}
-	body, err := c.call(ctx, request(opGet, key, 0))
-	switch {
-	case err != nil:
-		return nil, false, err
-	case len(body) > 0 && body[0] == opValue:
-		return body[1:], true, nil
-	}
-	return nil, false, expect(body, opNotFound)
+	return v.Value, true, nil
 }
 
 // Del deletes key and reports whether it existed.
 func (c *Client) Del(ctx context.Context, key string) (bool, error) {
-	if err := checkKey(key); err != nil {
-		return false, err
+	r, err := c.call(ctx, &Del{Key: []byte(key)})
+	if _, missing := r.(*NotFound); missing {
+		return false, nil
 	}
-	body, err := c.call(ctx, request(opDel, key, 0))
+	_, err = expect[*OK](r, err)
+	return err == nil, err
+}
+
+// call writes one request frame and waits for its reply. The frame is
+// queued at once (writes never block); Drain then holds the caller back
+// while the server is not reading, and the reply arrives in order.
+func (c *Client) call(ctx context.Context, req Request) (Reply, error) {
+	payload, err := req.Append(nil)
 	if err != nil {
-		return false, err
-	}
-	if len(body) == 1 && body[0] == opOK {
-		return true, nil
-	}
-	return false, expect(body, opNotFound)
-}
-
-// request returns a request payload: op, then s, with room for more bytes
-// after them, so that a request is built in one buffer.
-func request(op byte, s string, more int) []byte {
-	return append(append(make([]byte, 0, 1+len(s)+more), op), s...)
-}
-
-// call writes one request frame (payload: an op and its body) and waits
-// for its reply. The frame is queued at once (writes never block); Drain
-// then holds the caller back while the server is not reading, and the
-// reply arrives in order.
-func (c *Client) call(ctx context.Context, payload []byte) ([]byte, error) {
-	if len(payload) > MaxFrame {
-		return nil, fmt.Errorf("kvbin: request of %d bytes is over the %d-byte frame limit", len(payload), MaxFrame)
+		return nil, err
 	}
 	p := c.p
 	ch := make(chan reply, 1) // the reader never blocks on a caller that gave up
@@ -139,7 +112,7 @@ func (c *Client) call(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	// Under mu, so that the order of waiting is the order on the wire.
 	p.waiting = append(p.waiting, ch)
-	err := wire.WriteFrame(t, Codec, payload)
+	err = wire.WriteFrame(t, clientCodec, payload)
 	p.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -151,26 +124,27 @@ func (c *Client) call(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	select {
 	case r := <-ch:
-		return r.frame, r.err
+		if r.err != nil {
+			return nil, r.err
+		}
+		return DecodeReply(r.frame)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func checkKey(key string) error {
-	if key == "" || len(key) > math.MaxUint16 {
-		return fmt.Errorf("kvbin: bad key of %d bytes: keys hold 1 to %d bytes", len(key), math.MaxUint16)
+// expect returns the reply r as a T, or an error: the call's, the
+// server's, or one for a reply of another kind.
+func expect[T Reply](r Reply, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
 	}
-	return nil
-}
-
-// expect turns a reply other than want into an error.
-func expect(body []byte, want byte) error {
-	switch {
-	case len(body) > 0 && body[0] == want:
-		return nil
-	case len(body) > 0 && body[0] == opError:
-		return &ServerError{Msg: string(body[1:])}
+	switch r := r.(type) {
+	case T:
+		return r, nil
+	case *Error:
+		return zero, &ServerError{Msg: r.Message}
 	}
-	return fmt.Errorf("kvbin: unexpected reply %q", body)
+	return zero, fmt.Errorf("kvbin: unexpected reply %T", r)
 }
