@@ -27,7 +27,8 @@ func TestREADMESpecReference(t *testing.T) {
 		}
 	}
 	lists := [][]string{fileKeys, protocolKeys, fieldKeys, flowKeys, framingKinds, lineKeys,
-		delimiterKeys, lengthKeys, fixedKeys, machineKeys, transitionKeys, hookSpecNames()}
+		delimiterKeys, lengthKeys, fixedKeys, machineKeys, transitionKeys, hookSpecNames(),
+		enumKeys, typeKeys, setKeys, messageKeys, messageFieldKeys}
 	for _, keys := range lists {
 		for _, key := range keys {
 			if !named[key] {
