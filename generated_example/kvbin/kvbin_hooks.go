@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // This file holds the hooks of the protocol types that protogen generates
@@ -48,12 +49,19 @@ func (p *Server) onQuit(m *Quit) {
 
 // onBadMessage answers a request that did not decode with an error and goes
 // on; one that the state machine refuses (anything before hello, a second
-// hello) also closes the connection.
+// hello) also closes the connection. A frame over MaxFrame aborts it:
+// ConnectionLost receives why.
 func (p *Server) onBadMessage(err error) bool {
-	p.SendError(&Error{Message: err.Error()})
+	var bad *wire.DecodeError
 	var refused *protoflow.TransitionError
-	if errors.As(err, &refused) {
+	switch {
+	case errors.As(err, &bad):
+		p.SendError(&Error{Message: err.Error()})
+	case errors.As(err, &refused):
+		p.SendError(&Error{Message: err.Error()})
 		p.Transport().Close()
+	default:
+		return false
 	}
 	return true
 }
