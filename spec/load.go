@@ -330,7 +330,7 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 		}
 	}
 	if p.Framing != nil && p.Hook(FrameReceived) == nil && len(p.Receives) == 0 {
-		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames")
+		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames, or receives, a set of messages to decode them into")
 	}
 }
 

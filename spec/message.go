@@ -104,6 +104,8 @@ type Message struct {
 	// Hook is the method a protocol that receives the message calls, such
 	// as onGet; Send is the protocol method that sends it, such as SendGet.
 	Hook, Send string
+
+	tagGiven bool // the spec gives a tag, valid or not
 }
 
 // LengthOf returns the field of m, or of its set's header, whose length or

@@ -177,8 +177,7 @@ func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) 
 			d.errorf(n, "%s: %s does not fit in 64 bits", what, n.Value)
 			return 0, false
 		}
-		v = int64(u)
-		if t.Signed {
+		if t.Signed || !t.Varint && t.Bits < 64 {
 			d.errorf(n, "%s: %s does not fit %s", what, n.Value, t)
 			return 0, false
 		}
@@ -591,6 +590,7 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 			d.errorf(verbNode, "message %s: verb is for text sets; a binary message has a tag", m.Name)
 		}
 		if tagNode != nil {
+			m.tagGiven = true
 			d.messageTags(tagNode, m)
 		}
 	case Text:
@@ -911,6 +911,10 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 	}
 	if refs.count.set() {
 		refs.count = d.checkLengthRef(refs.count, &f.Count, f, "count")
+	}
+	if constNode != nil && (f.List || f.Kind == WireGroup || f.Kind == WireStruct) {
+		d.errorf(constNode, "%s: const is for one number or bytes, not a %s", what, map[bool]string{true: "list", false: f.typeName()}[f.List])
+		constNode = nil
 	}
 	if constNode != nil {
 		if c, ok := d.constValue(constNode, what+": const", f); ok {
@@ -1394,7 +1398,9 @@ func (d *decoder) checkSetMessages(s *MessageSet) {
 				continue
 			}
 			if len(m.Tags) == 0 {
-				d.errorAt(m.Pos, "message %s has no tag: give the value of %s that selects it, as in tag: 1", m.Name, s.Tag.Name)
+				if !m.tagGiven {
+					d.errorAt(m.Pos, "message %s has no tag: give the value of %s that selects it, as in tag: 1", m.Name, s.Tag.Name)
+				}
 				continue
 			}
 			for _, t := range m.Tags {

@@ -35,18 +35,13 @@ func newBinCode(m *spec.Message) *binCode {
 	c.seq = append(c.seq, spec.AllFields(m.Fields)...)
 	for _, f := range c.seq {
 		if f.Checksum != spec.NoChecksum {
-			c.starts[f.First], c.ends[f.Last], c.starts[f] = true, true, true
+			c.starts[f.First], c.ends[f.Last] = true, true
 		}
 		if f.Counts && f.CountsFrom != nil {
 			c.starts[f.CountsFrom] = true
 		}
 	}
 	return c
-}
-
-// header reports whether f is a field of the set's header.
-func (c *binCode) header(f *spec.MessageField) bool {
-	return c.m.Set != nil && slices.Contains(spec.AllFields(c.m.Set.Header), f)
 }
 
 // val is the expression that holds f's value: the struct's field, or a
@@ -89,8 +84,16 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	if locals := c.decodeLocals(); len(locals) > 0 {
 		body = append(body, jen.Var().Defs(locals...))
 	}
-	for _, fd := range c.topFields() {
+	hdr := 0
+	if m.Set != nil {
+		hdr = len(m.Set.Header)
+	}
+	for i, fd := range c.topFields() {
 		body = append(body, c.decodeField(fd, "b")...)
+		if i == hdr-1 && m.Set.FrameLength != nil && m.Set.FrameLength.CountsFrom == nil {
+			// The frame length counts from here, the end of the header.
+			body = append(body, c.countsCheck(m.Set.FrameLength, jen.Id("off")))
+		}
 	}
 	body = append(body, c.checkChecksums()...)
 	body = append(body, jen.Return(jen.Id("off"), jen.Nil()))
@@ -128,7 +131,7 @@ func (c *binCode) decodeLocals() []jen.Code {
 		}
 	}
 	for _, f := range c.seq {
-		if c.starts[f] {
+		if c.starts[f] || f.Checksum != spec.NoChecksum {
 			out = append(out, jen.Id(startName(f)).Int())
 		}
 		if c.ends[f] {
@@ -154,7 +157,7 @@ func (c *binCode) needsLocal(f *spec.MessageField) bool {
 // decodeField prints the decoding of f from buf at off.
 func (c *binCode) decodeField(f *spec.MessageField, buf string) []jen.Code {
 	var body []jen.Code
-	if c.starts[f] {
+	if c.starts[f] || f.Checksum != spec.NoChecksum {
 		body = append(body, jen.Id(startName(f)).Op("=").Id("off"))
 	}
 	switch {

@@ -159,11 +159,10 @@ func (t *textCode) decodeField(f *spec.MessageField) []jen.Code {
 		return []jen.Code{t.decodeList(f)}
 	}
 	if !f.Optional {
-		return []jen.Code{
+		return append([]jen.Code{
 			jen.List(jen.Id("tok"), jen.Id("rest")).Op("=").Qual(wirePkg, "Token").Call(jen.Id("rest")),
 			jen.If(jen.Len(jen.Id("tok")).Op("==").Lit(0)).Block(t.fail(f, jen.Len(jen.Id("line")), "ErrMissing", nil)),
-			t.parseToken(f, t.val(f)),
-		}
+		}, t.parseToken(f, t.val(f))...)
 	}
 	// An optional token: absent at the end of the line, or where the line
 	// ends in the message's flag.
@@ -171,7 +170,7 @@ func (t *textCode) decodeField(f *spec.MessageField) []jen.Code {
 	if fl := t.flag(); fl != nil {
 		present = present.Op("&&").Op("!").Parens(jen.String().Parens(jen.Id("tok")).Op("==").Lit(fl.Word).Op("&&").Len(jen.Qual(wirePkg, "TrimSpaces").Call(jen.Id("next"))).Op("==").Lit(0))
 	}
-	inner := []jen.Code{jen.Id("rest").Op("=").Id("next"), t.parseToken(f, t.val(f))}
+	inner := append([]jen.Code{jen.Id("rest").Op("=").Id("next")}, t.parseToken(f, t.val(f))...)
 	if f.HasField != "" {
 		inner = append(inner, jen.Id("m").Dot(f.HasField).Op("=").True())
 	}
@@ -190,7 +189,7 @@ func restValue(f *spec.MessageField, rest jen.Code) jen.Code {
 }
 
 // parseToken prints the parsing of tok into target, for f's type.
-func (t *textCode) parseToken(f *spec.MessageField, target *jen.Statement) jen.Code {
+func (t *textCode) parseToken(f *spec.MessageField, target *jen.Statement) []jen.Code {
 	switch f.Kind {
 	case spec.WireBytes, spec.WireString:
 		var out []jen.Code
@@ -204,15 +203,15 @@ func (t *textCode) parseToken(f *spec.MessageField, target *jen.Statement) jen.C
 		} else {
 			out = append(out, target.Op("=").Id("tok"))
 		}
-		return jen.Add(out...)
+		return out
 	}
 	fn := "ParseUint"
 	if f.Int.Signed {
 		fn = "ParseInt"
 	}
-	return jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Qual(wirePkg, fn).Call(jen.Id("tok"), jen.Lit(f.Int.Bits)), jen.Op("!").Id("ok")).Block(
+	return []jen.Code{jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Qual(wirePkg, fn).Call(jen.Id("tok"), jen.Lit(f.Int.Bits)), jen.Op("!").Id("ok")).Block(
 		t.fail(f, tokOff, "ErrInvalid", jen.Qual(wirePkg, "TokenDetail").Call(jen.Id("tok")).Op("+").Lit(fmt.Sprintf(" is not a %s", numberName(f.Int)))),
-	).Else().Block(target.Op("=").Add(intGoType(f.Int)).Parens(jen.Id("v")))
+	).Else().Block(target.Op("=").Add(intGoType(f.Int)).Parens(jen.Id("v")))}
 }
 
 // numberName says what a text number must be, for errors.
@@ -236,7 +235,9 @@ func (t *textCode) decodeList(f *spec.MessageField) jen.Code {
 			t.fail(f, tokOff, "ErrTooLong", jen.Qual(wirePkg, "OverItems").Call(jen.Uint64().Parens(jen.Len(target.Clone()).Op("+").Lit(1)), jen.Lit(f.MaxItems))),
 		))
 	}
-	loop = append(loop, jen.Var().Id("e").Add(elemGoType(f)), t.parseToken(f, jen.Id("e")), target.Clone().Op("=").Append(target.Clone(), jen.Id("e")))
+	loop = append(loop, jen.Var().Id("e").Add(elemGoType(f)))
+	loop = append(loop, t.parseToken(f, jen.Id("e"))...)
+	loop = append(loop, target.Clone().Op("=").Append(target.Clone(), jen.Id("e")))
 	out := []jen.Code{
 		target.Clone().Op("=").Add(target.Clone()).Index(jen.Empty(), jen.Lit(0)),
 		jen.For().Block(loop...),
@@ -330,9 +331,9 @@ func (t *textCode) encodeBody() []jen.Code {
 // without a verb, only between tokens.
 func (t *textCode) sep() jen.Code {
 	if t.m.Verb != "" {
-		return jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitByte(' '))
+		return jen.Id("dst").Op("=").Append(jen.Id("dst"), byteLit(' '))
 	}
-	return jen.If(jen.Len(jen.Id("dst")).Op(">").Id("start")).Block(jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitByte(' ')))
+	return jen.If(jen.Len(jen.Id("dst")).Op(">").Id("start")).Block(jen.Id("dst").Op("=").Append(jen.Id("dst"), byteLit(' ')))
 }
 
 // encodeField prints the encoding of one field as tokens.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/protogen/protogen/internal/textwrap"
 	"github.com/protogen/protogen/spec"
 )
 
@@ -168,11 +169,13 @@ func structFields(fields []*spec.MessageField, text bool) []jen.Code {
 		if !f.InStruct() {
 			continue
 		}
-		doc := f.Doc
-		if doc == "" {
-			doc = f.GoName + " is " + wireForm(f, text) + "."
+		lines := strings.Split(f.Doc, "\n")
+		if f.Doc == "" {
+			// A field's comment is indented by a tab: fill to the usual
+			// width less one.
+			lines = textwrap.Lines(f.GoName+" is "+wireForm(f, text)+".", textwrap.Width-8)
 		}
-		for _, line := range strings.Split(doc, "\n") {
+		for _, line := range lines {
 			out = append(out, commentLine(line))
 		}
 		out = append(out, jen.Id(f.GoName).Add(goType(f)))
@@ -449,7 +452,7 @@ func cloneMethod(f *jen.File, m *spec.Message) {
 		copies = append(cloneFields(m.Set.Header, "c", "m"), copies...)
 	}
 	f.Line()
-	prose(f, fmt.Sprintf("Clone returns a copy of m that shares no memory with it or with the bytes it was decoded from."))
+	prose(f, "Clone returns a copy of m that shares no memory with it or with the bytes it was decoded from.")
 	body := append([]jen.Code{jen.Id("c").Op(":=").Op("*").Id("m")}, copies...)
 	body = append(body, jen.Return(jen.Op("&").Id("c")))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Clone").Params().Op("*").Id(m.Name).Block(body...)
