@@ -168,7 +168,7 @@ func binaryDispatch(p *spec.Protocol, s *spec.MessageSet) []jen.Code {
 	if s.Tag.Kind == spec.WireBytes {
 		tag = jen.String().Parens(jen.Id("frame").Index(jen.Lit(off), jen.Lit(off+size)))
 	}
-	body := []jen.Code{jen.If(jen.Len(jen.Id("frame")).Op("<").Lit(off + size)).Block(
+	body := []jen.Code{jen.If(jen.Len(jen.Id("frame")).Op("<").Lit(off+size)).Block(
 		jen.Id("p").Dot("badMessage").Call(decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("frame")), "ErrTruncated", needDetail(jen.Lit(off+size), jen.Len(jen.Id("frame"))))),
 		jen.Return(),
 	)}

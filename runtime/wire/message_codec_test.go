@@ -7,7 +7,9 @@ import (
 
 func TestHeaderCodecNext(t *testing.T) {
 	memcached := HeaderCodec{Offset: 8, Size: 4, From: 24, Max: 100}
-	header := func(body byte) string { return "\x80\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" + string(body) + "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" }
+	header := func(body byte) string {
+		return "\x80\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" + string(body) + "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	}
 	frCheckNext(t, []frNextCase{
 		{name: "header only", codec: memcached, buf: header(0), wantN: 24, want: header(0)},
 		{name: "body", codec: memcached, buf: header(3) + "abcde", wantN: 27, want: header(3) + "abc"},
