@@ -37,6 +37,9 @@ type Spec struct {
 	// OutFile is the generated file's path; HooksFile is the path of the
 	// user-owned file of hook stubs, created when missing.
 	OutFile, HooksFile string
+	// TestFile is the path of the generated tests of the spec's messages,
+	// beside OutFile; empty for a spec without messages.
+	TestFile string
 	// Source is the spec's path relative to OutFile's folder, with forward
 	// slashes, for the generated file's header.
 	Source string

@@ -511,13 +511,13 @@ func (m *Set) Append(dst []byte) ([]byte, error) {
 	if !wire.ValidToken(m.Key) {
 		return dst[:start], wire.EncodeFail("Set", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
 	}
-	dst = append(dst, byte(0x20))
+	dst = append(dst, ' ')
 	dst = append(dst, m.Key...)
 	if !wire.ValidRest([]byte(m.Value)) {
 		return dst[:start], wire.EncodeFail("Set", "value", wire.ErrInvalid, "the rest of a line holds no line break")
 	}
 	if len(m.Value) > 0 {
-		dst = append(dst, byte(0x20))
+		dst = append(dst, ' ')
 		dst = append(dst, m.Value...)
 	}
 	return dst, nil
@@ -580,7 +580,7 @@ func (m *Get) Append(dst []byte) ([]byte, error) {
 	if !wire.ValidToken(m.Key) {
 		return dst[:start], wire.EncodeFail("Get", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
 	}
-	dst = append(dst, byte(0x20))
+	dst = append(dst, ' ')
 	dst = append(dst, m.Key...)
 	return dst, nil
 }
@@ -642,7 +642,7 @@ func (m *Del) Append(dst []byte) ([]byte, error) {
 	if !wire.ValidToken(m.Key) {
 		return dst[:start], wire.EncodeFail("Del", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
 	}
-	dst = append(dst, byte(0x20))
+	dst = append(dst, ' ')
 	dst = append(dst, m.Key...)
 	return dst, nil
 }
@@ -839,7 +839,7 @@ func (m *Value) Append(dst []byte) ([]byte, error) {
 		return dst[:start], wire.EncodeFail("Value", "value", wire.ErrInvalid, "the rest of a line holds no line break")
 	}
 	if len(m.Value) > 0 {
-		dst = append(dst, byte(0x20))
+		dst = append(dst, ' ')
 		dst = append(dst, m.Value...)
 	}
 	return dst, nil
@@ -984,7 +984,7 @@ func (m *Err) Append(dst []byte) ([]byte, error) {
 		return dst[:start], wire.EncodeFail("Err", "message", wire.ErrInvalid, "the rest of a line holds no line break")
 	}
 	if len(m.Message) > 0 {
-		dst = append(dst, byte(0x20))
+		dst = append(dst, ' ')
 		dst = append(dst, m.Message...)
 	}
 	return dst, nil
