@@ -367,8 +367,9 @@ func declareMembers(p *Protocol) []*Member {
 	for _, msg := range p.SentMessages() {
 		method(RoleSend, msg.Send, "the method that sends message "+msg.Name, []Param{{"m", localType("*" + msg.Name)}}, []Param{{"", errorType}})
 	}
-	if p.SendCodec != "" {
-		add(Member{Role: RoleSendCodec, Kind: KindVar, Name: p.SendCodec, Type: codecType, What: "the codec its Send methods frame with"})
+	if p.SendCodec != "" && p.Framing != nil {
+		codec := mustType(WirePath + "." + reflect.TypeOf(p.Framing.Codec).Name())
+		add(Member{Role: RoleSendCodec, Kind: KindVar, Name: p.SendCodec, Type: codec, What: "the codec its Send methods frame with"})
 	}
 
 	// Every other method that the protocol type has through BaseProtocol.
@@ -458,7 +459,6 @@ var (
 	transportType    = mustType(RuntimePath + ".Transport")
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
-	codecType        = mustType(WirePath + ".Codec")
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")

@@ -206,10 +206,10 @@ func (p *Server) dispatch(frame []byte) {
 	}
 }
 
-// serverSendCodec frames what Server sends: lines ending in "\n" (a "\r"
-// before it is dropped too), at most 65536 bytes each. It is made once, so
-// that a send does not allocate it.
-var serverSendCodec wire.Codec = wire.LineCodec{Max: 65536}
+// serverSendCodec frames what Server sends, in place in the buffer a message
+// is encoded into: lines ending in "\n" (a "\r" before it is dropped too), at
+// most 65536 bytes each.
+var serverSendCodec = wire.LineCodec{Max: 65536}
 
 // SendOK sends m to the peer as one frame, with one Write. It never blocks and
 // is safe for concurrent use. Its error is an *wire.EncodeError for a message
@@ -221,9 +221,12 @@ func (p *Server) SendOK(m *OK) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -239,9 +242,12 @@ func (p *Server) SendValue(m *Value) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -257,9 +263,12 @@ func (p *Server) SendNotFound(m *NotFound) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -275,9 +284,12 @@ func (p *Server) SendPong(m *Pong) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -293,9 +305,12 @@ func (p *Server) SendErr(m *Err) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err

@@ -342,10 +342,10 @@ func (p *Server) Fire(e ServerEvent) error {
 	return nil
 }
 
-// serverSendCodec frames what Server sends: frames after a 4-byte big-endian
-// length of the payload, at most 1048576 bytes of payload each. It is made
-// once, so that a send does not allocate it.
-var serverSendCodec wire.Codec = wire.LengthCodec{Size: 4, Max: 1048576}
+// serverSendCodec frames what Server sends, in place in the buffer a message
+// is encoded into: frames after a 4-byte big-endian length of the payload, at
+// most 1048576 bytes of payload each.
+var serverSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
 
 // SendWelcome sends m to the peer as one frame, with one Write. It never
 // blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
@@ -357,9 +357,12 @@ func (p *Server) SendWelcome(m *Welcome) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -375,9 +378,12 @@ func (p *Server) SendValue(m *Value) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -393,9 +399,12 @@ func (p *Server) SendNotFound(m *NotFound) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -411,9 +420,12 @@ func (p *Server) SendOK(m *OK) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err
@@ -429,9 +441,12 @@ func (p *Server) SendError(m *Error) error {
 		return protoflow.ErrConnectionReset
 	}
 	buf := wire.GetBuffer()
-	b, err := m.Append((*buf)[:0])
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
 	if err == nil {
-		err = wire.WriteFrame(t, serverSendCodec, b)
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
 	}
 	wire.PutBuffer(buf, b)
 	return err

@@ -246,18 +246,13 @@ func badMessageMethod(f *jen.File, p *spec.Protocol) {
 	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(runner.Name).Params(jen.Err().Error()).Block(abort)
 }
 
-// sendMethods prints a Send method for each message p sends.
+// sendMethods prints a Send method for each message p sends, and the
+// package variable that holds the codec they frame with.
 func sendMethods(f *jen.File, p *spec.Protocol) {
-	needCodec := false
-	for _, m := range p.SentMessages() {
-		if m.Set.FrameLength == nil && m.Block() == nil {
-			needCodec = true
-		}
-	}
-	if needCodec {
+	if p.SendCodec != "" {
 		f.Line()
-		prose(f, fmt.Sprintf("%s frames what %s sends: %s. It is made once, so that a send does not allocate it.", p.SendCodec, p.Name, p.Framing.Summary))
-		f.Var().Id(p.SendCodec).Qual(wirePkg, "Codec").Op("=").Add(codecCode(p.Framing))
+		prose(f, fmt.Sprintf("%s frames what %s sends, in place in the buffer a message is encoded into: %s.", p.SendCodec, p.Name, p.Framing.Summary))
+		f.Var().Id(p.SendCodec).Op("=").Add(codecCode(p.Framing))
 	}
 	for _, m := range p.SentMessages() {
 		sendMethod(f, p, m)
@@ -267,21 +262,32 @@ func sendMethods(f *jen.File, p *spec.Protocol) {
 func sendMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 	f.Line()
 	how := "as one frame, with one Write"
-	write := jen.Err().Op("=").Qual(wirePkg, "WriteFrame").Call(jen.Id("t"), jen.Id(p.SendCodec), jen.Id("b"))
+	framed := m.Set.FrameLength == nil && m.Block() == nil
 	switch {
 	case m.Set.FrameLength != nil:
-		how, write = "with one Write: its header holds its length", jen.List(jen.Id("_"), jen.Err()).Op("=").Id("t").Dot("Write").Call(jen.Id("b"))
+		how = "with one Write: its header holds its length"
 	case m.Block() != nil:
-		how, write = `with one Write: its line, "\r\n", its data block and "\r\n"`, jen.List(jen.Id("_"), jen.Err()).Op("=").Id("t").Dot("Write").Call(jen.Id("b"))
+		how = `with one Write: its line, "\r\n", its data block and "\r\n"`
 	}
 	prose(f, fmt.Sprintf("%s sends m to the peer %s. It never blocks and is safe for concurrent use. Its error is an *wire.EncodeError for a message that cannot be encoded, protoflow.ErrConnectionReset when not connected, or one matching net.ErrClosed once the transport is closing.", m.Send, how))
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(m.Send).Params(jen.Id("m").Op("*").Id(m.Name)).Error().Block(
+	dst := jen.Parens(jen.Op("*").Id("buf")).Index(jen.Empty(), jen.Lit(0))
+	body := []jen.Code{
 		jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(),
 		jen.If(jen.Id("t").Op("==").Nil()).Block(jen.Return(jen.Qual(runtimePkg, "ErrConnectionReset"))),
 		jen.Id("buf").Op(":=").Qual(wirePkg, "GetBuffer").Call(),
-		jen.List(jen.Id("b"), jen.Err()).Op(":=").Id("m").Dot("Append").Call(jen.Parens(jen.Op("*").Id("buf")).Index(jen.Empty(), jen.Lit(0))),
-		jen.If(jen.Err().Op("==").Nil()).Block(write),
+	}
+	if framed {
+		body = append(body,
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Id("m").Dot("Append").Call(jen.Id(p.SendCodec).Dot("BeginFrame").Call(dst)),
+			jen.If(jen.Err().Op("==").Nil()).Block(jen.List(jen.Id("b"), jen.Err()).Op("=").Id(p.SendCodec).Dot("EndFrame").Call(jen.Id("b"), jen.Lit(0))),
+		)
+	} else {
+		body = append(body, jen.List(jen.Id("b"), jen.Err()).Op(":=").Id("m").Dot("Append").Call(dst))
+	}
+	body = append(body,
+		jen.If(jen.Err().Op("==").Nil()).Block(jen.List(jen.Id("_"), jen.Err()).Op("=").Id("t").Dot("Write").Call(jen.Id("b"))),
 		jen.Qual(wirePkg, "PutBuffer").Call(jen.Id("buf"), jen.Id("b")),
 		jen.Return(jen.Err()),
 	)
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(m.Send).Params(jen.Id("m").Op("*").Id(m.Name)).Error().Block(body...)
 }

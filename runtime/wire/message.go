@@ -118,58 +118,81 @@ func (e *EncodeError) Error() string {
 func (e *EncodeError) Unwrap() error { return e.Err }
 
 // DecodeFail returns a *DecodeError. Generated decoders call it, and the
-// detail helpers below, on their error paths only.
+// detail helpers below, on their error paths only: it is kept out of line,
+// so that the decoders stay small enough for the compiler to inline.
+//
+//go:noinline
 func DecodeFail(message, field string, offset int, reason error, detail string) error {
 	return &DecodeError{Message: message, Field: field, Offset: offset, Err: reason, Detail: detail}
 }
 
-// EncodeFail returns an *EncodeError.
+// EncodeFail returns an *EncodeError, out of line as DecodeFail is.
+//
+//go:noinline
 func EncodeFail(message, field string, reason error, detail string) error {
 	return &EncodeError{Message: message, Field: field, Err: reason, Detail: detail}
 }
 
 // Need describes a truncated field: "need 4 bytes, have 2".
+//
+//go:noinline
 func Need(need uint64, have int) string {
 	return "need " + strconv.FormatUint(need, 10) + " bytes, have " + strconv.Itoa(have)
 }
 
 // Over describes a length over its maximum: "300 bytes, at most 250".
+//
+//go:noinline
 func Over(n, max uint64) string {
 	return strconv.FormatUint(n, 10) + " bytes, at most " + strconv.FormatUint(max, 10)
 }
 
 // OverItems describes a count over its maximum: "300 items, at most 250".
+//
+//go:noinline
 func OverItems(n, max uint64) string {
 	return strconv.FormatUint(n, 10) + " items, at most " + strconv.FormatUint(max, 10)
 }
 
 // UnderItems describes a count under its minimum: "0 items, at least 1".
+//
+//go:noinline
 func UnderItems(n, min uint64) string {
 	return strconv.FormatUint(n, 10) + " items, at least " + strconv.FormatUint(min, 10)
 }
 
 // Left describes bytes left over: "3 bytes left".
+//
+//go:noinline
 func Left(n int) string { return strconv.Itoa(n) + " bytes left" }
 
 // Counted describes a length field that disagrees with the bytes it
 // counts: "it says 10, the message has 12".
+//
+//go:noinline
 func Counted(says uint64, has int) string {
 	return "it says " + strconv.FormatUint(says, 10) + ", the message has " + strconv.Itoa(has)
 }
 
 // Got describes a value that differs from the one required:
 // "0x81, want 0x80".
+//
+//go:noinline
 func Got(got, want uint64) string {
 	return "0x" + strconv.FormatUint(got, 16) + ", want 0x" + strconv.FormatUint(want, 16)
 }
 
 // GotBytes describes bytes that differ from a constant: `"PGM2", want "PGM1"`.
+//
+//go:noinline
 func GotBytes(got []byte, want string) string {
 	return strconv.Quote(string(got)) + ", want " + strconv.Quote(want)
 }
 
 // Value describes a value that is not allowed: "0x7a", or "0x58 ('X')"
 // for a printable byte.
+//
+//go:noinline
 func Value(v uint64) string {
 	s := "0x" + strconv.FormatUint(v, 16)
 	if v >= 0x20 && v < 0x7f {
@@ -179,6 +202,8 @@ func Value(v uint64) string {
 }
 
 // TokenDetail describes a text token that is not allowed: `"12x"`.
+//
+//go:noinline
 func TokenDetail(tok []byte) string { return strconv.Quote(string(tok)) }
 
 // BoolByte is a bool's byte on the wire: 1 for true, 0 for false.
