@@ -74,6 +74,8 @@ const (
 	RoleDispatch                   // the method that decodes a received message and passes it to its hook
 	RoleSend                       // a method that sends a message, one per message the protocol sends
 	RoleSendCodec                  // the package variable that holds the codec Send methods frame with
+	RoleSniff                      // the codec that chooses among several received sets, per connection
+	RoleSniffTemplate              // the package variable each connection copies RoleSniff from
 
 	// The roles of the messages part's package-level names.
 	RoleEnum          // an enum type
@@ -359,6 +361,15 @@ func declareMembers(p *Protocol) []*Member {
 	// method for each message sent.
 	if p.uses(withMessages) {
 		method(RoleDispatch, "dispatch", "the method that decodes a received message", []Param{{"frame", bytesType}}, nil)
+		if len(p.Receives) > 1 {
+			for _, set := range p.Receives {
+				method(RoleDispatch, "dispatch"+set.Name, "the method that decodes a received message of "+set.Name, []Param{{"frame", bytesType}}, nil)
+			}
+			add(Member{Role: RoleSniff, Kind: KindField, Recv: p.Name, Name: "codec", Type: sniffType,
+				What: "the codec that chooses among the received sets"})
+			add(Member{Role: RoleSniffTemplate, Kind: KindVar, Name: lowerFirst(p.Name) + "Sniff", Type: sniffType,
+				What: "the codec its connections copy"})
+		}
 		for _, msg := range p.ReceivedMessages() {
 			add(Member{Role: RoleUserHook, Kind: KindHookMethod, Recv: p.Name, Hook: MessageReceived, Name: msg.Hook,
 				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name})
@@ -459,6 +470,7 @@ var (
 	transportType    = mustType(RuntimePath + ".Transport")
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
+	sniffType        = mustType(WirePath + ".SniffCodec")
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")

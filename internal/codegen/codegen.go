@@ -86,6 +86,11 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 			commentLine("is paused; owned by the callbacks."),
 			jen.Id(fr.Name).Add(typeCode(fr.Type)))
 	}
+	if sn := p.Member(spec.RoleSniff); sn != nil {
+		fields = append(fields, jen.Line(), commentLine(sn.Name+" chooses among the sets the protocol receives by the first bytes of the"),
+			commentLine("connection, and frames with the one chosen; owned by the callbacks."),
+			jen.Id(sn.Name).Add(typeCode(sn.Type)))
+	}
 	if st := p.Member(spec.RoleState); st != nil {
 		fields = append(fields, jen.Line(), commentLine(st.Name+" is the state machine's current state; owned by the callbacks."),
 			jen.Id(st.Name).Add(typeCode(st.Type)))
@@ -141,6 +146,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	if p.Machine != nil {
 		machine(f, p)
 	}
+	if p.Member(spec.RoleSniffTemplate) != nil {
+		sniffVar(f, p)
+	}
 	sendMethods(f, p)
 }
 
@@ -190,6 +198,9 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 			codec := codecCode(p.Framing)
 			if len(p.Receives) > 0 {
 				codec = messageCodec(p)
+			}
+			if sn := p.Member(spec.RoleSniff); sn != nil {
+				extra = append(extra, self().Dot(sn.Name).Op("=").Id(p.Member(spec.RoleSniffTemplate).Name))
 			}
 			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codec))
 			extraDoc = append(extraDoc, "sets up the framer")

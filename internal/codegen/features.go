@@ -83,6 +83,9 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 
 // framingSummary describes how p's frames are split, for doc comments.
 func framingSummary(p *spec.Protocol) string {
+	if len(p.Receives) > 1 {
+		return "the messages of the set that the connection's first bytes choose"
+	}
 	if p.Framing != nil {
 		return p.Framing.Summary
 	}

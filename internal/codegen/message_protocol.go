@@ -15,14 +15,21 @@ import (
 // hook; one that sends them has a Send method per message, which encodes
 // into a pooled buffer and writes one frame.
 
-// receivedSet is the one set a protocol receives.
-func receivedSet(p *spec.Protocol) *spec.MessageSet { return p.Receives[0] }
-
 // messageCodec prints the codec a protocol that receives messages gives
-// its framer: its framing's, extended with data blocks for a text set that
-// has them, or the header codec of a set that frames itself.
+// its framer: that of its one set, or, for several, the SniffCodec that
+// the protocol holds, which chooses among theirs by a connection's first
+// bytes.
 func messageCodec(p *spec.Protocol) jen.Code {
-	s := receivedSet(p)
+	if len(p.Receives) == 1 {
+		return setCodec(p, p.Receives[0])
+	}
+	return jen.Op("&").Id("p").Dot(p.Member(spec.RoleSniff).Name)
+}
+
+// setCodec prints the codec that frames set s for p: its framing's,
+// extended with data blocks for a text set that has them, or the header
+// codec of a set that frames itself.
+func setCodec(p *spec.Protocol, s *spec.MessageSet) jen.Code {
 	switch {
 	case s.FrameLength != nil:
 		return headerCodec(s)
@@ -37,6 +44,29 @@ func messageCodec(p *spec.Protocol) jen.Code {
 		return jen.Qual(wirePkg, "BlockCodec").Values(d)
 	}
 	return codecCode(p.Framing)
+}
+
+// sniffVar prints the package variable that p's connections copy their
+// SniffCodec from: each set's codec, and the magic that starts each set but
+// the last.
+func sniffVar(f *jen.File, p *spec.Protocol) {
+	v := p.Member(spec.RoleSniffTemplate)
+	var magics, codecs []jen.Code
+	names := make([]string, len(p.Receives))
+	for i, s := range p.Receives {
+		names[i] = s.Name
+		codecs = append(codecs, setCodec(p, s))
+		if i < len(p.Receives)-1 {
+			magic := staticBytes(s.Header[0], *s.Header[0].Const)
+			magics = append(magics, jen.Index().Byte().Parens(jen.Lit(string(magic))))
+		}
+	}
+	f.Line()
+	prose(f, fmt.Sprintf("%s is what each connection of %s copies its codec from: the first bytes of a connection choose among %s, for its life.", v.Name, p.Name, listFields(names)))
+	f.Var().Id(v.Name).Op("=").Qual(wirePkg, "SniffCodec").Values(jen.Dict{
+		jen.Id("Magics"): jen.Index().Index().Byte().Values(magics...),
+		jen.Id("Codecs"): jen.Index().Qual(wirePkg, "Codec").Values(codecs...),
+	})
 }
 
 // headerCodec prints the wire.HeaderCodec of a set whose header holds the
@@ -107,18 +137,40 @@ func blockLenFunc(f *jen.File, s *spec.MessageSet) {
 }
 
 // dispatchMethod prints the method that decodes one frame's message and
-// passes it on.
+// passes it on; for several sets, one per set, and one that calls the set
+// the connection's first bytes chose.
 func dispatchMethod(f *jen.File, p *spec.Protocol) {
-	s := receivedSet(p)
-	f.Line()
-	prose(f, fmt.Sprintf("dispatch decodes the %s message in frame into a value on the stack, fires its machine event if it has one, and calls its hook. A message that does not decode, or that the state machine refuses, goes to badMessage without reaching a hook.", s.Name))
-	var body []jen.Code
-	if s.Encoding == spec.Text {
-		body = textDispatch(p, s)
-	} else {
-		body = binaryDispatch(p, s)
+	top := p.Member(spec.RoleDispatch).Name
+	if len(p.Receives) > 1 {
+		var cases []jen.Code
+		for i, s := range p.Receives {
+			c := jen.Case(jen.Lit(i))
+			if i == len(p.Receives)-1 {
+				c = jen.Default()
+			}
+			cases = append(cases, c.Block(jen.Id("p").Dot(top+s.Name).Call(jen.Id("frame"))))
+		}
+		f.Line()
+		prose(f, fmt.Sprintf("%s passes a frame to the dispatch of the set that the connection's first bytes chose.", top))
+		f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(top).Params(jen.Id("frame").Index().Byte()).Block(
+			jen.Switch(jen.Id("p").Dot(p.Member(spec.RoleSniff).Name).Dot("Chosen").Call()).Block(cases...),
+		)
 	}
-	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id("dispatch").Params(jen.Id("frame").Index().Byte()).Block(body...)
+	for _, s := range p.Receives {
+		name := top
+		if len(p.Receives) > 1 {
+			name += s.Name
+		}
+		f.Line()
+		prose(f, fmt.Sprintf("%s decodes the %s message in frame into a value on the stack, fires its machine event if it has one, and calls its hook. A message that does not decode, or that the state machine refuses, goes to badMessage without reaching a hook.", name, s.Name))
+		var body []jen.Code
+		if s.Encoding == spec.Text {
+			body = textDispatch(p, s)
+		} else {
+			body = binaryDispatch(p, s)
+		}
+		f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(name).Params(jen.Id("frame").Index().Byte()).Block(body...)
+	}
 }
 
 // deliver prints what follows a message's decoding: the event, the hook.
