@@ -28,7 +28,7 @@ type Options struct {
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
 	fileKeys     = []string{"$schema", "version", "package", "enums", "types", "messages", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "receives", "sends", "states"}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "receives", "sends", "client", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
 	flowKeys     = []string{"high_water", "low_water", "pause_reading"}
 )
@@ -176,6 +176,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 	}
 	if messages != nil {
 		s.Sets = d.messageSets(messages, d.msgs)
+		d.resolveReplies(s.Sets)
 	}
 	s.Members = declareMessageMembers(s)
 	switch {
@@ -220,7 +221,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
-	var machineNode, receivesNode, sendsNode *yaml.Node
+	var machineNode, receivesNode, sendsNode, clientNode *yaml.Node
 	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
 		given[key] = !isNull(v)
@@ -264,6 +265,8 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			receivesNode = v
 		case "sends":
 			sendsNode = v
+		case "client":
+			clientNode = v
 		}
 	}) {
 		return nil
@@ -280,9 +283,18 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	if sendsNode != nil {
 		p.Sends = d.setRefs(sendsNode, "sends", d.msgs)
 	}
+	if clientNode != nil {
+		if name, ok := d.str(clientNode, "client"); ok && d.checkExported(clientNode, "client", name) {
+			p.Client = name
+			d.checkClient(p, clientNode)
+		}
+	}
 	d.checkHookNeeds(p, given)
 	d.checkProtocolMessages(p, given["framing"], posOf(n))
 	for _, m := range p.ReceivedMessages() {
+		if p.Client != "" {
+			break // the client's calls take what the protocol receives
+		}
 		info := hookInfos[MessageReceived]
 		p.Hooks = append(p.Hooks, &Hook{Kind: MessageReceived, Pos: m.Pos, SpecName: "message " + m.Name, Doc: info.doc, Message: m})
 	}

@@ -74,6 +74,15 @@ const (
 	RoleDispatch                   // the method that decodes a received message and passes it to its hook
 	RoleSend                       // a method that sends a message, one per message the protocol sends
 	RoleSendCodec                  // the package variable that holds the codec Send methods frame with
+	RoleCalls                      // a client protocol's calls waiting for replies
+	RoleStream                     // a client protocol's replies of a stream under way
+	RoleNextID                     // a client protocol's next correlation id
+	RoleCall                       // a client protocol's method that sends a request and waits for its reply
+	RoleDeliver                    // a client protocol's method that hands a received message to its call
+	RoleClient                     // the generated client type
+	RoleClientDial                 // the function that dials a client
+	RoleClientNew                  // the function that makes a client over a net.Conn
+	RoleClientMethod               // a client's method for a request
 	RoleSniff                      // the codec that chooses among several received sets, per connection
 	RoleSniffTemplate              // the package variable each connection copies RoleSniff from
 
@@ -371,8 +380,26 @@ func declareMembers(p *Protocol) []*Member {
 				What: "the codec its connections copy"})
 		}
 		for _, msg := range p.ReceivedMessages() {
+			if p.Client != "" {
+				method(RoleDeliver, msg.Hook, "the method that hands message "+msg.Name+" to its call", []Param{{"m", localType("*" + msg.Name)}}, nil)
+				continue
+			}
 			add(Member{Role: RoleUserHook, Kind: KindHookMethod, Recv: p.Name, Hook: MessageReceived, Name: msg.Hook,
 				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name})
+		}
+	}
+	if p.Client != "" {
+		add(Member{Role: RoleCalls, Kind: KindField, Recv: p.Name, Name: "calls", Type: callsType, What: "the calls waiting for replies"})
+		add(Member{Role: RoleStream, Kind: KindField, Recv: p.Name, Name: "stream", Type: anySliceType, What: "the replies of a stream under way"})
+		add(Member{Role: RoleNextID, Kind: KindField, Recv: p.Name, Name: "nextID", Type: atomicUint64Type, What: "the next correlation id"})
+		method(RoleCall, "call", "the method that sends a request and waits for its reply", nil, nil)
+		add(Member{Role: RoleClient, Kind: KindType, Name: p.Client, What: "client type"})
+		add(Member{Role: RoleClientDial, Kind: KindFunc, Name: "Dial" + p.Client, What: "client's dial function"})
+		add(Member{Role: RoleClientNew, Kind: KindFunc, Name: "New" + p.Client, What: "client's constructor"})
+		for _, msg := range p.SentMessages() {
+			if msg.HasReply() {
+				add(Member{Role: RoleClientMethod, Kind: KindMethod, Recv: p.Client, Name: msg.Name, What: "the client's method for " + msg.Name})
+			}
 		}
 	}
 	for _, msg := range p.SentMessages() {
@@ -471,6 +498,9 @@ var (
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
 	sniffType        = mustType(WirePath + ".SniffCodec")
+	callsType        = mustType(RuntimePath + ".Calls[any]")
+	anySliceType     = mustType("[]any")
+	atomicUint64Type = mustType("sync/atomic.Uint64")
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")

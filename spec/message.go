@@ -1,5 +1,7 @@
 package spec
 
+import "gopkg.in/yaml.v3"
+
 // The model of a spec's messages: what the emitter prints the message
 // types, their decoders and encoders, and the dispatch from. Every Go name
 // and every computed fact (which fields are computed, their offsets, the
@@ -61,6 +63,13 @@ type MessageSet struct {
 
 	// DecodeFunc decodes any message of the set (DecodeRequest).
 	DecodeFunc string
+	// Correlate is the header field that carries the id matching a reply
+	// to its request (correlate: opaque), in a request set; nil when
+	// replies come in the order of the requests.
+	Correlate *MessageField
+	// Error is the message of a reply set that a generated client returns
+	// as an error (error: Error); nil for none.
+	Error *Message
 	// BlockLenFunc is the function that tells the codec of a text set with
 	// data blocks the length of the block a line announces
 	// (requestBlockLen); empty for other sets.
@@ -101,12 +110,29 @@ type Message struct {
 	// header.
 	Fields []*MessageField
 
+	// Replies are the messages that may answer this request, one of them
+	// (reply: Value, or reply: [Value, NotFound]); nil when it declares
+	// none.
+	Replies []*Message
+	// Stream is the message of which a stream of replies answers this
+	// request, up to one End (reply: {stream: Value, end: End}); both nil
+	// for none.
+	Stream *Message
+	End    *Message // the message that ends the stream
+	// ReplyPos is where the spec gives reply.
+	ReplyPos Pos
+
 	// Hook is the method a protocol that receives the message calls, such
 	// as onGet; Send is the protocol method that sends it, such as SendGet.
 	Hook, Send string
 
-	tagGiven bool // the spec gives a tag, valid or not
+	tagGiven  bool       // the spec gives a tag, valid or not
+	replyNode *yaml.Node // the reply, resolved once every set is known
 }
+
+// HasReply reports whether a generated client has a method for m: the spec
+// says what answers it.
+func (m *Message) HasReply() bool { return len(m.Replies) > 0 || m.Stream != nil }
 
 // LengthOf returns the field of m, or of its set's header, whose length or
 // count g holds, or nil when m measures nothing with g.

@@ -16,8 +16,9 @@ import (
 var (
 	enumKeys         = []string{"name", "doc", "type", "values", "unknown"}
 	typeKeys         = []string{"name", "doc", "fields"}
-	setKeys          = []string{"set", "doc", "encoding", "endian", "case", "max", "header", "messages"}
-	messageKeys      = []string{"name", "doc", "tag", "verb", "event", "fields"}
+	setKeys          = []string{"set", "doc", "encoding", "endian", "case", "max", "header", "correlate", "error", "messages"}
+	messageKeys      = []string{"name", "doc", "tag", "verb", "event", "reply", "fields"}
+	replyKeys        = []string{"stream", "end"}
 	messageFieldKeys = []string{"name", "group", "doc", "type", "endian", "size", "length", "count", "max", "max_items", "min_items", "const", "if", "tag", "counts", "checksum", "over", "optional", "word", "fields"}
 )
 
@@ -347,7 +348,7 @@ func (d *decoder) messageSets(n *yaml.Node, sc *messageScope) []*MessageSet {
 func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	s := &MessageSet{Pos: posOf(n)}
 	var named bool
-	var headerNode, messagesNode, encodingNode, caseNode, endianNode *yaml.Node
+	var headerNode, messagesNode, encodingNode, caseNode, endianNode, correlateNode, errorNode *yaml.Node
 	if !d.mapping(n, "message set", setKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "set":
@@ -393,6 +394,10 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 			}
 		case "header":
 			headerNode = v
+		case "correlate":
+			correlateNode = v
+		case "error":
+			errorNode = v
 		case "messages":
 			messagesNode = v
 		}
@@ -439,6 +444,42 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		}
 	})
 	d.checkSetMessages(s)
+	if correlateNode != nil {
+		if name, ok := d.str(correlateNode, "correlate"); ok {
+			var names []string
+			for _, f := range s.Header {
+				names = append(names, f.Name)
+				if f.Name == name {
+					s.Correlate = f
+				}
+			}
+			switch {
+			case s.Correlate == nil:
+				d.errorf(correlateNode, "set %s: correlate: no header field %q%s", s.Name, name, didYouMean(name, names))
+			case s.Correlate.Kind != WireUint || !s.Correlate.InStruct():
+				d.errorf(correlateNode, "set %s: correlate: %s must be an unsigned integer of the header that the encoder does not compute", s.Name, name)
+				s.Correlate = nil
+			}
+		}
+	}
+	if errorNode != nil {
+		if name, ok := d.str(errorNode, "error"); ok {
+			for _, m := range s.Messages {
+				if m.Name == name {
+					s.Error = m
+				}
+			}
+			if s.Error == nil {
+				d.errorf(errorNode, "set %s: error: no message %q in the set%s", s.Name, name, didYouMean(name, messageNames(s.Messages)))
+			} else if what := reservedMessageMember(s.Error, "Error"); what == "" {
+				for _, f := range AllFields(s.Error.Fields) {
+					if f.GoName == "Error" && f.InStruct() {
+						d.errorAt(f.Pos, "message %s: field %s would be the Go field Error, which collides with the method Error of an error reply", s.Error.Name, f.Name)
+					}
+				}
+			}
+		}
+	}
 	if s.Encoding == Text && s.HasBlocks() {
 		s.BlockLenFunc = lowerFirst(s.Name) + "BlockLen"
 	}
@@ -572,6 +613,8 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 			if ev, ok := d.str(v, "event"); ok && d.machineName(v, "event", ev) {
 				m.Event, m.EventPos = ev, posOf(v)
 			}
+		case "reply":
+			m.replyNode, m.ReplyPos = v, posOf(v)
 		case "fields":
 			m.Fields = d.messageFields(v, m, s, sc, s.Encoding)
 		}
@@ -1303,6 +1346,80 @@ func reservedMessageMember(m *Message, name string) string {
 		return "the tag field " + name
 	}
 	return ""
+}
+
+func messageNames(ms []*Message) []string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return names
+}
+
+// resolveReplies resolves what each message says answers it: a message
+// name, a list of them, or {stream: Name, end: Name}, among every set's
+// messages.
+func (d *decoder) resolveReplies(sets []*MessageSet) {
+	byName := make(map[string]*Message)
+	var all []string
+	for _, s := range sets {
+		for _, m := range s.Messages {
+			byName[m.Name] = m
+			all = append(all, m.Name)
+		}
+	}
+	find := func(n *yaml.Node, what string) *Message {
+		name, ok := d.str(n, what)
+		if !ok {
+			return nil
+		}
+		m := byName[name]
+		if m == nil {
+			d.errorf(n, "%s: no message %q%s", what, name, didYouMean(name, all))
+		}
+		return m
+	}
+	for _, s := range sets {
+		for _, m := range s.Messages {
+			n := m.replyNode
+			if n == nil {
+				continue
+			}
+			what := "message " + m.Name + ": reply"
+			switch n.Kind {
+			case yaml.MappingNode:
+				d.mapping(n, what, replyKeys, func(key string, k, v *yaml.Node) {
+					switch key {
+					case "stream":
+						m.Stream = find(v, what+": stream")
+					case "end":
+						m.End = find(v, what+": end")
+					}
+				})
+				if m.Stream == nil || m.End == nil {
+					if m.Stream != nil || m.End != nil || len(n.Content) == 0 {
+						d.errorf(n, "%s: a stream of replies gives both stream and end, as in {stream: Value, end: End}", what)
+					}
+					m.Stream, m.End = nil, nil
+				}
+			case yaml.SequenceNode:
+				d.sequence(n, what, func(item *yaml.Node) {
+					if r := find(item, what); r != nil {
+						m.Replies = append(m.Replies, r)
+					}
+				})
+			default:
+				if r := find(n, what); r != nil {
+					m.Replies = append(m.Replies, r)
+				}
+			}
+			for _, r := range append(append([]*Message(nil), m.Replies...), m.Stream, m.End) {
+				if r != nil && r.Set == s {
+					d.errorf(n, "%s: %s is of the same set as %s: a reply is of another set, the one the server sends", what, r.Name, m.Name)
+				}
+			}
+		}
+	}
 }
 
 // what names m in an error message.

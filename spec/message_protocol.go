@@ -163,3 +163,46 @@ func (p *Protocol) EventOf(m *Message) *Event {
 	}
 	return p.Machine.event(m.Event)
 }
+
+// checkClient checks what a generated client needs of protocol p: the
+// requests it sends, whose replies are among what it receives, matched in
+// order or by the id that both sets correlate on.
+func (d *decoder) checkClient(p *Protocol, n *yaml.Node) {
+	if len(p.Sends) == 0 || len(p.Receives) == 0 {
+		d.errorf(n, "client %s: a client sends requests and receives their replies: give the protocol sends and receives", p.Client)
+		return
+	}
+	received := make(map[*Message]bool)
+	for _, m := range p.ReceivedMessages() {
+		received[m] = true
+	}
+	methods := 0
+	for _, m := range p.SentMessages() {
+		if !m.HasReply() {
+			continue
+		}
+		methods++
+		for _, r := range append(append([]*Message(nil), m.Replies...), m.Stream, m.End) {
+			if r != nil && !received[r] {
+				d.errorAt(m.ReplyPos, "client %s: message %s is answered by %s, which protocol %s does not receive", p.Client, m.Name, r.Name, p.Name)
+			}
+			if r != nil && m.Set.Correlate != nil && (r.Set.Correlate == nil || r.Set.Correlate.Name != m.Set.Correlate.Name) {
+				d.errorAt(m.ReplyPos, "client %s: set %s correlates on %s, so set %s, whose %s answers %s, must too (correlate: %s)",
+					p.Client, m.Set.Name, m.Set.Correlate.Name, r.Set.Name, r.Name, m.Name, m.Set.Correlate.Name)
+			}
+		}
+		if m.Stream != nil && m.Set.Correlate != nil {
+			d.errorAt(m.ReplyPos, "client %s: message %s is answered by a stream, which a set that correlates by id cannot match: a stream's replies come in order", p.Client, m.Name)
+		}
+		switch m.Name {
+		case "Close", "Protocol":
+			d.errorAt(m.Pos, "client %s: message %s would be the client's method %s, which the client has already", p.Client, m.Name, m.Name)
+		}
+	}
+	if methods == 0 {
+		d.errorf(n, "client %s: none of the messages that %s sends says what answers it (reply: Value)", p.Client, p.Name)
+	}
+	if h := p.Hook(BadMessage); h != nil {
+		d.errorAt(h.Pos, "hook bad_message: a client fails its waiting calls with the error of a reply that does not decode; it has no bad_message hook")
+	}
+}

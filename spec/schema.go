@@ -105,6 +105,10 @@ type schemaProtocol struct {
 	// The sets of messages the protocol sends: each message gets a
 	// Send<Message> method that writes one frame of the protocol's framing.
 	Sends schemaSetRefs `json:"sends"`
+	// Generate a client of this name over the protocol: a method per
+	// request it sends that says its reply, safe for concurrent use and
+	// pipelined; the messages it receives go to the waiting calls.
+	Client schemaTypeName `json:"client"`
 }
 
 // schemaField is a state field of the generated struct.
@@ -270,6 +274,13 @@ type schemaSet struct {
 	// them may be the tag that tells the messages apart, and one may hold
 	// the message's length.
 	Header []schemaMessageField `json:"header" jsonschema:"nullable"`
+	// The header field that carries the id matching a reply to its
+	// request: a generated client numbers its requests in it, and the
+	// replies' set must correlate on a field of the same name.
+	Correlate string `json:"correlate" jsonschema:"minLength=1"`
+	// The message of a reply set that a generated client returns as an
+	// error.
+	Error schemaTypeName `json:"error"`
 	// The set's messages, at least one.
 	Messages []schemaMessage `json:"messages" jsonschema:"required,minItems=1"`
 }
@@ -291,6 +302,10 @@ type schemaMessage struct {
 	// The machine event that a receiving protocol fires before the hook; a
 	// message the machine refuses goes to bad_message instead.
 	Event schemaMachineName `json:"event"`
+	// What answers this request, for a generated client: a message, a
+	// list of the messages that may, or {stream: Value, end: End} for many
+	// messages up to an end.
+	Reply schemaReply `json:"reply"`
 	// Its fields, in wire order.
 	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
 }
@@ -388,6 +403,8 @@ type (
 	schemaSetRefs struct{}
 	// schemaConst is a constant: a number, a string, or a list of them.
 	schemaConst struct{}
+	// schemaReply is what answers a request: a message, a list, or a stream.
+	schemaReply struct{}
 )
 
 // Patterns of the written-out scalars. Identifiers are checked loosely
@@ -487,4 +504,12 @@ func (schemaConst) jsonSchema() string {
 		{"type": "string", "minLength": 1},
 		{"type": "array", "items": {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1}]}, "minItems": 1}
 	]}`
+}
+
+func (schemaReply) jsonSchema() string {
+	return fmt.Sprintf(`{"oneOf": [
+		{"type": "string", "pattern": %[1]s},
+		{"type": "array", "items": {"type": "string", "pattern": %[1]s}, "minItems": 1},
+		{"type": "object", "properties": {"stream": {"type": "string", "pattern": %[1]s}, "end": {"type": "string", "pattern": %[1]s}}, "required": ["stream", "end"], "additionalProperties": false}
+	]}`, jsonString(exportedPattern))
 }

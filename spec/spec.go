@@ -137,6 +137,11 @@ type Protocol struct {
 	// SendCodec names the package variable that holds the codec its Send
 	// methods frame with; empty when no message it sends needs one.
 	SendCodec string
+	// Client is the Go name of the client that protogen generates for the
+	// protocol: a method per request it sends that declares its reply,
+	// over the protocol, whose received messages then go to the waiting
+	// calls and not to hooks. Empty for none.
+	Client string
 	// Members are the names that the generated code declares for the
 	// protocol or asks the user to write, from the table of members.
 	Members []*Member

@@ -1,9 +1,5 @@
 package kv
 
-import (
-	"github.com/protogen/protogen/runtime/protoflow"
-)
-
 // This file holds the hooks of the protocol types that protogen generates
 // from kv.yaml; protogen created it with stubs and never touches it again.
 // Parsing, encoding, framing and the pause of reading while replies back
@@ -38,30 +34,4 @@ func (p *Server) onPing(m *Ping) { p.SendPong(&Pong{}) }
 func (p *Server) onBadMessage(err error) bool {
 	p.SendErr(&Err{Message: err.Error()})
 	return true
-}
-
-// onFrameReceived hands each reply line to the oldest waiting request.
-func (p *ClientProtocol) onFrameReceived(line []byte) {
-	r, err := DecodeReply(line)
-	if err == nil && !p.deliver(reply{r: r}) {
-		err = errUnexpected
-	}
-	if err != nil {
-		protoflow.AbortWithError(p.Transport(), err) // not a server of this protocol
-	}
-}
-
-// onConnectionLost fails every request still waiting.
-func (p *ClientProtocol) onConnectionLost(err error) {
-	if err == nil {
-		err = ErrClosed
-	}
-	p.mu.Lock()
-	p.lost = err
-	waiting := p.waiting
-	p.waiting = nil
-	p.mu.Unlock()
-	for _, ch := range waiting {
-		ch <- reply{err: err}
-	}
 }

@@ -4,9 +4,11 @@ package kvbin
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"fmt"
+	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -452,12 +454,11 @@ func (p *Server) SendError(m *Error) error {
 	return err
 }
 
-// ClientProtocol is the client end of a connection: it matches each
-// reply frame to the request waiting for it. Client wraps it in calls;
-// Dial makes one and says hello.
+// ClientProtocol is the client end of a connection: it sends requests
+// and hands each reply to the call waiting for it. The generated Client
+// wraps it in a method per request; Dial makes one and says hello.
 //
-// It embeds protoflow.BaseProtocol; its hooks are methods that you write in
-// kvbin_hooks.go.
+// It embeds protoflow.BaseProtocol and declares no hooks.
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
@@ -465,12 +466,8 @@ type ClientProtocol struct {
 	// is paused; owned by the callbacks.
 	frames wire.Framer
 
-	// guards waiting and lost
-	mu sync.Mutex
-	// one channel per request in flight, oldest first
-	waiting []chan reply
-	// why the connection ended; set once
-	lost error
+	// calls are the calls waiting for a reply; safe for concurrent use.
+	calls protoflow.Calls[any]
 }
 
 // NewClientProtocol returns a new ClientProtocol. It can serve as the factory
@@ -479,18 +476,7 @@ func NewClientProtocol() *ClientProtocol {
 	return &ClientProtocol{}
 }
 
-// clientProtocolHooks lists the hook methods of ClientProtocol that you write
-// in kvbin_hooks.go. The assertion below fails the build, naming the method,
-// until each is written.
-type clientProtocolHooks interface {
-	onFrameReceived(frame []byte)
-	onConnectionLost(err error)
-}
-
-var (
-	_ protoflow.Protocol  = (*ClientProtocol)(nil)
-	_ clientProtocolHooks = (*ClientProtocol)(nil)
-)
+var _ protoflow.Protocol = (*ClientProtocol)(nil)
 
 // ConnectionMade implements protoflow.Protocol: it runs
 // protoflow.BaseProtocol.ConnectionMade, then sets up the framer.
@@ -502,7 +488,7 @@ func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 // DataReceived implements protoflow.Protocol: it runs
 // protoflow.BaseProtocol.DataReceived, then splits data into frames after a
 // 4-byte big-endian length of the payload, at most 1048576 bytes of payload
-// each, and passes each frame to onFrameReceived.
+// each, and passes each frame to dispatch.
 func (p *ClientProtocol) DataReceived(data []byte) {
 	p.BaseProtocol.DataReceived(data)
 	p.feed(data)
@@ -543,24 +529,392 @@ func (p *ClientProtocol) feed(data []byte) {
 	}
 }
 
-// frameReceived passes one frame to onFrameReceived. Once the connection is
-// closing it refuses the frame instead, and the framer holds it and those
-// after it. While reading is paused the framer, paused with it, holds the
-// frames itself: so no frame arrives while reading is paused, as no data
-// would, except those ResumeReading passes on.
+// frameReceived passes one frame to dispatch. Once the connection is closing
+// it refuses the frame instead, and the framer holds it and those after it.
+// While reading is paused the framer, paused with it, holds the frames itself:
+// so no frame arrives while reading is paused, as no data would, except those
+// ResumeReading passes on.
 func (p *ClientProtocol) frameReceived(frame []byte) bool {
 	if t := p.Transport(); t == nil || t.IsClosing() {
 		return false
 	}
-	p.onFrameReceived(frame)
+	p.dispatch(frame)
 	return true
 }
 
 // ConnectionLost implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionLost, then calls onConnectionLost.
+// protoflow.BaseProtocol.ConnectionLost, then fails the calls still waiting
+// with its cause.
 func (p *ClientProtocol) ConnectionLost(err error) {
 	p.BaseProtocol.ConnectionLost(err)
-	p.onConnectionLost(err)
+	p.calls.Lose(err)
+}
+
+// badMessage aborts the connection for a message that did not decode (a
+// *wire.DecodeError) or that the state machine refused (a
+// *protoflow.TransitionError); ConnectionLost receives the error. Declare the
+// bad_message hook to decide otherwise.
+func (p *ClientProtocol) badMessage(err error) {
+	if t := p.Transport(); t != nil {
+		protoflow.AbortWithError(t, err)
+	}
+}
+
+// dispatch decodes the Reply message in frame into a value on the stack, fires
+// its machine event if it has one, and calls its hook. A message that does not
+// decode, or that the state machine refuses, goes to badMessage without
+// reaching a hook.
+func (p *ClientProtocol) dispatch(frame []byte) {
+	if len(frame) < 1 {
+		p.badMessage(wire.DecodeFail("Reply", "op", len(frame), wire.ErrTruncated, wire.Need(1, len(frame))))
+		return
+	}
+	switch frame[0] {
+	case 'H':
+		var m Welcome
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onWelcome(&m)
+	case 'V':
+		var m Value
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onValue(&m)
+	case 'N':
+		var m NotFound
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onNotFound(&m)
+	case 'O':
+		var m OK
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onOK(&m)
+	case 'E':
+		var m Error
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onError(&m)
+	default:
+		p.badMessage(wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(frame[0]))))
+	}
+}
+
+// onWelcome hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onWelcome(m *Welcome) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onValue hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onValue(m *Value) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onNotFound hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onNotFound(m *NotFound) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onOK hands a copy of m to the call it answers, and ends the connection with
+// protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onOK(m *OK) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onError hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onError(m *Error) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// call waits while writing is paused, so that a server that does not read
+// holds its callers back instead of growing a queue; then it sends a request
+// with send, under the lock that orders the calls, and waits for the reply,
+// the connection's end or ctx. A caller whose ctx ends returns at once; its
+// reply, when it comes, is dropped.
+func (p *ClientProtocol) call(ctx context.Context, send func() error) (any, error) {
+	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	call, err := p.calls.Start(send)
+	if err != nil {
+		return nil, err
+	}
+	r, err := call.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := r.(*Error); ok {
+		return nil, e
+	}
+	return r, nil
+}
+
+// clientProtocolSendCodec frames what ClientProtocol sends, in place in the
+// buffer a message is encoded into: frames after a 4-byte big-endian length of
+// the payload, at most 1048576 bytes of payload each.
+var clientProtocolSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
+
+// SendHello sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendHello(m *Hello) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendGet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendGet(m *Get) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendSet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendSet(m *Set) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendDel sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendDel(m *Del) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendQuit sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendQuit(m *Quit) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// Client is a client of ClientProtocol, generated from kvbin.yaml: a method
+// per request, which sends it and waits for its reply. Its methods are safe
+// for concurrent use: the requests of many goroutines are pipelined on one
+// connection, and the replies are matched to them in the order of the
+// requests. A caller waits, as long as its ctx allows, while the server does
+// not read; every call waiting when the connection ends fails with why (an
+// error matching protoflow.ErrConnectionLost), and so does every later one.
+// Make one with DialClient or NewClient.
+type Client struct {
+	p *ClientProtocol
+}
+
+// DialClient connects to address on network ("tcp" or "unix") and returns a
+// Client over a new ClientProtocol.
+func DialClient(ctx context.Context, network, address string, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Dial(ctx, network, address, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// NewClient returns a Client over nc, any connection (TLS, net.Pipe), which it
+// owns from then on.
+func NewClient(nc net.Conn, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Attach(nc, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// Protocol returns the ClientProtocol beneath c.
+func (c *Client) Protocol() *ClientProtocol {
+	return c.p
+}
+
+// Close closes the connection once the requests already sent are written; the
+// calls still waiting fail.
+func (c *Client) Close() error {
+	t := c.p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	return t.Close()
+}
+
+// Hello sends m and returns its Welcome reply, a copy that may be kept. An
+// *Error reply is the error. Other replies are an error.
+func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendHello(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*Welcome); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("Client: a %T reply to Hello: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
+// be kept. An *Error reply is the error. Other replies are an error.
+func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendGet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *Value, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("Client: a %T reply to Get: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Set sends m and returns its OK reply, a copy that may be kept. An *Error
+// reply is the error. Other replies are an error.
+func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendSet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*OK); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("Client: a %T reply to Set: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
+// kept. An *Error reply is the error. Other replies are an error.
+func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendDel(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *OK, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("Client: a %T reply to Del: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Quit sends m and returns its OK reply, a copy that may be kept. An *Error
+// reply is the error. Other replies are an error.
+func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendQuit(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*OK); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("Client: a %T reply to Quit: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Request is a message that a client sends. Its first byte, op, tells the requests apart.
@@ -1218,4 +1572,10 @@ func (m *Error) Append(dst []byte) ([]byte, error) {
 func (m *Error) Clone() *Error {
 	c := *m
 	return &c
+}
+
+// Error makes Error an error: a generated client returns the Error reply as
+// its call's error.
+func (m *Error) Error() string {
+	return "Error: " + string(m.Message)
 }

@@ -76,34 +76,3 @@ func (p *Server) onStateChanged(from ServerState, to ServerState) {
 		_ = protoflow.SetTimeouts(p.Transport(), 0, 0)
 	}
 }
-
-// onFrameReceived hands a reply to the oldest waiting request.
-func (p *ClientProtocol) onFrameReceived(frame []byte) {
-	p.mu.Lock()
-	if len(p.waiting) == 0 {
-		p.mu.Unlock()
-		if t := p.Transport(); t != nil {
-			protoflow.AbortWithError(t, errors.New("kvbin: a reply that no request waits for"))
-		}
-		return
-	}
-	ch := p.waiting[0]
-	p.waiting = p.waiting[1:]
-	p.mu.Unlock()
-	ch <- reply{frame: append([]byte(nil), frame...)} // frame is only valid during the call
-}
-
-// onConnectionLost fails every request still waiting.
-func (p *ClientProtocol) onConnectionLost(err error) {
-	if err == nil {
-		err = ErrClosed
-	}
-	p.mu.Lock()
-	p.lost = err
-	waiting := p.waiting
-	p.waiting = nil
-	p.mu.Unlock()
-	for _, ch := range waiting {
-		ch <- reply{err: err}
-	}
-}

@@ -32,6 +32,7 @@ func Generate(s *spec.Spec) ([]byte, error) {
 		protocol(f, s, p)
 	}
 	messages(f, s)
+	errorMethods(f, s)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering the code for %s: %w", s.Path, err)
@@ -95,6 +96,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 		fields = append(fields, jen.Line(), commentLine(st.Name+" is the state machine's current state; owned by the callbacks."),
 			jen.Id(st.Name).Add(typeCode(st.Type)))
 	}
+	if p.Client != "" {
+		fields = append(fields, clientFields(p)...)
+	}
 	if len(p.Fields) > 0 {
 		fields = append(fields, jen.Line())
 	}
@@ -150,6 +154,9 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 		sniffVar(f, p)
 	}
 	sendMethods(f, p)
+	if p.Client != "" {
+		clientType(f, s, p)
+	}
 }
 
 // method prints the Protocol method for hook kind k when p needs one: when
@@ -180,6 +187,10 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 		if len(p.Receives) > 0 {
 			dispatchMethod(f, p)
 		}
+		if p.Client != "" {
+			deliverMethods(f, p)
+			callMethod(f, p)
+		}
 		return
 	case spec.StateChanged:
 		return // Fire calls the hook
@@ -195,9 +206,11 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	if k == spec.ConnectionMade {
 		t := jen.Id(runner.Params[0].Name) // the transport
 		if fr := p.Member(spec.RoleFramer); fr != nil {
-			codec := codecCode(p.Framing)
+			var codec jen.Code
 			if len(p.Receives) > 0 {
 				codec = messageCodec(p)
+			} else {
+				codec = codecCode(p.Framing)
 			}
 			if sn := p.Member(spec.RoleSniff); sn != nil {
 				extra = append(extra, self().Dot(sn.Name).Op("=").Id(p.Member(spec.RoleSniffTemplate).Name))
@@ -217,6 +230,10 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 			extra = append(extra, jen.Qual(runtimePkg, "SetTCPNoDelay").Call(t, jen.False()))
 			extraDoc = append(extraDoc, "turns TCP_NODELAY off")
 		}
+	}
+	if k == spec.ConnectionLost && p.Client != "" {
+		extra = append(extra, self().Dot(p.Member(spec.RoleCalls).Name).Dot("Lose").Call(paramArgs(runner)...))
+		extraDoc = append(extraDoc, "fails the calls still waiting with its cause")
 	}
 	if p.PauseReadingWithWriting && (k == spec.PauseWriting || k == spec.ResumeWriting) {
 		// The protocol's own methods: a framed protocol's also hold or pass

@@ -40,6 +40,9 @@ func nameImports(f *jen.File, s *spec.Spec) {
 		if p.Framed() || len(p.Sends) > 0 {
 			paths = append(paths, wirePkg)
 		}
+		if p.Client != "" {
+			paths = append(paths, contextPkg, netPkg, "fmt")
+		}
 	}
 	if len(s.Sets)+len(s.Types)+len(s.Enums) > 0 {
 		// What the decoders and encoders of messages call.
