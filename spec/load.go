@@ -290,7 +290,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 		}
 	}
 	d.checkHookNeeds(p, given)
-	d.checkProtocolMessages(p, given["framing"], posOf(n))
+	d.checkProtocolMessages(p, given, receivesNode)
 	for _, m := range p.ReceivedMessages() {
 		if p.Client != "" {
 			break // the client's calls take what the protocol receives
@@ -311,6 +311,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 		}
 	}
 	d.checkFieldNames(p)
+	d.checkMemberClashes(p)
 	if !valid {
 		return nil
 	}
@@ -341,7 +342,7 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 			}
 		}
 	}
-	if p.Framing != nil && p.Hook(FrameReceived) == nil && len(p.Receives) == 0 {
+	if p.Framing != nil && p.Hook(FrameReceived) == nil && !given["receives"] {
 		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames, or receives, a set of messages to decode them into")
 	}
 }

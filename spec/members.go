@@ -118,6 +118,10 @@ type Member struct {
 	// What says what the member is, for an error about a name that
 	// collides with it.
 	What string
+	// Pos is where the spec names what the member is derived from, for a
+	// member of the messages part (a message's hook, a set's decoder...);
+	// zero for one the protocol itself implies.
+	Pos Pos
 }
 
 // Types returns the types that the member's declaration writes: its
@@ -381,11 +385,12 @@ func declareMembers(p *Protocol) []*Member {
 		}
 		for _, msg := range p.ReceivedMessages() {
 			if p.Client != "" {
-				method(RoleDeliver, msg.Hook, "the method that hands message "+msg.Name+" to its call", []Param{{"m", localType("*" + msg.Name)}}, nil)
+				add(Member{Role: RoleDeliver, Kind: KindMethod, Recv: p.Name, Name: msg.Hook, Params: []Param{{"m", localType("*" + msg.Name)}},
+					What: "the method that hands message " + msg.Name + " to its call", Pos: msg.Pos})
 				continue
 			}
 			add(Member{Role: RoleUserHook, Kind: KindHookMethod, Recv: p.Name, Hook: MessageReceived, Name: msg.Hook,
-				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name})
+				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name, Pos: msg.Pos})
 		}
 	}
 	if p.Client != "" {
@@ -398,12 +403,13 @@ func declareMembers(p *Protocol) []*Member {
 		add(Member{Role: RoleClientNew, Kind: KindFunc, Name: "New" + p.Client, What: "client's constructor"})
 		for _, msg := range p.SentMessages() {
 			if msg.HasReply() {
-				add(Member{Role: RoleClientMethod, Kind: KindMethod, Recv: p.Client, Name: msg.Name, What: "the client's method for " + msg.Name})
+				add(Member{Role: RoleClientMethod, Kind: KindMethod, Recv: p.Client, Name: msg.Name, What: "the client's method for " + msg.Name, Pos: msg.Pos})
 			}
 		}
 	}
 	for _, msg := range p.SentMessages() {
-		method(RoleSend, msg.Send, "the method that sends message "+msg.Name, []Param{{"m", localType("*" + msg.Name)}}, []Param{{"", errorType}})
+		add(Member{Role: RoleSend, Kind: KindMethod, Recv: p.Name, Name: msg.Send, Params: []Param{{"m", localType("*" + msg.Name)}}, Results: []Param{{"", errorType}},
+			What: "the method that sends message " + msg.Name, Pos: msg.Pos})
 	}
 	if p.SendCodec != "" && p.Framing != nil {
 		codec := mustType(WirePath + "." + reflect.TypeOf(p.Framing.Codec).Name())
@@ -526,26 +532,26 @@ func declareMessageMembers(s *Spec) []*Member {
 	var ms []*Member
 	add := func(m Member) { ms = append(ms, &m) }
 	for _, e := range s.Enums {
-		add(Member{Role: RoleEnum, Kind: KindType, Name: e.Name, What: "enum"})
+		add(Member{Role: RoleEnum, Kind: KindType, Name: e.Name, What: "enum", Pos: e.Pos})
 		for _, v := range e.Values {
-			add(Member{Role: RoleEnumConst, Kind: KindConst, Name: v.Const, Type: localType(e.Name), What: "constant of enum " + e.Name})
+			add(Member{Role: RoleEnumConst, Kind: KindConst, Name: v.Const, Type: localType(e.Name), What: "constant of enum " + e.Name, Pos: v.Pos})
 		}
 	}
 	for _, t := range s.Types {
-		add(Member{Role: RoleStruct, Kind: KindType, Name: t.Name, What: "struct type"})
+		add(Member{Role: RoleStruct, Kind: KindType, Name: t.Name, What: "struct type", Pos: t.Pos})
 	}
 	for _, set := range s.Sets {
-		add(Member{Role: RoleSet, Kind: KindType, Name: set.Name, What: "set interface"})
+		add(Member{Role: RoleSet, Kind: KindType, Name: set.Name, What: "set interface", Pos: set.Pos})
 		add(Member{Role: RoleSetDecode, Kind: KindFunc, Name: set.DecodeFunc, What: "decoder of set " + set.Name,
-			Params: []Param{{"b", bytesType}}, Results: []Param{{"", localType(set.Name)}, {"", errorType}}})
+			Params: []Param{{"b", bytesType}}, Results: []Param{{"", localType(set.Name)}, {"", errorType}}, Pos: set.Pos})
 		if set.HeaderType != "" {
-			add(Member{Role: RoleSetHeader, Kind: KindType, Name: set.HeaderType, What: "header struct of set " + set.Name})
+			add(Member{Role: RoleSetHeader, Kind: KindType, Name: set.HeaderType, What: "header struct of set " + set.Name, Pos: set.Pos})
 		}
 		if set.BlockLenFunc != "" {
-			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name})
+			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name, Pos: set.Pos})
 		}
 		for _, m := range set.Messages {
-			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type"})
+			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type", Pos: m.Pos})
 		}
 	}
 	return ms

@@ -302,6 +302,9 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 		d.resolveFields(m, nil, sc)
 	}
 	d.checkTypeCycles(out)
+	for _, m := range out {
+		d.checkRest(m.Fields, m.what())
+	}
 	return out
 }
 
@@ -433,6 +436,11 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		s.Header = d.messageFields(headerNode, nil, s, sc, Binary)
 		d.resolveFields(&Message{Set: s, Fields: s.Header}, nil, sc)
 		d.checkHeader(s)
+		for _, f := range AllFields(s.Header) {
+			if endsAtRest(f) {
+				d.errorAt(f.Pos, "set %s: header field %s takes the rest of the message, which leaves nothing for the message's own fields", s.Name, f.Name)
+			}
+		}
 	}
 	if messagesNode == nil || isNull(messagesNode) {
 		d.errorf(n, "set %s: missing messages: list at least one message", s.Name)
@@ -540,6 +548,14 @@ func (d *decoder) checkHeader(s *MessageSet) {
 				for _, g := range s.Header[i+1:] {
 					if g.FixedSize() < 0 {
 						d.errorAt(g.Pos, "set %s: header field %s has no fixed size, so the header's end, from which %s counts, is at no fixed place; count from a field (counts: <field>)", s.Name, g.Name, f.Name)
+					}
+				}
+			} else if from := slices.Index(s.Header, f.CountsFrom); from < 0 {
+				d.errorAt(f.Pos, "set %s: %s counts from %s, which is inside a group; count from a field of the header itself", s.Name, f.Name, f.CountsFrom.Name)
+			} else if from > i {
+				for _, g := range s.Header[i+1 : from] {
+					if g.FixedSize() < 0 {
+						d.errorAt(g.Pos, "set %s: header field %s has no fixed size, so %s, from which %s counts, is at no fixed place", s.Name, g.Name, f.CountsFrom.Name, f.Name)
 					}
 				}
 			}
@@ -651,7 +667,60 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 		}
 	}
 	d.resolveFields(m, s.Header, sc)
+	if s.Encoding == Binary {
+		d.checkRest(m.Fields, m.what())
+	}
 	return m
+}
+
+// endsAtRest reports whether binary field f takes what is left of the
+// bytes it is decoded from: a rest length or count, or a struct whose last
+// field does.
+func endsAtRest(f *MessageField) bool {
+	switch {
+	case f.Length.Kind == LengthRest, f.List && f.Count.Kind == LengthRest:
+		return true
+	case f.Kind == WireStruct && !f.List:
+		return structEndsAtRest(f.Struct)
+	}
+	return false
+}
+
+// structEndsAtRest reports whether the last field of struct type t takes
+// the rest of the bytes. A type that contains itself, which is reported
+// elsewhere, is followed once.
+func structEndsAtRest(t *Message) bool {
+	for seen := map[*Message]bool{}; len(t.Fields) > 0 && !seen[t]; {
+		seen[t] = true
+		f := t.Fields[len(t.Fields)-1]
+		switch {
+		case f.Length.Kind == LengthRest, f.List && f.Count.Kind == LengthRest:
+			return true
+		case f.Kind != WireStruct || f.List:
+			return false
+		}
+		t = f.Struct
+	}
+	return false
+}
+
+// checkRest reports a binary field that takes the rest of the bytes but
+// is not the last of its message, type or group, and a list of a struct
+// that does.
+func (d *decoder) checkRest(fields []*MessageField, owner string) {
+	for i, f := range fields {
+		if f.Kind == WireGroup {
+			d.checkRest(f.Group, "group "+f.Name)
+			continue
+		}
+		if f.Kind == WireStruct && f.List && structEndsAtRest(f.Struct) {
+			d.errorAt(f.Pos, "%s: field %s is a list of %s, whose last field takes the rest of the bytes: its first item would take every other", owner, f.Name, f.Struct.Name)
+			continue
+		}
+		if endsAtRest(f) && i < len(fields)-1 {
+			d.errorAt(f.Pos, "%s: field %s takes the rest of the bytes, so it must be the last field, but %s follows it", owner, f.Name, fields[i+1].Name)
+		}
+	}
 }
 
 // messageTags decodes a message's tag values: a number, a one-character
@@ -962,8 +1031,10 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 	if constNode != nil {
 		if c, ok := d.constValue(constNode, what+": const", f); ok {
 			f.Const = &c
-			if f.Kind == WireBytes && f.Size == 0 {
-				f.Size = len(c.Bytes)
+			if f.Kind == WireBytes || f.Kind == WireString {
+				// A constant is not in the Go struct: its bytes are
+				// all there is to it.
+				f.Kind, f.Size = WireBytes, len(c.Bytes)
 			}
 		}
 	}
@@ -1151,9 +1222,13 @@ func (d *decoder) checkFieldShape(n *yaml.Node, f *MessageField, enc Encoding, k
 	}
 	// Bounds: a list needs a maximum, and a prefix must be able to say it.
 	switch {
-	case f.List && f.MaxItems <= 0 && f.Count.Kind != LengthPrefix && f.Count.Kind != LengthNone:
+	case !f.List || f.MaxItems > 0:
+	case f.Kind == WireStruct || f.Kind == WireBytes || f.Kind == WireString:
+		// Each item may be far larger in memory than on the wire.
+		d.errorf(n, "%s: a list of %s needs max_items, the most items it may hold, so that a hostile count cannot make the decoder allocate much more than the message's size", what, f.typeName())
+	case f.Count.Kind != LengthPrefix && f.Count.Kind != LengthNone:
 		d.errorf(n, "%s: a list needs max_items, the most items it may hold, so that a hostile count allocates nothing", what)
-	case f.List && f.MaxItems <= 0 && f.Count.Kind == LengthPrefix && (f.Count.Prefix.Varint || f.Count.Prefix.Bits > 16):
+	case f.Count.Kind == LengthPrefix && (f.Count.Prefix.Varint || f.Count.Prefix.Bits > 16):
 		d.errorf(n, "%s: a list counted by a %s needs max_items, the most items it may hold", what, f.Count.Prefix)
 	}
 	if f.MinItems < 0 || f.MaxItems < 0 || f.MaxItems > 0 && f.MinItems > f.MaxItems {
@@ -1276,11 +1351,10 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 			continue
 		}
 		what := "field " + f.Name
-		for _, r := range []struct {
-			ref ref
-			len *Length
-			key string
-		}{{refs.length, &f.Length, "length"}, {refs.count, &f.Count, "count"}} {
+		for _, r := range []lengthRefCheck{
+			{refs.length, &f.Length, "length", "max", func(f *MessageField) int { return f.Max }},
+			{refs.count, &f.Count, "count", "max_items", func(f *MessageField) int { return f.MaxItems }},
+		} {
 			if !r.ref.set() {
 				continue
 			}
@@ -1288,9 +1362,19 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 			if g == nil {
 				continue
 			}
-			if g.Kind != WireUint || g.List || g.If != nil && f.If == nil || g.Optional || g.Const != nil || g.Tag || g.Counts || g.Checksum != NoChecksum {
-				d.errorf(r.ref.node, "%s: %s: field %s must be an unsigned integer, always present and not otherwise computed", what, r.key, g.Name)
+			switch {
+			case g.Kind != WireUint || g.List:
+				d.errorf(r.ref.node, "%s: %s: field %s is a %s; a length or count is held by an unsigned integer", what, r.key, g.Name, g.typeName())
 				continue
+			case g.Optional:
+				d.errorf(r.ref.node, "%s: %s: field %s is optional; a length or count must always be present", what, r.key, g.Name)
+				continue
+			case g.Const != nil || g.Tag || g.Counts || g.Checksum != NoChecksum:
+				d.errorf(r.ref.node, "%s: %s: field %s is written from something else (a constant, a tag, the frame's length or a checksum); hold the length in a field of its own", what, r.key, g.Name)
+				continue
+			}
+			if limit, max := g.Int.MaxValue(), r.max(f); max > 0 && uint64(max) > limit {
+				d.errorf(r.ref.node, "%s: %s: field %s, a %s, cannot hold the %s %d (at most %d)", what, r.key, g.Name, g.Int, r.maxKey, max, limit)
 			}
 			r.len.Field = g
 			g.Computed = true
@@ -1300,9 +1384,17 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 			if g := lookup(ref{c.field, c.node}, at, what+": if"); g != nil {
 				d.resolveCond(c, f, g)
 			}
+			if f.If != nil {
+				if kind := alwaysPresent(f); kind != "" {
+					d.errorf(c.node, "%s: if: %s is %s, which is always present", what, f.Name, kind)
+					f.If = nil
+				}
+			}
 		}
 		if refs.countsFrom.set() {
-			if g := lookup(refs.countsFrom, at+1, what+": counts"); g != nil {
+			// The frame may be counted from a header field after the
+			// length, as from one before it.
+			if g := lookup(refs.countsFrom, len(seq), what+": counts"); g != nil {
 				f.CountsFrom = g
 			}
 		}
@@ -1322,6 +1414,13 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 				d.errorf(refs.first.node, "%s: over: %s comes after %s", what, f.First.Name, f.Last.Name)
 			case f.Last == nil && !refs.last.set():
 				d.errorAt(f.Pos, "%s: a checksum covers the fields before it, or the range that over names", what)
+			case f.First != nil && f.Last != nil:
+				for _, g := range seq[index[f.First.Name] : index[f.Last.Name]+1] {
+					if g != f && g.Checksum != NoChecksum {
+						d.errorAt(f.Pos, "%s: its range %s…%s covers the checksum %s, which is written after it; end the range before %s", what, f.First.Name, f.Last.Name, g.Name, g.Name)
+						break
+					}
+				}
 			}
 		}
 	}
@@ -1329,7 +1428,43 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 		if len(fs) > 1 {
 			d.errorAt(fs[1].Pos, "%s: field %s holds the length of %s: one field holds one length", m.what(), g.Name, fieldNames(fs))
 		}
+		// A conditional length is there exactly when what it measures
+		// is.
+		if g.If != nil && !g.If.Same(fs[0].If) {
+			d.errorAt(g.If.Pos, "field %s: if: %s holds the length of %s, so it must be present exactly when %s is: give both the same if, or drop it from %s", g.Name, g.Name, fs[0].Name, fs[0].Name, g.Name)
+		}
 	}
+}
+
+// lengthRefCheck is a length or count that a field takes from another
+// field, with the maximum the other must be able to hold.
+type lengthRefCheck struct {
+	ref    ref
+	len    *Length
+	key    string
+	maxKey string
+	max    func(*MessageField) int
+}
+
+// alwaysPresent says what f is when it cannot be conditional: a constant,
+// a tag, a frame length or a checksum; "" otherwise.
+func alwaysPresent(f *MessageField) string {
+	switch {
+	case f.Const != nil:
+		return "a constant"
+	case f.Tag:
+		return "the set's tag"
+	case f.Counts:
+		return "the frame's length"
+	case f.Checksum != NoChecksum:
+		return "a checksum"
+	}
+	return ""
+}
+
+// Same reports whether c and o test the same thing.
+func (c *Cond) Same(o *Cond) bool {
+	return c != nil && o != nil && c.Field == o.Field && c.Op == o.Op && c.Value == o.Value
 }
 
 // reservedMessageMember says what a message's Go type already has under
@@ -1463,24 +1598,58 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 		d.errorf(c.node, "%s: field %s must be always present", what, g.Name)
 		return
 	}
-	v, err := strconv.ParseUint(c.value, 0, 64)
-	if err != nil {
-		d.errorf(c.node, "%s: %q is not a number%s", what, c.value, enumHint(g))
+	if g.Kind == WireBool {
+		switch {
+		case c.op != "==" && c.op != "!=":
+			d.errorf(c.node, "%s: field %s is a bool: test it with ==, != or by itself (%s, !%s)", what, g.Name, g.Name, g.Name)
+			return
+		case c.value == "true" || c.value == "1":
+			cond.Value = 1
+		case c.value == "false" || c.value == "0":
+		default:
+			d.errorf(c.node, "%s: field %s is a bool: compare it with true or false, not %q", what, g.Name, c.value)
+			return
+		}
+		f.If = cond
+		return
+	}
+	v, ok := condValue(c.value, g.Int)
+	if !ok {
+		if _, err := strconv.ParseUint(strings.TrimPrefix(c.value, "-"), 0, 64); err != nil {
+			d.errorf(c.node, "%s: %q is not a number%s", what, c.value, enumHint(g))
+		} else {
+			d.errorf(c.node, "%s: %s does not fit field %s, a %s: the test would never be true", what, c.value, g.Name, g.Int)
+		}
 		return
 	}
 	cond.Value = v
 	f.If = cond
 }
 
+// condValue parses a condition's number for a field of type t, as its two's
+// complement bits; ok is false when it is not a number or does not fit t.
+func condValue(s string, t IntType) (uint64, bool) {
+	if !t.Signed {
+		u, err := strconv.ParseUint(s, 0, 64)
+		return u, err == nil && u <= t.MaxValue()
+	}
+	v, err := strconv.ParseInt(s, 0, 64)
+	return uint64(v), err == nil && t.fits(v)
+}
+
+func enumValueNames(e *Enum) []string {
+	names := make([]string, len(e.Values))
+	for i, ev := range e.Values {
+		names[i] = ev.Name
+	}
+	return names
+}
+
 func enumHint(g *MessageField) string {
 	if g.Kind != WireEnum {
 		return ""
 	}
-	names := make([]string, len(g.Enum.Values))
-	for i, ev := range g.Enum.Values {
-		names[i] = ev.Name
-	}
-	return " or a value of enum " + g.Enum.Name + " (" + listWords(names) + ")"
+	return " or a value of enum " + g.Enum.Name + " (" + listWords(enumValueNames(g.Enum)) + ")"
 }
 
 // AllFields returns fields with the fields of each group after the group,
@@ -1566,13 +1735,18 @@ func tagString(c Const) string {
 	return fmt.Sprintf("%#x", c.Int)
 }
 
-// checkTextFields checks the order of a text message's fields: optional
-// ones trail, a flag and a rest of line come last on the line, and a data
-// block is the last field.
+// checkTextFields checks the order of a text message's fields, so that
+// every line the encoder writes decodes to the same message: optional
+// ones trail, a flag comes last on the line, nothing follows a rest of
+// line or a list, and a data block is the last field.
 func (d *decoder) checkTextFields(m *Message) {
-	optional := false
-	lineEnd := -1 // index of a field that ends the line's tokens
+	var optional *MessageField // the first optional field
+	lineEnd := -1              // index of a field that ends the line's tokens
 	blocks := 0
+	goNames := make(map[string]*MessageField)
+	for _, f := range m.Fields {
+		goNames[f.GoName] = f
+	}
 	for i, f := range m.Fields {
 		switch {
 		case f.Length.Kind == LengthField && (f.Kind == WireBytes || f.Kind == WireString):
@@ -1589,28 +1763,41 @@ func (d *decoder) checkTextFields(m *Message) {
 			if f.Max <= 0 {
 				d.errorAt(f.Pos, "message %s: the data block %s needs max, so that a hostile length is refused before anything is read", m.Name, f.Name)
 			}
+			if m.Verb == "" {
+				d.errorAt(f.Pos, "message %s: a message without a verb cannot have a data block: the codec finds a block's length by the line's verb", m.Name)
+			}
 			continue
-		case lineEnd >= 0 && f.Kind != WireFlag:
+		case lineEnd >= 0:
 			d.errorAt(f.Pos, "message %s: field %s comes after %s, which takes the rest of the line", m.Name, f.Name, m.Fields[lineEnd].Name)
+			continue
 		}
 		if f.Kind == WireFlag {
 			for _, g := range m.Fields[i+1:] {
-				if !(g.Length.Kind == LengthField) {
+				if g.Length.Kind != LengthField {
 					d.errorAt(g.Pos, "message %s: field %s comes after the flag %s, which is the line's last token", m.Name, g.Name, f.Name)
 				}
+			}
+			if f.Word != "" && !wireName.MatchString(f.Word) {
+				d.errorAt(f.Pos, "message %s: the flag %s's word %q must start with a letter, so that no number is taken for it", m.Name, f.Name, f.Word)
 			}
 			continue
 		}
 		if f.Length.Kind == LengthRest || f.List {
 			lineEnd = i
 		}
-		if f.Optional {
-			optional = true
-		} else if optional && !f.Computed {
+		switch {
+		case f.Optional && optional == nil:
+			optional = f
+		case !f.Optional && optional != nil && f.Computed:
+			d.errorAt(f.Pos, "message %s: the data block's length %s follows the optional field %s, and would take its place when it is absent; put it before", m.Name, f.Name, optional.Name)
+		case !f.Optional && optional != nil:
 			d.errorAt(f.Pos, "message %s: field %s follows an optional field, so it must be optional too", m.Name, f.Name)
 		}
 		if f.Optional && (f.Kind == WireUint || f.Kind == WireInt) {
 			f.HasField = "Has" + f.GoName
+			if g := goNames[f.HasField]; g != nil {
+				d.errorAt(g.Pos, "message %s: field %s would be the Go field %s, which says whether the optional %s is present", m.Name, g.Name, f.HasField, f.Name)
+			}
 		}
 	}
 }

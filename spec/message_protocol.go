@@ -48,9 +48,14 @@ func (d *decoder) setRefs(n *yaml.Node, what string, sc *messageScope) []*Messag
 // the rest of it: a framing that suits every set, no frame or data hook
 // beside the message hooks, a machine with every event its messages fire,
 // and sets that the first bytes of a connection tell apart.
-func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receivesPos Pos) {
+//
+// given says which of the protocol's keys the spec gives, valid or not: a
+// receives whose sets are all unknown, or a machine that is not valid, is
+// reported once, where it is written, and not again here.
+func (d *decoder) checkProtocolMessages(p *Protocol, given map[string]bool, receivesNode *yaml.Node) {
+	framingGiven := given["framing"]
 	if len(p.Receives) == 0 {
-		if h := p.Hook(BadMessage); h != nil {
+		if h := p.Hook(BadMessage); h != nil && !given["receives"] {
 			d.errorAt(h.Pos, "hook bad_message needs messages: add receives")
 		}
 		if len(p.Sends) == 0 {
@@ -82,8 +87,11 @@ func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receives
 		d.errorAt(p.Framing.Pos, "framing: set %s frames itself by its header's %s; remove framing", selfFramed[0].Name, selfFramed[0].FrameLength.Name)
 	case p.Framing != nil:
 		for _, s := range needs {
-			if s.Encoding == Text && p.Framing.Kind != "line" {
+			switch {
+			case s.Encoding == Text && p.Framing.Kind != "line":
 				d.errorAt(p.Framing.Pos, "framing: set %s is text, whose messages are lines: use framing: line", s.Name)
+			case s.Encoding == Binary && (p.Framing.Kind == "line" || p.Framing.Kind == "delimiter"):
+				d.errorAt(p.Framing.Pos, "framing: set %s is binary, whose messages may hold any byte, the %s's too: use framing: length, or a header field with counts", s.Name, p.Framing.Kind)
 			}
 		}
 	}
@@ -93,7 +101,7 @@ func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receives
 			break
 		}
 		if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
-			d.errorAt(receivesPos, "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", s.Name)
+			d.errorAt(setRefPos(receivesNode, s.Name), "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", s.Name)
 		}
 	}
 	// Events: each needs the protocol's machine.
@@ -103,6 +111,8 @@ func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receives
 				continue
 			}
 			switch {
+			case p.Machine == nil && given["machine"]:
+				// The machine is not valid, which is reported.
 			case p.Machine == nil:
 				d.errorAt(m.EventPos, "message %s fires event %s, but protocol %s, which receives it, has no machine", m.Name, m.Event, p.Name)
 			case p.Machine.event(m.Event) == nil:
@@ -110,6 +120,18 @@ func (d *decoder) checkProtocolMessages(p *Protocol, framingGiven bool, receives
 			}
 		}
 	}
+}
+
+// setRefPos is where a receives or sends names set name.
+func setRefPos(n *yaml.Node, name string) Pos {
+	if n.Kind == yaml.SequenceNode {
+		for _, item := range n.Content {
+			if item.Value == name {
+				return posOf(item)
+			}
+		}
+	}
+	return posOf(n)
 }
 
 func framingHint(s *MessageSet) string {

@@ -58,6 +58,27 @@ func (d *decoder) checkFieldNames(p *Protocol) {
 	}
 }
 
+// checkMemberClashes reports two members of a generated type with one
+// name: a message whose hook or Send method takes the name of another
+// hook's, or of a method the type has already.
+func (d *decoder) checkMemberClashes(p *Protocol) {
+	type key struct{ recv, name string }
+	first := make(map[key]*Member)
+	for _, m := range p.Members {
+		if m.Kind.PackageLevel() {
+			continue
+		}
+		k := key{m.Recv, m.Name}
+		prev := first[k]
+		if prev == nil {
+			first[k] = m
+			continue
+		}
+		at := cmp.Or(m.Pos, prev.Pos, p.Pos)
+		d.errorAt(at, "protocol %s: %s and %s would both be the method %s.%s; rename the message", p.Name, prev.What, m.What, m.Recv, m.Name)
+	}
+}
+
 // checkProtocolNames reports protocols that share a name, and generated
 // package-level names that collide (type ChatServer and a protocol named
 // NewChatServer, say).
@@ -94,42 +115,11 @@ func (d *decoder) checkMessageNames(s *Spec) {
 	}
 	for _, m := range s.Members {
 		if prev, dup := taken[m.Name]; dup {
-			d.errorAt(memberPos(s, m), "%s %s collides with %s", m.What, m.Name, prev)
+			d.errorAt(m.Pos, "%s %s collides with %s", m.What, m.Name, prev)
 			continue
 		}
 		taken[m.Name] = "the " + m.What + " " + m.Name
 	}
-}
-
-// memberPos finds where the spec declares what a package-level member of
-// the messages part is named after.
-func memberPos(s *Spec, m *Member) Pos {
-	for _, e := range s.Enums {
-		if m.Name == e.Name {
-			return e.Pos
-		}
-		for _, v := range e.Values {
-			if m.Name == v.Const {
-				return v.Pos
-			}
-		}
-	}
-	for _, t := range s.Types {
-		if m.Name == t.Name {
-			return t.Pos
-		}
-	}
-	for _, set := range s.Sets {
-		for _, msg := range set.Messages {
-			if m.Name == msg.Name {
-				return msg.Pos
-			}
-		}
-		if strings.Contains(m.Name, set.Name) {
-			return set.Pos
-		}
-	}
-	return Pos{1, 1}
 }
 
 // placeOutput decides the output files and the header's source path.

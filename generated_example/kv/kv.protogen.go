@@ -816,12 +816,19 @@ func (m *Set) Decode(b []byte) error {
 // decodeArgs decodes Set's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Set) decodeArgs(line, rest, after []byte) error {
+	*m = Set{}
 	var tok []byte
 	tok, rest = wire.Token(rest)
 	if len(tok) == 0 {
 		return wire.DecodeFail("Set", "key", len(line), wire.ErrMissing, "")
 	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
 	m.Key = tok
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Set", "value", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
 	m.Value = string(wire.Rest(rest))
 	rest = nil
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -887,10 +894,14 @@ func (m *Get) Decode(b []byte) error {
 // decodeArgs decodes Get's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Get) decodeArgs(line, rest, after []byte) error {
+	*m = Get{}
 	var tok []byte
 	tok, rest = wire.Token(rest)
 	if len(tok) == 0 {
 		return wire.DecodeFail("Get", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Get", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
 	}
 	m.Key = tok
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -949,10 +960,14 @@ func (m *Del) Decode(b []byte) error {
 // decodeArgs decodes Del's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Del) decodeArgs(line, rest, after []byte) error {
+	*m = Del{}
 	var tok []byte
 	tok, rest = wire.Token(rest)
 	if len(tok) == 0 {
 		return wire.DecodeFail("Del", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Del", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
 	}
 	m.Key = tok
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -1148,7 +1163,11 @@ func (m *Value) Decode(b []byte) error {
 // decodeArgs decodes Value's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Value) decodeArgs(line, rest, after []byte) error {
+	*m = Value{}
 	var tok []byte
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Value", "value", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
 	m.Value = string(wire.Rest(rest))
 	rest = nil
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -1293,7 +1312,11 @@ func (m *Err) Decode(b []byte) error {
 // decodeArgs decodes Err's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Err) decodeArgs(line, rest, after []byte) error {
+	*m = Err{}
 	var tok []byte
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Err", "message", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
 	m.Message = string(wire.Rest(rest))
 	rest = nil
 	if tok, _ = wire.Token(rest); len(tok) > 0 {

@@ -991,6 +991,7 @@ func (m *Hello) Decode(b []byte) error {
 // decode decodes Hello's fields from b[off:] and returns the offset after
 // them.
 func (m *Hello) decode(b []byte, off int) (int, error) {
+	*m = Hello{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Hello", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1051,6 +1052,7 @@ func (m *Get) Decode(b []byte) error {
 
 // decode decodes Get's fields from b[off:] and returns the offset after them.
 func (m *Get) decode(b []byte, off int) (int, error) {
+	*m = Get{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Get", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1115,6 +1117,7 @@ func (m *Set) Decode(b []byte) error {
 
 // decode decodes Set's fields from b[off:] and returns the offset after them.
 func (m *Set) decode(b []byte, off int) (int, error) {
+	*m = Set{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Set", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1188,6 +1191,7 @@ func (m *Del) Decode(b []byte) error {
 
 // decode decodes Del's fields from b[off:] and returns the offset after them.
 func (m *Del) decode(b []byte, off int) (int, error) {
+	*m = Del{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Del", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1341,6 +1345,7 @@ func (m *Welcome) Decode(b []byte) error {
 // decode decodes Welcome's fields from b[off:] and returns the offset after
 // them.
 func (m *Welcome) decode(b []byte, off int) (int, error) {
+	*m = Welcome{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Welcome", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1402,6 +1407,7 @@ func (m *Value) Decode(b []byte) error {
 // decode decodes Value's fields from b[off:] and returns the offset after
 // them.
 func (m *Value) decode(b []byte, off int) (int, error) {
+	*m = Value{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Value", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
@@ -1537,6 +1543,7 @@ func (m *Error) Decode(b []byte) error {
 // decode decodes Error's fields from b[off:] and returns the offset after
 // them.
 func (m *Error) decode(b []byte, off int) (int, error) {
+	*m = Error{}
 	if len(b)-off < 1 {
 		return off, wire.DecodeFail("Error", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}

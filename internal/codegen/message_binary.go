@@ -80,7 +80,7 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 
 	f.Line()
 	prose(f, fmt.Sprintf("decode decodes %s's fields from b[off:] and returns the offset after them.", m.Name))
-	var body []jen.Code
+	body := []jen.Code{resetMessage(m)}
 	if locals := c.decodeLocals(); len(locals) > 0 {
 		body = append(body, jen.Var().Defs(locals...))
 	}
@@ -90,9 +90,10 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	}
 	for i, fd := range c.topFields() {
 		body = append(body, c.decodeField(fd, "b")...)
-		if i == hdr-1 && m.Set.FrameLength != nil && m.Set.FrameLength.CountsFrom == nil {
-			// The frame length counts from here, the end of the header.
-			body = append(body, c.countsCheck(m.Set.FrameLength, jen.Id("off")))
+		if i == hdr-1 && m.Set.FrameLength != nil {
+			// The header is read: the frame length must count the bytes
+			// from where it says to the end.
+			body = append(body, c.countsCheck(m.Set.FrameLength))
 		}
 	}
 	body = append(body, c.checkChecksums()...)
@@ -102,6 +103,35 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	f.Line()
 	prose(f, fmt.Sprintf("Append appends m's encoding%s to dst. For a %s it cannot encode it returns dst unchanged and an *wire.EncodeError.", headerNote(m), what))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Append").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(c.encodeBody()...)
+}
+
+// resetMessage prints the zeroing of *m before a decode, so that nothing
+// of a message decoded before into it remains (a field absent from this
+// one, say), keeping its lists' capacity to decode into.
+func resetMessage(m *spec.Message) jen.Code {
+	var all []*spec.MessageField
+	if m.Set != nil {
+		all = spec.AllFields(m.Set.Header)
+	}
+	if !slices.ContainsFunc(append(all, spec.AllFields(m.Fields)...), (*spec.MessageField).InStruct) && m.TagField == "" {
+		return jen.Null() // nothing to reset
+	}
+	lists := func(fields []*spec.MessageField) jen.Dict {
+		d := jen.Dict{}
+		for _, f := range spec.AllFields(fields) {
+			if f.List && f.InStruct() {
+				d[jen.Id(f.GoName)] = jen.Id("m").Dot(f.GoName).Index(jen.Empty(), jen.Lit(0))
+			}
+		}
+		return d
+	}
+	own := lists(m.Fields)
+	if m.Set != nil && m.Set.HeaderType != "" {
+		if hdr := lists(m.Set.Header); len(hdr) > 0 {
+			own[jen.Id(m.Set.HeaderType)] = jen.Id(m.Set.HeaderType).Values(hdr)
+		}
+	}
+	return jen.Op("*").Id("m").Op("=").Id(m.Name).Values(own)
 }
 
 func headerNote(m *spec.Message) string {
@@ -157,9 +187,6 @@ func (c *binCode) needsLocal(f *spec.MessageField) bool {
 // decodeField prints the decoding of f from buf at off.
 func (c *binCode) decodeField(f *spec.MessageField, buf string) []jen.Code {
 	var body []jen.Code
-	if c.starts[f] || f.Checksum != spec.NoChecksum {
-		body = append(body, jen.Id(startName(f)).Op("=").Id("off"))
-	}
 	switch {
 	case f.Kind == spec.WireGroup:
 		body = append(body, c.decodeGroup(f, buf))
@@ -168,16 +195,38 @@ func (c *binCode) decodeField(f *spec.MessageField, buf string) []jen.Code {
 	default:
 		body = append(body, c.decodeValue(f, buf, c.val(f))...)
 	}
+	if f.If != nil {
+		present := jen.If(c.cond(f.If)).Block(body...)
+		if g := lengthFieldOf(f); g != nil && g.If == nil {
+			// The field that holds f's length is always there: with f
+			// absent, it must say 0.
+			present.Else().If(c.val(g).Op("!=").Lit(0)).Block(
+				c.fail(g, jen.Id("off"), "ErrInvalid", jen.Lit("must be 0: "+f.Name+" is absent")),
+			)
+		}
+		body = []jen.Code{present}
+	}
+	// The marks stand outside the condition: a checksum's range may
+	// start or end at a field that is absent.
+	if c.starts[f] || f.Checksum != spec.NoChecksum {
+		body = append([]jen.Code{jen.Id(startName(f)).Op("=").Id("off")}, body...)
+	}
 	if c.ends[f] {
 		body = append(body, jen.Id(endName(f)).Op("=").Id("off"))
 	}
-	if f.Counts {
-		body = append(body, c.checkCounts(f, buf)...)
-	}
-	if f.If != nil {
-		return []jen.Code{jen.If(c.cond(f.If)).Block(body...)}
-	}
 	return body
+}
+
+// lengthFieldOf returns the field that holds f's length or count, or nil
+// when none does.
+func lengthFieldOf(f *spec.MessageField) *spec.MessageField {
+	switch {
+	case f.Length.Kind == spec.LengthField:
+		return f.Length.Field
+	case f.List && f.Count.Kind == spec.LengthField:
+		return f.Count.Field
+	}
+	return nil
 }
 
 // fail is `return off, wire.DecodeFail(...)` for field f.
@@ -222,9 +271,6 @@ func readFixed(f *spec.MessageField, buf jen.Code, off jen.Code) *jen.Statement 
 	return jen.Add(byteOrder(t)).Dot(fmt.Sprintf("Uint%d", t.Bits)).Call(jen.Add(buf).Index(off, jen.Empty()))
 }
 
-// fixedSizeOf is f's size in bytes; f must have a fixed size.
-func fixedSizeOf(f *spec.MessageField) int { return f.FixedSize() }
-
 // decodeValue prints the decoding of one value of f (the field, or one
 // element of a list) into target.
 func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Statement) []jen.Code {
@@ -242,11 +288,18 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 			n := f.Size
 			out := []jen.Code{c.checkAvail(f, buf, n)}
 			window := b.Clone().Index(jen.Id("off"), jen.Id("off").Op("+").Lit(n))
-			if f.Const != nil {
-				out = append(out, jen.If(jen.String().Parens(window).Op("!=").Lit(string(f.Const.Bytes))).Block(
-					c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "GotBytes").Call(window.Clone(), jen.Lit(string(f.Const.Bytes)))),
+			switch want := c.constOf(f); {
+			case want != nil:
+				out = append(out, jen.If(jen.String().Parens(window).Op("!=").Lit(string(want.Bytes))).Block(
+					c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "GotBytes").Call(window.Clone(), jen.Lit(string(want.Bytes)))),
 				))
-			} else {
+			case f.Tag && c.m.Set != nil:
+				// One of the message's tags, kept in its tag field.
+				out = append(out, jen.Switch(jen.String().Parens(window.Clone())).Block(
+					jen.Case(c.tagCodes(f)...).Block(jen.Copy(target.Clone().Index(jen.Empty(), jen.Empty()), window.Clone())),
+					jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "TokenDetail").Call(window.Clone()))),
+				))
+			default:
 				out = append(out, jen.Copy(target.Clone().Index(jen.Empty(), jen.Empty()), window))
 			}
 			return append(out, jen.Id("off").Op("+=").Lit(n))
@@ -311,23 +364,14 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 // it in target. detail describes v in an error.
 func (c *binCode) assign(f *spec.MessageField, target *jen.Statement, v jen.Code, detail jen.Code) jen.Code {
 	switch {
-	case f.Const != nil:
-		want := constCode(f, *f.Const)
-		return jen.If(jen.Add(v).Op("!=").Add(want)).Block(
-			c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(v), jen.Uint64().Parens(want))),
-		)
-	case f.Tag && c.m.Set != nil && len(c.m.Tags) == 1:
-		want := constCode(f, c.m.Tags[0])
+	case c.constOf(f) != nil:
+		want := constCode(f, *c.constOf(f))
 		return jen.If(jen.Add(v).Op("!=").Add(want)).Block(
 			c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(v), jen.Uint64().Parens(want))),
 		)
 	case f.Tag && c.m.Set != nil:
-		vals := make([]jen.Code, len(c.m.Tags))
-		for i, t := range c.m.Tags {
-			vals[i] = constCode(f, t)
-		}
 		return jen.Switch(jen.Id("t").Op(":=").Add(v), jen.Id("t")).Block(
-			jen.Case(vals...).Block(target.Clone().Op("=").Id("t")),
+			jen.Case(c.tagCodes(f)...).Block(target.Clone().Op("=").Id("t")),
 			jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(jen.Id("t"))))),
 		)
 	case f.Computed && c.m.LengthOf(f) == nil:
@@ -341,6 +385,27 @@ func (c *binCode) assign(f *spec.MessageField, target *jen.Statement, v jen.Code
 		)
 	}
 	return target.Clone().Op("=").Add(v)
+}
+
+// constOf returns the value field f must have in c's message: its
+// constant, or the message's tag when it has one; nil for none.
+func (c *binCode) constOf(f *spec.MessageField) *spec.Const {
+	switch {
+	case f.Const != nil:
+		return f.Const
+	case f.Tag && c.m.Set != nil && len(c.m.Tags) == 1:
+		return &c.m.Tags[0]
+	}
+	return nil
+}
+
+// tagCodes prints the values of tag field f that select c's message.
+func (c *binCode) tagCodes(f *spec.MessageField) []jen.Code {
+	vals := make([]jen.Code, len(c.m.Tags))
+	for i, t := range c.m.Tags {
+		vals[i] = constCode(f, t)
+	}
+	return vals
 }
 
 // constCode prints a constant of field f's type.
@@ -443,7 +508,7 @@ func (c *binCode) decodeList(f *spec.MessageField, buf string) jen.Code {
 	elem := jen.Id("e")
 	var body []jen.Code
 	if f.Count.Kind == spec.LengthRest {
-		body = append(body, target.Clone().Op("=").Add(target.Clone()).Index(jen.Empty(), jen.Lit(0)))
+		// The reset at the start of decode left the list empty.
 		loop := []jen.Code{}
 		if f.MaxItems > 0 {
 			loop = append(loop, jen.If(jen.Len(target.Clone()).Op("==").Lit(f.MaxItems)).Block(
@@ -538,17 +603,14 @@ func (c *binCode) decodeGroup(f *spec.MessageField, buf string) jen.Code {
 	return jen.Block(body...)
 }
 
-// checkCounts prints the check of a frame length field: it must count the
-// bytes from where it says to the end of the message. From the end of the
-// header, the check follows the header's last field.
-func (c *binCode) checkCounts(f *spec.MessageField, buf string) []jen.Code {
-	if f.CountsFrom == nil {
-		return nil // checked after the header, by countsCheckAfterHeader
+// countsCheck prints the check of the frame length f: it must count the
+// bytes from where it says (the end of the header, at off, or a header
+// field) to the end of the message.
+func (c *binCode) countsCheck(f *spec.MessageField) jen.Code {
+	from := jen.Id("off")
+	if f.CountsFrom != nil {
+		from = jen.Id(startName(f.CountsFrom))
 	}
-	return []jen.Code{c.countsCheck(f, jen.Id(startName(f.CountsFrom)))}
-}
-
-func (c *binCode) countsCheck(f *spec.MessageField, from jen.Code) jen.Code {
 	have := jen.Len(jen.Id("b")).Op("-").Add(from)
 	return jen.If(jen.Uint64().Parens(c.val(f)).Op("!=").Uint64().Parens(have)).Block(
 		c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Counted").Call(jen.Uint64().Parens(c.val(f)), have.Clone())),
@@ -584,10 +646,11 @@ func (c *binCode) cond(k *spec.Cond) jen.Code {
 	var v jen.Code
 	switch k.Field.Kind {
 	case spec.WireBool:
-		if k.Op == "==" {
-			return jen.Op("!").Add(x)
+		// == 1 and != 0 test true; == 0 and != 1 test false.
+		if (k.Op == "==") == (k.Value != 0) {
+			return x
 		}
-		return x
+		return jen.Op("!").Add(x)
 	case spec.WireEnum:
 		v = constCode(k.Field, spec.Const{Int: k.Value, Name: enumName(k.Field.Enum, k.Value)})
 	default:
@@ -626,7 +689,7 @@ func (c *binCode) encodeBody() []jen.Code {
 		}
 	}
 	if c.bodyMark() {
-		positions = append(positions, jen.Id("pBody").Int())
+		positions = append(positions, jen.Id("bodyStart").Int())
 	}
 	if len(positions) > 0 {
 		body = append(body, jen.Var().Defs(positions...))
@@ -637,12 +700,12 @@ func (c *binCode) encodeBody() []jen.Code {
 	}
 	for i, f := range c.topFields() {
 		if i == hdr && c.bodyMark() {
-			body = append(body, jen.Id("pBody").Op("=").Len(jen.Id("dst")))
+			body = append(body, jen.Id("bodyStart").Op("=").Len(jen.Id("dst")))
 		}
 		body = append(body, c.encodeField(f)...)
 	}
 	if len(c.topFields()) == hdr && c.bodyMark() {
-		body = append(body, jen.Id("pBody").Op("=").Len(jen.Id("dst")))
+		body = append(body, jen.Id("bodyStart").Op("=").Len(jen.Id("dst")))
 	}
 	body = append(body, c.patchCounts()...)
 	body = append(body, c.patchChecksums()...)
@@ -694,9 +757,6 @@ func encodeFail(msg, field, reason string, detail jen.Code) jen.Code {
 // encodeField prints the encoding of f.
 func (c *binCode) encodeField(f *spec.MessageField) []jen.Code {
 	var body []jen.Code
-	if c.starts[f] {
-		body = append(body, jen.Id(startName(f)).Op("=").Len(jen.Id("dst")))
-	}
 	switch {
 	case f.Kind == spec.WireGroup:
 		body = append(body, c.encodeGroup(f))
@@ -710,11 +770,15 @@ func (c *binCode) encodeField(f *spec.MessageField) []jen.Code {
 	default:
 		body = append(body, c.encodeValue(f, c.val(f))...)
 	}
+	if f.If != nil {
+		body = []jen.Code{jen.If(c.cond(f.If)).Block(body...)}
+	}
+	// As in the decoder, the marks stand outside the condition.
+	if c.starts[f] {
+		body = append([]jen.Code{jen.Id(startName(f)).Op("=").Len(jen.Id("dst"))}, body...)
+	}
 	if c.ends[f] {
 		body = append(body, jen.Id(endName(f)).Op("=").Len(jen.Id("dst")))
-	}
-	if f.If != nil {
-		return []jen.Code{jen.If(c.cond(f.If)).Block(body...)}
 	}
 	return body
 }
@@ -783,18 +847,20 @@ func appendStatic(b []byte) jen.Code {
 // element of a list) held in v.
 func (c *binCode) encodeValue(f *spec.MessageField, v *jen.Statement) []jen.Code {
 	switch {
-	case f.Const != nil:
-		return []jen.Code{appendStatic(staticBytes(f, *f.Const))}
-	case f.Tag && c.m.Set != nil && len(c.m.Tags) == 1:
-		return []jen.Code{appendStatic(staticBytes(f, c.m.Tags[0]))}
-	case f.Tag && c.m.Set != nil:
-		vals := make([]jen.Code, len(c.m.Tags))
-		for i, t := range c.m.Tags {
-			vals[i] = constCode(f, t)
+	case c.constOf(f) != nil:
+		return []jen.Code{appendStatic(staticBytes(f, *c.constOf(f)))}
+	case f.Tag && c.m.Set != nil && f.Kind == spec.WireBytes:
+		return []jen.Code{
+			jen.Switch(jen.String().Parens(v.Clone().Index(jen.Empty(), jen.Empty()))).Block(
+				jen.Case(c.tagCodes(f)...),
+				jen.Default().Block(c.efail(f, "ErrInvalid", jen.Qual(wirePkg, "TokenDetail").Call(v.Clone().Index(jen.Empty(), jen.Empty())))),
+			),
+			jen.Id("dst").Op("=").Append(jen.Id("dst"), v.Clone().Index(jen.Empty(), jen.Empty()).Op("...")),
 		}
+	case f.Tag && c.m.Set != nil:
 		return []jen.Code{
 			jen.Switch(v.Clone()).Block(
-				jen.Case(vals...),
+				jen.Case(c.tagCodes(f)...),
 				jen.Default().Block(c.efail(f, "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(v.Clone())))),
 			),
 			appendInt(f.Int, v.Clone()),
@@ -872,7 +938,7 @@ func (c *binCode) encodeComputed(f *spec.MessageField) []jen.Code {
 	}
 	n := jen.Len(c.val(g))
 	var out []jen.Code
-	if g.If != nil {
+	if g.If != nil && !g.If.Same(f.If) { // else f's own condition holds already
 		out = append(out, jen.Id("n").Op(":=").Lit(0), jen.If(c.cond(g.If)).Block(jen.Id("n").Op("=").Add(n)))
 		n = jen.Id("n")
 	}
@@ -944,13 +1010,16 @@ func (c *binCode) patchCounts() []jen.Code {
 		if !f.Counts {
 			continue
 		}
-		from := jen.Id("pBody")
+		from := jen.Id("bodyStart")
 		if f.CountsFrom != nil {
 			from = jen.Id(startName(f.CountsFrom))
 		}
 		n := jen.Len(jen.Id("dst")).Op("-").Add(from)
+		// The whole message is at most the set's max, so what the
+		// field counts is at most max less the bytes before where it
+		// counts from.
 		limit := f.Int.MaxValue()
-		if max := c.m.Set.Max; max > 0 && uint64(max) < limit {
+		if max := c.m.Set.Max - c.m.Set.CountsOffset(); max >= 0 && uint64(max) < limit {
 			limit = uint64(max)
 		}
 		out = append(out, jen.If(jen.Uint64().Parens(n.Clone()).Op(">").Add(intLit(limit, spec.IntType{Bits: 64}))).Block(

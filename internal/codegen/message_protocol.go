@@ -216,10 +216,7 @@ func binaryDispatch(p *spec.Protocol, s *spec.MessageSet) []jen.Code {
 		return deliver(p, s.Messages[0], jen.Id("m").Dot("Decode").Call(jen.Id("frame")))
 	}
 	off, size := s.TagOffset(), s.Tag.FixedSize()
-	tag := readFixed(s.Tag, jen.Id("frame"), jen.Lit(off))
-	if s.Tag.Kind == spec.WireBytes {
-		tag = jen.String().Parens(jen.Id("frame").Index(jen.Lit(off), jen.Lit(off+size)))
-	}
+	tag := tagValue(s, "frame")
 	body := []jen.Code{jen.If(jen.Len(jen.Id("frame")).Op("<").Lit(off+size)).Block(
 		jen.Id("p").Dot("badMessage").Call(decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("frame")), "ErrTruncated", needDetail(jen.Lit(off+size), jen.Len(jen.Id("frame"))))),
 		jen.Return(),

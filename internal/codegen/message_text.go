@@ -63,6 +63,19 @@ func unknownVerb(s *spec.MessageSet, verb jen.Code) jen.Code {
 	return decodeFail(s.Name, "", jen.Lit(0), "ErrUnknownMessage", jen.Lit("verb ").Op("+").Qual(wirePkg, "TokenDetail").Call(verb))
 }
 
+// tagValue is the value of s's tag in buf, of the tag's Go type (a
+// string for bytes), for a switch on the messages' tags.
+func tagValue(s *spec.MessageSet, buf string) *jen.Statement {
+	off := s.TagOffset()
+	switch s.Tag.Kind {
+	case spec.WireBytes:
+		return jen.String().Parens(jen.Id(buf).Index(jen.Lit(off), jen.Lit(off+s.Tag.Size)))
+	case spec.WireEnum:
+		return jen.Id(s.Tag.Enum.Name).Parens(readFixed(s.Tag, jen.Id(buf), jen.Lit(off)))
+	}
+	return readFixed(s.Tag, jen.Id(buf), jen.Lit(off))
+}
+
 // unknownTag is the error for a tag no message of s has.
 func unknownTag(s *spec.MessageSet, tag jen.Code) jen.Code {
 	detail := jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(tag))
@@ -109,7 +122,7 @@ func (t *textCode) fail(f *spec.MessageField, off jen.Code, reason string, detai
 
 // decodeBody prints decodeArgs's body.
 func (t *textCode) decodeBody() []jen.Code {
-	body := []jen.Code{jen.Var().Id("tok").Index().Byte()}
+	body := []jen.Code{resetMessage(t.m), jen.Var().Id("tok").Index().Byte()}
 	for _, f := range t.m.Fields {
 		if f.Computed {
 			body = append(body, jen.Var().Id(localName(f)).Add(elemGoType(f)))
@@ -148,7 +161,14 @@ func (t *textCode) decodeField(f *spec.MessageField) []jen.Code {
 			),
 		}
 	case f.Length.Kind == spec.LengthRest:
-		out := []jen.Code{t.val(f).Op("=").Add(restValue(f, jen.Qual(wirePkg, "Rest").Call(jen.Id("rest"))))}
+		// A line break inside the line (a lone "\r") is refused, as
+		// the encoder refuses to write one.
+		out := []jen.Code{
+			jen.If(jen.Op("!").Qual(wirePkg, "ValidRest").Call(jen.Id("rest"))).Block(
+				t.fail(f, jen.Len(jen.Id("line")).Op("-").Len(jen.Id("rest")), "ErrInvalid", jen.Lit("a line break inside the line")),
+			),
+			t.val(f).Op("=").Add(restValue(f, jen.Qual(wirePkg, "Rest").Call(jen.Id("rest")))),
+		}
 		if f.Max > 0 {
 			out = append(out, jen.If(jen.Len(t.val(f)).Op(">").Lit(f.Max)).Block(
 				t.fail(f, jen.Len(jen.Id("line")).Op("-").Len(jen.Id("rest")), "ErrTooLong", jen.Qual(wirePkg, "Over").Call(jen.Uint64().Parens(jen.Len(t.val(f))), jen.Lit(f.Max))),
@@ -192,7 +212,9 @@ func restValue(f *spec.MessageField, rest jen.Code) jen.Code {
 func (t *textCode) parseToken(f *spec.MessageField, target *jen.Statement) []jen.Code {
 	switch f.Kind {
 	case spec.WireBytes, spec.WireString:
-		var out []jen.Code
+		out := []jen.Code{jen.If(jen.Op("!").Qual(wirePkg, "ValidRest").Call(jen.Id("tok"))).Block(
+			t.fail(f, tokOff, "ErrInvalid", jen.Lit("a line break inside a token")),
+		)}
 		if f.Max > 0 {
 			out = append(out, jen.If(jen.Len(jen.Id("tok")).Op(">").Lit(f.Max)).Block(
 				t.fail(f, tokOff, "ErrTooLong", jen.Qual(wirePkg, "Over").Call(jen.Uint64().Parens(jen.Len(jen.Id("tok"))), jen.Lit(f.Max))),
@@ -238,10 +260,7 @@ func (t *textCode) decodeList(f *spec.MessageField) jen.Code {
 	loop = append(loop, jen.Var().Id("e").Add(elemGoType(f)))
 	loop = append(loop, t.parseToken(f, jen.Id("e"))...)
 	loop = append(loop, target.Clone().Op("=").Append(target.Clone(), jen.Id("e")))
-	out := []jen.Code{
-		target.Clone().Op("=").Add(target.Clone()).Index(jen.Empty(), jen.Lit(0)),
-		jen.For().Block(loop...),
-	}
+	out := []jen.Code{jen.For().Block(loop...)} // the reset left the list empty
 	if f.MinItems > 0 {
 		out = append(out, jen.If(jen.Len(target.Clone()).Op("<").Lit(f.MinItems)).Block(
 			t.fail(f, jen.Len(jen.Id("line")), "ErrMissing", jen.Qual(wirePkg, "UnderItems").Call(jen.Uint64().Parens(jen.Len(target.Clone())), jen.Lit(f.MinItems))),

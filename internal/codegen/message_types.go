@@ -335,8 +335,8 @@ func setDecodeBody(s *spec.MessageSet) []jen.Code {
 	}
 	tagOff := s.TagOffset()
 	body := []jen.Code{
-		jen.If(jen.Len(jen.Id("b")).Op("<").Lit(tagOff + fixedSizeOf(s.Tag))).Block(
-			jen.Return(jen.Nil(), decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("b")), "ErrTruncated", needDetail(jen.Lit(tagOff+fixedSizeOf(s.Tag)), jen.Len(jen.Id("b"))))),
+		jen.If(jen.Len(jen.Id("b")).Op("<").Lit(tagOff + s.Tag.FixedSize())).Block(
+			jen.Return(jen.Nil(), decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("b")), "ErrTruncated", needDetail(jen.Lit(tagOff+s.Tag.FixedSize()), jen.Len(jen.Id("b"))))),
 		),
 	}
 	var cases []jen.Code
@@ -347,10 +347,7 @@ func setDecodeBody(s *spec.MessageSet) []jen.Code {
 		}
 		cases = append(cases, jen.Case(vals...).Block(decodeInto(m)...))
 	}
-	tagVal := readFixed(s.Tag, jen.Id("b"), jen.Lit(tagOff))
-	if s.Tag.Kind == spec.WireBytes {
-		tagVal = jen.String().Parens(jen.Id("b").Index(jen.Lit(tagOff), jen.Lit(tagOff+s.Tag.Size)))
-	}
+	tagVal := tagValue(s, "b")
 	body = append(body, jen.Switch(tagVal).Block(cases...))
 	body = append(body, jen.Return(jen.Nil(), unknownTag(s, tagVal)))
 	return body
