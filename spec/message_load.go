@@ -91,7 +91,7 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 					case "keep":
 						e.KeepUnknown = true
 					default:
-						d.errorf(v, "enum unknown: %q: write error (an unlisted value fails to decode) or keep", s)
+						d.errorf(v, "enum unknown: %q: write error (an unlisted value fails to decode) or keep%s", s, didYouMean(s, []string{"error", "keep"}))
 					}
 				}
 			}
@@ -193,6 +193,10 @@ func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) 
 
 // intTypeNames are the integer types a spec names.
 var intTypeNames = []string{"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "uvarint", "varint"}
+
+// lengthWords are what a length or count may be other than a field's
+// name.
+var lengthWords = []string{"rest", "u8", "u16", "u32", "u64", "uvarint"}
 
 // scalarTypeNames are every built-in field type, for did-you-mean.
 var scalarTypeNames = append(slices.Clone(intTypeNames), "f32", "f64", "bool", "bytes", "string", "flag")
@@ -384,7 +388,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 				case "insensitive":
 					s.CaseInsensitive = true
 				default:
-					d.errorf(v, "case %q: write sensitive or insensitive", c)
+					d.errorf(v, "case %q: write sensitive or insensitive%s", c, didYouMean(c, []string{"sensitive", "insensitive"}))
 				}
 			}
 		case "max":
@@ -506,7 +510,7 @@ func (d *decoder) endian(n *yaml.Node, what string) (Endian, bool) {
 	case "little":
 		return LittleEndian, true
 	}
-	d.errorf(n, "%s %q: write big or little", what, e)
+	d.errorf(n, "%s %q: write big or little%s", what, e, didYouMean(e, []string{"big", "little"}))
 	return BigEndian, false
 }
 
@@ -1331,11 +1335,11 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 	}
 	// lookup finds the field named by r, which must come before the field
 	// at position at.
-	lookup := func(r ref, at int, what string) *MessageField {
+	lookup := func(r ref, at int, what string, also ...string) *MessageField {
 		i, ok := index[r.name]
 		switch {
 		case !ok:
-			d.errorf(r.node, "%s: no field %q in %s%s", what, r.name, m.what(), didYouMean(r.name, names()))
+			d.errorf(r.node, "%s: no field %q in %s%s", what, r.name, m.what(), didYouMean(r.name, append(names(), also...)))
 			return nil
 		case i >= at:
 			d.errorf(r.node, "%s: field %s comes after %s: a field can only refer to one decoded before it", what, r.name, seq[at].Name)
@@ -1358,7 +1362,8 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 			if !r.ref.set() {
 				continue
 			}
-			g := lookup(r.ref, at, what+": "+r.key)
+			// A misspelt prefix or rest reads as a field's name.
+			g := lookup(r.ref, at, what+": "+r.key, lengthWords...)
 			if g == nil {
 				continue
 			}
@@ -1616,7 +1621,7 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	v, ok := condValue(c.value, g.Int)
 	if !ok {
 		if _, err := strconv.ParseUint(strings.TrimPrefix(c.value, "-"), 0, 64); err != nil {
-			d.errorf(c.node, "%s: %q is not a number%s", what, c.value, enumHint(g))
+			d.errorf(c.node, "%s: %q is not a number%s", what, c.value, enumHint(g, c.value))
 		} else {
 			d.errorf(c.node, "%s: %s does not fit field %s, a %s: the test would never be true", what, c.value, g.Name, g.Int)
 		}
@@ -1645,11 +1650,11 @@ func enumValueNames(e *Enum) []string {
 	return names
 }
 
-func enumHint(g *MessageField) string {
+func enumHint(g *MessageField, value string) string {
 	if g.Kind != WireEnum {
 		return ""
 	}
-	return " or a value of enum " + g.Enum.Name + " (" + listWords(enumValueNames(g.Enum)) + ")"
+	return " or a value of enum " + g.Enum.Name + " (" + listWords(enumValueNames(g.Enum)) + ")" + didYouMean(value, enumValueNames(g.Enum))
 }
 
 // AllFields returns fields with the fields of each group after the group,
