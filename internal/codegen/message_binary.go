@@ -641,13 +641,19 @@ func (c *binCode) checkChecksums() []jen.Code {
 }
 
 // cond prints a presence condition.
-func (c *binCode) cond(k *spec.Cond) jen.Code {
+func (c *binCode) cond(k *spec.Cond) jen.Code { return c.condExpr(k, false) }
+
+// notCond prints the negation of a presence condition.
+func (c *binCode) notCond(k *spec.Cond) jen.Code { return c.condExpr(k, true) }
+
+// condExpr prints condition k, or its negation.
+func (c *binCode) condExpr(k *spec.Cond, negate bool) jen.Code {
 	x := c.val(k.Field)
 	var v jen.Code
 	switch k.Field.Kind {
 	case spec.WireBool:
 		// == 1 and != 0 test true; == 0 and != 1 test false.
-		if (k.Op == "==") == (k.Value != 0) {
+		if (k.Op == "==") == (k.Value != 0) != negate {
 			return x
 		}
 		return jen.Op("!").Add(x)
@@ -656,10 +662,15 @@ func (c *binCode) cond(k *spec.Cond) jen.Code {
 	default:
 		v = intLit(k.Value, k.Field.Int)
 	}
-	if k.Op == "&" {
-		return x.Op("&").Add(v).Op("!=").Lit(0)
+	op := k.Op
+	if op == "&" {
+		x, op = x.Op("&").Add(v), "!="
+		v = jen.Lit(0)
 	}
-	return x.Op(k.Op).Add(v)
+	if negate {
+		op = map[string]string{"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}[op]
+	}
+	return x.Op(op).Add(v)
 }
 
 func enumName(e *spec.Enum, v uint64) string {
@@ -890,6 +901,17 @@ func (c *binCode) encodeValue(f *spec.MessageField, v *jen.Statement) []jen.Code
 		return []jen.Code{jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.Qual(wirePkg, "BoolByte").Call(v))}
 	case spec.WireFloat:
 		return []jen.Code{appendInt(spec.IntType{Bits: f.Int.Bits, Endian: f.Int.Endian}, jen.Qual(mathPkg, fmt.Sprintf("Float%dbits", f.Int.Bits)).Call(v))}
+	case spec.WireEnum:
+		if !f.Enum.KeepUnknown {
+			// The decoder refuses a value the enum does not list; so
+			// does the encoder.
+			return []jen.Code{
+				jen.If(jen.Op("!").Add(v.Clone()).Dot("known").Call()).Block(
+					c.efail(f, "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(v.Clone()))),
+				),
+				appendInt(f.Int, v),
+			}
+		}
 	}
 	return []jen.Code{appendInt(f.Int, v)}
 }

@@ -320,6 +320,7 @@ func (t *textCode) encodeBody() []jen.Code {
 		body = append(body, jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.Lit(t.m.Verb).Op("...")))
 	}
 	block := t.m.Block()
+	body = append(body, t.checkOptionals()...)
 	for _, f := range t.m.Fields {
 		if f == block {
 			continue
@@ -339,11 +340,78 @@ func (t *textCode) encodeBody() []jen.Code {
 			jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.Lit("\r\n").Op("...")),
 		)
 	}
+	if t.m.Verb == "" && len(t.m.Set.Messages) > 1 {
+		body = append(body, t.checkNotAVerb()...)
+	}
 	body = append(body, jen.Return(jen.Id("dst"), jen.Nil()))
 	if t.usesStart || t.m.Verb == "" {
 		body = append([]jen.Code{jen.Id("start").Op(":=").Len(jen.Id("dst"))}, body...)
 	}
 	return body
+}
+
+// present is the test that optional field f is given: its Has field, or
+// a value that is not empty; absent is its negation.
+func (t *textCode) present(f *spec.MessageField) jen.Code {
+	if f.HasField != "" {
+		return jen.Id("m").Dot(f.HasField)
+	}
+	return jen.Len(t.val(f)).Op(">").Lit(0)
+}
+
+func (t *textCode) absent(f *spec.MessageField) jen.Code {
+	if f.HasField != "" {
+		return jen.Op("!").Id("m").Dot(f.HasField)
+	}
+	return jen.Len(t.val(f)).Op("==").Lit(0)
+}
+
+// checkOptionals prints the checks that the optional tokens can be told
+// apart when decoded: the decoder fills them in order, so one given
+// without the one before it would be read as that one; and the decoder
+// takes a last token equal to the flag's word for the flag.
+func (t *textCode) checkOptionals() []jen.Code {
+	var out []jen.Code
+	var prev *spec.MessageField
+	flag := t.flag()
+	for _, f := range t.m.Fields {
+		if !f.Optional {
+			continue
+		}
+		if prev != nil {
+			out = append(out, jen.If(jen.Add(t.present(f)).Op("&&").Add(t.absent(prev))).Block(
+				t.efail(f, "ErrInvalid", "given without "+prev.Name+", which comes before it on the line"),
+			))
+		}
+		if flag != nil && (f.Kind == spec.WireBytes || f.Kind == spec.WireString) {
+			out = append(out, jen.If(jen.String().Parens(t.val(f)).Op("==").Lit(flag.Word)).Block(
+				t.efail(f, "ErrInvalid", "the flag's word "+flag.Word+", which would be read as the flag"),
+			))
+		}
+		prev = f
+	}
+	return out
+}
+
+// checkNotAVerb prints the check that the line of a message without a
+// verb does not start with another message's verb, as which the decoder
+// would read it.
+func (t *textCode) checkNotAVerb() []jen.Code {
+	var verbs []jen.Code
+	for _, m := range t.m.Set.Messages {
+		if m.Verb != "" {
+			verbs = append(verbs, verbMatch(m.Set, jen.Id("first"), m.Verb))
+		}
+	}
+	isVerb := verbs[0]
+	for _, v := range verbs[1:] {
+		isVerb = jen.Add(isVerb).Op("||").Line().Add(v)
+	}
+	return []jen.Code{
+		jen.If(jen.List(jen.Id("first"), jen.Id("_")).Op(":=").Qual(wirePkg, "Token").Call(jen.Id("dst").Index(jen.Id("start"), jen.Empty())), isVerb).Block(
+			jen.Return(jen.Id("dst").Index(jen.Empty(), jen.Id("start")), encodeFail(t.m.Name, "", "ErrInvalid", jen.Lit("the line starts with ").Op("+").Qual(wirePkg, "TokenDetail").Call(jen.Id("first")).Op("+").Lit(", the verb of another message"))),
+		),
+	}
 }
 
 // sep prints the space before a token: always after a verb; in a message
