@@ -355,7 +355,7 @@ func (d *decoder) messageSets(n *yaml.Node, sc *messageScope) []*MessageSet {
 func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	s := &MessageSet{Pos: posOf(n)}
 	var named bool
-	var headerNode, messagesNode, encodingNode, caseNode, endianNode, correlateNode, errorNode *yaml.Node
+	var headerNode, messagesNode, caseNode, endianNode, correlateNode, errorNode *yaml.Node
 	if !d.mapping(n, "message set", setKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "set":
@@ -367,7 +367,6 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 				s.Doc = d.doc(v)
 			}
 		case "encoding":
-			encodingNode = v
 			if e, ok := d.str(v, "encoding"); ok {
 				switch e {
 				case "binary":
@@ -421,7 +420,6 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	}
 	sc.sets[s.Name] = s
 	s.DecodeFunc = "Decode" + s.Name
-	_ = encodingNode
 	switch s.Encoding {
 	case Text:
 		if headerNode != nil {
@@ -1045,10 +1043,7 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 	if !header {
 		misplaced("tag", "is for a set's header fields")
 		misplaced("counts", "is for a set's header fields")
-		if f.Counts {
-			f.Counts = false
-		}
-		f.Tag = false
+		f.Tag, f.Counts = false, false
 	}
 	if enc == Binary {
 		misplaced("optional", "is for text fields; a binary field is present or not by its if")

@@ -38,7 +38,8 @@ type Spec struct {
 	// user-owned file of hook stubs, created when missing.
 	OutFile, HooksFile string
 	// TestFile is the path of the generated tests of the spec's messages,
-	// beside OutFile; empty for a spec without messages.
+	// beside OutFile. A spec without messages has none, and protogen
+	// removes one it generated before.
 	TestFile string
 	// Source is the spec's path relative to OutFile's folder, with forward
 	// slashes, for the generated file's header.

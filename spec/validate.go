@@ -136,9 +136,7 @@ func (d *decoder) placeOutput(s *Spec, opts Options) error {
 	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".go"), ".protogen")
 	s.OutFile = out
 	s.HooksFile = filepath.Join(filepath.Dir(out), stem+"_hooks.go")
-	if len(s.Sets) > 0 {
-		s.TestFile = strings.TrimSuffix(out, ".go") + "_test.go"
-	}
+	s.TestFile = strings.TrimSuffix(out, ".go") + "_test.go"
 	for _, f := range []string{s.OutFile, s.HooksFile} {
 		if err := checkGoFileName(f); err != nil {
 			return err

@@ -304,7 +304,7 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 			}
 			return append(out, jen.Id("off").Op("+=").Lit(n))
 		}
-		return []jen.Code{jen.Block(c.decodeLength(f, buf, f.Length, "n")...)}
+		return []jen.Code{jen.Block(c.decodeLengthInto(f, buf, f.Length, c.val(f))...)}
 	}
 	// A number.
 	if f.Int.Varint {
@@ -439,15 +439,10 @@ func byteLit(b byte) jen.Code {
 	return jen.Lit(int(b))
 }
 
-// decodeLength prints the decoding of a bytes or string field whose length
-// l gives, into its struct field (or, for a list element, target n's
-// caller's): the length in a local named n, checked against the maximum
-// and the bytes left, then the slice.
-func (c *binCode) decodeLength(f *spec.MessageField, buf string, l spec.Length, n string) []jen.Code {
-	return c.decodeLengthInto(f, buf, l, c.val(f))
-}
-
-// decodeLengthInto is decodeLength for any target.
+// decodeLengthInto prints the decoding of a bytes or string value whose
+// length l gives into target (the field, or a list's element): the length
+// in a local n, checked against the maximum and the bytes left, then the
+// slice or the copy.
 func (c *binCode) decodeLengthInto(f *spec.MessageField, buf string, l spec.Length, target *jen.Statement) []jen.Code {
 	b := jen.Id(buf)
 	out := c.readCount(f, buf, l, "n")
@@ -617,6 +612,10 @@ func (c *binCode) countsCheck(f *spec.MessageField) jen.Code {
 	)
 }
 
+// checksumFuncs are the functions of package wire that compute each
+// checksum.
+var checksumFuncs = map[spec.Checksum]string{spec.CRC32: "CRC32", spec.CRC32C: "CRC32C", spec.Internet: "InternetChecksum"}
+
 // checkChecksums prints the checks of the checksum fields, once every
 // field is decoded.
 func (c *binCode) checkChecksums() []jen.Code {
@@ -630,8 +629,7 @@ func (c *binCode) checkChecksums() []jen.Code {
 		if first <= i && i <= last {
 			skip, n = jen.Id(startName(f)).Op("-").Id(startName(f.First)), jen.Lit(f.Int.Size())
 		}
-		fn := map[spec.Checksum]string{spec.CRC32: "CRC32", spec.CRC32C: "CRC32C", spec.Internet: "InternetChecksum"}[f.Checksum]
-		sum := jen.Qual(wirePkg, fn).Call(jen.Id("b").Index(jen.Id(startName(f.First)), jen.Id(endName(f.Last))), skip, n)
+		sum := jen.Qual(wirePkg, checksumFuncs[f.Checksum]).Call(jen.Id("b").Index(jen.Id(startName(f.First)), jen.Id(endName(f.Last))), skip, n)
 		out = append(out, jen.If(jen.Id("got").Op(":=").Add(sum), jen.Id("got").Op("!=").Add(c.val(f))).Block(
 			jen.Return(jen.Id("off"), decodeFail(c.m.Name, f.Name, jen.Id(startName(f)), "ErrChecksum",
 				jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(jen.Id("got")), jen.Uint64().Parens(c.val(f))))),
@@ -1060,8 +1058,7 @@ func (c *binCode) patchChecksums() []jen.Code {
 		if f.Checksum == spec.NoChecksum {
 			continue
 		}
-		fn := map[spec.Checksum]string{spec.CRC32: "CRC32", spec.CRC32C: "CRC32C", spec.Internet: "InternetChecksum"}[f.Checksum]
-		sum := jen.Qual(wirePkg, fn).Call(jen.Id("dst").Index(jen.Id(startName(f.First)), jen.Id(endName(f.Last))), jen.Lit(0), jen.Lit(0))
+		sum := jen.Qual(wirePkg, checksumFuncs[f.Checksum]).Call(jen.Id("dst").Index(jen.Id(startName(f.First)), jen.Id(endName(f.Last))), jen.Lit(0), jen.Lit(0))
 		out = append(out, putInt(f, jen.Id("p"+f.GoName), sum))
 	}
 	return out

@@ -7,6 +7,7 @@ package generate
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/protogen/protogen/internal/codegen"
@@ -66,7 +67,12 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			continue
 		}
 		produced := []output.File{{Path: s.OutFile, Data: code}}
-		if s.TestFile != "" {
+		if len(s.Sets) == 0 {
+			// Tests generated while the spec had messages go with them.
+			if _, err := os.Stat(s.TestFile); err == nil {
+				produced = append(produced, output.File{Path: s.TestFile, Remove: true})
+			}
+		} else {
 			tests, err := codegen.GenerateTests(s)
 			if err != nil {
 				errs = append(errs, err)

@@ -10,8 +10,11 @@ import "encoding/binary"
 // BeginFrame appends to dst what precedes a payload: the length header's
 // room.
 func (c LengthCodec) BeginFrame(dst []byte) []byte {
+	if c.Size < 1 || c.Size > 8 {
+		return dst // EndFrame's Validate refuses the size
+	}
 	var zeros [8]byte
-	return append(dst, zeros[:max(c.Size, 0)%9]...)
+	return append(dst, zeros[:c.Size]...)
 }
 
 // EndFrame completes the frame that BeginFrame began at dst[start:], with
