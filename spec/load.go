@@ -202,7 +202,13 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE")
 	}
 	if protocols == nil || isNull(protocols) {
-		d.errorf(n, "missing protocols: list at least one protocol")
+		// A spec of messages alone generates their types and codecs,
+		// for protocols of other packages to use.
+		if len(s.Sets) == 0 && len(s.Types) == 0 && len(s.Enums) == 0 {
+			d.errorf(n, "missing protocols: list at least one protocol, or messages")
+			return
+		}
+		d.checkMessageNames(s)
 		return
 	}
 	d.sequence(protocols, "protocols", func(item *yaml.Node) {

@@ -54,15 +54,17 @@ type schemaFile struct {
 	// one place on the wire (a client's requests, say), their encoding, the
 	// header they share, and what tells them apart.
 	Messages []schemaSet `json:"messages" jsonschema:"nullable"`
-	// The protocol types, at least one. Each becomes a struct that embeds
-	// protoflow.BaseProtocol, a constructor, and a method for each hook.
-	Protocols []schemaProtocol `json:"protocols" jsonschema:"required,minItems=1"`
+	// The protocol types, at least one unless the spec has messages (a
+	// spec of messages alone generates their types and codecs). Each
+	// becomes a struct that embeds protoflow.BaseProtocol, a constructor,
+	// and a method for each hook.
+	Protocols []schemaProtocol `json:"protocols" jsonschema:"minItems=1"`
 }
 
 // Keys starting with x- are extensions that protogen ignores: a place for
 // YAML anchors and for other tools.
 func (schemaFile) jsonSchemaExtend() string {
-	return `{"patternProperties": {"^x-": {"description": "An extension that protogen ignores: a place for YAML anchors and for other tools."}}}`
+	return `{"patternProperties": {"^x-": {"description": "An extension that protogen ignores: a place for YAML anchors and for other tools."}}, "anyOf": [{"required": ["protocols"]}, {"required": ["messages"]}, {"required": ["types"]}, {"required": ["enums"]}]}`
 }
 
 // schemaProtocol is one protocol type.
