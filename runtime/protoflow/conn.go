@@ -22,12 +22,22 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // from attach until after ConnectionLost; on the epoll backend a reader
 // goroutine (readBurst) lives only while the socket has data, and the one
 // that finds the connection dead delivers ConnectionLost. Either way only
-// the holder of the read token (readerActive) reads or delivers
-// ConnectionLost. A flusher goroutine (flush) exists only while bytes are
-// queued; it exits when the queue is empty or the connection is dead.
-// With timeouts set, the timer's goroutine (timeouts.fire) runs while one
-// is due; lose waits for it before ConnectionLost. Everything else runs on
-// the goroutines of the transport's callers.
+// the holder of the read token reads or delivers ConnectionLost. A flusher
+// goroutine (flush) exists only while bytes are queued; it exits when the
+// queue is empty or the connection is dead. With timeouts set, the timer's
+// goroutine (timeouts.fire) runs while one is due; lose waits for it before
+// ConnectionLost. Everything else runs on the goroutines of the transport's
+// callers.
+//
+// The read token (stToken) is the right to read the socket and, once the
+// connection is dead, to deliver ConnectionLost: one goroutine has it at a
+// time. It is taken with mu held, for a goroutine about to start or for the
+// one taking it. The goroutine backend's reader holds it for the
+// connection's life; on the epoll backend a reader goroutine holds it only
+// while the socket has data, and gives it back in readBurst.
+//
+// Every flag of the connection's life is a bit of state (connState),
+// written only with mu held.
 type conn struct {
 	// Immutable after newConn.
 	nc      net.Conn
@@ -46,10 +56,8 @@ type conn struct {
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
 	to   atomic.Pointer[timeouts]     // made by the first SetTimeouts that enables one; stored with mu held
 
-	// Atomic mirrors for the read path, which must not wait for mu. Written
-	// with mu held.
-	readPaused atomic.Bool // readingPaused
-	stopRead   atomic.Bool // closing || dead
+	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
+
 	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
 	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
@@ -66,7 +74,6 @@ type conn struct {
 	burstEnd    int64 // epoll backend: when the last burst that read data ended (monoNow)
 	gotData     bool  // epoll backend: the current burst has read data
 	lostStarted bool  // ConnectionLost is being or has been delivered
-	finished    bool  // lose has completed
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -80,28 +87,11 @@ type conn struct {
 	// so that the socket is closed when ConnectionLost runs.
 	socketUsers sync.WaitGroup
 
-	mu            sync.Mutex
-	changed       chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
-	q             writeQueue
-	flushing      bool  // a flusher goroutine owns the socket's write side; true whenever q.size > 0; cleared only by the flusher
-	closing       bool  // Close was called: flush, then close
-	shutWrite     bool  // CloseWrite was called: flush, then shut the write side
-	shutDone      bool  // the write side has been shut (or is being shut)
-	readingPaused bool  // PauseReading without ResumeReading
-	dead          bool  // the socket is closed or being closed; ConnectionLost is due
-	cause         error // why the connection died; nil for a clean close
-
-	// The read token: the one goroutine that may read the socket and, once
-	// the connection is dead, deliver ConnectionLost. The goroutine backend's
-	// reader holds it for the connection's life; on the epoll backend a
-	// reader goroutine holds it only while the socket has data.
-	readerActive bool
-	more         bool // epoll: the socket became readable while a reader held the token
-	readDone     bool // the peer's EOF was read: never read again (and no read timeout)
-	loserOwed    bool // the connection died with the token free: a goroutine must take it and deliver ConnectionLost
-
-	gone bool          // ConnectionLost has returned
-	done chan struct{} // closed when gone; made on demand by doneChan
+	mu      sync.Mutex    // guards the following, and every write to state
+	changed chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
+	q       writeQueue
+	cause   error         // why the connection died; nil for a clean close
+	done    chan struct{} // closed when stGone is set; made on demand by doneChan
 }
 
 // doneChan returns a channel closed once ConnectionLost has returned and no
@@ -112,7 +102,7 @@ func (c *conn) doneChan() <-chan struct{} {
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
-		if c.gone {
+		if c.st()&stGone != 0 {
 			close(c.done)
 		}
 	}
@@ -137,7 +127,7 @@ type flushState struct {
 
 type flushResult struct {
 	transitions int   // water-mark transitions to deliver
-	exit        bool  // the flusher is done; flushing is already false
+	exit        bool  // the flusher is done; stFlushing is already clear
 	closeNow    bool  // the queue drained after Close: close the socket
 	shutNow     bool  // the queue drained after CloseWrite: shut the write side
 	err         error // writev failed
@@ -160,8 +150,8 @@ func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	}
 	// The goroutine that runs ConnectionMade and starts reading holds the
 	// read token; on the epoll backend it gives it back when the socket is
-	// drained.
-	c.readerActive = true
+	// drained. No other goroutine knows c yet: a plain store will do.
+	c.state.Store(uint32(stToken))
 	if c.raw != nil && epollEnabled {
 		_ = pollRegister(c) // on error c stays with the goroutine backend
 	}
@@ -237,7 +227,7 @@ func (c *conn) run(made bool) {
 // new goroutine when runtime.Goexit in a callback (t.FailNow, say) ended the
 // reader early, so that ConnectionLost and Server.Shutdown still happen.
 func (c *conn) ensureLost() {
-	if !c.finished {
+	if c.st()&stGone == 0 {
 		go c.lose()
 	}
 }
@@ -249,7 +239,7 @@ func (c *conn) lose() {
 	if !c.lostStarted {
 		c.lostStarted = true
 		c.mu.Lock()
-		for !c.dead {
+		for c.st()&stDead == 0 {
 			c.waitChangeLocked()
 		}
 		c.mu.Unlock()
@@ -271,9 +261,8 @@ func (c *conn) lose() {
 	if c.epoll() {
 		pollUnregister(c)
 	}
-	c.finished = true
 	c.mu.Lock()
-	c.gone = true
+	c.setLocked(stGone)
 	if c.done != nil {
 		close(c.done)
 	}
@@ -363,8 +352,8 @@ func (c *conn) afterDeath() {
 		b.flowDied(&c.flow)
 	}
 	c.mu.Lock()
-	owed := c.loserOwed
-	c.loserOwed = false
+	owed := c.st()&stLoserOwed != 0
+	c.clearLocked(stLoserOwed)
 	c.mu.Unlock()
 	if owed {
 		go c.burstFn() // finds the connection dead and delivers ConnectionLost
@@ -392,7 +381,7 @@ func (f *flowState) deathErr() error {
 // caller must call closeDead after unlocking, or lose waits for good. c.mu
 // must be held.
 func (c *conn) killLocked(cause error) bool {
-	if c.dead {
+	if c.st()&stDead != 0 {
 		// A panic after Close or Abort still reaches ConnectionLost.
 		if _, ok := cause.(*PanicError); ok && c.cause == nil {
 			c.cause = cause
@@ -407,15 +396,14 @@ func (c *conn) killLocked(cause error) bool {
 // markDeadLocked marks the connection dead; the caller must call closeDead
 // after unlocking. c.mu must be held.
 func (c *conn) markDeadLocked(cause error) {
-	if !c.readerActive {
-		c.readerActive = true // taken for the goroutine afterDeath starts
-		c.loserOwed = true
+	set := stDead
+	if c.st()&stToken == 0 {
+		set |= stToken | stLoserOwed // taken for the goroutine afterDeath starts
 	}
-	c.dead = true
 	c.socketUsers.Add(1) // Done by the caller's closeDead
 	c.cause = cause
 	c.flow.dead.Store(&flowDeath{cause})
-	c.stopRead.Store(true)
+	c.setLocked(set)
 	c.broadcastLocked()
 }
 
@@ -462,7 +450,7 @@ func (c *conn) opError(op string, err error) error {
 
 // IsClosing implements [Transport.IsClosing].
 func (c *conn) IsClosing() bool {
-	return c.stopRead.Load() // closing || dead, mirrored without mu: generated code asks once per frame
+	return c.st()&stStopRead != 0 // without mu: generated code asks once per frame
 }
 
 // LocalAddr implements [Transport.LocalAddr].

@@ -48,15 +48,15 @@ func (c *conn) readPortableLoop() {
 // waitReadable blocks while reading is paused and reports whether reading
 // should go on.
 func (c *conn) waitReadable() bool {
-	if !c.readPaused.Load() && !c.stopRead.Load() {
+	if c.st()&stNoRead == 0 { // without mu: the read path asks once per read
 		return true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.readingPaused && !c.closing && !c.dead {
+	for c.st()&stNoRead == stReadPaused {
 		c.waitChangeLocked()
 	}
-	return !c.closing && !c.dead
+	return c.st()&stStopRead == 0
 }
 
 // deliver hands bytes read to DataReceived, holding them while reading is
@@ -66,11 +66,11 @@ func (c *conn) deliver(p []byte) {
 		c.s.acquire(false)
 		// A transition delivered in acquire, or another goroutine meanwhile,
 		// may have closed the transport or paused reading.
-		switch {
-		case c.stopRead.Load():
+		switch st := c.st(); { // without mu: once per read
+		case st&stStopRead != 0:
 			c.s.release()
 			return
-		case c.readPaused.Load():
+		case st&stReadPaused != 0:
 			c.s.release()
 			continue
 		}
@@ -84,11 +84,11 @@ func (c *conn) deliver(p []byte) {
 // write side stays open.
 func (c *conn) eof() {
 	c.mu.Lock()
-	c.readDone = true
+	c.setLocked(stReadDone)
 	c.mu.Unlock()
 	keepOpen := false
 	c.s.acquire(false)
-	if !c.stopRead.Load() {
+	if c.st()&stStopRead == 0 {
 		c.call("EOFReceived", func() { keepOpen = c.proto.EOFReceived() })
 	}
 	c.s.release()
@@ -102,7 +102,7 @@ func (c *conn) eof() {
 // read.
 func (c *conn) readFailed(err error) {
 	c.mu.Lock()
-	dead := c.dead
+	dead := c.st()&stDead != 0
 	c.mu.Unlock()
 	if !dead {
 		c.kill(err)
@@ -113,9 +113,8 @@ func (c *conn) readFailed(err error) {
 func (c *conn) PauseReading() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closing && !c.dead {
-		c.readingPaused = true
-		c.readPaused.Store(true)
+	if c.st()&stStopRead == 0 {
+		c.setLocked(stReadPaused)
 	}
 	return nil
 }
@@ -123,12 +122,11 @@ func (c *conn) PauseReading() error {
 // ResumeReading implements [Transport.ResumeReading].
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
-	if !c.readingPaused || c.closing || c.dead {
+	if c.st()&stNoRead != stReadPaused {
 		c.mu.Unlock()
 		return nil
 	}
-	c.readingPaused = false
-	c.readPaused.Store(false)
+	c.clearLocked(stReadPaused)
 	c.noteResumeLocked()
 	c.broadcastLocked()
 	// On the epoll backend no goroutine waits while reading is paused, and
@@ -149,8 +147,8 @@ func (c *conn) ResumeReading() error {
 // says the peer has hung up or the socket failed.
 func (c *conn) readable(hup bool) {
 	c.mu.Lock()
-	if c.readerActive {
-		c.more = true // the reader reads again before it exits
+	if c.st()&stToken != 0 {
+		c.setLocked(stMore) // the reader reads again before it exits
 		c.mu.Unlock()
 		if hup {
 			// A lingering reader may be waiting in Go's netpoller for an
@@ -170,15 +168,17 @@ func (c *conn) readable(hup bool) {
 // takeTokenLocked takes the read token for a new reader goroutine if one
 // should read now. c.mu must be held.
 func (c *conn) takeTokenLocked() bool {
-	if c.readerActive || !c.mayReadLocked() {
+	if c.st()&(stToken|stNoRead|stReadDone) != 0 {
 		return false
 	}
-	c.readerActive = true
+	c.setLocked(stToken)
 	return true
 }
 
+// mayReadLocked reports whether the socket should be read now: reading is
+// neither paused nor over. c.mu must be held.
 func (c *conn) mayReadLocked() bool {
-	return !c.readingPaused && !c.closing && !c.dead && !c.readDone
+	return c.st()&(stNoRead|stReadDone) == 0
 }
 
 // monoEpoch is the origin of monoNow.
@@ -219,19 +219,18 @@ func (c *conn) readBurst() {
 	for {
 		c.readRun(mode)
 		c.mu.Lock()
-		switch {
-		case c.dead:
+		switch st := c.st(); {
+		case st&stDead != 0:
 			c.mu.Unlock()
 			c.lose()
 			holding = false
 			return
-		case c.more && c.mayReadLocked():
-			c.more = false
+		case st&stMore != 0 && c.mayReadLocked():
+			c.clearLocked(stMore)
 			c.mu.Unlock()
 			continue
 		}
-		c.more = false
-		c.readerActive = false
+		c.clearLocked(stMore | stToken)
 		if c.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
 			c.burstEnd = monoNow() // before the token is free: the next holder reads it
 		}

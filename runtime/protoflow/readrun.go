@@ -87,7 +87,7 @@ func (c *conn) rawReadCall(mode readMode) error {
 func (c *conn) readCallback(fd uintptr) bool {
 	r := &c.rd
 	for {
-		if c.readPaused.Load() || c.stopRead.Load() {
+		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
 		}
 		b := c.opts.readPool.Get().(*[]byte)
@@ -109,7 +109,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 		c.delivering.Store(false)
 		c.opts.readPool.Put(b)
 		switch {
-		case c.readPaused.Load() || c.stopRead.Load():
+		case c.st()&stNoRead != 0:
 			return true
 		case n == len(*b) || c.hup.Load():
 			// More may be waiting, and no new edge will say so: a full
