@@ -58,7 +58,6 @@ type conn struct {
 
 	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
 
-	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
 	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 

@@ -85,9 +85,9 @@ func pollerConns() string {
 	var b strings.Builder
 	for _, c := range cs {
 		c.mu.Lock()
-		fmt.Fprintf(&b, "\t%T %v→%v: state=%v hup=%v delivering=%v closeOwed=%v\n",
+		fmt.Fprintf(&b, "\t%T %v→%v: state=%v delivering=%v closeOwed=%v\n",
 			c.proto, c.nc.LocalAddr(), c.nc.RemoteAddr(), c.st(),
-			c.hup.Load(), c.delivering.Load(), c.closeOwed.Load())
+			c.delivering.Load(), c.closeOwed.Load())
 		c.mu.Unlock()
 	}
 	return b.String()

@@ -147,6 +147,9 @@ func (c *conn) ResumeReading() error {
 // says the peer has hung up or the socket failed.
 func (c *conn) readable(hup bool) {
 	c.mu.Lock()
+	if hup {
+		c.setLocked(stHup) // before the reader is woken or started, which reads it
+	}
 	if c.st()&stToken != 0 {
 		c.setLocked(stMore) // the reader reads again before it exits
 		c.mu.Unlock()

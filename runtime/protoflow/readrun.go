@@ -111,7 +111,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 		switch {
 		case c.st()&stNoRead != 0:
 			return true
-		case n == len(*b) || c.hup.Load():
+		case n == len(*b) || c.st()&stHup != 0: // without mu: once per read
 			// More may be waiting, and no new edge will say so: a full
 			// buffer, or a peer that has hung up (its end of file comes
 			// only from a read of its own).
@@ -128,10 +128,10 @@ func (c *conn) readCallback(fd uintptr) bool {
 		// Lingering: wait in the netpoller straight away. Bytes that
 		// arrive from now on raise an edge there; the end of file, which
 		// may already be here, the poller reports (pollWatchHup), setting
-		// hup and then a deadline in the past. Looking at hup after
+		// stHup and then a deadline in the past. Looking at stHup after
 		// moving the deadline means neither can be missed.
 		c.moveLinger()
-		if c.hup.Load() {
+		if c.st()&stHup != 0 {
 			continue
 		}
 		return false

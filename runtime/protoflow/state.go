@@ -23,6 +23,7 @@ const (
 
 	stReadPaused // PauseReading without ResumeReading
 	stReadDone   // the peer's end of file was read: never read again (and no read timeout)
+	stHup        // epoll: the poller saw the peer close or the socket fail
 	stToken      // the read token is taken (see conn): a goroutine holds it or is about to
 	stMore       // epoll: the socket became readable while the token was taken; its holder reads again before it gives the token back
 	stLoserOwed  // the connection died with the token free: it was taken for the goroutine afterDeath starts, which delivers ConnectionLost
@@ -41,7 +42,7 @@ const (
 // stNames are the flags' names, for String.
 var stNames = [...]string{
 	"closing", "shutWrite", "shutDone", "flushing",
-	"readPaused", "readDone", "token", "more", "loserOwed",
+	"readPaused", "readDone", "hup", "token", "more", "loserOwed",
 	"dead", "gone",
 }
 
