@@ -61,11 +61,6 @@ type conn struct {
 	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
-	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
-	// state the transport has decided, which PauseWriting and ResumeWriting
-	// report to the protocol a moment later. Written with mu held.
-	flow flowState
-
 	// Owned by the reader goroutine (and by the goroutine ensureLost starts
 	// after it).
 	rd          readRunState
@@ -89,8 +84,13 @@ type conn struct {
 	mu      sync.Mutex    // guards the following, and every write to state
 	changed chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
 	q       writeQueue
-	cause   error         // why the connection died; nil for a clean close
 	done    chan struct{} // closed when stGone is set; made on demand by doneChan
+
+	// cause is why the connection died, nil for a clean close. It is
+	// written once, before stDead is set, so that whoever has seen stDead
+	// may read it without mu (deathErr).
+	cause     error
+	latePanic error // the first callback panic after a clean death (Close, Abort): ConnectionLost gets it, drainers got nil
 }
 
 // doneChan returns a channel closed once ConnectionLost has returned and no
@@ -253,6 +253,9 @@ func (c *conn) lose() {
 		// returned may have panicked after a Close.
 		c.mu.Lock()
 		cause := c.cause
+		if cause == nil {
+			cause = c.latePanic
+		}
 		c.mu.Unlock()
 		c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
 		c.s.release()
@@ -348,7 +351,7 @@ func (c *conn) closeDead(graceful bool) {
 // reader holds the token. c.mu must not be held.
 func (c *conn) afterDeath() {
 	if b := c.base.Load(); b != nil {
-		b.flowDied(&c.flow)
+		b.flowDied(c)
 	}
 	c.mu.Lock()
 	owed := c.st()&stLoserOwed != 0
@@ -359,21 +362,20 @@ func (c *conn) afterDeath() {
 	}
 }
 
-// flowState is the write state a conn decides, published for BaseProtocol.
-type flowState struct {
-	paused atomic.Bool
-	dead   atomic.Pointer[flowDeath] // set once, with c.mu held, when the connection dies
-}
+// writingPaused reports the write state the transport has decided
+// (stWritePaused), which PauseWriting and ResumeWriting report to the
+// protocol a moment later. Without mu: BaseProtocol.Drain asks it on every
+// call.
+func (c *conn) writingPaused() bool { return c.st()&stWritePaused != 0 }
 
-type flowDeath struct{ cause error }
-
-// deathErr is what a drainer gets when the connection dies under it: what
-// ConnectionLost will give.
-func (f *flowState) deathErr() error {
-	if d := f.dead.Load(); d != nil && d.cause != nil {
-		return &ConnectionLostError{Err: d.cause}
+// deathErr is what a drainer gets once the connection is dead, nil before:
+// what ConnectionLost will give, but for a panic after a clean death
+// (latePanic). Without mu: cause does not change once stDead is set.
+func (c *conn) deathErr() error {
+	if c.st()&stDead == 0 || c.cause == nil {
+		return nil
 	}
-	return nil
+	return &ConnectionLostError{Err: c.cause}
 }
 
 // killLocked is kill without closing the socket: when it returns true the
@@ -381,9 +383,10 @@ func (f *flowState) deathErr() error {
 // must be held.
 func (c *conn) killLocked(cause error) bool {
 	if c.st()&stDead != 0 {
-		// A panic after Close or Abort still reaches ConnectionLost.
-		if _, ok := cause.(*PanicError); ok && c.cause == nil {
-			c.cause = cause
+		// A panic after Close or Abort still reaches ConnectionLost; cause
+		// stays as drainers saw it.
+		if _, ok := cause.(*PanicError); ok && c.cause == nil && c.latePanic == nil {
+			c.latePanic = cause
 		}
 		return false
 	}
@@ -400,8 +403,7 @@ func (c *conn) markDeadLocked(cause error) {
 		set |= stToken | stLoserOwed // taken for the goroutine afterDeath starts
 	}
 	c.socketUsers.Add(1) // Done by the caller's closeDead
-	c.cause = cause
-	c.flow.dead.Store(&flowDeath{cause})
+	c.cause = cause      // before stDead, which publishes it to deathErr
 	c.setLocked(set)
 	c.broadcastLocked()
 }

@@ -16,10 +16,11 @@ import "strings"
 type connState uint32
 
 const (
-	stClosing   connState = 1 << iota // Close was called: flush, then close
-	stShutWrite                       // CloseWrite was called: flush, then shut the write side
-	stShutDone                        // the write side has been shut (or is being shut)
-	stFlushing                        // a flusher goroutine owns the socket's write side; set whenever the queue is not empty; cleared only by the flusher
+	stClosing     connState = 1 << iota // Close was called: flush, then close
+	stShutWrite                         // CloseWrite was called: flush, then shut the write side
+	stShutDone                          // the write side has been shut (or is being shut)
+	stFlushing                          // a flusher goroutine owns the socket's write side; set whenever the queue is not empty; cleared only by the flusher
+	stWritePaused                       // the queue rose above the high-water mark and has not fallen to the low one since (transitionLocked); read without mu by BaseProtocol
 
 	stReadPaused // PauseReading without ResumeReading
 	stReadDone   // the peer's end of file was read: never read again (and no read timeout)
@@ -41,7 +42,7 @@ const (
 
 // stNames are the flags' names, for String.
 var stNames = [...]string{
-	"closing", "shutWrite", "shutDone", "flushing",
+	"closing", "shutWrite", "shutDone", "flushing", "writePaused",
 	"readPaused", "readDone", "hup", "token", "more", "loserOwed",
 	"dead", "gone",
 }

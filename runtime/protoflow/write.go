@@ -305,12 +305,17 @@ func (c *conn) SetWriteBufferLimits(high, low int) error {
 
 // transitionLocked checks the water marks after the queue changed and
 // returns the number of transitions (0 or 1) the protocol is owed. The
-// decided state is published at once in flowPaused, for Drain.
+// decided state, stWritePaused, is what Drain follows at once.
 func (c *conn) transitionLocked() int {
-	if !c.q.transition() {
+	paused := c.writingPaused()
+	if !c.q.crossed(paused) {
 		return 0
 	}
-	c.flow.paused.Store(c.q.paused)
+	if paused {
+		c.clearLocked(stWritePaused)
+	} else {
+		c.setLocked(stWritePaused)
+	}
 	return 1
 }
 
@@ -322,8 +327,8 @@ func (c *conn) afterTransitions(n int) {
 	if n == 0 {
 		return
 	}
-	if b := c.base.Load(); b != nil && !c.flow.paused.Load() {
-		b.flowResumed(&c.flow)
+	if b := c.base.Load(); b != nil && !c.writingPaused() {
+		b.flowResumed(c)
 	}
 	c.s.notify(n)
 }
