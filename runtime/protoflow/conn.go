@@ -58,16 +58,14 @@ type conn struct {
 
 	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
 
-	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
+	// The close hand-off between closeSocket and a reader that runs a
+	// callback inside its read (readRun): lock-free, for the reader sets
+	// delivering around every message.
+	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read; written by the token holder
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
-	// Owned by the reader goroutine (and by the goroutine ensureLost starts
-	// after it).
-	rd          readRunState
-	lingerUntil int64 // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
-	burstEnd    int64 // epoll backend: when the last burst that read data ended (monoNow)
-	gotData     bool  // epoll backend: the current burst has read data
-	lostStarted bool  // ConnectionLost is being or has been delivered
+	// Owned by the holder of the read token.
+	rd readerState
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -122,6 +120,17 @@ type flushState struct {
 	wbuf    net.Buffers // portable path: the write in progress
 	iov     []iovec
 	flushFn func(fd uintptr) bool
+}
+
+// readerState is the read token holder's own state, handed from one holder
+// to the next with the token, as flushState is from one flusher to its
+// successor.
+type readerState struct {
+	run         readRunState // the readRun in progress, shared with readCallback
+	lingerUntil int64        // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
+	burstEnd    int64        // epoll backend: when the last burst that read data ended (monoNow)
+	gotData     bool         // epoll backend: the current burst has read data
+	lostStarted bool         // ConnectionLost is being or has been delivered
 }
 
 type flushResult struct {
@@ -235,8 +244,8 @@ func (c *conn) ensureLost() {
 // flusher to exit, then delivers ConnectionLost, unless it has started
 // already.
 func (c *conn) lose() {
-	if !c.lostStarted {
-		c.lostStarted = true
+	if !c.rd.lostStarted {
+		c.rd.lostStarted = true
 		c.mu.Lock()
 		for c.st()&stDead == 0 {
 			c.waitChangeLocked()

@@ -214,11 +214,11 @@ func (c *conn) readBurst() {
 	// at once, so that a crowd of mostly idle connections never holds a
 	// crowd of lingering goroutines (and their stacks).
 	mode := readDrain
-	if monoNow()-c.burstEnd < int64(readLinger) {
+	if monoNow()-c.rd.burstEnd < int64(readLinger) {
 		mode = readLingering
 		pollWatchHup(c)
 	}
-	c.gotData = false
+	c.rd.gotData = false
 	for {
 		c.readRun(mode)
 		c.mu.Lock()
@@ -234,8 +234,8 @@ func (c *conn) readBurst() {
 			continue
 		}
 		c.clearLocked(stMore | stToken)
-		if c.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
-			c.burstEnd = monoNow() // before the token is free: the next holder reads it
+		if c.rd.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
+			c.rd.burstEnd = monoNow() // before the token is free: the next holder reads it
 		}
 		if c.mayReadLocked() { // else ResumeReading, or nobody, starts the next reader
 			// With mu held: the next holder, which a ResumeReading may

@@ -17,7 +17,7 @@ const (
 )
 
 // readRunState is the state of one readRun, shared with readCallback.
-// Owned by the reader goroutine.
+// Owned by the holder of the read token (in readerState).
 type readRunState struct {
 	err   error // the read's error, if ended
 	mode  readMode
@@ -42,11 +42,11 @@ type readRunState struct {
 func (c *conn) readRun(mode readMode) (ended bool) {
 	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
 	err := c.rawReadCall(mode)
-	if err != nil && !c.rd.read && errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && !c.rd.run.read && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the
 		// poller woke a reader that has left since (readable), and Go
 		// refuses even a read that would not wait: clear it and read.
-		c.lingerUntil = 0
+		c.rd.lingerUntil = 0
 		_ = c.nc.SetReadDeadline(time.Time{})
 		err = c.rawReadCall(mode)
 	}
@@ -63,18 +63,18 @@ func (c *conn) readRun(mode readMode) (ended bool) {
 		return true
 	}
 	switch {
-	case !c.rd.ended:
-	case c.rd.err != nil:
-		c.readFailed(c.opError("read", c.rd.err))
+	case !c.rd.run.ended:
+	case c.rd.run.err != nil:
+		c.readFailed(c.opError("read", c.rd.run.err))
 	default:
 		c.eof()
 	}
-	return c.rd.ended
+	return c.rd.run.ended
 }
 
 // rawReadCall is one RawConn.Read call running readCallback.
 func (c *conn) rawReadCall(mode readMode) error {
-	c.rd = readRunState{mode: mode}
+	c.rd.run = readRunState{mode: mode}
 	if mode == readLingering {
 		c.moveLinger()
 	}
@@ -85,7 +85,7 @@ func (c *conn) rawReadCall(mode readMode) error {
 // and reads again while more may be waiting. Returning false waits in Go's
 // netpoller for the socket to become readable, then runs it again.
 func (c *conn) readCallback(fd uintptr) bool {
-	r := &c.rd
+	r := &c.rd.run
 	for {
 		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
@@ -103,7 +103,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 			return true
 		}
 		c.noteRead()
-		c.gotData = true
+		c.rd.gotData = true
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
@@ -146,9 +146,9 @@ var pokeDeadline = time.Unix(1, 0)
 // ahead, moving it at most every readLinger/2: setting it is a timer
 // operation, too dear for every message.
 func (c *conn) moveLinger() {
-	if now := monoNow(); now+int64(readLinger/2) > c.lingerUntil {
-		c.lingerUntil = now + int64(readLinger)
-		_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.lingerUntil)))
+	if now := monoNow(); now+int64(readLinger/2) > c.rd.lingerUntil {
+		c.rd.lingerUntil = now + int64(readLinger)
+		_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.rd.lingerUntil)))
 	}
 }
 
