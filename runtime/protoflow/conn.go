@@ -34,7 +34,9 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // time. It is taken with mu held, for a goroutine about to start or for the
 // one taking it. The goroutine backend's reader holds it for the
 // connection's life; on the epoll backend a reader goroutine holds it only
-// while the socket has data, and gives it back in readBurst.
+// while the socket has data, and gives it back in readBurst. A holder runs
+// under withToken, which hands the token to a new goroutine if a callback
+// ends the holder with runtime.Goexit.
 //
 // Every flag of the connection's life is a bit of state (connState),
 // written only with mu held.
@@ -201,43 +203,30 @@ func (c *conn) start() {
 	c.s.release()
 }
 
-// run is the body of the reader goroutine: ConnectionMade unless it has
-// run already, reading until the connection stops reading, then
-// ConnectionLost once the connection is dead.
+// run is the body of the reader goroutine, which holds the read token:
+// ConnectionMade unless it has run already, reading until the connection
+// stops reading, then ConnectionLost once the connection is dead.
 func (c *conn) run(made bool) {
+	if !made {
+		c.withToken(c.start)
+	}
 	if c.epoll() {
-		returned := false
-		defer func() {
-			if !returned { // runtime.Goexit in ConnectionMade: pass the token on
-				go c.burstFn()
-			}
-		}()
-		if !made {
-			c.start()
-		}
-		returned = true
 		c.readBurst()
 		return
 	}
-	defer c.ensureLost()
-	if !made {
-		c.start()
-	}
+	c.withToken(c.readLoop)
+}
+
+// readLoop is the goroutine backend's reader: it reads until the
+// connection stops reading, then delivers ConnectionLost once the
+// connection is dead.
+func (c *conn) readLoop() {
 	if c.raw != nil {
 		c.readRawLoop()
 	} else {
 		c.readPortableLoop()
 	}
 	c.lose()
-}
-
-// ensureLost, deferred by the reader goroutine, finishes the connection on a
-// new goroutine when runtime.Goexit in a callback (t.FailNow, say) ended the
-// reader early, so that ConnectionLost and Server.Shutdown still happen.
-func (c *conn) ensureLost() {
-	if c.st()&stGone == 0 {
-		go c.lose()
-	}
 }
 
 // lose waits for the connection to die, its socket to be closed and the

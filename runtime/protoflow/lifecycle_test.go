@@ -134,6 +134,49 @@ func TestGoexitInCallback(t *testing.T) {
 	}
 }
 
+// runtime.Goexit in ConnectionLost still lets the connection finish (it
+// leaves its server and the poller, and doneChan closes), also when an
+// earlier Goexit ended the reader and ConnectionLost runs on the goroutine
+// that took the read token over.
+func TestGoexitInConnectionLost(t *testing.T) {
+	for _, earlier := range []bool{false, true} {
+		name := "alone"
+		if earlier {
+			name = "after a Goexit in DataReceived"
+		}
+		t.Run(name, func(t *testing.T) {
+			server, client := tcpPair(t)
+			defer client.Close()
+			r := newRecorder()
+			if earlier {
+				r.onData = func(*recorder, []byte) { runtime.Goexit() }
+			}
+			r.onLost = func(*recorder) { runtime.Goexit() }
+			tr, err := Attach(server, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if earlier {
+				_, err = client.Write([]byte("x"))
+			} else {
+				err = client.Close() // the end of stream closes the transport
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tr.(*conn)
+			select {
+			case <-c.doneChan():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the connection never finished; events %v, state %v", r.eventsCopy(), c.st())
+			}
+			if n := ttCount(r, "lost"); n != 1 {
+				t.Errorf("ConnectionLost ran %d times, want once; events %v", n, r.eventsCopy())
+			}
+		})
+	}
+}
+
 // A graceful Close on TLS sends close_notify, so that the peer can tell a
 // clean close from a truncation: the peer's Read returns io.EOF.
 func TestTLSCloseSendsCloseNotify(t *testing.T) {

@@ -201,13 +201,10 @@ const readLinger = 50 * time.Millisecond
 // holds the read token: it reads until the socket is drained and, for a
 // connection in active use, has stayed quiet for readLinger, then gives the
 // token back, or delivers ConnectionLost if the connection is dead.
-func (c *conn) readBurst() {
-	holding := true
-	defer func() {
-		if holding { // runtime.Goexit in a callback: pass the token on
-			go c.burstFn()
-		}
-	}()
+func (c *conn) readBurst() { c.withToken(c.burst) }
+
+// burst is readBurst's work.
+func (c *conn) burst() {
 	// Only a connection whose previous burst ended a moment ago lingers: it
 	// is in active use, and its next message is likely near. A connection
 	// that wakes from idleness reads what came and gives its goroutine back
@@ -226,7 +223,6 @@ func (c *conn) readBurst() {
 		case st&stDead != 0:
 			c.mu.Unlock()
 			c.lose()
-			holding = false
 			return
 		case st&stMore != 0 && c.mayReadLocked():
 			c.clearLocked(stMore)
@@ -244,7 +240,6 @@ func (c *conn) readBurst() {
 			pollRearm(c)
 		}
 		c.mu.Unlock()
-		holding = false
 		return
 	}
 }

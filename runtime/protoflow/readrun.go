@@ -38,9 +38,9 @@ type readRunState struct {
 // The price: the file descriptor holds a reference while a callback runs
 // inside the call, and closing a net.Conn waits for every reference. So
 // closeSocket leaves the close to this reader when it runs a callback
-// (delivering), and the reader closes the socket when it leaves the call.
+// (delivering), and the reader closes the socket when it leaves the call
+// (closeIfOwed; withToken does it if a callback ends the goroutine).
 func (c *conn) readRun(mode readMode) (ended bool) {
-	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
 	err := c.rawReadCall(mode)
 	if err != nil && !c.rd.run.read && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the
@@ -50,6 +50,7 @@ func (c *conn) readRun(mode readMode) (ended bool) {
 		_ = c.nc.SetReadDeadline(time.Time{})
 		err = c.rawReadCall(mode)
 	}
+	c.closeIfOwed()
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
