@@ -128,6 +128,7 @@ type flushState struct {
 // to the next with the token, as flushState is from one flusher to its
 // successor.
 type readerState struct {
+	tok         tokenOwner   // debug builds: the holder's goroutine, for checkToken
 	run         readRunState // the readRun in progress, shared with readCallback
 	lingerUntil int64        // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
 	burstEnd    int64        // epoll backend: when the last burst that read data ended (monoNow)
@@ -233,6 +234,7 @@ func (c *conn) readLoop() {
 // flusher to exit, then delivers ConnectionLost, unless it has started
 // already.
 func (c *conn) lose() {
+	c.checkToken()
 	if !c.rd.lostStarted {
 		c.rd.lostStarted = true
 		c.mu.Lock()

@@ -25,6 +25,7 @@ const portableReadBufferSize = 64 * 1024
 // readPortableLoop reads any net.Conn with blocking reads into a buffer of
 // its own, which it holds while a read waits.
 func (c *conn) readPortableLoop() {
+	c.checkToken()
 	// A blocking read holds its buffer while it waits: keep it modest. TLS
 	// returns at most one 16 KiB record per read anyway.
 	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
@@ -62,6 +63,7 @@ func (c *conn) waitReadable() bool {
 // deliver hands bytes read to DataReceived, holding them while reading is
 // paused and dropping them once the transport is closing.
 func (c *conn) deliver(p []byte) {
+	c.checkToken()
 	for c.waitReadable() {
 		c.s.acquire(false)
 		// A transition delivered in acquire, or another goroutine meanwhile,
@@ -83,6 +85,7 @@ func (c *conn) deliver(p []byte) {
 // eof handles the peer's end of stream: EOFReceived decides whether the
 // write side stays open.
 func (c *conn) eof() {
+	c.checkToken()
 	c.mu.Lock()
 	c.setLocked(stReadDone)
 	c.mu.Unlock()
@@ -229,6 +232,7 @@ func (c *conn) burst() {
 			c.mu.Unlock()
 			continue
 		}
+		c.rd.tok.unbind()
 		c.clearLocked(stMore | stToken)
 		if c.rd.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
 			c.rd.burstEnd = monoNow() // before the token is free: the next holder reads it

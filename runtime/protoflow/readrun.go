@@ -41,6 +41,7 @@ type readRunState struct {
 // (delivering), and the reader closes the socket when it leaves the call
 // (closeIfOwed; withToken does it if a callback ends the goroutine).
 func (c *conn) readRun(mode readMode) (ended bool) {
+	c.checkToken()
 	err := c.rawReadCall(mode)
 	if err != nil && !c.rd.run.read && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the

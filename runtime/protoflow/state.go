@@ -68,10 +68,12 @@ func (c *conn) st() connState { return connState(c.state.Load()) }
 
 // setLocked sets the flags in bits. c.mu must be held.
 func (c *conn) setLocked(bits connState) {
+	c.checkMuHeld()
 	c.state.Store(uint32(c.st() | bits))
 }
 
 // clearLocked clears the flags in bits. c.mu must be held.
 func (c *conn) clearLocked(bits connState) {
+	c.checkMuHeld()
 	c.state.Store(uint32(c.st() &^ bits))
 }

@@ -9,6 +9,7 @@ package protoflow
 // Server.Shutdown still happen. call has marked the connection dead by
 // then.
 func (c *conn) withToken(fn func()) {
+	c.rd.tok.bind()
 	returned := false
 	defer func() {
 		if !returned {
@@ -32,3 +33,9 @@ func (c *conn) takeOver() {
 	}
 	c.withToken(c.lose)
 }
+
+// checkToken panics, in debug builds (debug_on.go), unless the calling
+// goroutine holds the read token: the functions that read the socket,
+// deliver what it read, deliver ConnectionLost or use c.rd call it. In
+// other builds it is nothing.
+func (c *conn) checkToken() { c.rd.tok.check(c) }
