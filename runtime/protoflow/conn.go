@@ -35,8 +35,8 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // one taking it. The goroutine backend's reader holds it for the
 // connection's life; on the epoll backend a reader goroutine holds it only
 // while the socket has data, and gives it back in readBurst. A holder runs
-// under withToken, which hands the token to a new goroutine if a callback
-// ends the holder with runtime.Goexit.
+// under withToken: if a callback ends it with runtime.Goexit, a new
+// goroutine (takeOver) takes the token, delivers ConnectionLost and exits.
 //
 // Every flag of the connection's life is a bit of state (connState),
 // written only with mu held.

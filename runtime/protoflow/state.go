@@ -5,8 +5,8 @@ import "strings"
 // connState is the set of flags of one connection's life, kept in one word
 // (conn.state) as net/http packs a connection's ConnState and BaseProtocol
 // packs fast: a path that must not wait for conn.mu (the read path,
-// IsClosing) tests any combination of flags with one load, and no flag is
-// kept twice.
+// IsClosing, BaseProtocol's Drain) tests any combination of flags with one
+// load, and no flag is kept twice.
 //
 // The word is written only with conn.mu held (setLocked, clearLocked), so a
 // load and a store make a change and no write is lost. It is read without a

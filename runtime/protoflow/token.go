@@ -22,9 +22,9 @@ func (c *conn) withToken(fn func()) {
 }
 
 // takeOver is the body of the goroutine that takes the read token over
-// from a holder that ended in runtime.Goexit: it finds the connection dead
-// and delivers ConnectionLost, unless the holder had started to (then it
-// only finishes lose). It is itself a holder: a Goexit in the
+// from a holder that ended in runtime.Goexit: it finds the connection dead,
+// delivers ConnectionLost unless the holder had started to (then it only
+// finishes lose), and exits. It is itself a holder: a Goexit in the
 // ConnectionLost it delivers hands the token on again.
 func (c *conn) takeOver() {
 	if c.epoll() {
