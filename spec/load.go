@@ -95,7 +95,7 @@ func (d *decoder) document(data []byte) (root *yaml.Node) {
 			d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
 			return nil
 		}
-		d.yamlError(err)
+		d.yamlError(data, err)
 		return nil
 	}
 	var extra yaml.Node
@@ -103,7 +103,7 @@ func (d *decoder) document(data []byte) (root *yaml.Node) {
 	case err == nil:
 		d.errorf(&extra, "a spec is one YAML document; found a second")
 	case !errors.Is(err, io.EOF):
-		d.yamlError(err)
+		d.yamlError(data, err)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
@@ -123,8 +123,9 @@ func countNodes(n *yaml.Node) int {
 	return count
 }
 
-// yamlError reports a YAML syntax error at its line.
-func (d *decoder) yamlError(err error) {
+// yamlError reports a YAML syntax error in data where it is
+// (locateYAMLError), or else at the line yaml.v3 gives.
+func (d *decoder) yamlError(data []byte, err error) {
 	msg := err.Error()
 	line := 1
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -132,7 +133,11 @@ func (d *decoder) yamlError(err error) {
 		msg = m[2]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	d.errorAt(Pos{line, 1}, "malformed YAML: %s", msg)
+	pos := Pos{line, 1}
+	if p, what, ok := locateYAMLError(data, msg); ok {
+		pos, msg = p, what
+	}
+	d.errorAt(pos, "malformed YAML: %s", msg)
 }
 
 // topLevel decodes the top-level mapping into s.
