@@ -260,6 +260,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p.Members = declareMembers(p)
 	for _, h := range p.Hooks {
 		h.Runner, h.User = p.HookRunner(h.Kind), p.UserHook(h.Kind)
+		if h.User != nil {
+			h.StubBody = p.stubBody(h.Kind)
+		}
 	}
 	d.checkFieldNames(p)
 	if !valid {
@@ -365,7 +368,7 @@ func (d *decoder) hooks(n *yaml.Node, p *Protocol) {
 	for _, kind := range AllHooks() {
 		if pos, ok := declared[kind]; ok {
 			info := hookInfos[kind]
-			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, SpecName: info.specName, Doc: info.doc, StubBody: info.stubBody})
+			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, SpecName: info.specName, Doc: info.doc})
 		}
 	}
 }
