@@ -229,6 +229,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 				}
 			})
 		case "hooks":
+			p.HooksPos = posOf(v)
 			d.hooks(v, p)
 		case "flow":
 			d.flow(v, p)
@@ -252,6 +253,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	}
 	if !named {
 		d.errorf(n, "protocol: missing name")
+	}
+	if p.HooksPos == (Pos{}) {
+		p.HooksPos = p.Pos
 	}
 	if machineNode != nil {
 		p.Machine = d.machine(machineNode, p.Name)

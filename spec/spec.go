@@ -96,6 +96,9 @@ type Protocol struct {
 	Fields []*Field
 	// Hooks are the declared hooks, in the order of [AllHooks].
 	Hooks []*Hook
+	// HooksPos is where the spec lists the hooks: the hooks key's value,
+	// or the protocol's name when it has none.
+	HooksPos Pos
 	// HighWater and LowWater are the write-buffer limits set on the
 	// transport in ConnectionMade; both are -1 when the spec sets none.
 	HighWater, LowWater int

@@ -36,7 +36,15 @@
 //	protogen: added onConnectionLost to chat_hooks.go (hook connection_lost, chat.yaml:9:45)
 //
 // To find the methods, protogen parses the package; if a file does not
-// parse, it names the file and writes nothing. Serve the protocol with
+// parse, it names the file and writes nothing. It also says, at the
+// method, when a hook method has another signature than its hook's (the
+// build would fail on it), and when a method is left over from a hook that
+// the spec no longer lists and nothing calls:
+//
+//	chat_hooks.go:12:16: ChatServer.onDataReceived(data string) has the wrong signature for hook data_received (chat.yaml:9:30); it must be func (p *ChatServer) onDataReceived(data []byte)
+//	chat_hooks.go:20:16: warning: ChatServer.onTimeout, the method of hook timeout, is left over: chat.yaml:9:12 does not list the hook, and nothing calls the method; delete it (protogen never deletes your code) or list the hook again
+//
+// Serve the protocol with
 //
 //	protoflow.NewServer(chat.NewChatServer).Serve(listener)
 //
@@ -87,12 +95,13 @@
 //	-check
 //		Write nothing; regenerate in memory and compare with the files on
 //		disk. Prints a unified diff for each stale file, a line for each
-//		missing one, and a line for each hook whose method the package
+//		missing one, a line for each hook whose method the package
 //		lacks:
 //
 //		chat.yaml:9:45: hook connection_lost: ChatServer has no method onConnectionLost (protogen would add a stub to chat_hooks.go)
 //
-//		For CI.
+//		and a line for each hook method of the wrong signature and each
+//		left-over one (see above). For CI.
 //	-init file.yaml
 //		Write a starter spec at file.yaml, the code generated from it, a
 //		hook file, and a main.go in a folder without Go files (see above).
@@ -104,8 +113,8 @@
 //		version that go install, go run or go tool built it from.
 //
 // The exit status is 0 on success (and, with -check, when everything is
-// current), 1 when -check finds a stale or missing file or a missing hook
-// method, and 2 on any error: a bad spec, a bad flag, a package file that
+// current), 1 when -check finds a stale or missing file, or a hook method
+// that is missing, of the wrong signature or left over, and 2 on any error: a bad spec, a bad flag, a package file that
 // does not parse, a file that cannot be written, or a file that -init
 // would replace.
 package main

@@ -30,6 +30,11 @@ type Result struct {
 	// missing from the package of a hook file that exists; that file's
 	// Update appends their stubs.
 	Missing []scaffold.Missing
+	// Wrong lists the hook methods whose signature is not their hook's,
+	// and Stale the methods of hooks that the specs do not declare and
+	// that nothing calls: protogen leaves both to the user.
+	Wrong []scaffold.Wrong
+	Stale []scaffold.Stale
 }
 
 // Files returns every file the specs produce, and the hook stubs to add to
@@ -66,11 +71,14 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			continue
 		}
 		produced := []output.File{{Path: s.OutFile, Data: code}}
-		edit, err := scaffold.Plan(s)
-		switch {
-		case err != nil:
+		plan, err := scaffold.Plan(s)
+		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		res.Wrong = append(res.Wrong, plan.Wrong...)
+		res.Stale = append(res.Stale, plan.Stale...)
+		switch edit := plan.Edit; {
 		case edit == nil: // no hooks, or every hook method exists
 		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added
 			hooks := output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true}
