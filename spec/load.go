@@ -320,6 +320,7 @@ func (d *decoder) field(n *yaml.Node) *Field {
 			}
 		case "type":
 			typed = true
+			f.TypePos = posOf(v)
 			src, ok := d.str(v, "field type")
 			if !ok {
 				return

@@ -140,6 +140,9 @@ type Field struct {
 	Name string // the Go name of the field
 	Doc  string // its comment, from the spec; empty if none
 	Type *Type  // its Go type
+	// TypePos is where the spec writes the type: the start of the type
+	// key's value (its quote, if it is quoted).
+	TypePos Pos
 }
 
 // Type is a Go type expression. In Expr every qualified identifier is an

@@ -85,6 +85,19 @@
 //	    9 |     hooks: [data_recieved, connection_lost]
 //	      |             ^
 //
+// The state fields' types are Go types, and protogen resolves them where
+// the spec writes them: a package that a qualified type names must exist
+// and declare the type, and an unqualified name must be a predeclared
+// type, one the generated code declares, or one that the output package's
+// files declare (when it has files yet):
+//
+//	chat.yaml:7:30: field type "time.Tme": package time declares no type Tme; did you mean Time?
+//
+// It lists those packages with the go command (one go list per run, only
+// when a spec names a package, never over the network) and reads their
+// declarations without compiling anything. What it cannot settle, such as
+// a package that no module in go.mod provides yet, is a warning.
+//
 // The flags are:
 //
 //	-spec file.yaml

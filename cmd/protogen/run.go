@@ -97,6 +97,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return exitError
 	}
+	if len(res.Warnings) > 0 {
+		printError(stderr, res.Warnings)
+	}
 	if *check {
 		current, err := output.Check(res.Files, stdout)
 		if err != nil {

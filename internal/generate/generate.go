@@ -35,6 +35,9 @@ type Result struct {
 	// that nothing calls: protogen leaves both to the user.
 	Wrong []scaffold.Wrong
 	Stale []scaffold.Stale
+	// Warnings are what the check of the field types could not settle
+	// (spec.CheckTypes).
+	Warnings spec.ErrorList
 }
 
 // Files returns every file the specs produce, and the hook stubs to add to
@@ -56,10 +59,21 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		}
 		specs = append(specs, s)
 	}
+	// The field types are checked while the code is generated: the check
+	// waits mostly for the go command.
+	typed := make(chan error, 1)
+	go func() {
+		var err error
+		res.Warnings, err = spec.CheckTypes(specs)
+		typed <- err
+	}()
 	if err := checkShared(specs); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
+		if err := <-typed; err != nil {
+			errs = append(errs, err)
+		}
 		return nil, errors.Join(errs...)
 	}
 	owner := make(map[string]string) // output path → the spec that writes it
@@ -97,6 +111,9 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			owner[key] = path
 			res.Files = append(res.Files, f)
 		}
+	}
+	if err := <-typed; err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
