@@ -123,7 +123,11 @@
 //		package, the spec takes the package's name.
 //	-version
 //		Print protogen's version, from the build information: the module
-//		version that go install, go run or go tool built it from.
+//		version that go install, go run or go tool built it from. A
+//		development build (from a clone, in its own tree or through a
+//		replace directive, whose module version says nothing) prints the
+//		version control revision, time and state that go build records,
+//		and the folder a replace directive names.
 //
 // The exit status is 0 on success (and, with -check, when everything is
 // current), 1 when -check finds a stale or missing file, or a hook method

@@ -182,20 +182,49 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// buildVersion returns the module version protogen was built from.
+// buildVersion describes the build of protogen that is running.
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return "(unknown version: the binary has no build information)"
 	}
-	v := info.Main.Version
+	return versionOf(info)
+}
+
+// zeroVersion is the version that the go command gives a module required
+// at no real version and replaced by a folder: a clone, a fork.
+const zeroVersion = "v0.0.0-00010101000000-000000000000"
+
+// versionOf describes a build from its build information: the module
+// version that go install, go run or go tool built it from; or, for a
+// development build (a clone, by a replace directive or in its own tree),
+// the version control revision, time and state that go build records,
+// and where it was built from.
+func versionOf(info *debug.BuildInfo) string {
+	mod := info.Main // protogen's module, which holds the main package
+	if mod.Version != "" && mod.Version != "(devel)" && mod.Version != zeroVersion {
+		return mod.Version
+	}
+	settings := make(map[string]string)
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
-			v = "(devel) " + s.Value
+		settings[s.Key] = s.Value
+	}
+	var parts []string
+	if rev := settings["vcs.revision"]; rev != "" {
+		part := "revision " + rev
+		if t := settings["vcs.time"]; t != "" {
+			part += " of " + t
 		}
+		if settings["vcs.modified"] == "true" {
+			part += ", with uncommitted changes"
+		}
+		parts = append(parts, part)
 	}
-	if v == "" {
-		v = "(devel)"
+	if mod.Replace != nil {
+		parts = append(parts, "from "+mod.Replace.Path+" (a replace directive)")
 	}
-	return v
+	if settings["vcs.revision"] == "" {
+		parts = append(parts, "no version control information (go build records it; go run and -buildvcs=false do not)")
+	}
+	return "development build: " + strings.Join(parts, "; ")
 }
