@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,6 +86,9 @@ func TestGoldenCompiles(t *testing.T) {
 				failsWith = v
 			}
 		}
+		if err := addNextSteps(mod, c, dirs); err != nil {
+			t.Fatal(err)
+		}
 		for dir := range dirs {
 			if failsWith != "" {
 				fail = append(fail, failing{dir, failsWith})
@@ -132,6 +138,50 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Errorf("%s: the build error does not name %s:\n%s", f.pkg, f.name, out)
 		}
 	}
+}
+
+// nextStep is a Go statement that -init prints, to serve what it wrote.
+var nextStep = regexp.MustCompile(`protoflow\.NewServer\(([A-Za-z0-9_]+\.)?[A-Za-z0-9_]+\)\.Serve\(listener\)`)
+
+// addNextSteps adds to the module a use of each statement that the -init
+// of case c prints: one without a package name in a file of the package
+// it wrote, one with a package name in a package that imports it. So
+// what -init says to write compiles; and it must say something when it
+// writes no main.go.
+func addNextSteps(mod string, c *goldenCase, dirs map[string]bool) error {
+	if len(c.args) == 0 || c.args[0] != "-init" {
+		return nil
+	}
+	specDir := filepath.Dir(filepath.FromSlash(c.args[1]))
+	pkgDir := filepath.Join(mod, c.name, specDir)
+	pkg := "main"
+	if data, err := os.ReadFile(filepath.Join(pkgDir, strings.TrimSuffix(filepath.Base(c.args[1]), filepath.Ext(c.args[1]))+".protogen.go")); err == nil {
+		if m := regexp.MustCompile(`(?m)^package (\w+)$`).FindSubmatch(data); m != nil {
+			pkg = string(m[1])
+		}
+	}
+	steps := nextStep.FindAllStringSubmatch(string(c.stdout), -1)
+	if _, withMain := c.want[filepath.ToSlash(filepath.Join(specDir, "main.go"))]; !withMain && len(steps) == 0 {
+		return fmt.Errorf("%s: -init wrote no main.go, and prints no statement that serves the protocol:\n%s", c.name, c.stdout)
+	}
+	for i, m := range steps {
+		stmt, dir, imports := m[0], pkgDir, ""
+		if m[1] != "" { // qualified by the package name
+			dir = filepath.Join(mod, c.name, "next"+strconv.Itoa(i))
+			imports = fmt.Sprintf("\t%q\n", "example.com/golden/"+filepath.ToSlash(filepath.Join(c.name, specDir)))
+			pkg = "next"
+		}
+		src := fmt.Sprintf("package %s\n\nimport (\n\t\"net\"\n\n\t\"github.com/protogen/protogen/runtime/protoflow\"\n%s)\n\nfunc _() {\n\tvar listener net.Listener\n\t_ = %s\n}\n", pkg, imports, stmt)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("next%d.go", i)), []byte(src), 0o644); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(mod, dir)
+		dirs["./"+filepath.ToSlash(rel)] = true
+	}
+	return nil
 }
 
 func writeFile(t *testing.T, path string, data []byte) {
