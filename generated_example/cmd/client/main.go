@@ -13,8 +13,8 @@
 //
 //	-addr host:port   the server's address (default 127.0.0.1:7070); an
 //	                  address with a slash is a Unix socket path
-//	-wait duration    how long to wait for the server to connect, and then
-//	                  for each reply (default 10s)
+//	-wait duration    how long to wait for the server to listen and accept,
+//	                  and then for each reply (default 10s)
 //
 // The exit status is 0 when the server closed the connection cleanly, and
 // 1 on any error, such as a server that does not answer within -wait.
@@ -25,9 +25,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -46,7 +48,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "the server's `host:port` (or a Unix socket path)")
-	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the server to connect, and for each reply")
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the server to listen and accept, and for each reply")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +59,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if strings.Contains(*addr, "/") {
 		network = "unix"
 	}
-	c, err := net.DialTimeout(network, *addr, *wait)
+	c, err := dial(func(timeout time.Duration) (net.Conn, error) {
+		return net.DialTimeout(network, *addr, timeout)
+	}, *wait)
 	if err != nil {
 		return err
 	}
@@ -93,3 +97,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 }
+
+// dial connects with connect, trying again while nothing listens yet (a
+// server started a moment before, in the background), for at most wait.
+func dial(connect func(timeout time.Duration) (net.Conn, error), wait time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := connect(time.Until(deadline))
+		refused := errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist)
+		if err == nil || !refused || time.Now().Add(retryEvery).After(deadline) {
+			return c, err
+		}
+		time.Sleep(retryEvery)
+	}
+}
+
+// retryEvery is how often dial tries again.
+const retryEvery = 50 * time.Millisecond

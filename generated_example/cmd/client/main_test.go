@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +55,46 @@ func TestClient(t *testing.T) {
 	}
 }
 
+// A server started in the background a moment after the client, as the
+// README does it: the client tries again while the connection is refused,
+// and gives up on other errors, and at -wait.
+func TestDialRetries(t *testing.T) {
+	addr := serveKV(t, "tcp", "127.0.0.1:0")
+	refusals := 2
+	calls := 0
+	c, err := dial(func(timeout time.Duration) (net.Conn, error) {
+		calls++
+		if refusals > 0 {
+			refusals--
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+		}
+		return net.DialTimeout("tcp", addr, timeout)
+	}, 10*time.Second)
+	if err != nil || calls != 3 {
+		t.Fatalf("dial after two refusals: %v after %d tries, want a connection after 3", err, calls)
+	}
+	c.Close()
+
+	calls = 0
+	_, err = dial(func(time.Duration) (net.Conn, error) {
+		calls++
+		return nil, &net.DNSError{Err: "no such host", Name: "nowhere", IsNotFound: true}
+	}, 10*time.Second)
+	if err == nil || calls != 1 {
+		t.Errorf("dial to an unknown host: %v after %d tries, want the error at once", err, calls)
+	}
+
+	calls = 0
+	start := time.Now()
+	_, err = dial(func(time.Duration) (net.Conn, error) {
+		calls++
+		return nil, syscall.ECONNREFUSED
+	}, 3*retryEvery)
+	if !errors.Is(err, syscall.ECONNREFUSED) || calls < 2 || time.Since(start) > 10*time.Second {
+		t.Errorf("dial refused until -wait: %v after %d tries", err, calls)
+	}
+}
+
 // A server that does not answer, and one that is not there: errors, within
 // -wait.
 func TestClientErrors(t *testing.T) {
@@ -80,7 +121,7 @@ func TestClientErrors(t *testing.T) {
 		c.Close()
 	}
 	ln.Close()
-	if err := run([]string{"-addr", ln.Addr().String()}, strings.NewReader(""), &stdout, &stderr); err == nil {
-		t.Errorf("no server: run = nil, want an error")
+	if err := run([]string{"-addr", ln.Addr().String(), "-wait", "200ms"}, strings.NewReader(""), &stdout, &stderr); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("no server: run = %v, want the connection refused, after -wait", err)
 	}
 }
