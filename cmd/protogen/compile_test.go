@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,8 @@ import (
 // file, the hook stubs and the case's own Go files make a package that
 // builds and vets at once. A case whose comment says "build-fails: NAME"
 // must instead fail to build with an error naming NAME (a hook method of
-// the wrong type). A case with its own _test.go files also runs them, so
+// the wrong type); one that says "staticcheck-finds: TEXT" must vet, and
+// staticcheck must report TEXT (a method that nothing calls). A case with its own _test.go files also runs them, so
 // that the generated code's behaviour, not just its types, is checked.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
@@ -56,10 +58,12 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var vet []string  // packages expected to build and vet
-	var test []string // packages with the case's own tests
+	var vet []string     // packages expected to build and vet
+	var test []string    // packages with the case's own tests
+	var vetOnly []string // packages expected to vet, and to fail staticcheck
 	type failing struct{ pkg, name string }
 	var fail []failing
+	var lintFail []failing // packages that staticcheck must find fault with, saying name
 	for _, c := range loadGoldenCases(t) {
 		if c.exit != 0 || strings.Contains(strings.Join(c.args, " "), "-check") {
 			continue
@@ -80,19 +84,26 @@ func TestGoldenCompiles(t *testing.T) {
 		for name, data := range c.want {
 			add(name, data)
 		}
-		failsWith := ""
+		failsWith, lintFinds := "", ""
 		for _, line := range strings.Split(string(c.archive.Comment), "\n") {
 			if v, ok := strings.CutPrefix(line, "build-fails: "); ok {
 				failsWith = v
+			}
+			if v, ok := strings.CutPrefix(line, "staticcheck-finds: "); ok {
+				lintFinds = v
 			}
 		}
 		if err := addNextSteps(mod, c, dirs); err != nil {
 			t.Fatal(err)
 		}
 		for dir := range dirs {
-			if failsWith != "" {
+			switch {
+			case failsWith != "":
 				fail = append(fail, failing{dir, failsWith})
-			} else {
+			case lintFinds != "":
+				lintFail = append(lintFail, failing{dir, lintFinds})
+				vetOnly = append(vetOnly, dir)
+			default:
 				vet = append(vet, dir)
 			}
 		}
@@ -107,8 +118,8 @@ func TestGoldenCompiles(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	t.Logf("vetting %v", vet)
-	if out, err := goCmd(append([]string{"vet"}, vet...)...); err != nil {
+	t.Logf("vetting %v", slices.Concat(vet, vetOnly))
+	if out, err := goCmd(append([]string{"vet"}, slices.Concat(vet, vetOnly)...)...); err != nil {
 		t.Fatalf("go vet of the golden outputs failed: %v\n%s", err, out)
 	}
 	// CI names a staticcheck binary: generated code must pass it too.
@@ -120,6 +131,17 @@ func TestGoldenCompiles(t *testing.T) {
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("staticcheck of the golden outputs failed: %v\n%s", err, out)
+		}
+		// A case that shows what protogen warns of, such as a method left
+		// over from a removed hook, must be what staticcheck finds too.
+		for _, f := range lintFail {
+			cmd := exec.Command(sc, f.pkg)
+			cmd.Dir = mod
+			cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), f.name) {
+				t.Errorf("staticcheck %s: %v, want it to find %q:\n%s", f.pkg, err, f.name, out)
+			}
 		}
 	} else {
 		t.Log("PROTOGEN_STATICCHECK is not set: staticcheck of the golden outputs skipped")
