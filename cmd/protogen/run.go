@@ -220,10 +220,14 @@ func versionOf(info *debug.BuildInfo) string {
 		}
 		parts = append(parts, part)
 	}
-	if mod.Replace != nil {
-		parts = append(parts, "from "+mod.Replace.Path+" (a replace directive)")
-	}
-	if settings["vcs.revision"] == "" {
+	switch {
+	case mod.Replace != nil:
+		part := "from " + mod.Replace.Path + " (a replace directive)"
+		if settings["vcs.revision"] == "" {
+			part += "; the go command records no revision for a replaced module"
+		}
+		parts = append(parts, part)
+	case settings["vcs.revision"] == "":
 		parts = append(parts, "no version control information (go build records it; go run and -buildvcs=false do not)")
 	}
 	return "development build: " + strings.Join(parts, "; ")

@@ -43,7 +43,7 @@ func TestVersionOf(t *testing.T) {
 	}, {
 		name: "go tool, with a replace directive to a clone",
 		info: debug.BuildInfo{Main: debug.Module{Path: path, Version: zeroVersion, Replace: replaced}},
-		want: "development build: from ../protogen (a replace directive); no version control information (go build records it; go run and -buildvcs=false do not)",
+		want: "development build: from ../protogen (a replace directive); the go command records no revision for a replaced module",
 	}}
 	for _, tt := range tests {
 		if got := versionOf(&tt.info); got != tt.want {
