@@ -280,15 +280,20 @@ func indentHint(prefix []byte, content string, indent int) (hint string) {
 	if len(blocks) == 0 || deeper >= 0 && indent > deeper {
 		return ""
 	}
-	for _, b := range blocks {
-		if b.indent == indent {
-			return ""
+	item := content == "-" || strings.HasPrefix(content, "- ")
+	var list *yamlBlock // a list whose items are at this indentation
+	for i, b := range blocks {
+		switch {
+		case b.indent != indent:
+		case b.mapping != item:
+			return "" // a key of a mapping, or an item of a list, at its place
+		default:
+			list = &blocks[i]
 		}
 	}
 	// The block the line most likely belongs to: the nearest one of its
 	// kind (a mapping for a key, a sequence for an item), the deeper one
 	// of two as near.
-	item := content == "-" || strings.HasPrefix(content, "- ")
 	best := -1
 	for i, b := range blocks {
 		if b.mapping == item {
@@ -302,6 +307,24 @@ func indentHint(prefix []byte, content string, indent int) (hint string) {
 		best = len(blocks) - 1
 	}
 	b := blocks[best]
+	if list != nil && !item && b.mapping {
+		// A key where a list has its items: name the mappings on either
+		// side, whose keys it may have meant to be.
+		var where []string
+		for _, deeper := range []bool{true, false} {
+			var near *yamlBlock
+			for i, m := range blocks {
+				if m.mapping && (m.indent > indent) == deeper && (near == nil || abs(m.indent-indent) < abs(near.indent-indent)) {
+					near = &blocks[i]
+				}
+			}
+			if near != nil {
+				where = append(where, fmt.Sprintf("%d (the keys of line %d)", near.indent, near.line))
+			}
+		}
+		return fmt.Sprintf("indentation: %s here, where the list above (line %d) has its items (- ...); a key goes at %s",
+			spaces(indent), list.line, strings.Join(where, " or "))
+	}
 	return fmt.Sprintf("indentation: %s here, but the block above (line %d) uses %d", spaces(indent), b.line, b.indent)
 }
 

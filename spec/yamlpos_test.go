@@ -52,6 +52,11 @@ func TestYAMLErrorPosition(t *testing.T) {
 		pos:  Pos{6, 2},
 		msg:  "indentation: 1 space here, but the block above (line 4) uses 2",
 	}, {
+		name: "a key at the indentation of a list's items (yaml.v3: line 4, its own message)",
+		src:  "version: 1\nprotocols:\n  - name: Chat\n  package: chat\n",
+		pos:  Pos{4, 3},
+		msg:  "indentation: 2 spaces here, where the list above (line 3) has its items (- ...); a key goes at 4 (the keys of line 3) or 0 (the keys of line 1)",
+	}, {
 		name: "a tab as indentation (yaml.v3: line 4)",
 		src:  head + "\thooks: [data_received]\n",
 		pos:  Pos{5, 1},
