@@ -119,6 +119,7 @@ type typeChecker struct {
 
 	mu       sync.Mutex
 	pkgs     map[string]*declSet // import path → its declarations; nil when unknown
+	ignored  map[string][]string // import path → its files for other platforms, not read yet
 	listed   map[string]*packages.Package
 	dirs     map[string]*declSet // output folder → its declarations; nil when unknown
 	loadErr  error               // why the packages could not be listed
@@ -247,6 +248,7 @@ type declSet struct {
 func (c *typeChecker) run(specs []*Spec) {
 	c.pkgs = make(map[string]*declSet)
 	c.listed = make(map[string]*packages.Package)
+	c.ignored = make(map[string][]string)
 	c.dirs = make(map[string]*declSet)
 	c.modules = make(map[string]string)
 	var wg sync.WaitGroup
@@ -304,16 +306,26 @@ func (c *typeChecker) load(root, dir string, paths []string) {
 		c.mu.Unlock()
 		return
 	}
-	var wg sync.WaitGroup
-	for _, p := range pkgs {
+	goFiles := func(paths []string) []string {
 		var files []string
-		for _, f := range slices.Concat(p.GoFiles, p.IgnoredFiles) {
+		for _, f := range paths {
 			if strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") {
 				files = append(files, f)
 			}
 		}
+		return files
+	}
+	var wg sync.WaitGroup
+	for _, p := range pkgs {
+		// The files of this platform first; those of the others (often
+		// more, as in package net) only when a name is not found there.
+		files, ignored := goFiles(p.GoFiles), goFiles(p.IgnoredFiles)
+		if len(files) == 0 {
+			files, ignored = ignored, nil
+		}
 		c.mu.Lock()
 		c.listed[p.PkgPath] = p
+		c.ignored[p.PkgPath] = ignored
 		c.mu.Unlock()
 		if len(files) == 0 {
 			continue
@@ -428,6 +440,17 @@ func (c *typeChecker) result(specs []*Spec) (ErrorList, error) {
 		d, found := c.pkgs[path], c.listed[path]
 		for _, u := range uses {
 			switch {
+			case d != nil && !d.types[u.ref.name] && len(c.ignored[path]) > 0:
+				// Not declared for this platform: read the others' files.
+				more := readDecls(c.ignored[path], "")
+				c.ignored[path] = nil
+				if more == nil {
+					d = nil // a file does not parse: nothing is certain
+					continue
+				}
+				maps.Copy(d.types, more.types)
+				maps.Copy(d.other, more.other)
+				c.checkName(u, d, "package "+path, u.ref.name, exportedTypes(d))
 			case d != nil:
 				c.checkName(u, d, "package "+path, u.ref.name, exportedTypes(d))
 			case c.loadErr != nil || found == nil:
