@@ -375,13 +375,14 @@ func (c *typeChecker) readOutputDir(dir string, specs []*Spec) *declSet {
 }
 
 // readDecls parses files and returns their top-level declarations, or nil
-// if a file cannot be read or parsed. With pkg set, files of another
-// package (a program kept beside it under a build constraint) are left
-// out.
+// if a file cannot be read or parsed, or none is of the package. With pkg
+// set, files of another package (a program kept beside it under a build
+// constraint) are left out.
 func readDecls(files []string, pkg string) *declSet {
 	d := &declSet{types: make(map[string]bool), other: make(map[string]string)}
 	var mu sync.Mutex
 	ok := true
+	read := 0 // files of the package
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for _, path := range files {
@@ -398,6 +399,7 @@ func readDecls(files []string, pkg string) *declSet {
 			if pkg != "" && f.Name.Name != pkg {
 				return
 			}
+			read++
 			for _, decl := range f.Decls {
 				switch decl := decl.(type) {
 				case *ast.FuncDecl:
@@ -424,7 +426,7 @@ func readDecls(files []string, pkg string) *declSet {
 		})
 	}
 	wg.Wait()
-	if !ok {
+	if !ok || read == 0 {
 		return nil
 	}
 	return d
