@@ -243,8 +243,13 @@ type declSet struct {
 	other map[string]string // other names: what each is ("a function", ...)
 }
 
+// outsideModule is the main module of a path named outside any module,
+// which go list resolves in GOPATH mode.
+const outsideModule = "\x00"
+
 // run lists and reads the packages and output folders that the uses need,
-// at the same time.
+// at the same time: each goroutine reads one folder, or lists and reads
+// one module's packages, and exits; run returns when all have.
 func (c *typeChecker) run(specs []*Spec) {
 	c.pkgs = make(map[string]*declSet)
 	c.listed = make(map[string]*packages.Package)
@@ -273,7 +278,7 @@ func (c *typeChecker) run(specs []*Spec) {
 		groups[root] = append(groups[root], path)
 		c.modules[path] = modPath
 		if root == "" {
-			c.modules[path] = "\x00" // outside any module: GOPATH mode
+			c.modules[path] = outsideModule
 		}
 	}
 	for root, paths := range groups {
@@ -461,7 +466,7 @@ func (c *typeChecker) result(specs []*Spec) (ErrorList, error) {
 				// listed, but a file does not parse: the build will say
 			case stdPath(path) && !inModule(path, c.modules[path]):
 				c.fail(u, false, "no package %s in the standard library%s", path, didYouMean(path, stdPackages()))
-			case c.modules[path] == "\x00":
+			case c.modules[path] == outsideModule:
 				// outside a module, only the standard library can be checked
 			case inModule(path, c.modules[path]):
 				c.warn(u, "no package %s in module %s yet", path, c.modules[path])
@@ -567,7 +572,7 @@ func stdPath(path string) bool {
 
 // inModule reports whether path is in the module mod.
 func inModule(path, mod string) bool {
-	return mod != "" && mod != "\x00" && (path == mod || strings.HasPrefix(path, mod+"/"))
+	return mod != "" && mod != outsideModule && (path == mod || strings.HasPrefix(path, mod+"/"))
 }
 
 // stdPackages lists the packages of the standard library that a program

@@ -60,7 +60,8 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		specs = append(specs, s)
 	}
 	// The field types are checked while the code is generated: the check
-	// waits mostly for the go command.
+	// waits mostly for the go command. Its goroutine exits when CheckTypes
+	// returns, and every return below waits for it.
 	typed := make(chan error, 1)
 	go func() {
 		var err error
