@@ -145,6 +145,19 @@ func (p *Server) ResumeWriting() {
 	p.onResumeWriting()
 }
 
+// abortOnTimeout does what protoflow does when a timeout expires and the
+// protocol has no timeout hook: it aborts the connection, and ConnectionLost
+// receives a *protoflow.TimeoutError for the period that the spec sets (a read
+// timeout of 2s). The stub of onTimeout calls it.
+func (p *Server) abortOnTimeout(kind protoflow.TimeoutKind) {
+	var after time.Duration // the spec's period for kind
+	switch kind {
+	case protoflow.ReadTimeout:
+		after = 2 * time.Second
+	}
+	protoflow.AbortWithError(p.Transport(), &protoflow.TimeoutError{Kind: kind, After: after})
+}
+
 // ServerState is a state of Server's state machine. The zero value is the
 // initial state, greeting:
 //
