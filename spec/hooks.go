@@ -33,7 +33,9 @@ type Hook struct {
 	SpecName string
 	// Doc says, for the stub the user starts from, when the hook runs.
 	Doc string
-	// StubBody is the body of the stub: empty, or a return statement.
+	// StubBody is the body of the stub, Go statements and comments on
+	// lines of their own: what the protocol does without the hook (empty
+	// for most hooks, which run after the base behaviour).
 	StubBody string
 	// Runner is the method that runs the hook, or nil for state_changed,
 	// which Fire runs.

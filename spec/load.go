@@ -95,7 +95,7 @@ func (d *decoder) document(data []byte) (root *yaml.Node) {
 			d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
 			return nil
 		}
-		d.yamlError(err)
+		d.yamlError(data, err)
 		return nil
 	}
 	var extra yaml.Node
@@ -103,7 +103,7 @@ func (d *decoder) document(data []byte) (root *yaml.Node) {
 	case err == nil:
 		d.errorf(&extra, "a spec is one YAML document; found a second")
 	case !errors.Is(err, io.EOF):
-		d.yamlError(err)
+		d.yamlError(data, err)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		d.errorAt(Pos{1, 1}, "empty spec: expected a mapping with version and protocols")
@@ -123,8 +123,9 @@ func countNodes(n *yaml.Node) int {
 	return count
 }
 
-// yamlError reports a YAML syntax error at its line.
-func (d *decoder) yamlError(err error) {
+// yamlError reports a YAML syntax error in data where it is
+// (locateYAMLError), or else at the line yaml.v3 gives.
+func (d *decoder) yamlError(data []byte, err error) {
 	msg := err.Error()
 	line := 1
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -132,7 +133,11 @@ func (d *decoder) yamlError(err error) {
 		msg = m[2]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	d.errorAt(Pos{line, 1}, "malformed YAML: %s", msg)
+	pos := Pos{line, 1}
+	if p, what, ok := locateYAMLError(data, msg); ok {
+		pos, msg = p, what
+	}
+	d.errorAt(pos, "malformed YAML: %s", msg)
 }
 
 // topLevel decodes the top-level mapping into s.
@@ -250,6 +255,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 				}
 			})
 		case "hooks":
+			p.HooksPos = posOf(v)
 			d.hooks(v, p)
 		case "flow":
 			d.flow(v, p)
@@ -279,6 +285,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	}
 	if !named {
 		d.errorf(n, "protocol: missing name")
+	}
+	if p.HooksPos == (Pos{}) {
+		p.HooksPos = p.Pos
 	}
 	if machineNode != nil {
 		p.Machine = d.machine(machineNode, p.Name)
@@ -314,6 +323,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 		h.Runner, h.User = p.HookRunner(h.Kind), p.UserHook(h.Kind)
 		if h.Message != nil {
 			h.User = p.typeMember(h.Message.Hook)
+		}
+		if h.User != nil {
+			h.StubBody = p.stubBody(h.Kind)
 		}
 	}
 	d.checkFieldNames(p)
@@ -369,6 +381,7 @@ func (d *decoder) field(n *yaml.Node) *Field {
 			}
 		case "type":
 			typed = true
+			f.TypePos = posOf(v)
 			src, ok := d.str(v, "field type")
 			if !ok {
 				return
@@ -421,7 +434,7 @@ func (d *decoder) hooks(n *yaml.Node, p *Protocol) {
 	for _, kind := range AllHooks() {
 		if pos, ok := declared[kind]; ok {
 			info := hookInfos[kind]
-			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, SpecName: info.specName, Doc: info.doc, StubBody: info.stubBody})
+			p.Hooks = append(p.Hooks, &Hook{Kind: kind, Pos: pos, SpecName: info.specName, Doc: info.doc})
 		}
 	}
 }

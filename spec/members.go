@@ -71,6 +71,7 @@ const (
 	RoleNext                       // the state type's transition table
 	RoleStateString                // the state type's String
 	RoleEventString                // the event type's String
+	RoleTimeoutDefault             // the method that does what an expired timeout does without the timeout hook
 	RoleDispatch                   // the method that decodes a received message and passes it to its hook
 	RoleSend                       // a method that sends a message, one per message the protocol sends
 	RoleSendCodec                  // the package variable that holds the codec Send methods frame with
@@ -199,8 +200,10 @@ func (p *Protocol) uses(f feature) bool {
 type hookInfo struct {
 	specName string // such as "data_received"
 	doc      string // when the hook runs, for the stub the user starts from
-	stubBody string // the stub's body: empty, or a return statement
-	needs    feature
+	// stub returns the body of the stub, which does what the protocol does
+	// without the hook (see Protocol.stubBody); nil for an empty body.
+	stub  func(p *Protocol, params []Param) string
+	needs feature
 	// runner is the method of the generated type that runs the hook, such
 	// as "DataReceived": a protoflow.Protocol method, protoflow's optional
 	// "Timeout", or an unexported one that the generated code calls
@@ -242,8 +245,9 @@ var hookInfos = [numHooks]hookInfo{
 	EOFReceived: {
 		specName: "eof_received", runner: "EOFReceived", protocol: true, user: "onEOFReceived",
 		runnerResults: []Param{{"", boolType}}, userResults: []Param{{"", boolType}},
-		doc:      "runs when the peer closes its write side; return true to keep the write side open.",
-		stubBody: "return false",
+		doc: "runs when the peer closes its write side; return true to keep the write side open.",
+		// BaseProtocol.EOFReceived returns false: the transport closes.
+		stub: func(*Protocol, []Param) string { return "return false" },
 	},
 	ConnectionLost: {
 		specName: "connection_lost", runner: "ConnectionLost", protocol: true, user: "onConnectionLost",
@@ -266,6 +270,16 @@ var hookInfos = [numHooks]hookInfo{
 		specName: "timeout", runner: "Timeout", user: "onTimeout", needs: withTimeouts,
 		params: []Param{{"kind", timeoutKindType}},
 		doc:    "runs when the read or idle timeout expires, in place of closing the connection; the timer starts again.",
+		// Without the hook, protoflow aborts the connection with a
+		// *protoflow.TimeoutError: so does the stub, through the method
+		// of RoleTimeoutDefault, until the user changes it.
+		stub: func(p *Protocol, params []Param) string {
+			def := p.Member(RoleTimeoutDefault)
+			return "// As without the timeout hook, abort the connection: ConnectionLost\n" +
+				"// receives a *protoflow.TimeoutError. Replace this line with what you\n" +
+				"// want; without it the connection stays open and the timer starts again.\n" +
+				"p." + def.Name + "(" + params[0].Name + ")"
+		},
 	},
 	BadMessage: {
 		specName: "bad_message", runner: "badMessage", user: "onBadMessage", needs: withMessages,
@@ -276,13 +290,28 @@ var hookInfos = [numHooks]hookInfo{
 			"abort it with err, which ConnectionLost receives (what happens without this hook). A frame over its " +
 			"maximum or malformed (matching wire.ErrFrameTooLarge or wire.ErrBadFrame) comes here too, and ends the " +
 			"connection either way: true closes it once what you wrote is flushed.",
-		stubBody: "return false",
+		// Without the hook, a bad message aborts the connection: so
+		// does the stub's false.
+		stub: func(*Protocol, []Param) string { return "return false" },
 	},
 	MessageReceived: {
 		specName: "message", implicit: true, needs: withMessages,
 		doc: "runs for each message of its type that the peer sends, after its machine event, if any, has fired; " +
 			"its byte fields are valid only during the call (Clone keeps a copy).",
 	},
+}
+
+// stubBody returns the body of the stub of the hook method of kind k: what
+// the protocol does without the hook, so that declaring a hook changes
+// nothing until the user edits its method. Most hooks run after the base
+// behaviour, and their stubs are empty; EOFReceived's returns what the
+// base returns, and Timeout's, which replaces the runtime's abort, aborts.
+func (p *Protocol) stubBody(k HookKind) string {
+	info := hookInfos[k]
+	if info.stub == nil {
+		return ""
+	}
+	return info.stub(p, p.UserHook(k).Params)
 }
 
 // Naming rules of the package-level names that the table and the state
@@ -368,6 +397,13 @@ func declareMembers(p *Protocol) []*Member {
 			Params: []Param{{"e", event}}, Results: []Param{{"", state}, {"", boolType}}})
 		add(Member{Role: RoleStateString, Kind: KindMethod, Recv: m.StateType, Name: "String", Results: str})
 		add(Member{Role: RoleEventString, Kind: KindMethod, Recv: m.EventType, Name: "String", Results: str})
+	}
+
+	// Timeouts: what an expired timeout does without the timeout hook, for
+	// the stub of that hook (stubBody) and the user's own.
+	if p.uses(withTimeouts) {
+		method(RoleTimeoutDefault, "abortOnTimeout", "the method that aborts the connection as an expired timeout does",
+			[]Param{{"kind", timeoutKindType}}, nil)
 	}
 
 	// Messages: the dispatch of those received, a hook for each, and a Send

@@ -113,6 +113,9 @@ type Protocol struct {
 	Fields []*Field
 	// Hooks are the declared hooks, in the order of [AllHooks].
 	Hooks []*Hook
+	// HooksPos is where the spec lists the hooks: the hooks key's value,
+	// or the protocol's name when it has none.
+	HooksPos Pos
 	// HighWater and LowWater are the write-buffer limits set on the
 	// transport in ConnectionMade; both are -1 when the spec sets none.
 	HighWater, LowWater int
@@ -184,6 +187,9 @@ type Field struct {
 	Name string // the Go name of the field
 	Doc  string // its comment, from the spec; empty if none
 	Type *Type  // its Go type
+	// TypePos is where the spec writes the type: the start of the type
+	// key's value (its quote, if it is quoted).
+	TypePos Pos
 }
 
 // Type is a Go type expression. In Expr every qualified identifier is an

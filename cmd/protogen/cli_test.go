@@ -361,3 +361,45 @@ protocols:
 		t.Errorf("the hand-written test file changed: %q, %v", got, err)
 	}
 }
+
+// A hook method of the wrong signature, and the method of a hook removed
+// from the spec: -check exits 1 naming each at its file:line, generating
+// warns about both and writes, and neither run touches the hook file.
+func TestCLIHookMethods(t *testing.T) {
+	dir := t.TempDir()
+	const spec = "version: 1\npackage: chat\nprotocols:\n  - name: Chat\n    read_timeout: 30s\n    hooks: [data_received, timeout]\n"
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(spec))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("generate: exit %d\n%s", exit, stderr)
+	}
+	hooksPath := filepath.Join(dir, "chat_hooks.go")
+	hooks, err := os.ReadFile(hooksPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := bytes.Replace(hooks, []byte("onDataReceived(data []byte)"), []byte("onDataReceived(data string)"), 1)
+	if bytes.Equal(wrong, hooks) {
+		t.Fatalf("the hook file has no onDataReceived(data []byte):\n%s", hooks)
+	}
+	writeFile(t, hooksPath, wrong)
+	const wrongLine = "chat_hooks.go:13:16: Chat.onDataReceived(data string) has the wrong signature for hook data_received (chat.yaml:6:13); it must be func (p *Chat) onDataReceived(data []byte)\n"
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || stdout != wrongLine {
+		t.Errorf("-check with a wrong signature: exit %d, stdout %q; want 1 and %q\nstderr:\n%s", exit, stdout, wrongLine, stderr)
+	}
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stderr != wrongLine {
+		t.Errorf("generating with a wrong signature: exit %d, stderr %q; want 0 and %q", exit, stderr, wrongLine)
+	}
+
+	writeFile(t, hooksPath, hooks)
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(strings.Replace(spec, ", timeout]", "]", 1)))
+	const staleLine = "chat_hooks.go:18:16: warning: Chat.onTimeout, the method of hook timeout, is left over: chat.yaml:6:12 does not list the hook, and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n"
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stderr != staleLine {
+		t.Errorf("generating without the timeout hook: exit %d, stderr %q; want 0 and %q", exit, stderr, staleLine)
+	}
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || stdout != staleLine {
+		t.Errorf("-check without the timeout hook: exit %d, stdout %q; want 1 and %q\nstderr:\n%s", exit, stdout, staleLine, stderr)
+	}
+	if after, err := os.ReadFile(hooksPath); err != nil || !bytes.Equal(after, hooks) {
+		t.Errorf("the hook file changed (%v):\n%s", err, after)
+	}
+}

@@ -36,7 +36,15 @@
 //	protogen: added onConnectionLost to chat_hooks.go (hook connection_lost, chat.yaml:9:45)
 //
 // To find the methods, protogen parses the package; if a file does not
-// parse, it names the file and writes nothing. Serve the protocol with
+// parse, it names the file and writes nothing. It also says, at the
+// method, when a hook method has another signature than its hook's (the
+// build would fail on it), and when a method is left over from a hook that
+// the spec no longer lists and nothing calls:
+//
+//	chat_hooks.go:12:16: ChatServer.onDataReceived(data string) has the wrong signature for hook data_received (chat.yaml:9:30); it must be func (p *ChatServer) onDataReceived(data []byte)
+//	chat_hooks.go:20:16: warning: ChatServer.onTimeout, the method of hook timeout, is left over: chat.yaml:9:12 does not list the hook, and nothing calls the method; delete it (protogen never deletes your code) or list the hook again
+//
+// Serve the protocol with
 //
 //	protoflow.NewServer(chat.NewChatServer).Serve(listener)
 //
@@ -57,11 +65,18 @@
 //	go tool protogen -init echo.yaml
 //	go run .
 //
-// The second writes echo.yaml, a commented starter spec of a line echo
-// server; the code generated from it; echo_hooks.go, whose hooks echo each
-// line; and, in a folder without Go files, a main.go that serves it on
-// 127.0.0.1:7070 and holds the line "//go:generate go tool protogen -spec
-// echo.yaml".
+// (Until protogen is published, the first is, from a clone beside the
+// module: go mod edit
+// -require=github.com/protogen/protogen@v0.0.0-00010101000000-000000000000
+// -replace=github.com/protogen/protogen=../protogen
+// -tool=github.com/protogen/protogen/cmd/protogen, then go mod tidy; the
+// README's Start your own has it.) The second writes echo.yaml, a
+// commented starter spec of a line echo server; the code generated from
+// it; echo_hooks.go, whose hooks echo each line; and, in a folder without
+// Go files, a main.go that serves it on 127.0.0.1:7070 and holds the line
+// "//go:generate go tool protogen -spec echo.yaml". In a folder that holds
+// a package, the hook file holds that line, and protogen prints the Go
+// statements that serve the protocol.
 //
 // A spec with messages also gets chat.protogen_test.go, generated too: per
 // set of messages, FuzzDecode<Set> (any bytes decode without a panic, or
@@ -83,6 +98,19 @@
 //	    9 |     hooks: [data_recieved, connection_lost]
 //	      |             ^
 //
+// The state fields' types are Go types, and protogen resolves them where
+// the spec writes them: a package that a qualified type names must exist
+// and declare the type, and an unqualified name must be a predeclared
+// type, one the generated code declares, or one that the output package's
+// files declare (when it has files yet):
+//
+//	chat.yaml:7:30: field type "time.Tme": package time declares no type Tme; did you mean Time?
+//
+// It lists those packages with the go command (one go list per run, only
+// when a spec names a package, never over the network) and reads their
+// declarations without compiling anything. What it cannot settle, such as
+// a package that no module in go.mod provides yet, is a warning.
+//
 // The flags are:
 //
 //	-spec file.yaml
@@ -93,12 +121,13 @@
 //	-check
 //		Write nothing; regenerate in memory and compare with the files on
 //		disk. Prints a unified diff for each stale file, a line for each
-//		missing one, and a line for each hook whose method the package
+//		missing one, a line for each hook whose method the package
 //		lacks:
 //
 //		chat.yaml:9:45: hook connection_lost: ChatServer has no method onConnectionLost (protogen would add a stub to chat_hooks.go)
 //
-//		For CI.
+//		and a line for each hook method of the wrong signature and each
+//		left-over one (see above). For CI.
 //	-init file.yaml
 //		Write a starter spec at file.yaml, the code generated from it, a
 //		hook file, and a main.go in a folder without Go files (see above).
@@ -107,11 +136,15 @@
 //		package, the spec takes the package's name.
 //	-version
 //		Print protogen's version, from the build information: the module
-//		version that go install, go run or go tool built it from.
+//		version that go install, go run or go tool built it from. A
+//		development build (from a clone, in its own tree or through a
+//		replace directive, whose module version says nothing) prints the
+//		version control revision, time and state that go build records,
+//		and the folder a replace directive names.
 //
 // The exit status is 0 on success (and, with -check, when everything is
-// current), 1 when -check finds a stale or missing file or a missing hook
-// method, and 2 on any error: a bad spec, a bad flag, a package file that
+// current), 1 when -check finds a stale or missing file, or a hook method
+// that is missing, of the wrong signature or left over, and 2 on any error: a bad spec, a bad flag, a package file that
 // does not parse, a file that cannot be written, or a file that -init
 // would replace.
 package main

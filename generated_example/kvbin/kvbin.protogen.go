@@ -160,6 +160,19 @@ func (p *Server) ResumeWriting() {
 	p.ResumeReading()
 }
 
+// abortOnTimeout does what protoflow does when a timeout expires and the
+// protocol has no timeout hook: it aborts the connection, and ConnectionLost
+// receives a *protoflow.TimeoutError for the period that the spec sets (a read
+// timeout of 2s). The stub of onTimeout calls it.
+func (p *Server) abortOnTimeout(kind protoflow.TimeoutKind) {
+	var after time.Duration // the spec's period for kind
+	switch kind {
+	case protoflow.ReadTimeout:
+		after = 2 * time.Second
+	}
+	protoflow.AbortWithError(p.Transport(), &protoflow.TimeoutError{Kind: kind, After: after})
+}
+
 // badMessage passes a message that did not decode (a *wire.DecodeError) or
 // that the state machine refused (a *protoflow.TransitionError) to
 // onBadMessage, and aborts the connection with the error unless it returns

@@ -47,7 +47,7 @@
 //
 // Run it with
 //
-//	go run ./generated_example/... -addr 127.0.0.1:6380 -proto redis
+//	go run ./generated_example/cmd/server -addr 127.0.0.1:6380 -proto redis
 //	redis-cli -p 6380 set greeting hello
 //	redis-benchmark -p 6380 -t ping_mbulk,set,get -P 16 -q
 package redis

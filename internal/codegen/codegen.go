@@ -198,6 +198,9 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 		if h != nil {
 			timeoutMethod(f, p, h)
 		}
+		if m := p.Member(spec.RoleTimeoutDefault); m != nil {
+			timeoutDefault(f, p, m)
+		}
 		return
 	}
 	runner := p.HookRunner(k)

@@ -128,6 +128,35 @@ func timeoutMethod(f *jen.File, p *spec.Protocol, h *spec.Hook) {
 	)
 }
 
+// timeoutDefault prints m, the method that does what protoflow does when a
+// timeout expires and the protocol has no timeout hook: abort with a
+// *protoflow.TimeoutError for the spec's period. The timeout hook's stub
+// calls it, so that declaring the hook changes nothing until the user
+// edits its method.
+func timeoutDefault(f *jen.File, p *spec.Protocol, m *spec.Member) {
+	kind := m.Params[0].Name
+	f.Line()
+	prose(f, fmt.Sprintf("%s does what protoflow does when a timeout expires and the protocol has no "+
+		"timeout hook: it aborts the connection, and ConnectionLost receives a *protoflow.TimeoutError "+
+		"for the period that the spec sets (%s). The stub of %s calls it.",
+		m.Name, strings.TrimPrefix(timeoutsDoc(p), "sets "), spec.Timeout.UserMethod()))
+	var cases []jen.Code
+	for _, t := range []struct {
+		kind string
+		d    time.Duration
+	}{{"ReadTimeout", p.ReadTimeout}, {"IdleTimeout", p.IdleTimeout}} {
+		if t.d > 0 {
+			cases = append(cases, jen.Case(jen.Qual(runtimePkg, t.kind)).Block(jen.Id("after").Op("=").Add(durationCode(t.d))))
+		}
+	}
+	f.Add(methodDecl(p, m)).Block(
+		jen.Var().Id("after").Qual("time", "Duration").Comment("the spec's period for "+kind),
+		jen.Switch(jen.Id(kind)).Block(cases...),
+		jen.Qual(runtimePkg, "AbortWithError").Call(self().Dot("Transport").Call(),
+			jen.Op("&").Qual(runtimePkg, "TimeoutError").Values(jen.Id("Kind").Op(":").Id(kind), jen.Id("After").Op(":").Id("after"))),
+	)
+}
+
 // codecCode prints the composite literal of a framing's codec: its type,
 // qualified by its own package's path, and each field that differs from
 // its zero value, in the order the type declares them. It reads the codec

@@ -31,6 +31,14 @@ type Result struct {
 	// missing from the package of a hook file that exists; that file's
 	// Update appends their stubs.
 	Missing []scaffold.Missing
+	// Wrong lists the hook methods whose signature is not their hook's,
+	// and Stale the methods of hooks that the specs do not declare and
+	// that nothing calls: protogen leaves both to the user.
+	Wrong []scaffold.Wrong
+	Stale []scaffold.Stale
+	// Warnings are what the check of the field types could not settle
+	// (spec.CheckTypes).
+	Warnings spec.ErrorList
 }
 
 // Files returns every file the specs produce, and the hook stubs to add to
@@ -52,10 +60,22 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		}
 		specs = append(specs, s)
 	}
+	// The field types are checked while the code is generated: the check
+	// waits mostly for the go command. Its goroutine exits when CheckTypes
+	// returns, and every return below waits for it.
+	typed := make(chan error, 1)
+	go func() {
+		var err error
+		res.Warnings, err = spec.CheckTypes(specs)
+		typed <- err
+	}()
 	if err := checkShared(specs); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
+		if err := <-typed; err != nil {
+			errs = append(errs, err)
+		}
 		return nil, errors.Join(errs...)
 	}
 	owner := make(map[string]string) // output path → the spec that writes it
@@ -80,11 +100,14 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			}
 			produced = append(produced, output.File{Path: s.TestFile, Data: tests})
 		}
-		edit, err := scaffold.Plan(s)
-		switch {
-		case err != nil:
+		plan, err := scaffold.Plan(s)
+		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		res.Wrong = append(res.Wrong, plan.Wrong...)
+		res.Stale = append(res.Stale, plan.Stale...)
+		switch edit := plan.Edit; {
 		case edit == nil: // no hooks, or every hook method exists
 		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added
 			hooks := output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true}
@@ -103,6 +126,9 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			owner[key] = path
 			res.Files = append(res.Files, f)
 		}
+	}
+	if err := <-typed; err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -24,13 +24,13 @@ type BaseProtocol struct {
 	// held.
 	fast atomic.Uint32
 
-	// flow is the write state decided by this package's transport, set by
-	// ConnectionMade and cleared by ConnectionLost; nil with any other
-	// transport. With it, Drain follows the transport itself rather than
-	// the PauseWriting and ResumeWriting callbacks, which may lag behind it
-	// while another callback of the connection runs: the same order asyncio
-	// gives by calling pause_writing from inside write.
-	flow atomic.Pointer[flowState]
+	// flow is this package's transport, whose decided write state
+	// (conn.writingPaused) Drain follows; set by ConnectionMade, nil with
+	// any other transport. With it, Drain follows the transport itself
+	// rather than the PauseWriting and ResumeWriting callbacks, which may
+	// lag behind it while another callback of the connection runs: the same
+	// order asyncio gives by calling pause_writing from inside write.
+	flow atomic.Pointer[conn]
 
 	// mu guards the following.
 	mu            sync.Mutex
@@ -86,8 +86,8 @@ func (b *BaseProtocol) Connected() bool {
 // (a ResumeWriting that is on its way, say): hooks must not infer which
 // callback they are in from it.
 func (b *BaseProtocol) WritingPaused() bool {
-	if fp := b.flow.Load(); fp != nil {
-		return fp.paused.Load()
+	if c := b.flow.Load(); c != nil {
+		return c.writingPaused()
 	}
 	return b.fast.Load()&fastPaused != 0
 }
@@ -114,7 +114,7 @@ func (b *BaseProtocol) Transport() Transport {
 func (b *BaseProtocol) ConnectionMade(t Transport) {
 	SetTCPNoDelay(t, noDelayWanted(t))
 	if c, ok := t.(*conn); ok {
-		b.flow.Store(&c.flow)
+		b.flow.Store(c)
 		c.base.Store(b)
 	} else {
 		b.flow.Store(nil)
@@ -143,10 +143,10 @@ func (b *BaseProtocol) ConnectionLost(err error) {
 	// and that ConnectionLost now overtakes.
 	// flow stays: the transport decides nothing after it died, so
 	// WritingPaused keeps its value and a racing Drain sees a consistent state.
-	fp := b.flow.Load()
-	decided := fp != nil
+	c := b.flow.Load()
+	decided := c != nil
 	if decided {
-		b.paused = fp.paused.Load()
+		b.paused = c.writingPaused()
 	}
 	b.updateFastLocked()
 	if b.waiter == nil || !b.paused && !decided {
@@ -189,10 +189,10 @@ func (b *BaseProtocol) ResumeWriting() {
 
 // flowResumed is called by this package's transport as soon as it decides
 // that writing may resume.
-func (b *BaseProtocol) flowResumed(fp *flowState) {
+func (b *BaseProtocol) flowResumed(c *conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.flow.Load() != fp {
+	if b.flow.Load() != c {
 		return // bound to another transport, or follows the callbacks
 	}
 	b.wakeLocked()
@@ -201,22 +201,22 @@ func (b *BaseProtocol) flowResumed(fp *flowState) {
 // flowDied is called by this package's transport once it is dead: drainers
 // waiting on a pause it decided wake now, for ConnectionLost may not be
 // deliverable while they wait (Drain inside a callback).
-func (b *BaseProtocol) flowDied(fp *flowState) {
+func (b *BaseProtocol) flowDied(c *conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.flow.Load() != fp || b.waiter == nil {
+	if b.flow.Load() != c || b.waiter == nil {
 		return
 	}
 	w := b.waiter
 	b.waiter = nil
-	w.err = fp.deathErr()
+	w.err = c.deathErr()
 	close(w.done)
 }
 
 // wakeLocked wakes the drainers with nil, unless the transport has paused
 // writing again meanwhile. b.mu must be held.
 func (b *BaseProtocol) wakeLocked() {
-	if fp := b.flow.Load(); fp != nil && fp.paused.Load() && fp.dead.Load() == nil {
+	if c := b.flow.Load(); c != nil && c.st()&(stWritePaused|stDead) == stWritePaused {
 		return
 	}
 	if w := b.waiter; w != nil {
@@ -229,8 +229,8 @@ func (b *BaseProtocol) wakeLocked() {
 // when it is this package's, else the one PauseWriting and ResumeWriting
 // set. b.mu must be held.
 func (b *BaseProtocol) writingPausedLocked() bool {
-	if fp := b.flow.Load(); fp != nil {
-		return fp.paused.Load()
+	if c := b.flow.Load(); c != nil {
+		return c.writingPaused()
 	}
 	return b.paused
 }
@@ -297,7 +297,7 @@ func (b *BaseProtocol) setReadingPaused(paused bool) error {
 // follows the callbacks, as aiohttp does.
 func (b *BaseProtocol) Drain(ctx context.Context) error {
 	if b.fast.Load() == fastConnected {
-		if fp := b.flow.Load(); fp == nil || !fp.paused.Load() {
+		if c := b.flow.Load(); c == nil || !c.writingPaused() {
 			return nil
 		}
 	}
@@ -310,9 +310,9 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 		b.mu.Unlock()
 		return nil
 	}
-	if fp := b.flow.Load(); fp != nil && fp.dead.Load() != nil {
+	if c := b.flow.Load(); c != nil && c.st()&stDead != 0 {
 		b.mu.Unlock()
-		return fp.deathErr()
+		return c.deathErr()
 	}
 	w := b.waiter
 	if w == nil {

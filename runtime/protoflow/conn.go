@@ -22,12 +22,24 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // from attach until after ConnectionLost; on the epoll backend a reader
 // goroutine (readBurst) lives only while the socket has data, and the one
 // that finds the connection dead delivers ConnectionLost. Either way only
-// the holder of the read token (readerActive) reads or delivers
-// ConnectionLost. A flusher goroutine (flush) exists only while bytes are
-// queued; it exits when the queue is empty or the connection is dead.
-// With timeouts set, the timer's goroutine (timeouts.fire) runs while one
-// is due; lose waits for it before ConnectionLost. Everything else runs on
-// the goroutines of the transport's callers.
+// the holder of the read token reads or delivers ConnectionLost. A flusher
+// goroutine (flush) exists only while bytes are queued; it exits when the
+// queue is empty or the connection is dead. With timeouts set, the timer's
+// goroutine (timeouts.fire) runs while one is due; lose waits for it before
+// ConnectionLost. Everything else runs on the goroutines of the transport's
+// callers.
+//
+// The read token (stToken) is the right to read the socket and, once the
+// connection is dead, to deliver ConnectionLost: one goroutine has it at a
+// time. It is taken with mu held, for a goroutine about to start or for the
+// one taking it. The goroutine backend's reader holds it for the
+// connection's life; on the epoll backend a reader goroutine holds it only
+// while the socket has data, and gives it back in readBurst. A holder runs
+// under withToken: if a callback ends it with runtime.Goexit, a new
+// goroutine (takeOver) takes the token, delivers ConnectionLost and exits.
+//
+// Every flag of the connection's life is a bit of state (connState),
+// written only with mu held.
 type conn struct {
 	// Immutable after newConn.
 	nc      net.Conn
@@ -46,27 +58,16 @@ type conn struct {
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
 	to   atomic.Pointer[timeouts]     // made by the first SetTimeouts that enables one; stored with mu held
 
-	// Atomic mirrors for the read path, which must not wait for mu. Written
-	// with mu held.
-	readPaused atomic.Bool // readingPaused
-	stopRead   atomic.Bool // closing || dead
-	hup        atomic.Bool // epoll: the poller saw the peer close or the socket fail
-	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read (readRun); written by the reader
+	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
+
+	// The close hand-off between closeSocket and a reader that runs a
+	// callback inside its read (readRun): lock-free, for the reader sets
+	// delivering around every message.
+	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read; written by the token holder
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
-	// flowPaused is q.paused, published for BaseProtocol.Drain: the write
-	// state the transport has decided, which PauseWriting and ResumeWriting
-	// report to the protocol a moment later. Written with mu held.
-	flow flowState
-
-	// Owned by the reader goroutine (and by the goroutine ensureLost starts
-	// after it).
-	rd          readRunState
-	lingerUntil int64 // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
-	burstEnd    int64 // epoll backend: when the last burst that read data ended (monoNow)
-	gotData     bool  // epoll backend: the current burst has read data
-	lostStarted bool  // ConnectionLost is being or has been delivered
-	finished    bool  // lose has completed
+	// Owned by the holder of the read token.
+	rd readerState
 
 	// Owned by the goroutine in Write that holds mu and writes through.
 	wt writeThrough
@@ -80,28 +81,16 @@ type conn struct {
 	// so that the socket is closed when ConnectionLost runs.
 	socketUsers sync.WaitGroup
 
-	mu            sync.Mutex
-	changed       chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
-	q             writeQueue
-	flushing      bool  // a flusher goroutine owns the socket's write side; true whenever q.size > 0; cleared only by the flusher
-	closing       bool  // Close was called: flush, then close
-	shutWrite     bool  // CloseWrite was called: flush, then shut the write side
-	shutDone      bool  // the write side has been shut (or is being shut)
-	readingPaused bool  // PauseReading without ResumeReading
-	dead          bool  // the socket is closed or being closed; ConnectionLost is due
-	cause         error // why the connection died; nil for a clean close
+	mu      sync.Mutex    // guards the following, and every write to state
+	changed chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
+	q       writeQueue
+	done    chan struct{} // closed when stGone is set; made on demand by doneChan
 
-	// The read token: the one goroutine that may read the socket and, once
-	// the connection is dead, deliver ConnectionLost. The goroutine backend's
-	// reader holds it for the connection's life; on the epoll backend a
-	// reader goroutine holds it only while the socket has data.
-	readerActive bool
-	more         bool // epoll: the socket became readable while a reader held the token
-	readDone     bool // the peer's EOF was read: never read again (and no read timeout)
-	loserOwed    bool // the connection died with the token free: a goroutine must take it and deliver ConnectionLost
-
-	gone bool          // ConnectionLost has returned
-	done chan struct{} // closed when gone; made on demand by doneChan
+	// cause is why the connection died, nil for a clean close. It is
+	// written once, before stDead is set, so that whoever has seen stDead
+	// may read it without mu (deathErr).
+	cause     error
+	latePanic error // the first callback panic after a clean death (Close, Abort): ConnectionLost gets it, drainers got nil
 }
 
 // doneChan returns a channel closed once ConnectionLost has returned and no
@@ -112,7 +101,7 @@ func (c *conn) doneChan() <-chan struct{} {
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
-		if c.gone {
+		if c.st()&stGone != 0 {
 			close(c.done)
 		}
 	}
@@ -135,9 +124,21 @@ type flushState struct {
 	flushFn func(fd uintptr) bool
 }
 
+// readerState is the read token holder's own state, handed from one holder
+// to the next with the token, as flushState is from one flusher to its
+// successor.
+type readerState struct {
+	tok         tokenOwner   // debug builds: the holder's goroutine, for checkToken
+	run         readRunState // the readRun in progress, shared with readCallback
+	lingerUntil int64        // epoll backend: the read deadline last set for lingering (monoNow), 0 if none
+	burstEnd    int64        // epoll backend: when the last burst that read data ended (monoNow)
+	gotData     bool         // epoll backend: the current burst has read data
+	lostStarted bool         // ConnectionLost is being or has been delivered
+}
+
 type flushResult struct {
 	transitions int   // water-mark transitions to deliver
-	exit        bool  // the flusher is done; flushing is already false
+	exit        bool  // the flusher is done; stFlushing is already clear
 	closeNow    bool  // the queue drained after Close: close the socket
 	shutNow     bool  // the queue drained after CloseWrite: shut the write side
 	err         error // writev failed
@@ -160,8 +161,8 @@ func newConn(nc net.Conn, p Protocol, o *options) *conn {
 	}
 	// The goroutine that runs ConnectionMade and starts reading holds the
 	// read token; on the epoll backend it gives it back when the socket is
-	// drained.
-	c.readerActive = true
+	// drained. No other goroutine knows c yet: a plain store will do.
+	c.state.Store(uint32(stToken))
 	if c.raw != nil && epollEnabled {
 		_ = pollRegister(c) // on error c stays with the goroutine backend
 	}
@@ -203,28 +204,24 @@ func (c *conn) start() {
 	c.s.release()
 }
 
-// run is the body of the reader goroutine: ConnectionMade unless it has
-// run already, reading until the connection stops reading, then
-// ConnectionLost once the connection is dead.
+// run is the body of the reader goroutine, which holds the read token:
+// ConnectionMade unless it has run already, reading until the connection
+// stops reading, then ConnectionLost once the connection is dead.
 func (c *conn) run(made bool) {
+	if !made {
+		c.withToken(c.start)
+	}
 	if c.epoll() {
-		returned := false
-		defer func() {
-			if !returned { // runtime.Goexit in ConnectionMade: pass the token on
-				go c.burstFn()
-			}
-		}()
-		if !made {
-			c.start()
-		}
-		returned = true
 		c.readBurst()
 		return
 	}
-	defer c.ensureLost()
-	if !made {
-		c.start()
-	}
+	c.withToken(c.readLoop)
+}
+
+// readLoop is the goroutine backend's reader: it reads until the
+// connection stops reading, then delivers ConnectionLost once the
+// connection is dead.
+func (c *conn) readLoop() {
 	if c.raw != nil {
 		c.readRawLoop()
 	} else {
@@ -233,23 +230,15 @@ func (c *conn) run(made bool) {
 	c.lose()
 }
 
-// ensureLost, deferred by the reader goroutine, finishes the connection on a
-// new goroutine when runtime.Goexit in a callback (t.FailNow, say) ended the
-// reader early, so that ConnectionLost and Server.Shutdown still happen.
-func (c *conn) ensureLost() {
-	if !c.finished {
-		go c.lose()
-	}
-}
-
 // lose waits for the connection to die, its socket to be closed and the
 // flusher to exit, then delivers ConnectionLost, unless it has started
 // already.
 func (c *conn) lose() {
-	if !c.lostStarted {
-		c.lostStarted = true
+	c.checkToken()
+	if !c.rd.lostStarted {
+		c.rd.lostStarted = true
 		c.mu.Lock()
-		for !c.dead {
+		for c.st()&stDead == 0 {
 			c.waitChangeLocked()
 		}
 		c.mu.Unlock()
@@ -264,6 +253,9 @@ func (c *conn) lose() {
 		// returned may have panicked after a Close.
 		c.mu.Lock()
 		cause := c.cause
+		if cause == nil {
+			cause = c.latePanic
+		}
 		c.mu.Unlock()
 		c.call("ConnectionLost", func() { c.proto.ConnectionLost(cause) })
 		c.s.release()
@@ -271,9 +263,8 @@ func (c *conn) lose() {
 	if c.epoll() {
 		pollUnregister(c)
 	}
-	c.finished = true
 	c.mu.Lock()
-	c.gone = true
+	c.setLocked(stGone)
 	if c.done != nil {
 		close(c.done)
 	}
@@ -360,42 +351,42 @@ func (c *conn) closeDead(graceful bool) {
 // reader holds the token. c.mu must not be held.
 func (c *conn) afterDeath() {
 	if b := c.base.Load(); b != nil {
-		b.flowDied(&c.flow)
+		b.flowDied(c)
 	}
 	c.mu.Lock()
-	owed := c.loserOwed
-	c.loserOwed = false
+	owed := c.st()&stLoserOwed != 0
+	c.clearLocked(stLoserOwed)
 	c.mu.Unlock()
 	if owed {
 		go c.burstFn() // finds the connection dead and delivers ConnectionLost
 	}
 }
 
-// flowState is the write state a conn decides, published for BaseProtocol.
-type flowState struct {
-	paused atomic.Bool
-	dead   atomic.Pointer[flowDeath] // set once, with c.mu held, when the connection dies
-}
+// writingPaused reports the write state the transport has decided
+// (stWritePaused), which PauseWriting and ResumeWriting report to the
+// protocol a moment later. Without mu: BaseProtocol.Drain asks it on every
+// call.
+func (c *conn) writingPaused() bool { return c.st()&stWritePaused != 0 }
 
-type flowDeath struct{ cause error }
-
-// deathErr is what a drainer gets when the connection dies under it: what
-// ConnectionLost will give.
-func (f *flowState) deathErr() error {
-	if d := f.dead.Load(); d != nil && d.cause != nil {
-		return &ConnectionLostError{Err: d.cause}
+// deathErr is what a drainer gets once the connection is dead, nil before:
+// what ConnectionLost will give, but for a panic after a clean death
+// (latePanic). Without mu: cause does not change once stDead is set.
+func (c *conn) deathErr() error {
+	if c.st()&stDead == 0 || c.cause == nil {
+		return nil
 	}
-	return nil
+	return &ConnectionLostError{Err: c.cause}
 }
 
 // killLocked is kill without closing the socket: when it returns true the
 // caller must call closeDead after unlocking, or lose waits for good. c.mu
 // must be held.
 func (c *conn) killLocked(cause error) bool {
-	if c.dead {
-		// A panic after Close or Abort still reaches ConnectionLost.
-		if _, ok := cause.(*PanicError); ok && c.cause == nil {
-			c.cause = cause
+	if c.st()&stDead != 0 {
+		// A panic after Close or Abort still reaches ConnectionLost; cause
+		// stays as drainers saw it.
+		if _, ok := cause.(*PanicError); ok && c.cause == nil && c.latePanic == nil {
+			c.latePanic = cause
 		}
 		return false
 	}
@@ -407,15 +398,13 @@ func (c *conn) killLocked(cause error) bool {
 // markDeadLocked marks the connection dead; the caller must call closeDead
 // after unlocking. c.mu must be held.
 func (c *conn) markDeadLocked(cause error) {
-	if !c.readerActive {
-		c.readerActive = true // taken for the goroutine afterDeath starts
-		c.loserOwed = true
+	set := stDead
+	if c.st()&stToken == 0 {
+		set |= stToken | stLoserOwed // taken for the goroutine afterDeath starts
 	}
-	c.dead = true
 	c.socketUsers.Add(1) // Done by the caller's closeDead
-	c.cause = cause
-	c.flow.dead.Store(&flowDeath{cause})
-	c.stopRead.Store(true)
+	c.cause = cause      // before stDead, which publishes it to deathErr
+	c.setLocked(set)
 	c.broadcastLocked()
 }
 
@@ -462,7 +451,7 @@ func (c *conn) opError(op string, err error) error {
 
 // IsClosing implements [Transport.IsClosing].
 func (c *conn) IsClosing() bool {
-	return c.stopRead.Load() // closing || dead, mirrored without mu: generated code asks once per frame
+	return c.st()&stStopRead != 0 // without mu: generated code asks once per frame
 }
 
 // LocalAddr implements [Transport.LocalAddr].

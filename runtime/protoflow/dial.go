@@ -37,9 +37,7 @@ func Attach(nc net.Conn, p Protocol, opts ...Option) (Transport, error) {
 
 func attach(nc net.Conn, p Protocol, o *options) *conn {
 	c := newConn(nc, p, o)
-	// Deferred so that the reader starts, and ConnectionLost follows, even
-	// when ConnectionMade ends this goroutine with runtime.Goexit.
-	defer func() { go c.run(true) }()
-	c.start()
+	c.withToken(c.start) // hands the token on if ConnectionMade ends this goroutine
+	go c.run(true)
 	return c
 }

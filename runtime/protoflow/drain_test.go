@@ -183,7 +183,9 @@ func TestDrainFastPathVsLost(t *testing.T) {
 		var b BaseProtocol
 		c := &conn{}
 		b.ConnectionMade(c)
-		c.flow.paused.Store(true) // decided: paused; PauseWriting not delivered yet
+		c.mu.Lock()
+		c.setLocked(stWritePaused) // decided: paused; PauseWriting not delivered yet
+		c.mu.Unlock()
 		const n = 4
 		results := make(chan error, n)
 		start := make(chan struct{})
@@ -226,7 +228,9 @@ func TestDrainWritingPausedGlitchAtLost(t *testing.T) {
 		var b BaseProtocol
 		c := &conn{}
 		b.ConnectionMade(c)
-		c.flow.paused.Store(true) // decided paused; b.paused false
+		c.mu.Lock()
+		c.setLocked(stWritePaused) // decided paused; b.paused false
+		c.mu.Unlock()
 		var stop atomic.Bool
 		sawFalse := make(chan bool, 1)
 		go func() {

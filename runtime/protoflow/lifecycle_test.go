@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -41,6 +42,50 @@ func TestPanicAfterClose(t *testing.T) {
 			r.check(t)
 		})
 	}
+}
+
+// A panic after an Abort reaches ConnectionLost, but the connection died
+// clean: Drain, asked after the panic and before ConnectionLost returns,
+// gives nil, as it did to the drainers woken at the death.
+func TestPanicAfterAbortLeavesDrainClean(t *testing.T) {
+	server, client := tcpPair(t)
+	defer client.Close()
+	_ = server.(*net.TCPConn).SetWriteBuffer(4096) // so that writes queue
+	r := newRecorder()
+	r.onData = func(r *recorder, p []byte) {
+		chunk := make([]byte, 64<<10)
+		for i := 0; i < 1024 && !r.WritingPaused(); i++ { // the peer never reads
+			_, _ = r.Transport().Write(chunk)
+		}
+		r.Transport().Abort()
+		panic("after Abort")
+	}
+	var pausedAtLost bool
+	var drainErr error
+	r.onLost = func(r *recorder) { // before BaseProtocol.ConnectionLost: the transport is still set
+		pausedAtLost = r.WritingPaused()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		drainErr = r.Drain(ctx)
+	}
+	if _, err := Attach(server, r, WithWriteBufferLimits(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	err := r.waitLost(t, 5*time.Second)
+	var perr *PanicError
+	if !errors.As(err, &perr) || perr.Value != "after Abort" {
+		t.Fatalf("ConnectionLost(%v), want a *PanicError with value %q", err, "after Abort")
+	}
+	if !pausedAtLost {
+		t.Fatal("writing was not paused when the connection died: the test did not exercise Drain")
+	}
+	if drainErr != nil {
+		t.Errorf("Drain after a panic that followed Abort = %v, want nil (the death was clean)", drainErr)
+	}
+	r.check(t)
 }
 
 // runtime.Goexit in a callback, as t.FailNow does, ends that connection
@@ -84,6 +129,49 @@ func TestGoexitInCallback(t *testing.T) {
 			var perr *PanicError
 			if !errors.As(err, &perr) || !errors.Is(err, errGoexit) || perr.Callback != callback {
 				t.Fatalf("ConnectionLost(%v), want a *PanicError from %s matching errGoexit", err, callback)
+			}
+		})
+	}
+}
+
+// runtime.Goexit in ConnectionLost still lets the connection finish (it
+// leaves its server and the poller, and doneChan closes), also when an
+// earlier Goexit ended the reader and ConnectionLost runs on the goroutine
+// that took the read token over.
+func TestGoexitInConnectionLost(t *testing.T) {
+	for _, earlier := range []bool{false, true} {
+		name := "alone"
+		if earlier {
+			name = "after a Goexit in DataReceived"
+		}
+		t.Run(name, func(t *testing.T) {
+			server, client := tcpPair(t)
+			defer client.Close()
+			r := newRecorder()
+			if earlier {
+				r.onData = func(*recorder, []byte) { runtime.Goexit() }
+			}
+			r.onLost = func(*recorder) { runtime.Goexit() }
+			tr, err := Attach(server, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if earlier {
+				_, err = client.Write([]byte("x"))
+			} else {
+				err = client.Close() // the end of stream closes the transport
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tr.(*conn)
+			select {
+			case <-c.doneChan():
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the connection never finished; events %v, state %v", r.eventsCopy(), c.st())
+			}
+			if n := ttCount(r, "lost"); n != 1 {
+				t.Errorf("ConnectionLost ran %d times, want once; events %v", n, r.eventsCopy())
 			}
 		})
 	}

@@ -191,9 +191,6 @@ func (p *poller) dispatch(id uint64, hup bool) {
 	c := p.conns[id]
 	pollMu.Unlock()
 	if c != nil {
-		if hup {
-			c.hup.Store(true)
-		}
 		c.readable(hup)
 	}
 }

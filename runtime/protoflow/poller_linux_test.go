@@ -85,9 +85,9 @@ func pollerConns() string {
 	var b strings.Builder
 	for _, c := range cs {
 		c.mu.Lock()
-		fmt.Fprintf(&b, "\t%T %v→%v: readerActive=%v more=%v readDone=%v closing=%v dead=%v loserOwed=%v gone=%v hup=%v delivering=%v closeOwed=%v\n",
-			c.proto, c.nc.LocalAddr(), c.nc.RemoteAddr(), c.readerActive, c.more, c.readDone, c.closing, c.dead, c.loserOwed, c.gone,
-			c.hup.Load(), c.delivering.Load(), c.closeOwed.Load())
+		fmt.Fprintf(&b, "\t%T %v→%v: state=%v delivering=%v closeOwed=%v\n",
+			c.proto, c.nc.LocalAddr(), c.nc.RemoteAddr(), c.st(),
+			c.delivering.Load(), c.closeOwed.Load())
 		c.mu.Unlock()
 	}
 	return b.String()

@@ -13,17 +13,16 @@ var chunkPool = sync.Pool{New: func() any {
 
 // writeQueue holds the bytes a transport has accepted but not yet written,
 // and decides the water-mark transitions, as asyncio's _FlowControlMixin
-// does. It does no locking: the owning conn guards it with its mutex.
+// does; the owning conn keeps the write state they flip (stWritePaused).
+// It does no locking: the owning conn guards it with its mutex.
 //
-// Invariants: size is the sum of the lengths of chunks minus head; paused
-// changes only in transition, strictly alternating.
+// Invariant: size is the sum of the lengths of chunks minus head.
 type writeQueue struct {
 	chunks []*[]byte // pooled chunks, oldest first; only the last may have spare capacity
 	head   int       // bytes of chunks[0] already written
 	size   int       // bytes queued and not yet written
 	high   int       // pause when size rises above high
 	low    int       // resume when size falls to low or below
-	paused bool      // the protocol was told to pause and not yet to resume
 }
 
 // push copies p to the end of the queue.
@@ -89,17 +88,14 @@ func (q *writeQueue) discard() {
 	q.size = 0
 }
 
-// transition reports whether the queue just crossed a water mark: above high
-// while not paused, or at low or below while paused. It flips paused when it
-// does; the caller then owes the protocol one PauseWriting or ResumeWriting.
-func (q *writeQueue) transition() bool {
-	switch {
-	case !q.paused && q.size > q.high:
-		q.paused = true
-		return true
-	case q.paused && q.size <= q.low:
-		q.paused = false
-		return true
+// crossed reports whether the queue has crossed the water mark that matters
+// in the write state paused: above high while not paused, or at low or
+// below while paused. When it has, the caller flips the state and owes the
+// protocol one PauseWriting or ResumeWriting, so that they strictly
+// alternate.
+func (q *writeQueue) crossed(paused bool) bool {
+	if paused {
+		return q.size <= q.low
 	}
-	return false
+	return q.size > q.high
 }

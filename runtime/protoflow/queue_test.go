@@ -93,6 +93,7 @@ func TestWriteQueueTransitions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := writeQueue{high: tt.high, low: tt.low}
+			paused := false // as conn keeps it, in stWritePaused
 			for i, step := range tt.steps {
 				if step > 0 {
 					q.push(make([]byte, step))
@@ -100,8 +101,9 @@ func TestWriteQueueTransitions(t *testing.T) {
 					q.consume(-step)
 				}
 				got := ""
-				if q.transition() {
-					got = map[bool]string{true: "pause", false: "resume"}[q.paused]
+				if q.crossed(paused) {
+					paused = !paused
+					got = map[bool]string{true: "pause", false: "resume"}[paused]
 				}
 				if got != tt.want[i] {
 					t.Errorf("step %d (%+d, size %d): transition %q, want %q", i, step, q.size, got, tt.want[i])
@@ -138,12 +140,13 @@ func BenchmarkWriteQueue(b *testing.B) {
 	q.high, q.low = DefaultHighWater, DefaultLowWater
 	p := make([]byte, 1024)
 	var bufs [][]byte
+	paused := false
 	b.ReportAllocs()
 	for b.Loop() {
 		q.push(p)
-		q.transition()
+		paused = paused != q.crossed(paused)
 		bufs = q.appendTo(bufs[:0])
 		q.consume(q.size)
-		q.transition()
+		paused = paused != q.crossed(paused)
 	}
 }

@@ -25,6 +25,7 @@ const portableReadBufferSize = 64 * 1024
 // readPortableLoop reads any net.Conn with blocking reads into a buffer of
 // its own, which it holds while a read waits.
 func (c *conn) readPortableLoop() {
+	c.checkToken()
 	// A blocking read holds its buffer while it waits: keep it modest. TLS
 	// returns at most one 16 KiB record per read anyway.
 	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
@@ -48,29 +49,30 @@ func (c *conn) readPortableLoop() {
 // waitReadable blocks while reading is paused and reports whether reading
 // should go on.
 func (c *conn) waitReadable() bool {
-	if !c.readPaused.Load() && !c.stopRead.Load() {
+	if c.st()&stNoRead == 0 { // without mu: the read path asks once per read
 		return true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.readingPaused && !c.closing && !c.dead {
+	for c.st()&stNoRead == stReadPaused {
 		c.waitChangeLocked()
 	}
-	return !c.closing && !c.dead
+	return c.st()&stStopRead == 0
 }
 
 // deliver hands bytes read to DataReceived, holding them while reading is
 // paused and dropping them once the transport is closing.
 func (c *conn) deliver(p []byte) {
+	c.checkToken()
 	for c.waitReadable() {
 		c.s.acquire(false)
 		// A transition delivered in acquire, or another goroutine meanwhile,
 		// may have closed the transport or paused reading.
-		switch {
-		case c.stopRead.Load():
+		switch st := c.st(); { // without mu: once per read
+		case st&stStopRead != 0:
 			c.s.release()
 			return
-		case c.readPaused.Load():
+		case st&stReadPaused != 0:
 			c.s.release()
 			continue
 		}
@@ -83,12 +85,13 @@ func (c *conn) deliver(p []byte) {
 // eof handles the peer's end of stream: EOFReceived decides whether the
 // write side stays open.
 func (c *conn) eof() {
+	c.checkToken()
 	c.mu.Lock()
-	c.readDone = true
+	c.setLocked(stReadDone)
 	c.mu.Unlock()
 	keepOpen := false
 	c.s.acquire(false)
-	if !c.stopRead.Load() {
+	if c.st()&stStopRead == 0 {
 		c.call("EOFReceived", func() { keepOpen = c.proto.EOFReceived() })
 	}
 	c.s.release()
@@ -102,7 +105,7 @@ func (c *conn) eof() {
 // read.
 func (c *conn) readFailed(err error) {
 	c.mu.Lock()
-	dead := c.dead
+	dead := c.st()&stDead != 0
 	c.mu.Unlock()
 	if !dead {
 		c.kill(err)
@@ -113,9 +116,8 @@ func (c *conn) readFailed(err error) {
 func (c *conn) PauseReading() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.closing && !c.dead {
-		c.readingPaused = true
-		c.readPaused.Store(true)
+	if c.st()&stStopRead == 0 {
+		c.setLocked(stReadPaused)
 	}
 	return nil
 }
@@ -123,12 +125,11 @@ func (c *conn) PauseReading() error {
 // ResumeReading implements [Transport.ResumeReading].
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
-	if !c.readingPaused || c.closing || c.dead {
+	if c.st()&stNoRead != stReadPaused {
 		c.mu.Unlock()
 		return nil
 	}
-	c.readingPaused = false
-	c.readPaused.Store(false)
+	c.clearLocked(stReadPaused)
 	c.noteResumeLocked()
 	c.broadcastLocked()
 	// On the epoll backend no goroutine waits while reading is paused, and
@@ -149,8 +150,11 @@ func (c *conn) ResumeReading() error {
 // says the peer has hung up or the socket failed.
 func (c *conn) readable(hup bool) {
 	c.mu.Lock()
-	if c.readerActive {
-		c.more = true // the reader reads again before it exits
+	if hup {
+		c.setLocked(stHup) // before the reader is woken or started, which reads it
+	}
+	if c.st()&stToken != 0 {
+		c.setLocked(stMore) // the reader reads again before it exits
 		c.mu.Unlock()
 		if hup {
 			// A lingering reader may be waiting in Go's netpoller for an
@@ -170,15 +174,17 @@ func (c *conn) readable(hup bool) {
 // takeTokenLocked takes the read token for a new reader goroutine if one
 // should read now. c.mu must be held.
 func (c *conn) takeTokenLocked() bool {
-	if c.readerActive || !c.mayReadLocked() {
+	if c.st()&(stToken|stNoRead|stReadDone) != 0 {
 		return false
 	}
-	c.readerActive = true
+	c.setLocked(stToken)
 	return true
 }
 
+// mayReadLocked reports whether the socket should be read now: reading is
+// neither paused nor over. c.mu must be held.
 func (c *conn) mayReadLocked() bool {
-	return !c.readingPaused && !c.closing && !c.dead && !c.readDone
+	return c.st()&(stNoRead|stReadDone) == 0
 }
 
 // monoEpoch is the origin of monoNow.
@@ -198,42 +204,38 @@ const readLinger = 50 * time.Millisecond
 // holds the read token: it reads until the socket is drained and, for a
 // connection in active use, has stayed quiet for readLinger, then gives the
 // token back, or delivers ConnectionLost if the connection is dead.
-func (c *conn) readBurst() {
-	holding := true
-	defer func() {
-		if holding { // runtime.Goexit in a callback: pass the token on
-			go c.burstFn()
-		}
-	}()
+func (c *conn) readBurst() { c.withToken(c.burst) }
+
+// burst is readBurst's work.
+func (c *conn) burst() {
 	// Only a connection whose previous burst ended a moment ago lingers: it
 	// is in active use, and its next message is likely near. A connection
 	// that wakes from idleness reads what came and gives its goroutine back
 	// at once, so that a crowd of mostly idle connections never holds a
 	// crowd of lingering goroutines (and their stacks).
 	mode := readDrain
-	if monoNow()-c.burstEnd < int64(readLinger) {
+	if monoNow()-c.rd.burstEnd < int64(readLinger) {
 		mode = readLingering
 		pollWatchHup(c)
 	}
-	c.gotData = false
+	c.rd.gotData = false
 	for {
 		c.readRun(mode)
 		c.mu.Lock()
-		switch {
-		case c.dead:
+		switch st := c.st(); {
+		case st&stDead != 0:
 			c.mu.Unlock()
 			c.lose()
-			holding = false
 			return
-		case c.more && c.mayReadLocked():
-			c.more = false
+		case st&stMore != 0 && c.mayReadLocked():
+			c.clearLocked(stMore)
 			c.mu.Unlock()
 			continue
 		}
-		c.more = false
-		c.readerActive = false
-		if c.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
-			c.burstEnd = monoNow() // before the token is free: the next holder reads it
+		c.rd.tok.unbind()
+		c.clearLocked(stMore | stToken)
+		if c.rd.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
+			c.rd.burstEnd = monoNow() // before the token is free: the next holder reads it
 		}
 		if c.mayReadLocked() { // else ResumeReading, or nobody, starts the next reader
 			// With mu held: the next holder, which a ResumeReading may
@@ -242,7 +244,6 @@ func (c *conn) readBurst() {
 			pollRearm(c)
 		}
 		c.mu.Unlock()
-		holding = false
 		return
 	}
 }

@@ -17,7 +17,7 @@ const (
 )
 
 // readRunState is the state of one readRun, shared with readCallback.
-// Owned by the reader goroutine.
+// Owned by the holder of the read token (in readerState).
 type readRunState struct {
 	err   error // the read's error, if ended
 	mode  readMode
@@ -38,18 +38,20 @@ type readRunState struct {
 // The price: the file descriptor holds a reference while a callback runs
 // inside the call, and closing a net.Conn waits for every reference. So
 // closeSocket leaves the close to this reader when it runs a callback
-// (delivering), and the reader closes the socket when it leaves the call.
+// (delivering), and the reader closes the socket when it leaves the call
+// (closeIfOwed; withToken does it if a callback ends the goroutine).
 func (c *conn) readRun(mode readMode) (ended bool) {
-	defer c.closeIfOwed() // deferred: runtime.Goexit in a callback must not leave the socket open
+	c.checkToken()
 	err := c.rawReadCall(mode)
-	if err != nil && !c.rd.read && errors.Is(err, os.ErrDeadlineExceeded) {
+	if err != nil && !c.rd.run.read && errors.Is(err, os.ErrDeadlineExceeded) {
 		// The linger deadline of an earlier burst has passed, or the
 		// poller woke a reader that has left since (readable), and Go
 		// refuses even a read that would not wait: clear it and read.
-		c.lingerUntil = 0
+		c.rd.lingerUntil = 0
 		_ = c.nc.SetReadDeadline(time.Time{})
 		err = c.rawReadCall(mode)
 	}
+	c.closeIfOwed()
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -63,18 +65,18 @@ func (c *conn) readRun(mode readMode) (ended bool) {
 		return true
 	}
 	switch {
-	case !c.rd.ended:
-	case c.rd.err != nil:
-		c.readFailed(c.opError("read", c.rd.err))
+	case !c.rd.run.ended:
+	case c.rd.run.err != nil:
+		c.readFailed(c.opError("read", c.rd.run.err))
 	default:
 		c.eof()
 	}
-	return c.rd.ended
+	return c.rd.run.ended
 }
 
 // rawReadCall is one RawConn.Read call running readCallback.
 func (c *conn) rawReadCall(mode readMode) error {
-	c.rd = readRunState{mode: mode}
+	c.rd.run = readRunState{mode: mode}
 	if mode == readLingering {
 		c.moveLinger()
 	}
@@ -85,9 +87,9 @@ func (c *conn) rawReadCall(mode readMode) error {
 // and reads again while more may be waiting. Returning false waits in Go's
 // netpoller for the socket to become readable, then runs it again.
 func (c *conn) readCallback(fd uintptr) bool {
-	r := &c.rd
+	r := &c.rd.run
 	for {
-		if c.readPaused.Load() || c.stopRead.Load() {
+		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
 		}
 		b := c.opts.readPool.Get().(*[]byte)
@@ -103,15 +105,15 @@ func (c *conn) readCallback(fd uintptr) bool {
 			return true
 		}
 		c.noteRead()
-		c.gotData = true
+		c.rd.gotData = true
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
 		c.opts.readPool.Put(b)
 		switch {
-		case c.readPaused.Load() || c.stopRead.Load():
+		case c.st()&stNoRead != 0:
 			return true
-		case n == len(*b) || c.hup.Load():
+		case n == len(*b) || c.st()&stHup != 0: // without mu: once per read
 			// More may be waiting, and no new edge will say so: a full
 			// buffer, or a peer that has hung up (its end of file comes
 			// only from a read of its own).
@@ -128,10 +130,10 @@ func (c *conn) readCallback(fd uintptr) bool {
 		// Lingering: wait in the netpoller straight away. Bytes that
 		// arrive from now on raise an edge there; the end of file, which
 		// may already be here, the poller reports (pollWatchHup), setting
-		// hup and then a deadline in the past. Looking at hup after
+		// stHup and then a deadline in the past. Looking at stHup after
 		// moving the deadline means neither can be missed.
 		c.moveLinger()
-		if c.hup.Load() {
+		if c.st()&stHup != 0 {
 			continue
 		}
 		return false
@@ -146,9 +148,9 @@ var pokeDeadline = time.Unix(1, 0)
 // ahead, moving it at most every readLinger/2: setting it is a timer
 // operation, too dear for every message.
 func (c *conn) moveLinger() {
-	if now := monoNow(); now+int64(readLinger/2) > c.lingerUntil {
-		c.lingerUntil = now + int64(readLinger)
-		_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.lingerUntil)))
+	if now := monoNow(); now+int64(readLinger/2) > c.rd.lingerUntil {
+		c.rd.lingerUntil = now + int64(readLinger)
+		_ = c.nc.SetReadDeadline(monoEpoch.Add(time.Duration(c.rd.lingerUntil)))
 	}
 }
 

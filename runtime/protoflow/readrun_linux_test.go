@@ -29,7 +29,7 @@ func TestReaderReadsOncePerMessage(t *testing.T) {
 			r.onData = func(r *recorder, p []byte) {
 				// On the epoll backend a reader in active use lingers; the
 				// callback runs on the reader, which owns c.rd.
-				if c := r.Transport().(*conn); c.epoll() && measuring.Load() == 1 && c.rd.mode != readLingering {
+				if c := r.Transport().(*conn); c.epoll() && measuring.Load() == 1 && c.rd.run.mode != readLingering {
 					notLingering.Add(1)
 				}
 				_, _ = r.Transport().Write(p) // echo

@@ -100,7 +100,7 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 		return fmt.Errorf("protoflow: negative timeout (read %v, idle %v): %w", read, idle, fs.ErrInvalid)
 	}
 	c.mu.Lock()
-	if c.dead {
+	if c.st()&stDead != 0 {
 		c.mu.Unlock()
 		return errClosed
 	}
@@ -278,7 +278,7 @@ func (to *timeouts) state() readState {
 	c := to.c
 	c.mu.Lock()
 	s.reading = c.mayReadLocked()
-	s.dead = c.dead
+	s.dead = c.st()&stDead != 0
 	c.mu.Unlock()
 	return s
 }

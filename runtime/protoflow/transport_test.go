@@ -333,7 +333,7 @@ func ttPinBuffers(c net.Conn, n int) {
 func ttState(tr Transport) string {
 	c := tr.(*conn)
 	c.mu.Lock()
-	qs := fmt.Sprintf("queue size %d, queue paused %v, flushing %v, closing %v, dead %v", c.q.size, c.q.paused, c.flushing, c.closing, c.dead)
+	qs := fmt.Sprintf("queue size %d, state %v", c.q.size, c.st())
 	c.mu.Unlock()
 	c.s.mu.Lock()
 	ss := fmt.Sprintf("serializer running %v, pending %d, paused %v, lost %v", c.s.running, c.s.pending, c.s.paused, c.s.lost)
@@ -1919,7 +1919,7 @@ func TestTransportWaterMarksManyWriters(t *testing.T) {
 			}
 			c := tr.(*conn)
 			c.mu.Lock()
-			qPaused := c.q.paused
+			qPaused := c.writingPaused()
 			c.mu.Unlock()
 			if qPaused || r.WritingPaused() {
 				t.Errorf("at the end: queue paused = %v, protocol paused = %v; want both false", qPaused, r.WritingPaused())

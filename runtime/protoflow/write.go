@@ -7,7 +7,7 @@ import (
 // Write implements [Transport.Write].
 func (c *conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	if c.closing || c.shutWrite || c.dead {
+	if c.st()&stNoWrite != 0 {
 		c.mu.Unlock()
 		return 0, errClosed
 	}
@@ -16,7 +16,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	rest := p
-	if !c.flushing && c.raw != nil {
+	if c.st()&stFlushing == 0 && c.raw != nil {
 		// Nothing is queued and no flusher owns the socket: write through on
 		// this goroutine, without waiting. mu keeps writers in order.
 		c.wt.p = p
@@ -45,7 +45,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	transitions := 0
 	if len(rest) > 0 {
 		c.q.push(rest)
-		if !c.flushing {
+		if c.st()&stFlushing == 0 {
 			c.startFlushLocked()
 		}
 		transitions = c.transitionLocked()
@@ -62,9 +62,9 @@ func (c *conn) writeCallback(fd uintptr) bool {
 }
 
 // startFlushLocked starts the flusher goroutine. c.mu must be held and
-// flushing false.
+// stFlushing clear.
 func (c *conn) startFlushLocked() {
-	c.flushing = true
+	c.setLocked(stFlushing)
 	c.socketUsers.Add(1)
 	go c.flush()
 }
@@ -72,7 +72,7 @@ func (c *conn) startFlushLocked() {
 // flush is the body of the flusher goroutine: it writes the queue to the
 // socket until it is empty or the connection dies, delivers the water-mark
 // transitions its progress causes, and finishes a Close or CloseWrite that
-// waited for the queue. Only the flusher clears flushing, after it is done
+// waited for the queue. Only the flusher clears stFlushing, after it is done
 // with its own state, so that a Write can never start a second flusher.
 func (c *conn) flush() {
 	defer c.socketUsers.Done()
@@ -123,7 +123,7 @@ func (c *conn) flush() {
 			c.mu.Unlock()
 			continue
 		}
-		c.flushing = false
+		c.clearLocked(stFlushing)
 		c.mu.Unlock()
 		return
 	}
@@ -132,7 +132,8 @@ func (c *conn) flush() {
 // flushOwedLocked reports whether the flusher has work left: bytes queued,
 // or a Close or CloseWrite waiting for the queue to empty.
 func (c *conn) flushOwedLocked() bool {
-	return !c.dead && (c.q.size > 0 || c.closing || c.shutWrite && !c.shutDone)
+	st := c.st()
+	return st&stDead == 0 && (c.q.size > 0 || st&stClosing != 0 || st&(stShutWrite|stShutDone) == stShutWrite)
 }
 
 // flushCallback writes the queue with writev, run by RawConn.Write. It
@@ -186,7 +187,7 @@ func (c *conn) flushPortable() {
 	if n > 0 {
 		c.noteWrite()
 	}
-	if !c.dead {
+	if c.st()&stDead == 0 {
 		c.q.consume(int(n))
 		c.fs.fl.transitions += c.transitionLocked()
 	}
@@ -200,15 +201,15 @@ func (c *conn) flushPortable() {
 // or the queue is empty, noting what a pending Close or CloseWrite needs.
 // It reports whether the round is over.
 func (c *conn) finishFlushLocked() bool {
-	switch {
-	case c.dead:
+	switch st := c.st(); {
+	case st&stDead != 0:
 	case c.q.size > 0:
 		return false
-	case c.closing:
+	case st&stClosing != 0:
 		c.markDeadLocked(nil)
 		c.fs.fl.closeNow = true
-	case c.shutWrite && !c.shutDone:
-		c.shutDone = true
+	case st&(stShutWrite|stShutDone) == stShutWrite:
+		c.setLocked(stShutDone)
 		c.fs.fl.shutNow = true
 	}
 	c.fs.fl.exit = true
@@ -232,21 +233,21 @@ func (c *conn) CloseWrite() error {
 		return ErrNotSupported
 	}
 	c.mu.Lock()
-	if c.closing || c.shutWrite || c.dead {
+	if c.st()&stNoWrite != 0 {
 		c.mu.Unlock()
 		return errClosed
 	}
-	c.shutWrite = true
-	if c.flushing || c.raw == nil {
+	c.setLocked(stShutWrite)
+	if c.st()&stFlushing != 0 || c.raw == nil {
 		// The flusher shuts the write side after the queue; on the portable
 		// path it also takes the TLS close_notify, which may block.
-		if !c.flushing {
+		if c.st()&stFlushing == 0 {
 			c.startFlushLocked()
 		}
 		c.mu.Unlock()
 		return nil
 	}
-	c.shutDone = true
+	c.setLocked(stShutDone)
 	c.mu.Unlock()
 	c.shutdownWrite()
 	return nil
@@ -255,17 +256,16 @@ func (c *conn) CloseWrite() error {
 // Close implements [Transport.Close].
 func (c *conn) Close() error {
 	c.mu.Lock()
-	if c.closing || c.dead {
+	if c.st()&stStopRead != 0 {
 		c.mu.Unlock()
 		return errClosed
 	}
-	c.closing = true
-	c.stopRead.Store(true)
+	c.setLocked(stClosing)
 	c.broadcastLocked()
-	if c.flushing || c.raw == nil {
+	if c.st()&stFlushing != 0 || c.raw == nil {
 		// The flusher closes the socket after the queue; on the portable
 		// path it also sends the TLS close_notify, which may block.
-		if !c.flushing {
+		if c.st()&stFlushing == 0 {
 			c.startFlushLocked()
 		}
 		c.mu.Unlock()
@@ -295,7 +295,7 @@ func (c *conn) SetWriteBufferLimits(high, low int) error {
 	c.mu.Lock()
 	c.q.high, c.q.low = high, low
 	transitions := 0
-	if !c.dead {
+	if c.st()&stDead == 0 {
 		transitions = c.transitionLocked()
 	}
 	c.mu.Unlock()
@@ -305,12 +305,17 @@ func (c *conn) SetWriteBufferLimits(high, low int) error {
 
 // transitionLocked checks the water marks after the queue changed and
 // returns the number of transitions (0 or 1) the protocol is owed. The
-// decided state is published at once in flowPaused, for Drain.
+// decided state, stWritePaused, is what Drain follows at once.
 func (c *conn) transitionLocked() int {
-	if !c.q.transition() {
+	paused := c.writingPaused()
+	if !c.q.crossed(paused) {
 		return 0
 	}
-	c.flow.paused.Store(c.q.paused)
+	if paused {
+		c.clearLocked(stWritePaused)
+	} else {
+		c.setLocked(stWritePaused)
+	}
 	return 1
 }
 
@@ -322,8 +327,8 @@ func (c *conn) afterTransitions(n int) {
 	if n == 0 {
 		return
 	}
-	if b := c.base.Load(); b != nil && !c.flow.paused.Load() {
-		b.flowResumed(&c.flow)
+	if b := c.base.Load(); b != nil && !c.writingPaused() {
+		b.flowResumed(c)
 	}
 	c.s.notify(n)
 }

@@ -1,14 +1,18 @@
 // Server runs one of the example servers built with protogen until it is
-// interrupted, then shuts down gracefully.
+// interrupted (Ctrl-C) or terminated, then shuts down gracefully.
 //
-//	go run ./generated_example/... -addr 127.0.0.1:7070            the key-value server
-//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto echo
-//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto kvbin
-//	go run ./generated_example/... -addr 127.0.0.1:6380 -proto redis
+//	go build -o server ./generated_example/cmd/server
+//	./server -addr 127.0.0.1:7070                   the key-value server
+//	./server -addr 127.0.0.1:7070 -proto echo
+//	./server -addr 127.0.0.1:7070 -proto kvbin
+//	./server -addr 127.0.0.1:6380 -proto redis
 //
-// Try the key-value server with a line-oriented client:
+// Build it first, or stop "go run ./generated_example/cmd/server" with
+// Ctrl-C: killing go run by its process ID leaves the server it built
+// running. Try the key-value server with the client beside it, which sends
+// its standard input and prints the replies:
 //
-//	printf 'SET greeting hello world\nGET greeting\n' | nc -q1 127.0.0.1 7070
+//	printf 'SET greeting hello world\nGET greeting\n' | go run ./generated_example/cmd/client -addr 127.0.0.1:7070
 //
 // The flags are:
 //
