@@ -62,10 +62,10 @@ func FuzzDecodeRequest(f *testing.F) {
 
 // FuzzRoundTripRequest checks that the generated encoder and decoder of
 // Request agree: a message built from the fuzz input (the first byte chooses
-// which, wiretest.Fill sets its fields from the rest) either fails to encode
-// with a *wire.EncodeError, or encodes to bytes that decode to the same
-// message (decode(encode(m)) == m), the fields that its encoding leaves out
-// zeroed. go test runs it on one seed per message; go test
+// which, when there are several; wiretest.Fill sets its fields from the rest)
+// either fails to encode with a *wire.EncodeError, or encodes to bytes that
+// decode to the same message (decode(encode(m)) == m), the fields that its
+// encoding leaves out zeroed. go test runs it on one seed per message; go test
 // -fuzz=FuzzRoundTripRequest explores further.
 func FuzzRoundTripRequest(f *testing.F) {
 	for i := range 5 {
@@ -154,11 +154,11 @@ func FuzzDecodeReply(f *testing.F) {
 
 // FuzzRoundTripReply checks that the generated encoder and decoder of Reply
 // agree: a message built from the fuzz input (the first byte chooses which,
-// wiretest.Fill sets its fields from the rest) either fails to encode with a
-// *wire.EncodeError, or encodes to bytes that decode to the same message
-// (decode(encode(m)) == m), the fields that its encoding leaves out zeroed. go
-// test runs it on one seed per message; go test -fuzz=FuzzRoundTripReply
-// explores further.
+// when there are several; wiretest.Fill sets its fields from the rest) either
+// fails to encode with a *wire.EncodeError, or encodes to bytes that decode to
+// the same message (decode(encode(m)) == m), the fields that its encoding
+// leaves out zeroed. go test runs it on one seed per message; go test
+// -fuzz=FuzzRoundTripReply explores further.
 func FuzzRoundTripReply(f *testing.F) {
 	for i := range 5 {
 		f.Add([]byte{byte(i)})
