@@ -565,7 +565,7 @@ func (d *decoder) checkHeader(s *MessageSet) {
 			}
 			if s.Max == 0 {
 				d.errorAt(f.Pos, "set %s frames itself by %s: give the set's max, the longest message it accepts, so that a hostile length is refused before anything is read", s.Name, f.Name)
-			} else if f.Int.Bits < 64 && uint64(s.Max) > f.Int.MaxValue()+uint64(s.CountsOffset()) {
+			} else if !f.Int.Varint && f.Int.Bits < 64 && uint64(s.Max) > f.Int.MaxValue()+uint64(s.CountsOffset()) {
 				d.errorAt(f.Pos, "set %s: max %d cannot be written in the %s %s", s.Name, s.Max, f.Int, f.Name)
 			}
 		}
