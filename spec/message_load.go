@@ -1062,7 +1062,7 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 	if f.Checksum == NoChecksum {
 		misplaced("over", "is for checksum fields")
 	}
-	if f.Kind == WireFlag && f.Word == "" {
+	if f.Kind == WireFlag && keys["word"] == nil {
 		d.errorf(n, "%s: a flag needs its word, as in word: noreply", what)
 	}
 	if f.Kind != WireFlag {
@@ -1214,7 +1214,9 @@ func (d *decoder) checkFieldShape(n *yaml.Node, f *MessageField, enc Encoding, k
 		if f.Kind == WireString {
 			d.errorf(at("size"), "%s: a fixed size is for bytes", what)
 		}
-	case variable && enc == Binary && f.Length.Kind == LengthNone && f.Const == nil:
+	case variable && enc == Binary && f.Length.Kind == LengthNone && f.Const == nil && keys["length"] == nil && keys["size"] == nil && keys["const"] == nil:
+		// A length, size or const that is given but wrong is reported
+		// where it is written.
 		d.errorf(n, "%s: %s needs a length (u8, u16, u32, u64 or uvarint for a prefix, an earlier field, or rest) or a size", what, f.typeName())
 	case !variable && f.Length.Kind != LengthNone:
 		d.errorf(at("length"), "%s: length is for bytes and string fields", what)
