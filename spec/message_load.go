@@ -61,11 +61,12 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 	var out []*Enum
 	d.sequence(n, "enums", func(item *yaml.Node) {
 		e := &Enum{Pos: posOf(item)}
-		var named bool
+		var named, nameGiven bool
 		var valuesNode *yaml.Node
 		d.mapping(item, "enum", enumKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
+				nameGiven = true
 				if name, ok := d.str(v, "enum name"); ok && d.checkExported(v, "enum name", name) {
 					e.Name, e.Pos, named = name, posOf(v), true
 				}
@@ -97,7 +98,7 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 			}
 		})
 		if !named {
-			if item.Kind == yaml.MappingNode {
+			if item.Kind == yaml.MappingNode && !nameGiven {
 				d.errorf(item, "enum: missing name")
 			}
 			return
@@ -268,20 +269,23 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 	// Names first, so that types may refer to one another.
 	d.sequence(n, "types", func(item *yaml.Node) {
 		m := &Message{Pos: posOf(item)}
-		var named bool
+		var named, nameGiven bool
 		if item.Kind != yaml.MappingNode {
 			d.errorf(item, "type: expected a mapping with name and fields, found %s", kindName(item))
 			return
 		}
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			if item.Content[i].Value == "name" {
+				nameGiven = true
 				if name, ok := d.str(item.Content[i+1], "type name"); ok && d.checkExported(item.Content[i+1], "type name", name) {
 					m.Name, m.Pos, named = name, posOf(item.Content[i+1]), true
 				}
 			}
 		}
 		if !named {
-			d.errorf(item, "type: missing name")
+			if !nameGiven {
+				d.errorf(item, "type: missing name")
+			}
 			return
 		}
 		if prev, dup := sc.types[m.Name]; dup {
@@ -354,11 +358,12 @@ func (d *decoder) messageSets(n *yaml.Node, sc *messageScope) []*MessageSet {
 // messageSet decodes one set.
 func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	s := &MessageSet{Pos: posOf(n)}
-	var named bool
+	var named, nameGiven bool
 	var headerNode, messagesNode, encodingNode, caseNode, endianNode, correlateNode, errorNode *yaml.Node
 	if !d.mapping(n, "message set", setKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "set":
+			nameGiven = true
 			if name, ok := d.str(v, "set"); ok && d.checkExported(v, "set name", name) {
 				s.Name, s.Pos, named = name, posOf(v), true
 			}
@@ -412,7 +417,9 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		return nil
 	}
 	if !named {
-		d.errorf(n, "message set: missing set, the set's name, as in \"set: Request\"")
+		if !nameGiven {
+			d.errorf(n, "message set: missing set, the set's name, as in \"set: Request\"")
+		}
 		return nil
 	}
 	if prev, dup := sc.sets[s.Name]; dup {
@@ -613,11 +620,12 @@ func (f *MessageField) FixedSize() int {
 // message decodes one message of set s.
 func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Message {
 	m := &Message{Pos: posOf(n), Set: s}
-	var named bool
+	var named, nameGiven bool
 	var tagNode, verbNode *yaml.Node
 	if !d.mapping(n, "message", messageKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
+			nameGiven = true
 			if name, ok := d.str(v, "message name"); ok && d.checkExported(v, "message name", name) {
 				m.Name, m.Pos, named = name, posOf(v), true
 			}
@@ -642,7 +650,9 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 		return nil
 	}
 	if !named {
-		d.errorf(n, "message: missing name")
+		if !nameGiven {
+			d.errorf(n, "message: missing name")
+		}
 		return nil
 	}
 	m.Hook = "on" + m.Name
@@ -661,6 +671,7 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 			d.errorf(tagNode, "message %s: tag is for binary sets; a text message has a verb", m.Name)
 		}
 		if verbNode != nil {
+			m.verbGiven = true
 			if verb, ok := d.str(verbNode, "verb"); ok {
 				if verb == "" || strings.ContainsAny(verb, " \t\r\n") {
 					d.errorf(verbNode, "message %s: verb %q must be one word", m.Name, verb)
@@ -1705,6 +1716,12 @@ func (d *decoder) checkSetMessages(s *MessageSet) {
 				seen[key] = first{m, t.Pos}
 			}
 		case Text:
+			if m.Verb == "" && m.verbGiven {
+				// Its verb is not valid, which is reported: it is not
+				// the message for lines without a verb.
+				d.checkTextFields(m)
+				continue
+			}
 			if m.Verb == "" {
 				if s.Default != nil {
 					d.errorAt(m.Pos, "set %s: messages %s and %s both have no verb: only one message may match lines whose first token is no verb", s.Name, s.Default.Name, m.Name)
@@ -1770,7 +1787,7 @@ func (d *decoder) checkTextFields(m *Message) {
 			if f.Max <= 0 {
 				d.errorAt(f.Pos, "message %s: the data block %s needs max, so that a hostile length is refused before anything is read", m.Name, f.Name)
 			}
-			if m.Verb == "" {
+			if m.Verb == "" && !m.verbGiven {
 				d.errorAt(f.Pos, "message %s: a message without a verb cannot have a data block: the codec finds a block's length by the line's verb", m.Name)
 			}
 			continue
