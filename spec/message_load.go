@@ -1599,15 +1599,7 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	what := "field " + f.Name + ": if"
 	cond := &Cond{Pos: posOf(c.node), Field: g, Op: c.op, Src: c.node.Value}
 	switch g.Kind {
-	case WireUint, WireInt, WireBool:
-	case WireEnum:
-		for _, ev := range g.Enum.Values {
-			if ev.Name == c.value {
-				cond.Value = ev.Value
-				f.If = cond
-				return
-			}
-		}
+	case WireUint, WireInt, WireBool, WireEnum:
 	default:
 		d.errorf(c.node, "%s: field %s is a %s; a condition tests an integer, an enum or a bool", what, g.Name, g.typeName())
 		return
@@ -1615,6 +1607,15 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	if g.Optional || g.List {
 		d.errorf(c.node, "%s: field %s must be always present", what, g.Name)
 		return
+	}
+	if g.Kind == WireEnum {
+		for _, ev := range g.Enum.Values {
+			if ev.Name == c.value {
+				cond.Value = ev.Value
+				f.If = cond
+				return
+			}
+		}
 	}
 	if g.Kind == WireBool {
 		switch {
