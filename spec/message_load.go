@@ -168,7 +168,10 @@ func (d *decoder) enumValues(n *yaml.Node, e *Enum) {
 // intValue decodes an integer scalar that must fit t, as its two's
 // complement bits.
 func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+	// YAML reads digits too many for 64 bits as a float: they are an
+	// integer that does not fit.
+	tooLong := n.Kind == yaml.ScalarNode && n.Tag == "!!float" && digits.MatchString(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && !tooLong {
 		d.errorf(n, "%s: expected an integer, found %s", what, kindName(n))
 		return 0, false
 	}
@@ -191,6 +194,10 @@ func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) 
 	}
 	return uint64(v), true
 }
+
+// digits is a decimal integer as YAML writes it (a leading 0 makes it
+// octal).
+var digits = regexp.MustCompile(`^[-+]?[1-9][0-9_]*$`)
 
 // intTypeNames are the integer types a spec names.
 var intTypeNames = []string{"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "uvarint", "varint"}
