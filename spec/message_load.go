@@ -921,7 +921,11 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			f.List = true
 		case "max":
 			if size, ok := d.size(v, "max"); ok {
-				f.Max = size
+				if size <= 0 {
+					d.errorf(v, "max must be at least 1 byte")
+				} else {
+					f.Max = size
+				}
 			}
 		case "max_items":
 			if v, ok := d.integer(v, "max_items"); ok {
@@ -1263,9 +1267,6 @@ func (d *decoder) checkFieldShape(n *yaml.Node, f *MessageField, enc Encoding, k
 	}
 	if f.MaxItems > 0 && f.Count.Kind == LengthPrefix && uint64(f.MaxItems) > f.Count.Prefix.MaxValue() {
 		d.errorf(at("max_items"), "%s: max_items %d cannot be written in a %s count (at most %d)", what, f.MaxItems, f.Count.Prefix, f.Count.Prefix.MaxValue())
-	}
-	if f.Max < 0 {
-		d.errorf(at("max"), "%s: max must be positive", what)
 	}
 	if f.List && enc == Binary && (f.Kind == WireBytes || f.Kind == WireString) && f.Size == 0 && f.Length.Kind != LengthPrefix {
 		d.errorf(n, "%s: each element of a list of %s needs a length prefix (length: u8, u16, u32, u64 or uvarint) or a size", what, f.typeName())
