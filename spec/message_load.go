@@ -1299,7 +1299,7 @@ func checksumName(c Checksum) string {
 
 // condPattern is an if: a field, and optionally a comparison or a bit test
 // against a number or an enum value's name.
-var condPattern = regexp.MustCompile(`^\s*(!?)\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:(==|!=|<=|>=|<|>|&)\s*([A-Za-z0-9_]+))?\s*$`)
+var condPattern = regexp.MustCompile(`^\s*(!?)\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:(==|!=|<=|>=|<|>|&)\s*(-?[A-Za-z0-9_]+))?\s*$`)
 
 // parseCond parses an if.
 func (d *decoder) parseCond(n *yaml.Node, src string) *condSrc {
