@@ -127,6 +127,7 @@ type Message struct {
 	Hook, Send string
 
 	tagGiven  bool       // the spec gives a tag, valid or not
+	verbGiven bool       // the spec gives a verb, valid or not
 	replyNode *yaml.Node // the reply, resolved once every set is known
 }
 

@@ -61,11 +61,12 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 	var out []*Enum
 	d.sequence(n, "enums", func(item *yaml.Node) {
 		e := &Enum{Pos: posOf(item)}
-		var named bool
+		var named, nameGiven bool
 		var valuesNode *yaml.Node
 		d.mapping(item, "enum", enumKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
+				nameGiven = true
 				if name, ok := d.str(v, "enum name"); ok && d.checkExported(v, "enum name", name) {
 					e.Name, e.Pos, named = name, posOf(v), true
 				}
@@ -97,7 +98,7 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 			}
 		})
 		if !named {
-			if item.Kind == yaml.MappingNode {
+			if item.Kind == yaml.MappingNode && !nameGiven {
 				d.errorf(item, "enum: missing name")
 			}
 			return
@@ -167,7 +168,10 @@ func (d *decoder) enumValues(n *yaml.Node, e *Enum) {
 // intValue decodes an integer scalar that must fit t, as its two's
 // complement bits.
 func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+	// YAML reads digits too many for 64 bits as a float: they are an
+	// integer that does not fit.
+	tooLong := n.Kind == yaml.ScalarNode && n.Tag == "!!float" && digits.MatchString(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && !tooLong {
 		d.errorf(n, "%s: expected an integer, found %s", what, kindName(n))
 		return 0, false
 	}
@@ -190,6 +194,10 @@ func (d *decoder) intValue(n *yaml.Node, what string, t IntType) (uint64, bool) 
 	}
 	return uint64(v), true
 }
+
+// digits is a decimal integer as YAML writes it (a leading 0 makes it
+// octal).
+var digits = regexp.MustCompile(`^[-+]?[1-9][0-9_]*$`)
 
 // intTypeNames are the integer types a spec names.
 var intTypeNames = []string{"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "uvarint", "varint"}
@@ -268,20 +276,23 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 	// Names first, so that types may refer to one another.
 	d.sequence(n, "types", func(item *yaml.Node) {
 		m := &Message{Pos: posOf(item)}
-		var named bool
+		var named, nameGiven bool
 		if item.Kind != yaml.MappingNode {
 			d.errorf(item, "type: expected a mapping with name and fields, found %s", kindName(item))
 			return
 		}
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			if item.Content[i].Value == "name" {
+				nameGiven = true
 				if name, ok := d.str(item.Content[i+1], "type name"); ok && d.checkExported(item.Content[i+1], "type name", name) {
 					m.Name, m.Pos, named = name, posOf(item.Content[i+1]), true
 				}
 			}
 		}
 		if !named {
-			d.errorf(item, "type: missing name")
+			if !nameGiven {
+				d.errorf(item, "type: missing name")
+			}
 			return
 		}
 		if prev, dup := sc.types[m.Name]; dup {
@@ -354,11 +365,12 @@ func (d *decoder) messageSets(n *yaml.Node, sc *messageScope) []*MessageSet {
 // messageSet decodes one set.
 func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	s := &MessageSet{Pos: posOf(n)}
-	var named bool
+	var named, nameGiven bool
 	var headerNode, messagesNode, caseNode, endianNode, correlateNode, errorNode *yaml.Node
 	if !d.mapping(n, "message set", setKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "set":
+			nameGiven = true
 			if name, ok := d.str(v, "set"); ok && d.checkExported(v, "set name", name) {
 				s.Name, s.Pos, named = name, posOf(v), true
 			}
@@ -411,7 +423,9 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		return nil
 	}
 	if !named {
-		d.errorf(n, "message set: missing set, the set's name, as in \"set: Request\"")
+		if !nameGiven {
+			d.errorf(n, "message set: missing set, the set's name, as in \"set: Request\"")
+		}
 		return nil
 	}
 	if prev, dup := sc.sets[s.Name]; dup {
@@ -563,7 +577,7 @@ func (d *decoder) checkHeader(s *MessageSet) {
 			}
 			if s.Max == 0 {
 				d.errorAt(f.Pos, "set %s frames itself by %s: give the set's max, the longest message it accepts, so that a hostile length is refused before anything is read", s.Name, f.Name)
-			} else if f.Int.Bits < 64 && uint64(s.Max) > f.Int.MaxValue()+uint64(s.CountsOffset()) {
+			} else if !f.Int.Varint && f.Int.Bits < 64 && uint64(s.Max) > f.Int.MaxValue()+uint64(s.CountsOffset()) {
 				d.errorAt(f.Pos, "set %s: max %d cannot be written in the %s %s", s.Name, s.Max, f.Int, f.Name)
 			}
 		}
@@ -611,11 +625,12 @@ func (f *MessageField) FixedSize() int {
 // message decodes one message of set s.
 func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Message {
 	m := &Message{Pos: posOf(n), Set: s}
-	var named bool
+	var named, nameGiven bool
 	var tagNode, verbNode *yaml.Node
 	if !d.mapping(n, "message", messageKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
+			nameGiven = true
 			if name, ok := d.str(v, "message name"); ok && d.checkExported(v, "message name", name) {
 				m.Name, m.Pos, named = name, posOf(v), true
 			}
@@ -640,7 +655,9 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 		return nil
 	}
 	if !named {
-		d.errorf(n, "message: missing name")
+		if !nameGiven {
+			d.errorf(n, "message: missing name")
+		}
 		return nil
 	}
 	m.Hook = "on" + m.Name
@@ -659,6 +676,7 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 			d.errorf(tagNode, "message %s: tag is for binary sets; a text message has a verb", m.Name)
 		}
 		if verbNode != nil {
+			m.verbGiven = true
 			if verb, ok := d.str(verbNode, "verb"); ok {
 				if verb == "" || strings.ContainsAny(verb, " \t\r\n") {
 					d.errorf(verbNode, "message %s: verb %q must be one word", m.Name, verb)
@@ -901,7 +919,11 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			f.List = true
 		case "max":
 			if size, ok := d.size(v, "max"); ok {
-				f.Max = size
+				if size <= 0 {
+					d.errorf(v, "max must be at least 1 byte")
+				} else {
+					f.Max = size
+				}
 			}
 		case "max_items":
 			if v, ok := d.integer(v, "max_items"); ok {
@@ -1057,7 +1079,7 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 	if f.Checksum == NoChecksum {
 		misplaced("over", "is for checksum fields")
 	}
-	if f.Kind == WireFlag && f.Word == "" {
+	if f.Kind == WireFlag && keys["word"] == nil {
 		d.errorf(n, "%s: a flag needs its word, as in word: noreply", what)
 	}
 	if f.Kind != WireFlag {
@@ -1209,7 +1231,9 @@ func (d *decoder) checkFieldShape(n *yaml.Node, f *MessageField, enc Encoding, k
 		if f.Kind == WireString {
 			d.errorf(at("size"), "%s: a fixed size is for bytes", what)
 		}
-	case variable && enc == Binary && f.Length.Kind == LengthNone && f.Const == nil:
+	case variable && enc == Binary && f.Length.Kind == LengthNone && f.Const == nil && keys["length"] == nil && keys["size"] == nil && keys["const"] == nil:
+		// A length, size or const that is given but wrong is reported
+		// where it is written.
 		d.errorf(n, "%s: %s needs a length (u8, u16, u32, u64 or uvarint for a prefix, an earlier field, or rest) or a size", what, f.typeName())
 	case !variable && f.Length.Kind != LengthNone:
 		d.errorf(at("length"), "%s: length is for bytes and string fields", what)
@@ -1238,9 +1262,6 @@ func (d *decoder) checkFieldShape(n *yaml.Node, f *MessageField, enc Encoding, k
 	}
 	if f.MaxItems > 0 && f.Count.Kind == LengthPrefix && uint64(f.MaxItems) > f.Count.Prefix.MaxValue() {
 		d.errorf(at("max_items"), "%s: max_items %d cannot be written in a %s count (at most %d)", what, f.MaxItems, f.Count.Prefix, f.Count.Prefix.MaxValue())
-	}
-	if f.Max < 0 {
-		d.errorf(at("max"), "%s: max must be positive", what)
 	}
 	if f.List && enc == Binary && (f.Kind == WireBytes || f.Kind == WireString) && f.Size == 0 && f.Length.Kind != LengthPrefix {
 		d.errorf(n, "%s: each element of a list of %s needs a length prefix (length: u8, u16, u32, u64 or uvarint) or a size", what, f.typeName())
@@ -1273,7 +1294,7 @@ func checksumName(c Checksum) string {
 
 // condPattern is an if: a field, and optionally a comparison or a bit test
 // against a number or an enum value's name.
-var condPattern = regexp.MustCompile(`^\s*(!?)\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:(==|!=|<=|>=|<|>|&)\s*([A-Za-z0-9_]+))?\s*$`)
+var condPattern = regexp.MustCompile(`^\s*(!?)\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:(==|!=|<=|>=|<|>|&)\s*(-?[A-Za-z0-9_]+))?\s*$`)
 
 // parseCond parses an if.
 func (d *decoder) parseCond(n *yaml.Node, src string) *condSrc {
@@ -1581,15 +1602,7 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	what := "field " + f.Name + ": if"
 	cond := &Cond{Pos: posOf(c.node), Field: g, Op: c.op, Src: c.node.Value}
 	switch g.Kind {
-	case WireUint, WireInt, WireBool:
-	case WireEnum:
-		for _, ev := range g.Enum.Values {
-			if ev.Name == c.value {
-				cond.Value = ev.Value
-				f.If = cond
-				return
-			}
-		}
+	case WireUint, WireInt, WireBool, WireEnum:
 	default:
 		d.errorf(c.node, "%s: field %s is a %s; a condition tests an integer, an enum or a bool", what, g.Name, g.typeName())
 		return
@@ -1597,6 +1610,15 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	if g.Optional || g.List {
 		d.errorf(c.node, "%s: field %s must be always present", what, g.Name)
 		return
+	}
+	if g.Kind == WireEnum {
+		for _, ev := range g.Enum.Values {
+			if ev.Name == c.value {
+				cond.Value = ev.Value
+				f.If = cond
+				return
+			}
+		}
 	}
 	if g.Kind == WireBool {
 		switch {
@@ -1698,6 +1720,12 @@ func (d *decoder) checkSetMessages(s *MessageSet) {
 				seen[key] = first{m, t.Pos}
 			}
 		case Text:
+			if m.Verb == "" && m.verbGiven {
+				// Its verb is not valid, which is reported: it is not
+				// the message for lines without a verb.
+				d.checkTextFields(m)
+				continue
+			}
 			if m.Verb == "" {
 				if s.Default != nil {
 					d.errorAt(m.Pos, "set %s: messages %s and %s both have no verb: only one message may match lines whose first token is no verb", s.Name, s.Default.Name, m.Name)
@@ -1763,7 +1791,7 @@ func (d *decoder) checkTextFields(m *Message) {
 			if f.Max <= 0 {
 				d.errorAt(f.Pos, "message %s: the data block %s needs max, so that a hostile length is refused before anything is read", m.Name, f.Name)
 			}
-			if m.Verb == "" {
+			if m.Verb == "" && !m.verbGiven {
 				d.errorAt(f.Pos, "message %s: a message without a verb cannot have a data block: the codec finds a block's length by the line's verb", m.Name)
 			}
 			continue
