@@ -319,26 +319,53 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 	d.checkTypeCycles(out)
 	for _, m := range out {
 		d.checkRest(m.Fields, m.what())
+		d.checkConds(m)
 	}
 	return out
 }
 
-// checkTypeCycles reports a struct type that contains itself, other than
-// through a list (which may be empty).
+// checkConds reports a condition that tests a field the encoder writes by
+// itself (a length, a constant, a checksum, the frame's length, or a tag
+// that one value gives): its value is not the message's to hold. It runs
+// once every message of the set is read, when every length field is known.
+func (d *decoder) checkConds(m *Message) {
+	var fields []*MessageField
+	if m.Set != nil {
+		fields = AllFields(m.Set.Header)
+	}
+	for _, f := range append(fields, AllFields(m.Fields)...) {
+		if f.If == nil {
+			continue
+		}
+		g := f.If.Field
+		if g.InStruct() || g.Tag && m.TagField != "" {
+			continue
+		}
+		what := alwaysPresent(g)
+		if what == "" {
+			what = "a length the encoder computes"
+		}
+		d.errorAt(f.If.Pos, "field %s: if: %s is %s, not a field of %s; test a field that the message holds", f.Name, g.Name, what, m.Name)
+	}
+}
+
+// checkTypeCycles reports a struct type that contains itself, even through
+// a list or an if: a hostile peer would nest it until the decoder's stack
+// ran out.
 func (d *decoder) checkTypeCycles(types []*Message) {
 	state := make(map[*Message]int) // 1: being visited, 2: done
 	var visit func(m *Message, path []string) bool
 	visit = func(m *Message, path []string) bool {
 		switch state[m] {
 		case 1:
-			d.errorAt(m.Pos, "type %s contains itself (%s): a message would never end", m.Name, strings.Join(append(path, m.Name), " → "))
+			d.errorAt(m.Pos, "type %s contains itself (%s): its decoder would recurse as deep as a peer's bytes say, and a message without a list or an if would never end; nest a fixed number of levels instead", m.Name, strings.Join(append(path, m.Name), " → "))
 			return false
 		case 2:
 			return true
 		}
 		state[m] = 1
 		for _, f := range AllFields(m.Fields) {
-			if f.Kind == WireStruct && !f.List && f.If == nil && !visit(f.Struct, append(path, m.Name)) {
+			if f.Kind == WireStruct && !visit(f.Struct, append(path, m.Name)) {
 				state[m] = 2
 				return false
 			}
@@ -468,6 +495,9 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		}
 	})
 	d.checkSetMessages(s)
+	for _, m := range s.Messages {
+		d.checkConds(m)
+	}
 	if correlateNode != nil {
 		if name, ok := d.str(correlateNode, "correlate"); ok {
 			var names []string
@@ -836,6 +866,21 @@ func (d *decoder) constValue(n *yaml.Node, what string, f *MessageField) (Const,
 	return c, false
 }
 
+// typeDesc names a field's type with an article, for errors: "an i16",
+// "a list of u8", "bytes".
+func (f *MessageField) typeDesc() string {
+	name := f.typeName()
+	switch {
+	case f.List:
+		return "a list of " + name
+	case f.Kind == WireBytes:
+		return name
+	case strings.IndexByte("aeioAEIO", name[0]) >= 0 || name == "f32" || name == "f64": // an i16, an f32; a u8
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // typeName names a field's type as the spec writes it.
 func (f *MessageField) typeName() string {
 	switch f.Kind {
@@ -926,12 +971,20 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 				}
 			}
 		case "max_items":
-			if v, ok := d.integer(v, "max_items"); ok {
-				f.MaxItems = v
+			if n, ok := d.integer(v, "max_items"); ok {
+				if n < 1 {
+					d.errorf(v, "max_items must be at least 1")
+				} else {
+					f.MaxItems = n
+				}
 			}
 		case "min_items":
-			if v, ok := d.integer(v, "min_items"); ok {
-				f.MinItems = v
+			if n, ok := d.integer(v, "min_items"); ok {
+				if n < 0 {
+					d.errorf(v, "min_items must be 0 or more")
+				} else {
+					f.MinItems = n
+				}
 			}
 		case "const":
 			constNode = v
@@ -1385,7 +1438,7 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 			}
 			switch {
 			case g.Kind != WireUint || g.List:
-				d.errorf(r.ref.node, "%s: %s: field %s is a %s; a length or count is held by an unsigned integer", what, r.key, g.Name, g.typeName())
+				d.errorf(r.ref.node, "%s: %s: field %s is %s; a length or count is held by an unsigned integer", what, r.key, g.Name, g.typeDesc())
 				continue
 			case g.Optional:
 				d.errorf(r.ref.node, "%s: %s: field %s is optional; a length or count must always be present", what, r.key, g.Name)
@@ -1437,8 +1490,10 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 				d.errorAt(f.Pos, "%s: a checksum covers the fields before it, or the range that over names", what)
 			case f.First != nil && f.Last != nil:
 				for _, g := range seq[index[f.First.Name] : index[f.Last.Name]+1] {
-					if g != f && g.Checksum != NoChecksum {
-						d.errorAt(f.Pos, "%s: its range %s…%s covers the checksum %s, which is written after it; end the range before %s", what, f.First.Name, f.Last.Name, g.Name, g.Name)
+					// An earlier checksum is filled in first, so this one
+					// covers its final bytes; a later one is not yet.
+					if g != f && g.Checksum != NoChecksum && index[g.Name] > at {
+						d.errorAt(f.Pos, "%s: its range %s…%s covers the checksum %s, which is computed after it; end the range before %s", what, f.First.Name, f.Last.Name, g.Name, g.Name)
 						break
 					}
 				}
@@ -1604,7 +1659,7 @@ func (d *decoder) resolveCond(c *condSrc, f, g *MessageField) {
 	switch g.Kind {
 	case WireUint, WireInt, WireBool, WireEnum:
 	default:
-		d.errorf(c.node, "%s: field %s is a %s; a condition tests an integer, an enum or a bool", what, g.Name, g.typeName())
+		d.errorf(c.node, "%s: field %s is %s; a condition tests an integer, an enum or a bool", what, g.Name, g.typeDesc())
 		return
 	}
 	if g.Optional || g.List {

@@ -199,18 +199,32 @@ func (d *decoder) checkClient(p *Protocol, n *yaml.Node) {
 		received[m] = true
 	}
 	methods := 0
+	type setPair struct{ req, reply *MessageSet }
+	reported := make(map[setPair]bool) // a correlation problem is a pair of sets', said once
 	for _, m := range p.SentMessages() {
 		if !m.HasReply() {
 			continue
 		}
 		methods++
 		for _, r := range append(append([]*Message(nil), m.Replies...), m.Stream, m.End) {
-			if r != nil && !received[r] {
+			if r == nil || r.Set == m.Set {
+				continue // nothing, or reported where the reply is resolved
+			}
+			if !received[r] {
 				d.errorAt(m.ReplyPos, "client %s: message %s is answered by %s, which protocol %s does not receive", p.Client, m.Name, r.Name, p.Name)
 			}
-			if r != nil && m.Set.Correlate != nil && (r.Set.Correlate == nil || r.Set.Correlate.Name != m.Set.Correlate.Name) {
+			pair := setPair{m.Set, r.Set}
+			req, rep := m.Set.Correlate, r.Set.Correlate
+			switch {
+			case req == nil || reported[pair]:
+			case rep == nil || rep.Name != req.Name:
+				reported[pair] = true
 				d.errorAt(m.ReplyPos, "client %s: set %s correlates on %s, so set %s, whose %s answers %s, must too (correlate: %s)",
-					p.Client, m.Set.Name, m.Set.Correlate.Name, r.Set.Name, r.Name, m.Name, m.Set.Correlate.Name)
+					p.Client, m.Set.Name, req.Name, r.Set.Name, r.Name, m.Name, req.Name)
+			case rep.Int.Bits != req.Int.Bits || rep.Int.Varint != req.Int.Varint:
+				reported[pair] = true
+				d.errorAt(m.ReplyPos, "client %s: set %s correlates on %s, %s, but set %s's %s is %s: ids past what the narrower holds would match no call",
+					p.Client, m.Set.Name, req.Name, req.typeDesc(), r.Set.Name, rep.Name, rep.typeDesc())
 			}
 		}
 		if m.Stream != nil && m.Set.Correlate != nil {

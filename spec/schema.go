@@ -340,9 +340,10 @@ type schemaMessageField struct {
 	Count string `json:"count" jsonschema:"minLength=1"`
 	// The longest bytes or string value (of each element, for a list).
 	Max schemaSize `json:"max"`
-	// The most items a list may hold; required unless a u8 or u16 count
+	// The most items a list may hold: required for a list of structs,
+	// bytes or strings, and for a list of numbers unless a u8 or u16 count
 	// bounds it.
-	MaxItems int `json:"max_items" jsonschema:"minimum=0"`
+	MaxItems int `json:"max_items" jsonschema:"minimum=1"`
 	// The fewest items a list may hold.
 	MinItems int `json:"min_items" jsonschema:"minimum=0"`
 	// A constant (a magic): checked on decode, written on encode, not in the
