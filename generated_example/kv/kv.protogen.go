@@ -693,7 +693,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	if v, ok := r.(*OK); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Set: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kv: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
@@ -709,7 +709,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	case *Value, *NotFound:
 		return v.(Reply), nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Get: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kv: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
@@ -725,7 +725,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	case *OK, *NotFound:
 		return v.(Reply), nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Del: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kv: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Ping sends m and returns its Pong reply, a copy that may be kept. An *Err
@@ -740,7 +740,7 @@ func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
 	if v, ok := r.(*Pong); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Ping: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kv: Client.Ping got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Request is a line that a client sends. Verbs are matched in any case.

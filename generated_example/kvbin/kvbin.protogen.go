@@ -865,7 +865,7 @@ func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
 	if v, ok := r.(*Welcome); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Hello: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kvbin: Client.Hello got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
@@ -881,7 +881,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	case *Value, *NotFound:
 		return v.(Reply), nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Get: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kvbin: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Set sends m and returns its OK reply, a copy that may be kept. An *Error
@@ -896,7 +896,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	if v, ok := r.(*OK); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Set: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kvbin: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
@@ -912,7 +912,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	case *OK, *NotFound:
 		return v.(Reply), nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Del: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kvbin: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Quit sends m and returns its OK reply, a copy that may be kept. An *Error
@@ -927,7 +927,7 @@ func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
 	if v, ok := r.(*OK); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Client: a %T reply to Quit: %w", r, protoflow.ErrUnexpectedReply)
+	return nil, fmt.Errorf("kvbin: Client.Quit got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
 }
 
 // Request is a message that a client sends. Its first byte, op, tells the requests apart.

@@ -243,13 +243,13 @@ func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 
 	for _, m := range p.SentMessages() {
 		if m.HasReply() {
-			clientMethod(f, p, m)
+			clientMethod(f, s, p, m)
 		}
 	}
 }
 
 // clientMethod prints the client's method for request m.
-func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
+func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) {
 	var result jen.Code
 	var what string
 	switch {
@@ -296,7 +296,7 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), send))
 	}
 	body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
-	unexpected := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: a %%T reply to %s: %%w", p.Client, m.Name)), jen.Id("r"), jen.Qual(runtimePkg, "ErrUnexpectedReply")))
+	unexpected := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T reply: %%w", s.Package, p.Client, m.Name)), jen.Id("r"), jen.Qual(runtimePkg, "ErrUnexpectedReply")))
 	switch {
 	case m.Stream != nil:
 		body = append(body,
@@ -305,7 +305,7 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 			jen.Id("out").Op(":=").Make(jen.Index().Op("*").Id(m.Stream.Name), jen.Len(jen.Id("items"))),
 			jen.For(jen.List(jen.Id("i"), jen.Id("item")).Op(":=").Range().Id("items")).Block(
 				jen.If(jen.List(jen.Id("out").Index(jen.Id("i")), jen.Id("ok")).Op("=").Id("item").Assert(jen.Op("*").Id(m.Stream.Name)), jen.Op("!").Id("ok")).Block(
-					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: a %%T in the stream of replies to %s: %%w", p.Client, m.Name)), jen.Id("item"), jen.Qual(runtimePkg, "ErrUnexpectedReply"))),
+					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T in its stream of replies: %%w", s.Package, p.Client, m.Name)), jen.Id("item"), jen.Qual(runtimePkg, "ErrUnexpectedReply"))),
 				),
 			),
 			jen.Return(jen.Id("out"), jen.Nil()),
