@@ -11,6 +11,8 @@ import (
 // Message is what a generated message is to these checks: it encodes
 // itself.
 type Message interface {
+	// Append appends the message's encoding to dst, or returns an
+	// *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 }
 
