@@ -1182,94 +1182,54 @@ func DecodeText(b []byte) (Text, error) {
 }
 
 // textBlockLen returns the length of the data block that line announces, for
-// Text's codec, or -1 when it announces none.
+// Text's codec, or -1 when it announces none: a line that does not decode
+// announces none, and what follows it is the next line. A length over the
+// maximum is the codec's to refuse.
 func textBlockLen(line []byte) int {
 	verb, rest := wire.Token(line)
 	switch {
 	case string(verb) == "set":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Set
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	case string(verb) == "add":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Add
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	case string(verb) == "replace":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Replace
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	case string(verb) == "append":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Append
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	case string(verb) == "prepend":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Prepend
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	case string(verb) == "cas":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Cas
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	}
 	return -1
 }
@@ -1704,57 +1664,9 @@ func (m *Set) Decode(b []byte) error {
 // decodeArgs decodes Set's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Set) decodeArgs(line, rest, after []byte) error {
-	*m = Set{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Set", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Set", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Set", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Set", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Set", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Set", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Set", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Set", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Set", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Set", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -1770,6 +1682,66 @@ func (m *Set) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Set's line from rest, the line after its
+// verb, and returns the length of the data block it announces. The set's codec
+// calls it too: a data block follows only a line that decodes, and the bytes
+// after one that does not are the next line, as memcached reads them.
+func (m *Set) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Set{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Set", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Set", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Set", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Set", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Set", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Set", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Set", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Set", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Set", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -1849,57 +1821,9 @@ func (m *Add) Decode(b []byte) error {
 // decodeArgs decodes Add's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Add) decodeArgs(line, rest, after []byte) error {
-	*m = Add{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Add", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Add", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Add", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Add", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Add", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Add", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Add", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Add", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Add", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Add", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Add", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Add", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -1915,6 +1839,66 @@ func (m *Add) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Add's line from rest, the line after its
+// verb, and returns the length of the data block it announces. The set's codec
+// calls it too: a data block follows only a line that decodes, and the bytes
+// after one that does not are the next line, as memcached reads them.
+func (m *Add) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Add{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Add", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Add", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Add", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Add", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Add", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Add", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Add", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Add", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Add", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Add", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Add", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -1994,57 +1978,9 @@ func (m *Replace) Decode(b []byte) error {
 // decodeArgs decodes Replace's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Replace) decodeArgs(line, rest, after []byte) error {
-	*m = Replace{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Replace", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Replace", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Replace", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Replace", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Replace", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Replace", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Replace", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Replace", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Replace", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Replace", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Replace", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Replace", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -2060,6 +1996,66 @@ func (m *Replace) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Replace's line from rest, the line after
+// its verb, and returns the length of the data block it announces. The set's
+// codec calls it too: a data block follows only a line that decodes, and the
+// bytes after one that does not are the next line, as memcached reads them.
+func (m *Replace) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Replace{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Replace", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Replace", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Replace", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Replace", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Replace", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Replace", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Replace", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Replace", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Replace", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Replace", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Replace", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -2139,57 +2135,9 @@ func (m *Append) Decode(b []byte) error {
 // decodeArgs decodes Append's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Append) decodeArgs(line, rest, after []byte) error {
-	*m = Append{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Append", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Append", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Append", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Append", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Append", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Append", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Append", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Append", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Append", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Append", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Append", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Append", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -2205,6 +2153,66 @@ func (m *Append) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Append's line from rest, the line after its
+// verb, and returns the length of the data block it announces. The set's codec
+// calls it too: a data block follows only a line that decodes, and the bytes
+// after one that does not are the next line, as memcached reads them.
+func (m *Append) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Append{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Append", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Append", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Append", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Append", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Append", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Append", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Append", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Append", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Append", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Append", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Append", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -2284,57 +2292,9 @@ func (m *Prepend) Decode(b []byte) error {
 // decodeArgs decodes Prepend's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Prepend) decodeArgs(line, rest, after []byte) error {
-	*m = Prepend{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Prepend", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Prepend", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Prepend", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Prepend", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Prepend", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Prepend", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Prepend", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Prepend", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Prepend", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Prepend", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Prepend", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Prepend", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -2350,6 +2310,66 @@ func (m *Prepend) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Prepend's line from rest, the line after
+// its verb, and returns the length of the data block it announces. The set's
+// codec calls it too: a data block follows only a line that decodes, and the
+// bytes after one that does not are the next line, as memcached reads them.
+func (m *Prepend) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Prepend{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Prepend", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Prepend", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Prepend", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Prepend", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Prepend", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Prepend", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Prepend", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Prepend", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Prepend", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Prepend", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Prepend", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -2431,66 +2451,9 @@ func (m *Cas) Decode(b []byte) error {
 // decodeArgs decodes Cas's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Cas) decodeArgs(line, rest, after []byte) error {
-	*m = Cas{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Cas", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Cas", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Cas", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Cas", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Cas", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Cas", "exptime", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseInt(tok, 32); !ok {
-		return wire.DecodeFail("Cas", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
-	} else {
-		m.Exptime = int32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Cas", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Cas", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Cas", "cas_unique", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 64); !ok {
-		return wire.DecodeFail("Cas", "cas_unique", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 18446744073709551615")
-	} else {
-		m.CasUnique = uint64(v)
-	}
-	tok, rest = wire.Token(rest)
-	switch {
-	case len(tok) == 0:
-	case string(tok) == "noreply":
-		m.Noreply = true
-	default:
-		return wire.DecodeFail("Cas", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Cas", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Cas", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -2506,6 +2469,75 @@ func (m *Cas) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Cas's line from rest, the line after its
+// verb, and returns the length of the data block it announces. The set's codec
+// calls it too: a data block follows only a line that decodes, and the bytes
+// after one that does not are the next line, as memcached reads them.
+func (m *Cas) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Cas{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Cas", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Cas", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Cas", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Cas", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Cas", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Cas", "exptime", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseInt(tok, 32); !ok {
+		return 0, wire.DecodeFail("Cas", "exptime", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number that fits 32 bits")
+	} else {
+		m.Exptime = int32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Cas", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Cas", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Cas", "cas_unique", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 64); !ok {
+		return 0, wire.DecodeFail("Cas", "cas_unique", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 18446744073709551615")
+	} else {
+		m.CasUnique = uint64(v)
+	}
+	tok, rest = wire.Token(rest)
+	switch {
+	case len(tok) == 0:
+	case string(tok) == "noreply":
+		m.Noreply = true
+	default:
+		return 0, wire.DecodeFail("Cas", "noreply", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+", want noreply")
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Cas", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
@@ -3447,23 +3479,19 @@ func DecodeTextReply(b []byte) (TextReply, error) {
 }
 
 // textReplyBlockLen returns the length of the data block that line announces,
-// for TextReply's codec, or -1 when it announces none.
+// for TextReply's codec, or -1 when it announces none: a line that does not
+// decode announces none, and what follows it is the next line. A length over
+// the maximum is the codec's to refuse.
 func textReplyBlockLen(line []byte) int {
 	verb, rest := wire.Token(line)
 	switch {
 	case string(verb) == "VALUE":
-		_, rest = wire.Token(rest)
-		_, rest = wire.Token(rest)
-		tok, _ := wire.Token(rest)
-		n, ok := wire.ParseUint(tok, 32)
-		if !ok || n > 1048576 {
-			// The decoder refuses the line; a length over the maximum is the codec's to refuse.
-			if ok {
-				return int(min(n, uint64(math.MaxInt32)))
-			}
+		var m Value
+		n, err := m.decodeLine(line, rest)
+		if err != nil {
 			return -1
 		}
-		return int(n)
+		return int(min(uint64(n), uint64(math.MaxInt32)))
 	}
 	return -1
 }
@@ -3504,52 +3532,9 @@ func (m *Value) Decode(b []byte) error {
 // decodeArgs decodes Value's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Value) decodeArgs(line, rest, after []byte) error {
-	*m = Value{}
-	var tok []byte
-	var wBytes uint32
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Value", "key", len(line), wire.ErrMissing, "")
-	}
-	if !wire.ValidRest(tok) {
-		return wire.DecodeFail("Value", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
-	}
-	if len(tok) > 250 {
-		return wire.DecodeFail("Value", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
-	}
-	m.Key = tok
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Value", "flags", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Value", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		m.Flags = uint32(v)
-	}
-	tok, rest = wire.Token(rest)
-	if len(tok) == 0 {
-		return wire.DecodeFail("Value", "bytes", len(line), wire.ErrMissing, "")
-	}
-	if v, ok := wire.ParseUint(tok, 32); !ok {
-		return wire.DecodeFail("Value", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
-	} else {
-		wBytes = uint32(v)
-	}
-	{
-		tok, next := wire.Token(rest)
-		if len(tok) > 0 {
-			rest = next
-			if v, ok := wire.ParseUint(tok, 64); !ok {
-				return wire.DecodeFail("Value", "cas", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 18446744073709551615")
-			} else {
-				m.Cas = uint64(v)
-			}
-			m.HasCas = true
-		}
-	}
-	if tok, _ = wire.Token(rest); len(tok) > 0 {
-		return wire.DecodeFail("Value", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	wBytes, err := m.decodeLine(line, rest)
+	if err != nil {
+		return err
 	}
 	if uint64(wBytes) > 1048576 {
 		return wire.DecodeFail("Value", "data", len(line)+2, wire.ErrTooLong, wire.Over(uint64(wBytes), 1048576))
@@ -3565,6 +3550,61 @@ func (m *Value) decodeArgs(line, rest, after []byte) error {
 	}
 	m.Data = after[:n:n]
 	return nil
+}
+
+// decodeLine decodes the fields of Value's line from rest, the line after its
+// verb, and returns the length of the data block it announces. The set's codec
+// calls it too: a data block follows only a line that decodes, and the bytes
+// after one that does not are the next line, as memcached reads them.
+func (m *Value) decodeLine(line, rest []byte) (uint32, error) {
+	*m = Value{}
+	var tok []byte
+	var wBytes uint32
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Value", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return 0, wire.DecodeFail("Value", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	if len(tok) > 250 {
+		return 0, wire.DecodeFail("Value", "key", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
+	}
+	m.Key = tok
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Value", "flags", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Value", "flags", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		m.Flags = uint32(v)
+	}
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return 0, wire.DecodeFail("Value", "bytes", len(line), wire.ErrMissing, "")
+	}
+	if v, ok := wire.ParseUint(tok, 32); !ok {
+		return 0, wire.DecodeFail("Value", "bytes", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 4294967295")
+	} else {
+		wBytes = uint32(v)
+	}
+	{
+		tok, next := wire.Token(rest)
+		if len(tok) > 0 {
+			rest = next
+			if v, ok := wire.ParseUint(tok, 64); !ok {
+				return 0, wire.DecodeFail("Value", "cas", len(line)-len(rest)-len(tok), wire.ErrInvalid, wire.TokenDetail(tok)+" is not a decimal number from 0 to 18446744073709551615")
+			} else {
+				m.Cas = uint64(v)
+			}
+			m.HasCas = true
+		}
+	}
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return 0, wire.DecodeFail("Value", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	return wBytes, nil
 }
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
