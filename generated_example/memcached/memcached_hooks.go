@@ -207,27 +207,37 @@ func textError(de *wire.DecodeError) string {
 
 // The binary protocol.
 
-// binReply sends a response to the request whose header is h, unless it
-// is quiet and succeeded.
+// binResult sends the response to a request other than a get, gat, touch,
+// incr or decr, whose header is h, unless it is quiet and succeeded.
 func (p *Server) binResult(h BinaryHeader, op Opcode, status Status, cas uint64, value []byte) {
-	if status == StatusOk && quiet(op) {
-		return
+	switch {
+	case status != StatusOk:
+		p.binError(h, op, status)
+	case !quiet(op):
+		p.SendBinResult(&BinResult{BinaryReplyHeader: BinaryReplyHeader{Opaque: h.Opaque, Cas: cas}, Opcode: op, Value: value})
 	}
-	if status != StatusOk && value == nil {
-		value = []byte(statusText(status))
+}
+
+// binError sends an error status, with memcached's text for it, in the
+// response message of op's shape.
+func (p *Server) binError(h BinaryHeader, op Opcode, status Status) {
+	hdr := BinaryReplyHeader{Status: status, Opaque: h.Opaque}
+	text := []byte(statusText(status))
+	switch op {
+	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq, OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
+		p.SendBinItem(&BinItem{BinaryReplyHeader: hdr, Opcode: op, Value: text})
+	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
+		p.SendBinCounter(&BinCounter{BinaryReplyHeader: hdr, Opcode: op, Message: text})
+	default:
+		p.SendBinResult(&BinResult{BinaryReplyHeader: hdr, Opcode: op, Value: text})
 	}
-	p.SendBinResult(&BinResult{BinaryReplyHeader: BinaryReplyHeader{Status: status, Opaque: h.Opaque, Cas: cas}, Opcode: op, Value: value})
 }
 
 // binInvalid answers a request whose lengths memcached refuses, and
 // closes the connection, as memcached does.
 func (p *Server) binInvalid(h BinaryHeader, op Opcode) {
-	p.binResultAlways(h, op, StatusInvalidArguments)
+	p.binError(h, op, StatusInvalidArguments)
 	p.Transport().Close()
-}
-
-func (p *Server) binResultAlways(h BinaryHeader, op Opcode, status Status) {
-	p.SendBinResult(&BinResult{BinaryReplyHeader: BinaryReplyHeader{Status: status, Opaque: h.Opaque}, Opcode: op, Value: []byte(statusText(status))})
 }
 
 func quiet(op Opcode) bool {
@@ -295,9 +305,10 @@ func (p *Server) binItem(h BinaryHeader, op Opcode, key []byte, touch bool, expt
 	case quiet(op):
 		return // a quiet get answers only a hit
 	case withKey:
-		r.Status, r.Key = StatusKeyNotFound, key
+		r.Status, r.Key = StatusKeyNotFound, key // memcached sends the key, without the text
 	default:
-		r.Status, r.Value = StatusKeyNotFound, []byte(statusText(StatusKeyNotFound))
+		p.binError(h, op, StatusKeyNotFound)
+		return
 	}
 	p.SendBinItem(&r)
 }
@@ -394,14 +405,12 @@ func (p *Server) onBinIncr(m *BinIncr) {
 	case DeltaExists:
 		status = StatusKeyExists
 	}
-	if status == StatusOk && quiet(m.Opcode) {
-		return
+	switch {
+	case status != StatusOk:
+		p.binError(m.BinaryHeader, m.Opcode, status)
+	case !quiet(m.Opcode):
+		p.SendBinCounter(&BinCounter{BinaryReplyHeader: BinaryReplyHeader{Opaque: m.Opaque, Cas: cas}, Opcode: m.Opcode, Value: v})
 	}
-	r2 := BinCounter{BinaryReplyHeader: BinaryReplyHeader{Status: status, Opaque: m.Opaque, Cas: cas}, Opcode: m.Opcode, Value: v}
-	if status != StatusOk {
-		r2.Message = []byte(statusText(status))
-	}
-	p.SendBinCounter(&r2)
 }
 
 func (p *Server) onBinQuit(m *BinQuit) {
@@ -434,7 +443,7 @@ func (p *Server) onBinStat(m *BinStat) {
 	case "reset":
 		p.cache.ResetCounters()
 	default:
-		p.binResultAlways(m.BinaryHeader, OpcodeStat, StatusKeyNotFound)
+		p.binError(m.BinaryHeader, OpcodeStat, StatusKeyNotFound)
 		return
 	}
 	p.SendBinResult(&BinResult{BinaryReplyHeader: h, Opcode: OpcodeStat})
