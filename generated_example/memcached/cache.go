@@ -449,28 +449,43 @@ func (c *Cache) Create(key []byte, initial uint64, exptime int64) (uint64, bool)
 	return e.cas, true
 }
 
-// parseCounter parses a stored counter as memcached's strtoull does:
-// leading spaces, digits, then only spaces (its own padding).
+// parseCounter parses a stored counter as memcached does, with strtoull
+// on the value and the "\r\n" it keeps after it: spaces, a sign, digits,
+// then a space or the end; what follows that is ignored. A negative
+// number is refused, unless it is 0 once negated, as memcached's
+// safe_strtoull refuses only those that wrap to a negative int64.
 func parseCounter(b []byte) (uint64, bool) {
 	i := 0
-	for i < len(b) && b[i] == ' ' {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
 		i++
 	}
 	j := i
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 		j++
 	}
-	for k := j; k < len(b); k++ {
-		if b[k] != ' ' {
-			return 0, false
-		}
-	}
-	if j == i {
+	if j == i || j < len(b) && !isSpace(b[j]) {
 		return 0, false
 	}
 	v, err := strconv.ParseUint(string(b[i:j]), 10, 64)
-	return v, err == nil
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		v = -v
+		if int64(v) < 0 {
+			return 0, false
+		}
+	}
+	return v, true
 }
+
+// isSpace is C's isspace.
+func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
 
 // drop removes the item under key, counting nothing.
 func (c *Cache) drop(key []byte) {
