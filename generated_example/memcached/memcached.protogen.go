@@ -4570,92 +4570,86 @@ func (*BinGet) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinGet
 // (with the header of Binary), into m.
 func (m *BinGet) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinGet", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinGet's fields from b[off:] and returns the offset after
-// them.
-func (m *BinGet) decode(b []byte, off int) (int, error) {
 	*m = BinGet{}
+	off := 0
 	var (
 		wKeyLen  uint16
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinGet", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinGet", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinGet", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinGet", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinGet", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinGet", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinGet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinGet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinGet", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinGet", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinGet", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinGet", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinGet", "extras_len", off, wire.ErrInvalid, "must be 0: BinGet has nothing for it to measure")
+		return wire.DecodeFail("BinGet", "extras_len", off, wire.ErrInvalid, "must be 0: BinGet has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinGet", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinGet", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinGet", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinGet", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinGet", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinGet", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinGet", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinGet", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinGet", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinGet", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinGet", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinGet", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinGet", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinGet", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinGet", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinGet", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinGet", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinGet", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinGet", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -4727,106 +4721,97 @@ func (*BinSet) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinSet
 // (with the header of Binary), into m.
 func (m *BinSet) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinSet", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinSet's fields from b[off:] and returns the offset after
-// them.
-func (m *BinSet) decode(b []byte, off int) (int, error) {
 	*m = BinSet{}
+	off := 0
 	var (
 		wKeyLen    uint16
 		wExtrasLen uint8
 		wBodyLen   uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinSet", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinSet", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinSet", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinSet", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinSet", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinSet", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinSet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinSet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinSet", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinSet", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinSet", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinSet", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	wExtrasLen = b[off]
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinSet", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinSet", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinSet", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinSet", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinSet", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinSet", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinSet", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinSet", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinSet", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinSet", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinSet", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinSet", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinSet", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinSet", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wExtrasLen)
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinSet", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinSet", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		gb1 := b[:off+int(n)]
 		if len(gb1)-off < 4 {
-			return off, wire.DecodeFail("BinSet", "flags", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+			return wire.DecodeFail("BinSet", "flags", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 		}
 		m.Flags = binary.BigEndian.Uint32(gb1[off:])
 		off += 4
 		if len(gb1)-off < 4 {
-			return off, wire.DecodeFail("BinSet", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+			return wire.DecodeFail("BinSet", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 		}
 		m.Expiry = binary.BigEndian.Uint32(gb1[off:])
 		off += 4
 		if off < len(gb1) {
-			return off, wire.DecodeFail("BinSet", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
+			return wire.DecodeFail("BinSet", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
 		}
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinSet", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinSet", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinSet", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinSet", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
@@ -4836,7 +4821,10 @@ func (m *BinSet) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinSet", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -4914,92 +4902,86 @@ func (*BinDelete) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinDelete
 // (with the header of Binary), into m.
 func (m *BinDelete) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinDelete", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinDelete's fields from b[off:] and returns the offset after
-// them.
-func (m *BinDelete) decode(b []byte, off int) (int, error) {
 	*m = BinDelete{}
+	off := 0
 	var (
 		wKeyLen  uint16
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinDelete", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinDelete", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinDelete", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinDelete", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinDelete", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinDelete", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeDelete, OpcodeDeleteq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinDelete", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinDelete", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinDelete", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinDelete", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinDelete", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinDelete", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinDelete", "extras_len", off, wire.ErrInvalid, "must be 0: BinDelete has nothing for it to measure")
+		return wire.DecodeFail("BinDelete", "extras_len", off, wire.ErrInvalid, "must be 0: BinDelete has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinDelete", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinDelete", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinDelete", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinDelete", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinDelete", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinDelete", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinDelete", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinDelete", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinDelete", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinDelete", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinDelete", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinDelete", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinDelete", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinDelete", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinDelete", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinDelete", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinDelete", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinDelete", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinDelete", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5070,116 +5052,110 @@ func (*BinIncr) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinIncr
 // (with the header of Binary), into m.
 func (m *BinIncr) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinIncr", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinIncr's fields from b[off:] and returns the offset after
-// them.
-func (m *BinIncr) decode(b []byte, off int) (int, error) {
 	*m = BinIncr{}
+	off := 0
 	var (
 		wKeyLen    uint16
 		wExtrasLen uint8
 		wBodyLen   uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinIncr", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinIncr", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinIncr", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinIncr", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinIncr", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinIncr", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinIncr", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinIncr", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinIncr", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinIncr", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinIncr", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinIncr", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	wExtrasLen = b[off]
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinIncr", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinIncr", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinIncr", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinIncr", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinIncr", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinIncr", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinIncr", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinIncr", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinIncr", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinIncr", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinIncr", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinIncr", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinIncr", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinIncr", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wExtrasLen)
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinIncr", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinIncr", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		gb1 := b[:off+int(n)]
 		if len(gb1)-off < 8 {
-			return off, wire.DecodeFail("BinIncr", "delta", off, wire.ErrTruncated, wire.Need(8, len(gb1)-off))
+			return wire.DecodeFail("BinIncr", "delta", off, wire.ErrTruncated, wire.Need(8, len(gb1)-off))
 		}
 		m.Delta = binary.BigEndian.Uint64(gb1[off:])
 		off += 8
 		if len(gb1)-off < 8 {
-			return off, wire.DecodeFail("BinIncr", "initial", off, wire.ErrTruncated, wire.Need(8, len(gb1)-off))
+			return wire.DecodeFail("BinIncr", "initial", off, wire.ErrTruncated, wire.Need(8, len(gb1)-off))
 		}
 		m.Initial = binary.BigEndian.Uint64(gb1[off:])
 		off += 8
 		if len(gb1)-off < 4 {
-			return off, wire.DecodeFail("BinIncr", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+			return wire.DecodeFail("BinIncr", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 		}
 		m.Expiry = binary.BigEndian.Uint32(gb1[off:])
 		off += 4
 		if off < len(gb1) {
-			return off, wire.DecodeFail("BinIncr", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
+			return wire.DecodeFail("BinIncr", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
 		}
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinIncr", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinIncr", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinIncr", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinIncr", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinIncr", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5251,82 +5227,76 @@ func (*BinQuit) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinQuit
 // (with the header of Binary), into m.
 func (m *BinQuit) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinQuit", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinQuit's fields from b[off:] and returns the offset after
-// them.
-func (m *BinQuit) decode(b []byte, off int) (int, error) {
 	*m = BinQuit{}
+	off := 0
 	var (
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinQuit", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinQuit", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinQuit", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinQuit", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinQuit", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinQuit", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeQuit, OpcodeQuitq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinQuit", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinQuit", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinQuit", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinQuit", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	if binary.BigEndian.Uint16(b[off:]) != 0 {
-		return off, wire.DecodeFail("BinQuit", "key_len", off, wire.ErrInvalid, "must be 0: BinQuit has nothing for it to measure")
+		return wire.DecodeFail("BinQuit", "key_len", off, wire.ErrInvalid, "must be 0: BinQuit has nothing for it to measure")
 	}
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinQuit", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinQuit", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinQuit", "extras_len", off, wire.ErrInvalid, "must be 0: BinQuit has nothing for it to measure")
+		return wire.DecodeFail("BinQuit", "extras_len", off, wire.ErrInvalid, "must be 0: BinQuit has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinQuit", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinQuit", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinQuit", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinQuit", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinQuit", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinQuit", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinQuit", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinQuit", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinQuit", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinQuit", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinQuit", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinQuit", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinQuit", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinQuit", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinQuit", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5381,109 +5351,103 @@ func (*BinFlush) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinFlush
 // (with the header of Binary), into m.
 func (m *BinFlush) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinFlush", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinFlush's fields from b[off:] and returns the offset after
-// them.
-func (m *BinFlush) decode(b []byte, off int) (int, error) {
 	*m = BinFlush{Expiry: m.Expiry[:0]}
+	off := 0
 	var (
 		wExtrasLen uint8
 		wBodyLen   uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinFlush", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinFlush", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinFlush", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinFlush", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinFlush", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinFlush", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeFlush, OpcodeFlushq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinFlush", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinFlush", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinFlush", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinFlush", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	if binary.BigEndian.Uint16(b[off:]) != 0 {
-		return off, wire.DecodeFail("BinFlush", "key_len", off, wire.ErrInvalid, "must be 0: BinFlush has nothing for it to measure")
+		return wire.DecodeFail("BinFlush", "key_len", off, wire.ErrInvalid, "must be 0: BinFlush has nothing for it to measure")
 	}
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinFlush", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinFlush", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	wExtrasLen = b[off]
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinFlush", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinFlush", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinFlush", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinFlush", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinFlush", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinFlush", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinFlush", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinFlush", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinFlush", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinFlush", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinFlush", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinFlush", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinFlush", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinFlush", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wExtrasLen)
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinFlush", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinFlush", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		gb1 := b[:off+int(n)]
 		{
 			for off < len(gb1) {
 				if len(m.Expiry) == 1 {
-					return off, wire.DecodeFail("BinFlush", "expiry", off, wire.ErrTooLong, wire.OverItems(uint64(len(m.Expiry)+1), 1))
+					return wire.DecodeFail("BinFlush", "expiry", off, wire.ErrTooLong, wire.OverItems(uint64(len(m.Expiry)+1), 1))
 				}
 				var e uint32
 				before := off
 				if len(gb1)-off < 4 {
-					return off, wire.DecodeFail("BinFlush", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+					return wire.DecodeFail("BinFlush", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 				}
 				e = binary.BigEndian.Uint32(gb1[off:])
 				off += 4
 				if off == before {
-					return off, wire.DecodeFail("BinFlush", "expiry", off, wire.ErrInvalid, "an element took no bytes")
+					return wire.DecodeFail("BinFlush", "expiry", off, wire.ErrInvalid, "an element took no bytes")
 				}
 				m.Expiry = append(m.Expiry, e)
 			}
 		}
 		if off < len(gb1) {
-			return off, wire.DecodeFail("BinFlush", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
+			return wire.DecodeFail("BinFlush", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
 		}
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinFlush", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5552,79 +5516,73 @@ func (*BinNoop) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinNoop
 // (with the header of Binary), into m.
 func (m *BinNoop) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinNoop", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinNoop's fields from b[off:] and returns the offset after
-// them.
-func (m *BinNoop) decode(b []byte, off int) (int, error) {
 	*m = BinNoop{}
+	off := 0
 	var (
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinNoop", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinNoop", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinNoop", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinNoop", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinNoop", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinNoop", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if Opcode(b[off]) != OpcodeNoop {
-		return off, wire.DecodeFail("BinNoop", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeNoop)))
+		return wire.DecodeFail("BinNoop", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeNoop)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinNoop", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinNoop", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	if binary.BigEndian.Uint16(b[off:]) != 0 {
-		return off, wire.DecodeFail("BinNoop", "key_len", off, wire.ErrInvalid, "must be 0: BinNoop has nothing for it to measure")
+		return wire.DecodeFail("BinNoop", "key_len", off, wire.ErrInvalid, "must be 0: BinNoop has nothing for it to measure")
 	}
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinNoop", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinNoop", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinNoop", "extras_len", off, wire.ErrInvalid, "must be 0: BinNoop has nothing for it to measure")
+		return wire.DecodeFail("BinNoop", "extras_len", off, wire.ErrInvalid, "must be 0: BinNoop has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinNoop", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinNoop", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinNoop", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinNoop", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinNoop", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinNoop", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinNoop", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinNoop", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinNoop", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinNoop", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinNoop", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinNoop", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinNoop", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinNoop", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinNoop", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5670,79 +5628,73 @@ func (*BinVersion) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one
 // BinVersion (with the header of Binary), into m.
 func (m *BinVersion) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinVersion", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinVersion's fields from b[off:] and returns the offset after
-// them.
-func (m *BinVersion) decode(b []byte, off int) (int, error) {
 	*m = BinVersion{}
+	off := 0
 	var (
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinVersion", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinVersion", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinVersion", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinVersion", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinVersion", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinVersion", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if Opcode(b[off]) != OpcodeVersion {
-		return off, wire.DecodeFail("BinVersion", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeVersion)))
+		return wire.DecodeFail("BinVersion", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeVersion)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinVersion", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinVersion", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	if binary.BigEndian.Uint16(b[off:]) != 0 {
-		return off, wire.DecodeFail("BinVersion", "key_len", off, wire.ErrInvalid, "must be 0: BinVersion has nothing for it to measure")
+		return wire.DecodeFail("BinVersion", "key_len", off, wire.ErrInvalid, "must be 0: BinVersion has nothing for it to measure")
 	}
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinVersion", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinVersion", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinVersion", "extras_len", off, wire.ErrInvalid, "must be 0: BinVersion has nothing for it to measure")
+		return wire.DecodeFail("BinVersion", "extras_len", off, wire.ErrInvalid, "must be 0: BinVersion has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinVersion", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinVersion", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinVersion", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinVersion", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinVersion", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinVersion", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinVersion", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinVersion", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinVersion", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinVersion", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinVersion", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinVersion", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinVersion", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinVersion", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinVersion", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5798,87 +5750,78 @@ func (*BinAppend) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinAppend
 // (with the header of Binary), into m.
 func (m *BinAppend) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinAppend", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinAppend's fields from b[off:] and returns the offset after
-// them.
-func (m *BinAppend) decode(b []byte, off int) (int, error) {
 	*m = BinAppend{}
+	off := 0
 	var (
 		wKeyLen  uint16
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinAppend", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinAppend", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinAppend", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinAppend", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinAppend", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinAppend", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinAppend", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinAppend", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinAppend", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinAppend", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinAppend", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinAppend", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinAppend", "extras_len", off, wire.ErrInvalid, "must be 0: BinAppend has nothing for it to measure")
+		return wire.DecodeFail("BinAppend", "extras_len", off, wire.ErrInvalid, "must be 0: BinAppend has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinAppend", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinAppend", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinAppend", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinAppend", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinAppend", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinAppend", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinAppend", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinAppend", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinAppend", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinAppend", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinAppend", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinAppend", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinAppend", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinAppend", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinAppend", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinAppend", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinAppend", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinAppend", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
@@ -5888,7 +5831,10 @@ func (m *BinAppend) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinAppend", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -5953,89 +5899,83 @@ func (*BinStat) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinStat
 // (with the header of Binary), into m.
 func (m *BinStat) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinStat", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinStat's fields from b[off:] and returns the offset after
-// them.
-func (m *BinStat) decode(b []byte, off int) (int, error) {
 	*m = BinStat{}
+	off := 0
 	var (
 		wKeyLen  uint16
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinStat", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinStat", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinStat", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinStat", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinStat", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinStat", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if Opcode(b[off]) != OpcodeStat {
-		return off, wire.DecodeFail("BinStat", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeStat)))
+		return wire.DecodeFail("BinStat", "opcode", off, wire.ErrInvalid, wire.Got(uint64(Opcode(b[off])), uint64(OpcodeStat)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinStat", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinStat", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinStat", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinStat", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinStat", "extras_len", off, wire.ErrInvalid, "must be 0: BinStat has nothing for it to measure")
+		return wire.DecodeFail("BinStat", "extras_len", off, wire.ErrInvalid, "must be 0: BinStat has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinStat", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinStat", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinStat", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinStat", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinStat", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinStat", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinStat", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinStat", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinStat", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinStat", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinStat", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinStat", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinStat", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinStat", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinStat", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinStat", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinStat", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinStat", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinStat", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -6097,106 +6037,100 @@ func (*BinTouch) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinTouch
 // (with the header of Binary), into m.
 func (m *BinTouch) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinTouch", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinTouch's fields from b[off:] and returns the offset after
-// them.
-func (m *BinTouch) decode(b []byte, off int) (int, error) {
 	*m = BinTouch{}
+	off := 0
 	var (
 		wKeyLen    uint16
 		wExtrasLen uint8
 		wBodyLen   uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinTouch", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinTouch", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 128 {
-		return off, wire.DecodeFail("BinTouch", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
+		return wire.DecodeFail("BinTouch", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(128)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinTouch", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinTouch", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinTouch", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinTouch", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinTouch", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinTouch", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinTouch", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinTouch", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	wExtrasLen = b[off]
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinTouch", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinTouch", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinTouch", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinTouch", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinTouch", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinTouch", "vbucket", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Vbucket = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinTouch", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinTouch", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinTouch", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinTouch", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinTouch", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinTouch", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinTouch", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinTouch", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wExtrasLen)
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinTouch", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinTouch", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		gb1 := b[:off+int(n)]
 		if len(gb1)-off < 4 {
-			return off, wire.DecodeFail("BinTouch", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+			return wire.DecodeFail("BinTouch", "expiry", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 		}
 		m.Expiry = binary.BigEndian.Uint32(gb1[off:])
 		off += 4
 		if off < len(gb1) {
-			return off, wire.DecodeFail("BinTouch", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
+			return wire.DecodeFail("BinTouch", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
 		}
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinTouch", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinTouch", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinTouch", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinTouch", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinTouch", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
@@ -6329,103 +6263,94 @@ func (*BinItem) isBinaryReply() {}
 // Decode decodes the message that b holds, which must be exactly one BinItem
 // (with the header of BinaryReply), into m.
 func (m *BinItem) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinItem", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinItem's fields from b[off:] and returns the offset after
-// them.
-func (m *BinItem) decode(b []byte, off int) (int, error) {
 	*m = BinItem{}
+	off := 0
 	var (
 		wKeyLen    uint16
 		wExtrasLen uint8
 		wBodyLen   uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinItem", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinItem", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 129 {
-		return off, wire.DecodeFail("BinItem", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
+		return wire.DecodeFail("BinItem", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinItem", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinItem", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq, OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinItem", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinItem", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinItem", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinItem", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinItem", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinItem", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	wExtrasLen = b[off]
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinItem", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinItem", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinItem", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinItem", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinItem", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinItem", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Status = Status(binary.BigEndian.Uint16(b[off:]))
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinItem", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinItem", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinItem", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinItem", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinItem", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinItem", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinItem", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinItem", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wExtrasLen)
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinItem", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinItem", "extras", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		gb1 := b[:off+int(n)]
 		if m.Status == StatusOk {
 			if len(gb1)-off < 4 {
-				return off, wire.DecodeFail("BinItem", "flags", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
+				return wire.DecodeFail("BinItem", "flags", off, wire.ErrTruncated, wire.Need(4, len(gb1)-off))
 			}
 			m.Flags = binary.BigEndian.Uint32(gb1[off:])
 			off += 4
 		}
 		if off < len(gb1) {
-			return off, wire.DecodeFail("BinItem", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
+			return wire.DecodeFail("BinItem", "extras", off, wire.ErrInvalid, wire.Left(len(gb1)-off))
 		}
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinItem", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinItem", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinItem", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinItem", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
@@ -6435,7 +6360,10 @@ func (m *BinItem) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinItem", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
@@ -6516,84 +6444,75 @@ func (*BinCounter) isBinaryReply() {}
 // Decode decodes the message that b holds, which must be exactly one
 // BinCounter (with the header of BinaryReply), into m.
 func (m *BinCounter) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinCounter", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinCounter's fields from b[off:] and returns the offset after
-// them.
-func (m *BinCounter) decode(b []byte, off int) (int, error) {
 	*m = BinCounter{}
+	off := 0
 	var (
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinCounter", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinCounter", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 129 {
-		return off, wire.DecodeFail("BinCounter", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
+		return wire.DecodeFail("BinCounter", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinCounter", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinCounter", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinCounter", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinCounter", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinCounter", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinCounter", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	if binary.BigEndian.Uint16(b[off:]) != 0 {
-		return off, wire.DecodeFail("BinCounter", "key_len", off, wire.ErrInvalid, "must be 0: BinCounter has nothing for it to measure")
+		return wire.DecodeFail("BinCounter", "key_len", off, wire.ErrInvalid, "must be 0: BinCounter has nothing for it to measure")
 	}
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinCounter", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinCounter", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinCounter", "extras_len", off, wire.ErrInvalid, "must be 0: BinCounter has nothing for it to measure")
+		return wire.DecodeFail("BinCounter", "extras_len", off, wire.ErrInvalid, "must be 0: BinCounter has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinCounter", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinCounter", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinCounter", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinCounter", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinCounter", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinCounter", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Status = Status(binary.BigEndian.Uint16(b[off:]))
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinCounter", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinCounter", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinCounter", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinCounter", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinCounter", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinCounter", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinCounter", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinCounter", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	if m.Status == StatusOk {
 		if len(b)-off < 8 {
-			return off, wire.DecodeFail("BinCounter", "value", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+			return wire.DecodeFail("BinCounter", "value", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 		}
 		m.Value = binary.BigEndian.Uint64(b[off:])
 		off += 8
@@ -6605,7 +6524,10 @@ func (m *BinCounter) decode(b []byte, off int) (int, error) {
 			off += int(n)
 		}
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinCounter", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
@@ -6673,87 +6595,78 @@ func (*BinResult) isBinaryReply() {}
 // Decode decodes the message that b holds, which must be exactly one BinResult
 // (with the header of BinaryReply), into m.
 func (m *BinResult) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("BinResult", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes BinResult's fields from b[off:] and returns the offset after
-// them.
-func (m *BinResult) decode(b []byte, off int) (int, error) {
 	*m = BinResult{}
+	off := 0
 	var (
 		wKeyLen  uint16
 		wBodyLen uint32
 	)
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinResult", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinResult", "magic", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 129 {
-		return off, wire.DecodeFail("BinResult", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
+		return wire.DecodeFail("BinResult", "magic", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(129)))
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinResult", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinResult", "opcode", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	switch t := Opcode(b[off]); t {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq, OpcodeDelete, OpcodeDeleteq, OpcodeQuit, OpcodeQuitq, OpcodeFlush, OpcodeFlushq, OpcodeNoop, OpcodeVersion, OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq, OpcodeStat:
 		m.Opcode = t
 	default:
-		return off, wire.DecodeFail("BinResult", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinResult", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinResult", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinResult", "key_len", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	wKeyLen = binary.BigEndian.Uint16(b[off:])
 	off += 2
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinResult", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinResult", "extras_len", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinResult", "extras_len", off, wire.ErrInvalid, "must be 0: BinResult has nothing for it to measure")
+		return wire.DecodeFail("BinResult", "extras_len", off, wire.ErrInvalid, "must be 0: BinResult has nothing for it to measure")
 	}
 	off += 1
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("BinResult", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("BinResult", "data_type", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 0 {
-		return off, wire.DecodeFail("BinResult", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
+		return wire.DecodeFail("BinResult", "data_type", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64(0)))
 	}
 	off += 1
 	if len(b)-off < 2 {
-		return off, wire.DecodeFail("BinResult", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		return wire.DecodeFail("BinResult", "status", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 	}
 	m.Status = Status(binary.BigEndian.Uint16(b[off:]))
 	off += 2
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinResult", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinResult", "body_len", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	wBodyLen = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 4 {
-		return off, wire.DecodeFail("BinResult", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
+		return wire.DecodeFail("BinResult", "opaque", off, wire.ErrTruncated, wire.Need(4, len(b)-off))
 	}
 	m.Opaque = binary.BigEndian.Uint32(b[off:])
 	off += 4
 	if len(b)-off < 8 {
-		return off, wire.DecodeFail("BinResult", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
+		return wire.DecodeFail("BinResult", "cas", off, wire.ErrTruncated, wire.Need(8, len(b)-off))
 	}
 	m.Cas = binary.BigEndian.Uint64(b[off:])
 	off += 8
 	if uint64(wBodyLen) != uint64(len(b)-off) {
-		return off, wire.DecodeFail("BinResult", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
+		return wire.DecodeFail("BinResult", "body_len", off, wire.ErrInvalid, wire.Counted(uint64(wBodyLen), len(b)-off))
 	}
 	{
 		n := uint64(wKeyLen)
 		if n > 250 {
-			return off, wire.DecodeFail("BinResult", "key", off, wire.ErrTooLong, wire.Over(n, 250))
+			return wire.DecodeFail("BinResult", "key", off, wire.ErrTooLong, wire.Over(n, 250))
 		}
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("BinResult", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("BinResult", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
@@ -6763,7 +6676,10 @@ func (m *BinResult) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("BinResult", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
