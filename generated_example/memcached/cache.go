@@ -52,21 +52,21 @@ const (
 type StoreMode uint8
 
 const (
-	ModeSet StoreMode = iota
-	ModeAdd
-	ModeReplace
-	ModeAppend
-	ModePrepend
-	ModeCas
+	ModeSet     StoreMode = iota // store the item
+	ModeAdd                      // store it only under a key that holds none
+	ModeReplace                  // store it only under a key that holds one
+	ModeAppend                   // add the value after the item's
+	ModePrepend                  // add the value before the item's
+	ModeCas                      // store it only if the item's CAS value is the client's
 )
 
 // Item is a stored item as a reader sees it. Value is never written again
 // once stored (an append stores a new slice), so a reader may send it
 // after the lock is released.
 type Item struct {
-	Flags uint32
-	Value []byte
-	Cas   uint64
+	Flags uint32 // the client's flags, stored with the value
+	Value []byte // the value, never written again
+	Cas   uint64 // the CAS value: unique to each store
 }
 
 // entry is an item in a shard: in its map and its LRU list.
