@@ -3,13 +3,10 @@
 package memcached
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/protogen/protogen/runtime/protoflowtest"
-	"github.com/protogen/protogen/runtime/wire"
 	"github.com/protogen/protogen/runtime/wire/wiretest"
 )
 
@@ -45,105 +42,88 @@ func FuzzDecodeText(f *testing.F) {
 	f.Add([]byte("stats"))
 	f.Add([]byte("quit"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeText(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeText(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeText, func(t testing.TB, m Text) {
+			switch m := m.(type) {
+			case *Get:
+				if len(m.Keys) > 1024 {
+					t.Fatalf("Get.Keys: %d items, over its maximum of 1024", len(m.Keys))
+				}
+			case *Gets:
+				if len(m.Keys) > 1024 {
+					t.Fatalf("Gets.Keys: %d items, over its maximum of 1024", len(m.Keys))
+				}
+			case *Gat:
+				if len(m.Keys) > 1024 {
+					t.Fatalf("Gat.Keys: %d items, over its maximum of 1024", len(m.Keys))
+				}
+			case *Gats:
+				if len(m.Keys) > 1024 {
+					t.Fatalf("Gats.Keys: %d items, over its maximum of 1024", len(m.Keys))
+				}
+			case *Set:
+				if len(m.Key) > 250 {
+					t.Fatalf("Set.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Set.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Add:
+				if len(m.Key) > 250 {
+					t.Fatalf("Add.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Add.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Replace:
+				if len(m.Key) > 250 {
+					t.Fatalf("Replace.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Replace.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Append:
+				if len(m.Key) > 250 {
+					t.Fatalf("Append.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Append.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Prepend:
+				if len(m.Key) > 250 {
+					t.Fatalf("Prepend.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Prepend.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Cas:
+				if len(m.Key) > 250 {
+					t.Fatalf("Cas.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Cas.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *Delete:
+				if len(m.Key) > 250 {
+					t.Fatalf("Delete.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *Incr:
+				if len(m.Key) > 250 {
+					t.Fatalf("Incr.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *Decr:
+				if len(m.Key) > 250 {
+					t.Fatalf("Decr.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *Touch:
+				if len(m.Key) > 250 {
+					t.Fatalf("Touch.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *Stats:
+				if len(m.Args) > 8 {
+					t.Fatalf("Stats.Args: %d items, over its maximum of 8", len(m.Args))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *Get:
-			if len(m.Keys) > 1024 {
-				t.Fatalf("Get.Keys: %d items, over its maximum of 1024", len(m.Keys))
-			}
-		case *Gets:
-			if len(m.Keys) > 1024 {
-				t.Fatalf("Gets.Keys: %d items, over its maximum of 1024", len(m.Keys))
-			}
-		case *Gat:
-			if len(m.Keys) > 1024 {
-				t.Fatalf("Gat.Keys: %d items, over its maximum of 1024", len(m.Keys))
-			}
-		case *Gats:
-			if len(m.Keys) > 1024 {
-				t.Fatalf("Gats.Keys: %d items, over its maximum of 1024", len(m.Keys))
-			}
-		case *Set:
-			if len(m.Key) > 250 {
-				t.Fatalf("Set.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Set.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Add:
-			if len(m.Key) > 250 {
-				t.Fatalf("Add.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Add.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Replace:
-			if len(m.Key) > 250 {
-				t.Fatalf("Replace.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Replace.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Append:
-			if len(m.Key) > 250 {
-				t.Fatalf("Append.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Append.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Prepend:
-			if len(m.Key) > 250 {
-				t.Fatalf("Prepend.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Prepend.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Cas:
-			if len(m.Key) > 250 {
-				t.Fatalf("Cas.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Cas.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *Delete:
-			if len(m.Key) > 250 {
-				t.Fatalf("Delete.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *Incr:
-			if len(m.Key) > 250 {
-				t.Fatalf("Incr.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *Decr:
-			if len(m.Key) > 250 {
-				t.Fatalf("Decr.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *Touch:
-			if len(m.Key) > 250 {
-				t.Fatalf("Touch.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *Stats:
-			if len(m.Args) > 8 {
-				t.Fatalf("Stats.Args: %d items, over its maximum of 8", len(m.Args))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeText(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -204,27 +184,14 @@ func FuzzRoundTripText(f *testing.F) {
 			m = &Quit{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
+		wiretest.CheckRoundTrip(t, m, DecodeText, func(m Text) {
+			switch m := m.(type) {
+			case *Delete:
+				fuzzNormalizeDelete(m)
+			case *FlushAll:
+				fuzzNormalizeFlushAll(m)
 			}
-			return
-		}
-		got, err := DecodeText(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		switch m := m.(type) {
-		case *Delete:
-			fuzzNormalizeDelete(m)
-		case *FlushAll:
-			fuzzNormalizeFlushAll(m)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		})
 	})
 }
 
@@ -256,53 +223,36 @@ func FuzzDecodeTextReply(f *testing.F) {
 	f.Add([]byte("VERSION"))
 	f.Add([]byte("STAT"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeTextReply(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeTextReply(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeTextReply, func(t testing.TB, m TextReply) {
+			switch m := m.(type) {
+			case *Value:
+				if len(m.Key) > 250 {
+					t.Fatalf("Value.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+				if len(m.Data) > 1048576 {
+					t.Fatalf("Value.Data: %d bytes, over its maximum of 1048576", len(m.Data))
+				}
+			case *ClientError:
+				if len(m.Message) > 1024 {
+					t.Fatalf("ClientError.Message: %d bytes, over its maximum of 1024", len(m.Message))
+				}
+			case *ServerError:
+				if len(m.Message) > 1024 {
+					t.Fatalf("ServerError.Message: %d bytes, over its maximum of 1024", len(m.Message))
+				}
+			case *VersionReply:
+				if len(m.Version) > 256 {
+					t.Fatalf("VersionReply.Version: %d bytes, over its maximum of 256", len(m.Version))
+				}
+			case *Stat:
+				if len(m.Name) > 64 {
+					t.Fatalf("Stat.Name: %d bytes, over its maximum of 64", len(m.Name))
+				}
+				if len(m.Value) > 256 {
+					t.Fatalf("Stat.Value: %d bytes, over its maximum of 256", len(m.Value))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *Value:
-			if len(m.Key) > 250 {
-				t.Fatalf("Value.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-			if len(m.Data) > 1048576 {
-				t.Fatalf("Value.Data: %d bytes, over its maximum of 1048576", len(m.Data))
-			}
-		case *ClientError:
-			if len(m.Message) > 1024 {
-				t.Fatalf("ClientError.Message: %d bytes, over its maximum of 1024", len(m.Message))
-			}
-		case *ServerError:
-			if len(m.Message) > 1024 {
-				t.Fatalf("ServerError.Message: %d bytes, over its maximum of 1024", len(m.Message))
-			}
-		case *VersionReply:
-			if len(m.Version) > 256 {
-				t.Fatalf("VersionReply.Version: %d bytes, over its maximum of 256", len(m.Version))
-			}
-		case *Stat:
-			if len(m.Name) > 64 {
-				t.Fatalf("Stat.Name: %d bytes, over its maximum of 64", len(m.Name))
-			}
-			if len(m.Value) > 256 {
-				t.Fatalf("Stat.Value: %d bytes, over its maximum of 256", len(m.Value))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeTextReply(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -357,25 +307,12 @@ func FuzzRoundTripTextReply(f *testing.F) {
 			m = &Number{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
+		wiretest.CheckRoundTrip(t, m, DecodeTextReply, func(m TextReply) {
+			switch m := m.(type) {
+			case *Value:
+				fuzzNormalizeValue(m)
 			}
-			return
-		}
-		got, err := DecodeTextReply(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		switch m := m.(type) {
-		case *Value:
-			fuzzNormalizeValue(m)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		})
 	})
 }
 
@@ -392,59 +329,42 @@ func FuzzDecodeBinary(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeBinary(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeBinary(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeBinary, func(t testing.TB, m Binary) {
+			switch m := m.(type) {
+			case *BinGet:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinGet.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinSet:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinSet.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinDelete:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinDelete.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinIncr:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinIncr.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinFlush:
+				if len(m.Expiry) > 1 {
+					t.Fatalf("BinFlush.Expiry: %d items, over its maximum of 1", len(m.Expiry))
+				}
+			case *BinAppend:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinAppend.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinStat:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinStat.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinTouch:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinTouch.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *BinGet:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinGet.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinSet:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinSet.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinDelete:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinDelete.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinIncr:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinIncr.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinFlush:
-			if len(m.Expiry) > 1 {
-				t.Fatalf("BinFlush.Expiry: %d items, over its maximum of 1", len(m.Expiry))
-			}
-		case *BinAppend:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinAppend.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinStat:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinStat.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinTouch:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinTouch.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeBinary(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -489,21 +409,7 @@ func FuzzRoundTripBinary(f *testing.F) {
 			m = &BinTouch{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
-			}
-			return
-		}
-		got, err := DecodeBinary(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		wiretest.CheckRoundTrip(t, m, DecodeBinary, nil)
 	})
 }
 
@@ -521,35 +427,18 @@ func FuzzDecodeBinaryReply(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeBinaryReply(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeBinaryReply(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeBinaryReply, func(t testing.TB, m BinaryReply) {
+			switch m := m.(type) {
+			case *BinItem:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinItem.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
+			case *BinResult:
+				if len(m.Key) > 250 {
+					t.Fatalf("BinResult.Key: %d bytes, over its maximum of 250", len(m.Key))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *BinItem:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinItem.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		case *BinResult:
-			if len(m.Key) > 250 {
-				t.Fatalf("BinResult.Key: %d bytes, over its maximum of 250", len(m.Key))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeBinaryReply(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -578,27 +467,14 @@ func FuzzRoundTripBinaryReply(f *testing.F) {
 			m = &BinResult{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
+		wiretest.CheckRoundTrip(t, m, DecodeBinaryReply, func(m BinaryReply) {
+			switch m := m.(type) {
+			case *BinItem:
+				fuzzNormalizeBinItem(m)
+			case *BinCounter:
+				fuzzNormalizeBinCounter(m)
 			}
-			return
-		}
-		got, err := DecodeBinaryReply(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		switch m := m.(type) {
-		case *BinItem:
-			fuzzNormalizeBinItem(m)
-		case *BinCounter:
-			fuzzNormalizeBinCounter(m)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		})
 	})
 }
 
