@@ -197,11 +197,13 @@ func readPoolFor(size int) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// start runs ConnectionMade on the calling goroutine.
+// start runs ConnectionMade on the calling goroutine, then starts the
+// timeouts the options set for every connection.
 func (c *conn) start() {
 	c.s.acquire(false)
 	c.call("ConnectionMade", func() { c.proto.ConnectionMade(c) })
 	c.s.release()
+	c.startFloors()
 }
 
 // run is the body of the reader goroutine, which holds the read token:

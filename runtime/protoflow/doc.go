@@ -92,6 +92,17 @@
 // timeouts carries one nil pointer for them. [AbortWithError] aborts a
 // connection with a cause of the caller's choosing for ConnectionLost.
 //
+// A read timeout is kept alive by any byte, so a peer that sends one now
+// and then never trips it while it holds a frame open for ever (the slow
+// drip, or slowloris). [SetFrameTimeout] bounds each frame instead: once
+// the first bytes of a frame have arrived, the whole frame must arrive
+// within the period. The frame is the one a [wire.Framer] holds, whose
+// host, [FramerHost], tells the timer when a frame begins and when none is
+// held; generated protocols with framing wire it up, and set the spec's
+// frame_timeout. [WithIdleTimeout] and [WithFrameTimeout] give every
+// connection of a server (or of Dial and Attach) a timeout that its
+// protocol can shorten but not lift: the operator's bound.
+//
 // # Errors
 //
 // A panic in a callback is recovered: the connection is aborted and

@@ -1,8 +1,11 @@
 package protoflow
 
 import (
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Default settings, as in asyncio.
@@ -20,7 +23,9 @@ type options struct {
 	noDelay        bool
 	readBufferSize int
 	logger         *slog.Logger
-	err            error // first invalid option, reported by the constructor
+	idleTimeout    time.Duration // for every connection; see WithIdleTimeout
+	frameTimeout   time.Duration // for every connection; see WithFrameTimeout
+	err            error         // first invalid option, reported by the constructor
 
 	// Set by the constructors, not by Options; kept here rather than in
 	// each conn because the options are shared by a Server's connections.
@@ -52,9 +57,7 @@ func buildOptions(opts []Option) options {
 func WithWriteBufferLimits(high, low int) Option {
 	return func(o *options) {
 		if err := checkLimits(high, low); err != nil {
-			if o.err == nil {
-				o.err = err
-			}
+			o.fail(err)
 			return
 		}
 		o.high, o.low = high, low
@@ -86,6 +89,45 @@ func WithReadBufferSize(n int) Option {
 // ConnectionLost.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// WithIdleTimeout gives every connection an idle timeout of d (see
+// [SetTimeouts]) from the end of ConnectionMade on. The protocol may set
+// a shorter one with SetTimeouts, not a longer one, nor switch it off: an
+// operator's bound holds whatever the protocol does. 0, the default, sets
+// none; a negative d makes the constructor fail with an error that matches
+// [fs.ErrInvalid].
+func WithIdleTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d < 0 {
+			o.fail(fmt.Errorf("protoflow: WithIdleTimeout(%v): negative timeout: %w", d, fs.ErrInvalid))
+			return
+		}
+		o.idleTimeout = d
+	}
+}
+
+// WithFrameTimeout gives every connection a frame timeout of d (see
+// [SetFrameTimeout]): a frame whose first bytes have arrived must be
+// complete within d. The protocol may set a shorter one with
+// SetFrameTimeout, not a longer one, nor switch it off. 0, the default,
+// sets none; a negative d makes the constructor fail with an error that
+// matches [fs.ErrInvalid].
+func WithFrameTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d < 0 {
+			o.fail(fmt.Errorf("protoflow: WithFrameTimeout(%v): negative timeout: %w", d, fs.ErrInvalid))
+			return
+		}
+		o.frameTimeout = d
+	}
+}
+
+// fail records the first invalid option.
+func (o *options) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
 }
 
 func checkLimits(high, low int) error {

@@ -54,7 +54,7 @@ func (c *conn) waitReadable() bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.st()&stNoRead == stReadPaused {
+	for st := c.st(); st&stStopRead == 0 && st&stPaused != 0; st = c.st() {
 		c.waitChangeLocked()
 	}
 	return c.st()&stStopRead == 0
@@ -72,7 +72,7 @@ func (c *conn) deliver(p []byte) {
 		case st&stStopRead != 0:
 			c.s.release()
 			return
-		case st&stReadPaused != 0:
+		case st&stPaused != 0:
 			c.s.release()
 			continue
 		}
@@ -125,21 +125,27 @@ func (c *conn) PauseReading() error {
 // ResumeReading implements [Transport.ResumeReading].
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
-	if c.st()&stNoRead != stReadPaused {
+	if c.st()&(stStopRead|stReadPaused) != stReadPaused {
 		c.mu.Unlock()
 		return nil
 	}
 	c.clearLocked(stReadPaused)
 	c.noteResumeLocked()
+	c.resumeLocked()
+	return nil
+}
+
+// resumeLocked lets reading go on after a pause ended, and unlocks c.mu.
+// On the epoll backend no goroutine waits while reading is paused, and
+// bytes that arrived meanwhile raise no new edge: it starts a reader. c.mu
+// must be held.
+func (c *conn) resumeLocked() {
 	c.broadcastLocked()
-	// On the epoll backend no goroutine waits while reading is paused, and
-	// bytes that arrived meanwhile raise no new edge: start a reader.
 	spawn := c.epoll() && c.takeTokenLocked()
 	c.mu.Unlock()
 	if spawn {
 		go c.burstFn()
 	}
-	return nil
 }
 
 // The epoll backend. A reader goroutine exists only while the socket has

@@ -93,7 +93,8 @@ func (c *conn) readCallback(fd uintptr) bool {
 			return true
 		}
 		b := c.opts.readPool.Get().(*[]byte)
-		n, err := rawRead(fd, *b)
+		buf := *b
+		n, err := rawRead(fd, buf)
 		r.read = true
 		if err == syscall.EAGAIN {
 			c.opts.readPool.Put(b)
@@ -113,7 +114,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 		switch {
 		case c.st()&stNoRead != 0:
 			return true
-		case n == len(*b) || c.st()&stHup != 0: // without mu: once per read
+		case n == len(buf) || c.st()&stHup != 0: // without mu: once per read
 			// More may be waiting, and no new edge will say so: a full
 			// buffer, or a peer that has hung up (its end of file comes
 			// only from a read of its own).

@@ -36,7 +36,8 @@ const (
 // Masks of the flags that stop reading and writing.
 const (
 	stStopRead = stClosing | stDead               // reading is over for good: IsClosing
-	stNoRead   = stStopRead | stReadPaused        // the read path must not deliver
+	stPaused   = stReadPaused                     // reading waits for the protocol's ResumeReading
+	stNoRead   = stStopRead | stPaused            // the read path must not deliver
 	stNoWrite  = stClosing | stShutWrite | stDead // Write and CloseWrite fail
 )
 

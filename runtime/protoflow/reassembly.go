@@ -1,0 +1,52 @@
+package protoflow
+
+import "github.com/protogen/protogen/runtime/wire"
+
+// FramerHost returns the [wire.Host] of t's connection, for the Framer
+// that reassembles its frames (generated protocols with framing set it in
+// ConnectionMade: p.frames.SetHost(protoflow.FramerHost(t))). Through it:
+//
+//   - the Framer's buffers for frames split across reads come from pools
+//     by size class shared by every connection, and go back as soon as
+//     the frame is complete;
+//   - each frame is timed by the connection's frame timeout
+//     ([SetFrameTimeout], [WithFrameTimeout]).
+//
+// A Framer is owned by the protocol's callbacks, and calls its host only
+// from there. FramerHost returns nil, which leaves the Framer on its own,
+// for a transport not made by this package.
+func FramerHost(t Transport) wire.Host {
+	c, ok := t.(*conn)
+	if !ok {
+		return nil
+	}
+	return (*frameHost)(c)
+}
+
+// frameHost is a conn seen as the wire.Host of its framer: its methods
+// stay off the transport's, and the conversion costs nothing.
+type frameHost conn
+
+// Buffer implements [wire.Host.Buffer].
+func (h *frameHost) Buffer(size, frame int) []byte {
+	return getFrameBuf(size)
+}
+
+// Release implements [wire.Host.Release].
+func (h *frameHost) Release(buf []byte) {
+	putFrameBuf(buf)
+}
+
+// Partial implements [wire.Host.Partial]: it starts or ends the frame's
+// period for the frame timeout. A connection without timeouts pays one
+// load.
+func (h *frameHost) Partial(begun bool) {
+	to := (*conn)(h).to.Load()
+	switch {
+	case to == nil:
+	case begun:
+		to.frameBegun()
+	default:
+		to.frameFrom.Store(0)
+	}
+}
