@@ -53,6 +53,7 @@ type conn struct {
 	prev, next *conn   // in the Server's list; guarded by Server.mu
 	poller     *poller // the epoll backend's poller, and this conn's id there
 	pollID     uint64
+	mem        *connMem // its part of the Server's reassembly budget; made and guarded by budget.mu
 
 	s    serializer
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
@@ -264,6 +265,9 @@ func (c *conn) lose() {
 	}
 	if c.epoll() {
 		pollUnregister(c)
+	}
+	if b := c.opts.budget; b != nil {
+		b.drop(c) // after ConnectionLost, which may still give buffers back
 	}
 	c.mu.Lock()
 	c.setLocked(stGone)

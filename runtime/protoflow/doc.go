@@ -75,6 +75,14 @@
 // one Write to a [Transport], which is an io.Writer. Generated protocols
 // with a state machine return a [*TransitionError] from Fire.
 //
+// A Framer whose host is [FramerHost] borrows the buffers for frames split
+// across reads from pools shared by every connection, and on a [Server]
+// they count against a reassembly budget ([WithReassemblyBudget]; by
+// default a quarter of GOMEMLIMIT, else 64 MiB): a connection whose frame
+// does not fit waits with reading paused, so that TCP pushes back on that
+// peer, until another frame's memory is free, or its frame timeout ends
+// it. Frames that lie inside one read are passed in place and never count.
+//
 // # Timeouts
 //
 // [SetTimeouts], typically called in ConnectionMade, gives a connection a

@@ -365,9 +365,13 @@ func TestFrameTimeoutErrorText(t *testing.T) {
 		want string
 	}{
 		{&TimeoutError{Kind: FrameTimeout, After: time.Second}, "protoflow: frame timeout: a frame was not complete within 1s"},
+		{&TimeoutError{Kind: FrameTimeout, After: 2 * time.Second, MemoryWait: true}, "protoflow: frame timeout: a frame was not complete within 2s, waiting for reassembly memory"},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q; want %q", got, tc.want)
+		}
+		if got, want := errors.Is(tc.err, ErrReassemblyBudget), tc.err.MemoryWait; got != want {
+			t.Errorf("errors.Is(%v, ErrReassemblyBudget) = %v; want %v", tc.err, got, want)
 		}
 	}
 	if got := FrameTimeout.String(); got != "frame timeout" {

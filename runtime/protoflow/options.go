@@ -25,12 +25,14 @@ type options struct {
 	logger         *slog.Logger
 	idleTimeout    time.Duration // for every connection; see WithIdleTimeout
 	frameTimeout   time.Duration // for every connection; see WithFrameTimeout
+	budgetBytes    int64         // WithReassemblyBudget's value; NewServer makes budget from it
 	err            error         // first invalid option, reported by the constructor
 
 	// Set by the constructors, not by Options; kept here rather than in
 	// each conn because the options are shared by a Server's connections.
 	readPool *sync.Pool // read buffers of readBufferSize bytes
 	server   *Server    // the Server whose list holds the connection; nil for Dial and Attach
+	budget   *budget    // the Server's reassembly budget; nil for Dial and Attach
 
 	// Tests only: run by closeDead before it closes the socket, to widen
 	// the moment between a connection's death and its close.

@@ -30,7 +30,7 @@ func (c *conn) readPortableLoop() {
 	// returns at most one 16 KiB record per read anyway.
 	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
 	for c.waitReadable() {
-		n, err := c.nc.Read(buf)
+		n, err := c.nc.Read(buf[:c.opts.budget.readSize(len(buf))])
 		if n > 0 {
 			c.noteRead()
 			c.deliver(buf[:n])
@@ -122,7 +122,8 @@ func (c *conn) PauseReading() error {
 	return nil
 }
 
-// ResumeReading implements [Transport.ResumeReading].
+// ResumeReading implements [Transport.ResumeReading]. Reading stays paused
+// while the connection waits for reassembly memory.
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
 	if c.st()&(stStopRead|stReadPaused) != stReadPaused {

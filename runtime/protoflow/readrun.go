@@ -93,7 +93,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 			return true
 		}
 		b := c.opts.readPool.Get().(*[]byte)
-		buf := *b
+		buf := (*b)[:c.opts.budget.readSize(len(*b))] // smaller while the server is short of reassembly memory
 		n, err := rawRead(fd, buf)
 		r.read = true
 		if err == syscall.EAGAIN {

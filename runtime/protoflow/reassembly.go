@@ -9,6 +9,9 @@ import "github.com/protogen/protogen/runtime/wire"
 //   - the Framer's buffers for frames split across reads come from pools
 //     by size class shared by every connection, and go back as soon as
 //     the frame is complete;
+//   - on a [Server], they count against its reassembly budget (see
+//     [WithReassemblyBudget]), which pauses reading on a connection whose
+//     frame it cannot take;
 //   - each frame is timed by the connection's frame timeout
 //     ([SetFrameTimeout], [WithFrameTimeout]).
 //
@@ -29,11 +32,20 @@ type frameHost conn
 
 // Buffer implements [wire.Host.Buffer].
 func (h *frameHost) Buffer(size, frame int) []byte {
-	return getFrameBuf(size)
+	c := (*conn)(h)
+	b := getFrameBuf(size)
+	if bg := c.opts.budget; bg != nil {
+		bg.lend(c, cap(b), frame)
+	}
+	return b
 }
 
 // Release implements [wire.Host.Release].
 func (h *frameHost) Release(buf []byte) {
+	c := (*conn)(h)
+	if bg := c.opts.budget; bg != nil {
+		bg.giveBack(c, cap(buf))
+	}
 	putFrameBuf(buf)
 }
 

@@ -35,6 +35,7 @@ func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
 		listeners: make(map[net.Listener]struct{}),
 	}
 	s.opts.server = s // a connection leaves the list through its shared options
+	s.opts.budget = newBudget(s.opts.budgetBytes)
 	return s
 }
 

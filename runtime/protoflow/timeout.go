@@ -52,11 +52,19 @@ type TimeoutError struct {
 	// After is its period: how long the connection was quiet, or, for a
 	// frame timeout, how long the frame had to arrive.
 	After time.Duration
+	// MemoryWait says that a frame timeout expired while the connection
+	// was paused for want of reassembly memory (see
+	// [WithReassemblyBudget]): the error then also matches
+	// [ErrReassemblyBudget].
+	MemoryWait bool
 }
 
 // Error names the timeout and its period.
 func (e *TimeoutError) Error() string {
-	if e.Kind == FrameTimeout {
+	switch {
+	case e.Kind == FrameTimeout && e.MemoryWait:
+		return fmt.Sprintf("protoflow: %s: a frame was not complete within %v, waiting for reassembly memory", e.Kind, e.After)
+	case e.Kind == FrameTimeout:
 		return fmt.Sprintf("protoflow: %s: a frame was not complete within %v", e.Kind, e.After)
 	}
 	return fmt.Sprintf("protoflow: %s: nothing happened for %v", e.Kind, e.After)
@@ -69,13 +77,17 @@ func (e *TimeoutError) Timeout() bool { return true }
 // [net.Error] and deprecated there.
 func (e *TimeoutError) Temporary() bool { return true }
 
-// Is reports whether target is [os.ErrDeadlineExceeded].
-func (e *TimeoutError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
+// Is reports whether target is [os.ErrDeadlineExceeded], or
+// [ErrReassemblyBudget] when MemoryWait is set.
+func (e *TimeoutError) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded || e.MemoryWait && target == ErrReassemblyBudget
+}
 
 // TimeoutHandler is implemented by a [Protocol] that handles its timeouts
 // itself. When a timeout set by [SetTimeouts], [SetFrameTimeout] or an
 // option expires, Timeout is called instead of closing the connection
-// serialized with the connection's other
+// (but for a frame timeout while the connection waits for reassembly
+// memory, see [SetFrameTimeout]), serialized with the connection's other
 // callbacks: never concurrently with them, and never after ConnectionLost.
 // The expired timeout is re-armed from that moment, so a handler that does
 // nothing is called again after another full period. Timeout runs on the
@@ -132,7 +144,10 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // protocols with framing have; the frames that begin after the call.
 //
 // A pause of reading by the protocol holds the frame timeout, and
-// ResumeReading gives the frame under way a full period again. A frame timeout set for every connection with [WithFrameTimeout]
+// ResumeReading gives the frame under way a full period again; a pause
+// for want of reassembly memory does not (see [WithReassemblyBudget]), and
+// a frame timeout that expires then aborts the connection, handler or
+// not. A frame timeout set for every connection with [WithFrameTimeout]
 // still applies: SetFrameTimeout can make it shorter, not longer, nor
 // switch it off.
 //
@@ -437,6 +452,7 @@ type readState struct {
 	now     int64
 	reading bool // not paused (by the protocol or for memory), closing, dead or past the peer's end of file
 	framing bool // a frame may still arrive: neither paused by the protocol, nor closing nor dead
+	memWait bool // paused for want of reassembly memory
 	dead    bool
 }
 
@@ -449,6 +465,7 @@ func (to *timeouts) state() readState {
 	st := c.st()
 	s.reading = c.mayReadLocked()
 	s.framing = st&(stStopRead|stReadPaused) == 0
+	s.memWait = st&stMemWait != 0
 	s.dead = st&stDead != 0
 	c.mu.Unlock()
 	return s
@@ -510,33 +527,39 @@ func (to *timeouts) nextLocked() (int64, bool) {
 }
 
 // expired returns the timeout that has expired, the earliest one if more
-// have, or 0 if none has, with its period.
-func (to *timeouts) expired() (kind TimeoutKind, period time.Duration) {
+// have, or 0 if none has, with its period and whether the connection was
+// waiting for reassembly memory.
+func (to *timeouts) expired() (kind TimeoutKind, period time.Duration, memWait bool) {
 	s := to.state()
 	if s.dead {
-		return 0, 0
+		return 0, 0, false
 	}
 	to.mu.Lock()
 	defer to.mu.Unlock()
 	if to.stopped {
-		return 0, 0
+		return 0, 0, false
 	}
 	d := to.dueLocked(s)
 	read, idle, frame := to.periodsLocked()
 	switch first := d.min(); {
 	case first > s.now:
-		return 0, 0
+		return 0, 0, false
 	case d.read == first:
-		return ReadTimeout, read
+		return ReadTimeout, read, false
 	case d.idle == first:
-		return IdleTimeout, idle
+		return IdleTimeout, idle, false
 	}
-	return FrameTimeout, frame
+	return FrameTimeout, frame, s.memWait
 }
 
 // fire is the timer's function. It handles whatever has expired (aborting
 // the connection with a *TimeoutError, or calling the protocol's Timeout
 // inside the serializer) and re-arms the timer for the next due in settle.
+//
+// A frame timeout that expires while the connection waits for reassembly
+// memory aborts it whether or not the protocol handles its timeouts: that
+// memory is the server's to protect, and a handler that let the wait go
+// on would let the peer hold it.
 func (to *timeouts) fire() {
 	to.mu.Lock()
 	to.unscheduleLocked() // before expired reads the stamps: see frameBegun
@@ -545,20 +568,20 @@ func (to *timeouts) fire() {
 	defer to.settle() // also after runtime.Goexit in Timeout
 	c := to.c
 	for {
-		kind, after := to.expired()
+		kind, after, memWait := to.expired()
 		if kind == 0 {
 			return
 		}
 		h, ok := c.proto.(TimeoutHandler)
-		if !ok {
-			c.kill(&TimeoutError{Kind: kind, After: after})
+		if !ok || memWait {
+			c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			return
 		}
 		// No lock is held here: the callback this waits for may call
 		// SetTimeouts. Inside, look again: a read may have come meanwhile,
 		// or the connection died.
 		c.s.acquire(false)
-		if kind, _ = to.expired(); kind != 0 {
+		if kind, _, _ = to.expired(); kind != 0 {
 			switch now := to.now(); kind {
 			case ReadTimeout:
 				to.readFrom.Store(now)
