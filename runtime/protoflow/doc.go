@@ -66,6 +66,16 @@
 // PauseReading in PauseWriting and ResumeReading in ResumeWriting, and the
 // peer is slowed by TCP itself.
 //
+// A peer that resets the connection while nobody reads it (reading is
+// paused, or the peer's end of file was read and EOFReceived kept the
+// connection open) is noticed at once on the epoll backend: the poller
+// keeps watching the socket for an error, and the connection is lost with
+// it (ConnectionLost gets an error matching [syscall.ECONNRESET], and
+// Drain's waiters wake). The peer's half close ends nothing while reading
+// is paused: the bytes it sent first are read when reading resumes. The
+// goroutine backend, like asyncio, notices a reset only when it reads
+// again or a write fails (a flush in progress fails at once).
+//
 // # Framing
 //
 // Package [github.com/protogen/protogen/runtime/wire] turns the bytes that

@@ -154,8 +154,9 @@ func (c *conn) resumeLocked() {
 // reads until the socket is drained, then gives the read token back.
 
 // readable is called by the poller when c's socket has a new edge; hup
-// says the peer has hung up or the socket failed.
-func (c *conn) readable(hup bool) {
+// says the peer has hung up or the socket failed, gone that the socket
+// failed or hung up both ways.
+func (c *conn) readable(hup, gone bool) {
 	c.mu.Lock()
 	if hup {
 		c.setLocked(stHup) // before the reader is woken or started, which reads it
@@ -172,9 +173,16 @@ func (c *conn) readable(hup bool) {
 		return
 	}
 	spawn := c.takeTokenLocked()
+	idle := !spawn && c.st()&stStopRead == 0 // paused, or past the peer's end: nobody reads
+	if idle && !gone {
+		pollWatchGone(c)
+	}
 	c.mu.Unlock()
-	if spawn {
+	switch {
+	case spawn:
 		go c.burstFn()
+	case idle && gone:
+		go c.lostUnread() // exits once the connection is dead, or at once
 	}
 }
 
@@ -244,11 +252,13 @@ func (c *conn) burst() {
 		if c.rd.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
 			c.rd.burstEnd = monoNow() // before the token is free: the next holder reads it
 		}
-		if c.mayReadLocked() { // else ResumeReading, or nobody, starts the next reader
-			// With mu held: the next holder, which a ResumeReading may
-			// start at once, must not have its pollWatchHup undone by this
-			// late re-arm.
+		// With mu held: the next holder, which a ResumeReading may start at
+		// once, must not have its pollWatchHup undone by this late re-arm.
+		switch {
+		case c.mayReadLocked(): // else ResumeReading, or nobody, starts the next reader
 			pollRearm(c)
+		case c.st()&stStopRead == 0:
+			pollWatchGone(c) // paused, or past the peer's end: still hear of a reset
 		}
 		c.mu.Unlock()
 		return
