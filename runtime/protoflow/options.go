@@ -26,6 +26,7 @@ type options struct {
 	idleTimeout    time.Duration // for every connection; see WithIdleTimeout
 	frameTimeout   time.Duration // for every connection; see WithFrameTimeout
 	budgetBytes    int64         // WithReassemblyBudget's value; NewServer makes budget from it
+	maxConns       int           // WithMaxConns; 0 for no limit
 	err            error         // first invalid option, reported by the constructor
 
 	// Set by the constructors, not by Options; kept here rather than in
@@ -123,6 +124,20 @@ func WithFrameTimeout(d time.Duration) Option {
 		}
 		o.frameTimeout = d
 	}
+}
+
+// WithMaxConns limits a [Server] to n connections at once: at the limit
+// it stops accepting until a connection's ConnectionLost has returned, and
+// the connections that arrive meanwhile wait in the kernel's listen
+// backlog (net.core.somaxconn), which refuses new ones once it is full, so
+// that the server's memory and file descriptors stay bounded and no
+// connection is lost for the wait. With [WithLogger], the server logs when
+// it reaches the limit and when it is below it again; [Server.Stats]
+// counts the waits and their time. A TLS connection holds its slot from
+// the accept, through the handshake. n of 0 or less sets no limit, the
+// default. It has no effect on [Dial] and [Attach].
+func WithMaxConns(n int) Option {
+	return func(o *options) { o.maxConns = max(n, 0) }
 }
 
 // fail records the first invalid option.

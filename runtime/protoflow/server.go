@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,12 @@ type Server struct {
 	factory func() Protocol
 	opts    options
 	quit    chan struct{} // closed when the server is shut down or closed
+	slots   chan struct{} // WithMaxConns: one element per connection held; nil without a limit
+
+	// The connection limit's waits, for Stats and the log.
+	atLimit     atomic.Bool  // Serve waits for a slot, or has since it last found one free at once
+	limitWaits  atomic.Int64 // waits for a slot, ever
+	limitWaited atomic.Int64 // nanoseconds spent waiting for a slot, ever (waits in progress not included)
 
 	mu        sync.Mutex
 	closed    bool                      // Shutdown or Close was called
@@ -36,6 +43,9 @@ func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
 	}
 	s.opts.server = s // a connection leaves the list through its shared options
 	s.opts.budget = newBudget(s.opts.budgetBytes)
+	if n := s.opts.maxConns; n > 0 {
+		s.slots = make(chan struct{}, n)
+	}
 	return s
 }
 
@@ -58,8 +68,12 @@ func (s *Server) Serve(ln net.Listener) error {
 	defer s.untrack(ln)
 	var backoff time.Duration
 	for {
+		if !s.acquireSlot() {
+			return ErrServerClosed
+		}
 		nc, err := ln.Accept()
 		if err != nil {
+			s.releaseSlot()
 			if s.isClosed() {
 				return ErrServerClosed
 			}
@@ -82,9 +96,51 @@ func (s *Server) Serve(ln net.Listener) error {
 		if !s.add(c) {
 			// Accepted as the server closed: c never starts.
 			c.discard()
+			s.releaseSlot()
 			return ErrServerClosed
 		}
 		go c.run(false)
+	}
+}
+
+// acquireSlot takes a connection slot before an accept (WithMaxConns),
+// waiting while the server is at its limit: the connections not accepted
+// meanwhile wait in the kernel's backlog, which pushes back on new ones
+// once full. It reports false if the server closed meanwhile.
+func (s *Server) acquireSlot() bool {
+	if s.slots == nil {
+		return true
+	}
+	select {
+	case s.slots <- struct{}{}:
+		if s.atLimit.CompareAndSwap(true, false) {
+			if l := s.opts.logger; l != nil {
+				l.Info("protoflow: below the connection limit again", "limit", cap(s.slots))
+			}
+		}
+		return true
+	default:
+	}
+	if s.atLimit.CompareAndSwap(false, true) {
+		if l := s.opts.logger; l != nil {
+			l.Warn("protoflow: at the connection limit; not accepting until a connection ends", "limit", cap(s.slots))
+		}
+	}
+	s.limitWaits.Add(1)
+	start := time.Now()
+	defer func() { s.limitWaited.Add(int64(time.Since(start))) }()
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-s.quit:
+		return false
+	}
+}
+
+// releaseSlot gives back a slot that acquireSlot took.
+func (s *Server) releaseSlot() {
+	if s.slots != nil {
+		<-s.slots
 	}
 }
 
@@ -191,6 +247,7 @@ func (s *Server) remove(c *conn) {
 	s.mu.Lock()
 	s.conns.remove(c)
 	s.mu.Unlock()
+	s.releaseSlot()
 	s.active.Done()
 }
 
