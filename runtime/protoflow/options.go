@@ -1,6 +1,8 @@
 package protoflow
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -27,7 +29,10 @@ type options struct {
 	frameTimeout   time.Duration // for every connection; see WithFrameTimeout
 	budgetBytes    int64         // WithReassemblyBudget's value; NewServer makes budget from it
 	maxConns       int           // WithMaxConns; 0 for no limit
-	err            error         // first invalid option, reported by the constructor
+
+	tls              *tls.Config   // WithTLS; nil for plain connections
+	handshakeTimeout time.Duration // WithHandshakeTimeout
+	err              error         // first invalid option, reported by the constructor
 
 	// Set by the constructors, not by Options; kept here rather than in
 	// each conn because the options are shared by a Server's connections.
@@ -42,10 +47,11 @@ type options struct {
 
 func buildOptions(opts []Option) options {
 	o := options{
-		high:           DefaultHighWater,
-		low:            DefaultLowWater,
-		noDelay:        true,
-		readBufferSize: DefaultReadBufferSize,
+		high:             DefaultHighWater,
+		low:              DefaultLowWater,
+		noDelay:          true,
+		readBufferSize:   DefaultReadBufferSize,
+		handshakeTimeout: DefaultHandshakeTimeout,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -138,6 +144,51 @@ func WithFrameTimeout(d time.Duration) Option {
 // default. It has no effect on [Dial] and [Attach].
 func WithMaxConns(n int) Option {
 	return func(o *options) { o.maxConns = max(n, 0) }
+}
+
+// DefaultHandshakeTimeout bounds a TLS handshake (see [WithTLS]) unless
+// [WithHandshakeTimeout] sets another bound.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// WithTLS makes a [Server] serve TLS with cfg on every listener: each
+// accepted socket is wrapped with [tls.Server], and its handshake runs on
+// the connection's goroutine before ConnectionMade, within the handshake
+// timeout ([WithHandshakeTimeout]); a failed or late handshake closes the
+// socket without the protocol seeing it, and [Server.Stats] counts it.
+// ConnectionMade can read the negotiated state from
+// t.NetConn().(*tls.Conn).ConnectionState().
+//
+// A TLS connection uses the goroutine backend, on every system: crypto/tls
+// decrypts in a blocking Read, which the epoll backend's non-blocking
+// reads cannot drive. So each connection keeps a reader goroutine and a
+// 16 KiB read buffer (a TLS record's most) for its life, besides crypto/
+// tls's own record buffers, where an idle plain connection on Linux holds
+// neither. Writes go through the flusher goroutine.
+//
+// cfg must have a certificate (Certificates, GetCertificate or
+// GetConfigForClient), or the constructor fails; nil serves plain
+// connections, the default. Do not change cfg once the server serves. It
+// has no effect on [Dial] and [Attach], which take any [net.Conn]: wrap it
+// with tls.Client.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *options) {
+		if cfg != nil && len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+			o.fail(errors.New("protoflow: WithTLS: the config has no certificate (Certificates, GetCertificate or GetConfigForClient)"))
+			return
+		}
+		o.tls = cfg
+	}
+}
+
+// WithHandshakeTimeout bounds a TLS handshake (see [WithTLS]): a peer that
+// has not completed it within d is dropped (default
+// [DefaultHandshakeTimeout]). A d of 0 or less keeps the default.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.handshakeTimeout = d
+		}
+	}
 }
 
 // fail records the first invalid option.

@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"time"
@@ -19,8 +20,12 @@ func (c *conn) readRawLoop() {
 }
 
 // portableReadBufferSize caps the buffer a connection on the portable path
-// holds for its life.
-const portableReadBufferSize = 64 * 1024
+// holds for its life; tlsReadBufferSize is the cap for TLS, whose Read
+// returns at most one record's plaintext.
+const (
+	portableReadBufferSize = 64 * 1024
+	tlsReadBufferSize      = 16 * 1024
+)
 
 // readPortableLoop reads any net.Conn with blocking reads into a buffer of
 // its own, which it holds while a read waits.
@@ -28,7 +33,11 @@ func (c *conn) readPortableLoop() {
 	c.checkToken()
 	// A blocking read holds its buffer while it waits: keep it modest. TLS
 	// returns at most one 16 KiB record per read anyway.
-	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
+	size := min(c.opts.readBufferSize, portableReadBufferSize)
+	if _, ok := c.nc.(*tls.Conn); ok {
+		size = min(size, tlsReadBufferSize)
+	}
+	buf := make([]byte, size)
 	for c.waitReadable() {
 		n, err := c.nc.Read(buf[:c.opts.budget.readSize(len(buf))])
 		if n > 0 {
