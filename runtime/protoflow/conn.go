@@ -61,6 +61,10 @@ type conn struct {
 
 	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
 
+	// Bytes read, for Server.Stats: written by the read token's holder
+	// only (noteRead), read by Stats without a lock.
+	nread atomic.Int64
+
 	// The close hand-off between closeSocket and a reader that runs a
 	// callback inside its read (readRun): lock-free, for the reader sets
 	// delivering around every message.
@@ -86,6 +90,7 @@ type conn struct {
 	changed chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
 	q       writeQueue
 	done    chan struct{} // closed when stGone is set; made on demand by doneChan
+	written int64         // bytes written to the socket, for Server.Stats (noteWrite)
 
 	// cause is why the connection died, nil for a clean close. It is
 	// written once, before stDead is set, so that whoever has seen stDead

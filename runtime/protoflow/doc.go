@@ -121,6 +121,17 @@
 // connection of a server (or of Dial and Attach) a timeout that its
 // protocol can shorten but not lift: the operator's bound.
 //
+// # Operating a server
+//
+// A [Server] takes options that bound what peers can make it hold:
+// [WithMaxConns] (connections; at the limit it stops accepting),
+// [WithReassemblyBudget] (memory of frames split across reads),
+// [WithIdleTimeout] and [WithFrameTimeout] (time, whatever the protocol
+// sets), and [WithTLS] serves TLS with a bounded handshake.
+// [Server.Stats] returns what it is doing: connections open and paused,
+// closed by cause, bytes, waits at the limits; publish it with
+// expvar.Func, as generated_example/cmd/server does at -debug-addr.
+//
 // # Errors
 //
 // A panic in a callback is recovered: the connection is aborted and

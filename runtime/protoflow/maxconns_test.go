@@ -12,13 +12,6 @@ import (
 	"time"
 )
 
-// mcOpen returns the connections the server holds now.
-func mcOpen(s *Server) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns.n
-}
-
 // TestMaxConns connects three times the limit's clients at once: the
 // server holds at most the limit, and as served clients leave, the others
 // get in, until every one has been served. Meanwhile the server's file
@@ -45,7 +38,7 @@ func TestMaxConns(t *testing.T) {
 			go func() { // exits when quit is closed
 				defer close(sampled)
 				for {
-					if n := int64(mcOpen(s.Server)); n > most.Load() {
+					if n := int64(s.Stats().Open); n > most.Load() {
 						most.Store(n)
 					}
 					select {
@@ -69,8 +62,8 @@ func TestMaxConns(t *testing.T) {
 				}(clis[i])
 			}
 			waitFor(t, 10*time.Second, "the first connections", func() bool { return len(recs.all()) == limit })
-			waitFor(t, 10*time.Second, "a wait at the limit", func() bool { return s.limitWaits.Load() > 0 })
-			if n := mcOpen(s.Server); n != limit {
+			waitFor(t, 10*time.Second, "a wait at the limit", func() bool { return s.Stats().LimitWaits > 0 })
+			if n := s.Stats().Open; n != limit {
 				t.Errorf("%d connections held at the limit; want %d", n, limit)
 			}
 			if fds, ok := openFDs(); ok && fdsOK {
@@ -96,8 +89,8 @@ func TestMaxConns(t *testing.T) {
 			if m := most.Load(); m > limit {
 				t.Errorf("the server held %d connections at once; want at most %d", m, limit)
 			}
-			if s.limitWaited.Load() <= 0 {
-				t.Errorf("no time counted at the limit")
+			if st := s.Stats(); st.LimitWaited <= 0 || st.Accepted != clients {
+				t.Errorf("stats %+v; want time counted at the limit, and %d accepted", st, clients)
 			}
 			// One more client is accepted at once: the accept after it finds
 			// a slot free without waiting.
@@ -130,7 +123,7 @@ func TestMaxConnsShutdown(t *testing.T) {
 	defer c1.Close()
 	c2 := ttDialPlain(t, ln.Addr())
 	defer c2.Close()
-	waitFor(t, 10*time.Second, "Serve waiting at the limit", func() bool { return s.limitWaits.Load() == 1 })
+	waitFor(t, 10*time.Second, "Serve waiting at the limit", func() bool { return s.Stats().LimitWaits == 1 })
 	if err := s.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}

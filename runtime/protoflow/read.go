@@ -41,7 +41,7 @@ func (c *conn) readPortableLoop() {
 	for c.waitReadable() {
 		n, err := c.nc.Read(buf[:c.opts.budget.readSize(len(buf))])
 		if n > 0 {
-			c.noteRead()
+			c.noteRead(n)
 			c.deliver(buf[:n])
 		}
 		switch {

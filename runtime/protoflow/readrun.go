@@ -105,7 +105,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 			r.ended, r.err = true, err
 			return true
 		}
-		c.noteRead()
+		c.noteRead(n)
 		c.rd.gotData = true
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])

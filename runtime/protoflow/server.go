@@ -24,6 +24,7 @@ type Server struct {
 	limitWaits  atomic.Int64 // waits for a slot, ever
 	limitWaited atomic.Int64 // nanoseconds spent waiting for a slot, ever (waits in progress not included)
 
+	accepted        atomic.Int64 // connections accepted, ever
 	handshakeErrors atomic.Int64 // TLS handshakes that failed or timed out, ever
 
 	mu          sync.Mutex
@@ -32,6 +33,10 @@ type Server struct {
 	conns       connList                  // connections not yet past ConnectionLost
 	handshaking map[net.Conn]struct{}     // accepted sockets whose TLS handshake runs (WithTLS)
 	active      sync.WaitGroup            // one per connection in conns, and per handshake
+
+	// The connections lost, for Stats.
+	closedStats               ClosedStats
+	closedRead, closedWritten int64
 }
 
 // NewServer returns a server that gives each accepted connection the
@@ -99,6 +104,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
+		s.accepted.Add(1)
 		if s.opts.tls != nil {
 			if !s.trackHandshake(nc) {
 				_ = nc.Close()
@@ -314,8 +320,12 @@ func (s *Server) add(c *conn) bool {
 }
 
 func (s *Server) remove(c *conn) {
+	cause, written := c.lost()
 	s.mu.Lock()
 	s.conns.remove(c)
+	s.closedStats.count(cause)
+	s.closedRead += c.nread.Load()
+	s.closedWritten += written
 	s.mu.Unlock()
 	s.releaseSlot()
 	s.active.Done()

@@ -139,15 +139,12 @@ func TestServerTLSHandshakeFails(t *testing.T) {
 			t.Errorf("%s: the server did not close the socket: %v", name, err)
 		}
 	}
-	waitFor(t, 10*time.Second, "two failed handshakes counted", func() bool { return s.handshakeErrors.Load() == 2 })
+	waitFor(t, 10*time.Second, "two failed handshakes counted", func() bool { st := s.Stats(); return st.HandshakeErrors == 2 && st.Accepted == 2 })
 	if n := len(recs.all()); n != 0 {
 		t.Errorf("%d protocols made for failed handshakes; want none", n)
 	}
-	s.mu.Lock()
-	left := len(s.handshaking)
-	s.mu.Unlock()
-	if left != 0 {
-		t.Errorf("%d handshakes still tracked", left)
+	if st := s.Stats(); st.Handshakes != 0 || st.Open != 0 {
+		t.Errorf("stats %+v; want no handshake and no connection left", st)
 	}
 }
 
@@ -163,14 +160,10 @@ func TestServerTLSShutdownDuringHandshake(t *testing.T) {
 	go func() { served <- s.Serve(ln) }()
 	silent := ttDialPlain(t, ln.Addr())
 	defer silent.Close()
-	waitFor(t, 10*time.Second, "the handshake to start", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return len(s.handshaking) == 1
-	})
+	waitFor(t, 10*time.Second, "the handshake to start", func() bool { return s.Stats().Handshakes == 1 })
 	second := ttDialPlain(t, ln.Addr())
 	defer second.Close()
-	waitFor(t, 10*time.Second, "a wait at the limit", func() bool { return s.limitWaits.Load() == 1 })
+	waitFor(t, 10*time.Second, "a wait at the limit", func() bool { return s.Stats().LimitWaits == 1 })
 	done := make(chan error, 1)
 	go func() { done <- s.Shutdown(t.Context()) }()
 	if err := ttWaitErr(t, "Shutdown", done, 10*time.Second); err != nil {

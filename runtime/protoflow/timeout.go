@@ -300,15 +300,21 @@ func (to *timeouts) periodsLocked() (read, idle, frame time.Duration) {
 // monotonic clock: it is cheap enough for every read and write.
 func (to *timeouts) now() int64 { return monoNow() } // the clock the read path's linger uses too
 
-// noteRead records, for the timeouts, that a read delivered data.
-func (c *conn) noteRead() {
+// noteRead records that a read delivered n bytes, for the Server's Stats
+// and the timeouts. Only the read token's holder calls it: the count is a
+// load and a store, not a locked add.
+func (c *conn) noteRead(n int) {
+	c.nread.Store(c.nread.Load() + int64(n))
 	if to := c.to.Load(); to != nil {
 		to.lastRead.Store(to.now())
 	}
 }
 
-// noteWrite records, for the timeouts, that bytes went to the socket.
-func (c *conn) noteWrite() {
+// noteWrite records that n bytes went to the socket, for the Server's
+// Stats and the timeouts. c.mu must be held: it guards the count, which
+// so costs nothing more than an add.
+func (c *conn) noteWrite(n int) {
+	c.written += int64(n)
 	if to := c.to.Load(); to != nil {
 		to.lastWrite.Store(to.now())
 	}
