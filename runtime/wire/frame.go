@@ -409,10 +409,10 @@ func (f *Framer) grow(k int, next []byte) {
 	if len(head) == 0 {
 		head = next
 	}
-	bound := f.frameBound(head, need)
+	bound := f.frameBound(head) // 0 if unknown
 	c := max(need, 2*cap(f.buf), minFramerBuf)
-	if !f.held {
-		c = min(c, bound)
+	if bound > 0 {
+		c = min(c, max(bound, need))
 	}
 	hosted := f.host != nil && c > keepFramerBuf
 	var b []byte
@@ -429,23 +429,20 @@ func (f *Framer) grow(k int, next []byte) {
 	f.buf, f.hosted = b, hosted
 }
 
-// frameBound bounds the frame that starts with head, for which the buffer
-// must hold need bytes: its length when the codec tells it, else the
-// codec's limit, else need itself, as for frames held while fn refuses
-// them (a read more, at most).
-func (f *Framer) frameBound(head []byte, need int) int {
+// frameBound bounds the frame that starts with head: its length when the
+// codec tells it, else the codec's limit, else 0 for unknown, as for a
+// codec of your own or frames held while fn refuses them (up to a read
+// more than the frames, which no bound caps).
+func (f *Framer) frameBound(head []byte) int {
 	switch {
 	case f.held:
-		return need
+		return 0
 	case f.fast != nil:
 		if n := f.fast.frameLen(head); n > 0 {
-			return max(n, need)
+			return n
 		}
 	}
-	if f.limit > 0 {
-		return max(f.limit, need)
-	}
-	return need
+	return f.limit
 }
 
 // clearBuf empties f.buf after its frame was taken. A buffer from the host

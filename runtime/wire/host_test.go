@@ -290,3 +290,32 @@ func TestFramerHostShortBuffer(t *testing.T) {
 	_ = f.Feed([]byte(frHeader(4, 100<<10)+strings.Repeat("x", 10<<10)), func([]byte) bool { return true })
 	t.Error("Feed returned")
 }
+
+// TestFramerGrowthDoubles checks that a frame trickled a byte at a time
+// grows the buffer by doubling, whatever the codec tells of the frame's
+// length: a codec of your own tells nothing, and a buffer grown to fit
+// each byte would copy the frame over and over.
+func TestFramerGrowthDoubles(t *testing.T) {
+	const n = 64 << 10
+	stream := []byte(frHeader(4, n) + strings.Repeat("x", n))
+	var examined int
+	for _, tc := range []struct {
+		name  string
+		codec Codec
+	}{
+		{"builtin", LengthCodec{Size: 4, Max: 1 << 20}},
+		{"own codec", frCounting{LengthCodec{Size: 4, Max: 1 << 20}, &examined}},
+	} {
+		allocs := testing.AllocsPerRun(1, func() {
+			f := NewFramer(tc.codec)
+			for i := range stream {
+				if err := f.Feed(stream[i:i+1], func([]byte) bool { return true }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if allocs > 40 {
+			t.Errorf("%s: %v allocations for a frame of %d bytes fed a byte at a time; want the buffer to double", tc.name, allocs, n)
+		}
+	}
+}
