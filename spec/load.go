@@ -28,7 +28,7 @@ type Options struct {
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
 	fileKeys     = []string{"$schema", "version", "package", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "states"}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "frame_timeout", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
 	flowKeys     = []string{"high_water", "low_water"}
 )
@@ -201,7 +201,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
-	var machineNode *yaml.Node
+	var machineNode, frameTimeoutKey *yaml.Node
 	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
 		given[key] = !isNull(v)
@@ -241,6 +241,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			p.ReadTimeout, _ = d.duration(v, "read_timeout")
 		case "idle_timeout":
 			p.IdleTimeout, _ = d.duration(v, "idle_timeout")
+		case "frame_timeout":
+			p.FrameTimeout, _ = d.duration(v, "frame_timeout")
+			frameTimeoutKey = k
 		}
 	}) {
 		return nil
@@ -250,6 +253,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	}
 	if machineNode != nil {
 		p.Machine = d.machine(machineNode, p.Name)
+	}
+	if given["frame_timeout"] && !given["framing"] {
+		d.errorf(frameTimeoutKey, "frame_timeout times the frames that framing splits: add framing, such as \"framing: {length: {size: 4, max: 1MiB}}\"")
 	}
 	d.checkHookNeeds(p, given)
 	p.Members = declareMembers(p)
@@ -282,8 +288,8 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 				d.errorAt(h.Pos, "hook state_changed needs a state machine: add machine")
 			}
 		case Timeout:
-			if !given["read_timeout"] && !given["idle_timeout"] {
-				d.errorAt(h.Pos, "hook timeout needs read_timeout or idle_timeout")
+			if !given["read_timeout"] && !given["idle_timeout"] && !given["frame_timeout"] {
+				d.errorAt(h.Pos, "hook timeout needs read_timeout, idle_timeout or frame_timeout")
 			}
 		}
 	}

@@ -88,6 +88,11 @@ type schemaProtocol struct {
 	// Close the connection (or call the timeout hook) when neither reading
 	// nor writing happens for this long.
 	IdleTimeout schemaDuration `json:"idle_timeout"`
+	// With framing: close the connection (or call the timeout hook) when a
+	// frame whose first bytes have arrived is not complete within this
+	// long, however slowly the rest trickles in (a read timeout is kept
+	// alive by any byte).
+	FrameTimeout schemaDuration `json:"frame_timeout"`
 }
 
 // schemaField is a state field of the generated struct.

@@ -110,6 +110,10 @@ type Protocol struct {
 	// ReadTimeout and IdleTimeout are set on the transport in
 	// ConnectionMade; 0 means none.
 	ReadTimeout, IdleTimeout time.Duration
+	// FrameTimeout, of a framed protocol, is set with
+	// protoflow.SetFrameTimeout in ConnectionMade: a frame whose first
+	// bytes have arrived must be complete within it; 0 means none.
+	FrameTimeout time.Duration
 	// Members are the names that the generated code declares for the
 	// protocol or asks the user to write, from the table of members.
 	Members []*Member

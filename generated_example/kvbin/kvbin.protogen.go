@@ -66,12 +66,14 @@ var (
 )
 
 // ConnectionMade implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionMade, sets up the framer, then sets a read
-// timeout of 2s.
+// protoflow.BaseProtocol.ConnectionMade, sets up the framer, sets a read
+// timeout of 2s, then sets a frame timeout of 2s.
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
+	p.frames.SetHost(protoflow.FramerHost(t))
 	_ = protoflow.SetTimeouts(t, 2*time.Second, 0)
+	_ = protoflow.SetFrameTimeout(t, 2*time.Second)
 }
 
 // DataReceived implements protoflow.Protocol: it runs
@@ -292,6 +294,7 @@ var (
 func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
+	p.frames.SetHost(protoflow.FramerHost(t))
 }
 
 // DataReceived implements protoflow.Protocol: it runs

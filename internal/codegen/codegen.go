@@ -172,12 +172,16 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	if k == spec.ConnectionMade {
 		t := jen.Id(runner.Params[0].Name) // the transport
 		if fr := p.Member(spec.RoleFramer); fr != nil {
-			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codecCode(p.Framing)))
+			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codecCode(p.Framing)), framerHost(fr, t))
 			extraDoc = append(extraDoc, "sets up the framer")
 		}
 		if p.HasTimeouts() {
 			extra = append(extra, jen.Id("_").Op("=").Qual(runtimePkg, "SetTimeouts").Call(t, durationCode(p.ReadTimeout), durationCode(p.IdleTimeout)))
 			extraDoc = append(extraDoc, timeoutsDoc(p))
+		}
+		if p.FrameTimeout > 0 {
+			code, doc := frameTimeout(p, t)
+			extra, extraDoc = append(extra, code), append(extraDoc, doc)
 		}
 		if p.HasFlow() {
 			extra = append(extra, jen.Id("_").Op("=").Add(t).Dot("SetWriteBufferLimits").Call(jen.Lit(p.HighWater), jen.Lit(p.LowWater)))
