@@ -100,7 +100,6 @@ func (s *Server) Stats() Stats {
 		HandshakeErrors: s.handshakeErrors.Load(),
 		LimitWaits:      s.limitWaits.Load(),
 		LimitWaited:     time.Duration(s.limitWaited.Load()),
-		Reassembly:      s.opts.budget.stats(),
 	}
 	s.mu.Lock()
 	st.Open = s.conns.n
@@ -124,6 +123,10 @@ func (s *Server) Stats() Stats {
 		}
 	}
 	s.mu.Unlock()
+	// After the connections: a connection is marked waiting after the
+	// budget counts its wait, so the counts never show fewer waits than
+	// connections waiting.
+	st.Reassembly = s.opts.budget.stats()
 	return st
 }
 
