@@ -71,7 +71,7 @@ var (
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
-	p.frames.SetHost(protoflow.FramerHost(t))
+	protoflow.HostFramer(t, &p.frames)
 	_ = protoflow.SetTimeouts(t, 2*time.Second, 0)
 	_ = protoflow.SetFrameTimeout(t, 2*time.Second)
 }
@@ -294,7 +294,7 @@ var (
 func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
-	p.frames.SetHost(protoflow.FramerHost(t))
+	protoflow.HostFramer(t, &p.frames)
 }
 
 // DataReceived implements protoflow.Protocol: it runs

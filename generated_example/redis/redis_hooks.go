@@ -42,7 +42,7 @@ func (p *Server) onConnectionMade(t protoflow.Transport) {
 	p.conn = t
 	p.codec.Limits = p.db.limits
 	p.frames.Init(&p.codec)
-	p.frames.SetHost(protoflow.FramerHost(t))
+	protoflow.HostFramer(t, &p.frames)
 	p.serve = p.serveFrame
 }
 

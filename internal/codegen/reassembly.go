@@ -7,12 +7,12 @@ import (
 )
 
 // framerHost prints the statement of a framed protocol's ConnectionMade
-// that makes the transport its framer's host (protoflow.FramerHost): the
+// that makes the transport its framer's host (protoflow.HostFramer): the
 // framer then borrows its buffers for frames split across reads from the
 // runtime's pools, within a server's reassembly budget, and tells the
 // transport when a frame begins, which the frame timeout times.
 func framerHost(fr *spec.Member, t jen.Code) jen.Code {
-	return self().Dot(fr.Name).Dot("SetHost").Call(jen.Qual(runtimePkg, "FramerHost").Call(t))
+	return jen.Qual(runtimePkg, "HostFramer").Call(t, jen.Op("&").Add(self()).Dot(fr.Name))
 }
 
 // frameTimeout prints the statement of ConnectionMade that sets the

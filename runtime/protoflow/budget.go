@@ -12,7 +12,7 @@ import (
 // send most of a maximum-size frame and then trickle the rest hold N times
 // the maximum for as long as they trickle.
 //
-// A connection's framer borrows its buffers through FramerHost. The first
+// A connection's framer borrows its buffers from its host (HostFramer). The first
 // buffer of a frame reserves the frame's whole size (its length when the
 // codec can tell it from the header, else the codec's maximum) in the
 // budget, and the buffers the frame grows through stay within that
@@ -67,7 +67,7 @@ func DefaultReassemblyBudget() int64 {
 // negative value sets no limit (the memory is still counted, for
 // [Server.Stats]). It has no effect on [Dial] and [Attach].
 //
-// The budget applies to framers whose host is [FramerHost], as generated
+// The budget applies to framers hosted by [HostFramer], as generated
 // protocols with framing have. A connection whose next frame does not fit
 // waits, with reading paused, until it does; its frame timeout runs
 // meanwhile. A single frame bigger than the whole budget is taken when

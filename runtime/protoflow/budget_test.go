@@ -1,9 +1,9 @@
 package protoflow
 
 // Real-socket tests of the reassembly budget (WithReassemblyBudget): a
-// Server whose connections' framers borrow through FramerHost, peers that
-// send most of a big frame and stop, and what the budget then reserves,
-// holds and makes wait. Over TCP, Unix sockets and TLS, on the backend
+// Server whose connections' framers borrow from their host (HostFramer),
+// peers that send most of a big frame and stop, and what the budget then
+// reserves, holds and makes wait. Over TCP, Unix sockets and TLS, on the backend
 // the environment selects.
 //
 // Helpers in this file start with "bg".
@@ -279,8 +279,14 @@ func TestBudgetReleasedOnLoss(t *testing.T) {
 			defer ttClosePeer(second)
 			bgWrite(t, second, ftFrame(100<<10, 2)[:50<<10])
 			s.waitBudget(t, "the second waiting", func(b bgSnapshot) bool { return b.waiting == 1 })
+			p0 := s.proto(t, 0)
+			c0 := p0.Transport().(*conn)
 			ttResetPeer(t, first)
-			s.proto(t, 0).waitLost(t, 10*time.Second)
+			p0.waitLost(t, 10*time.Second)
+			<-c0.doneChan() // lose has finished
+			if n := p0.frames.Buffered(); n != 0 {
+				t.Errorf("the lost connection's framer still holds %d bytes; want it reset", n)
+			}
 			s.waitBudget(t, "the second's reservation", func(b bgSnapshot) bool { return b.waiting == 0 && b.reserved > 0 })
 			if bgMemWait(s.proto(t, 1)) {
 				t.Errorf("the second connection still waits")

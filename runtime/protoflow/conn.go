@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // errClosed is returned by Write, Close and CloseWrite once the transport is
@@ -54,6 +56,8 @@ type conn struct {
 	poller     *poller // the epoll backend's poller, and this conn's id there
 	pollID     uint64
 	mem        *connMem // its part of the Server's reassembly budget; made and guarded by budget.mu
+
+	framer atomic.Pointer[wire.Framer] // the Framer HostFramer gave this connection, reset by lose
 
 	s    serializer
 	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
@@ -270,6 +274,11 @@ func (c *conn) lose() {
 	}
 	if c.epoll() {
 		pollUnregister(c)
+	}
+	if f := c.framer.Load(); f != nil {
+		// No callback runs any more: the buffer of a frame left incomplete
+		// goes back to the pool (and the budget) now.
+		f.Reset()
 	}
 	if b := c.opts.budget; b != nil {
 		b.drop(c) // after ConnectionLost, which may still give buffers back

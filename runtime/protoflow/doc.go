@@ -85,7 +85,7 @@
 // one Write to a [Transport], which is an io.Writer. Generated protocols
 // with a state machine return a [*TransitionError] from Fire.
 //
-// A Framer whose host is [FramerHost] borrows the buffers for frames split
+// A Framer hosted by its transport ([HostFramer]) borrows the buffers for frames split
 // across reads from pools shared by every connection, and on a [Server]
 // they count against a reassembly budget ([WithReassemblyBudget]; by
 // default a quarter of GOMEMLIMIT, else 64 MiB): a connection whose frame
@@ -115,7 +115,7 @@
 // drip, or slowloris). [SetFrameTimeout] bounds each frame instead: once
 // the first bytes of a frame have arrived, the whole frame must arrive
 // within the period. The frame is the one a [wire.Framer] holds, whose
-// host, [FramerHost], tells the timer when a frame begins and when none is
+// host ([HostFramer]) tells the timer when a frame begins and when none is
 // held; generated protocols with framing wire it up, and set the spec's
 // frame_timeout. [WithIdleTimeout] and [WithFrameTimeout] give every
 // connection of a server (or of Dial and Attach) a timeout that its

@@ -6,7 +6,7 @@ import (
 	"unsafe"
 )
 
-// Reassembly buffers (the ones a wire.Framer borrows through FramerHost for
+// Reassembly buffers (the ones a wire.Framer borrows from its host, HostFramer, for
 // frames split across reads) come from pools by size class, shared by every
 // connection: the memory a connection gives back when its frame is complete
 // serves the next connection's frame, rather than the heap growing with

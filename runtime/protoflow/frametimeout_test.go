@@ -54,7 +54,7 @@ func newFtFramed(set func(t Transport) error) *ftFramed {
 
 func (p *ftFramed) ConnectionMade(t Transport) {
 	p.frames.Init(ftCodec)
-	p.frames.SetHost(FramerHost(t))
+	HostFramer(t, &p.frames)
 	if p.set != nil {
 		err := p.set(t)
 		p.fmu.Lock()
@@ -333,8 +333,11 @@ func TestFrameTimeoutErrors(t *testing.T) {
 	if err := SetFrameTimeout(&fakeTransport{}, time.Second); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("SetFrameTimeout(fakeTransport) = %v; want ErrNotSupported", err)
 	}
-	if FramerHost(&fakeTransport{}) != nil {
-		t.Errorf("FramerHost(fakeTransport) is not nil")
+	var f wire.Framer
+	HostFramer(&fakeTransport{}, &f) // leaves f on its own: its Feed makes its buffers
+	f.Init(ftCodec)
+	if err := f.Feed(ftFrame(10<<10, 1)[:9<<10], func([]byte) bool { return true }); err != nil || f.Buffered() != 9<<10 {
+		t.Errorf("a Framer HostFramer left alone: Feed = %v, Buffered() = %d", err, f.Buffered())
 	}
 	for _, opt := range []Option{WithIdleTimeout(-time.Second), WithFrameTimeout(-1)} {
 		s, c := net.Pipe()

@@ -2,28 +2,33 @@ package protoflow
 
 import "github.com/protogen/protogen/runtime/wire"
 
-// FramerHost returns the [wire.Host] of t's connection, for the Framer
-// that reassembles its frames (generated protocols with framing set it in
-// ConnectionMade: p.frames.SetHost(protoflow.FramerHost(t))). Through it:
+// HostFramer makes t's connection the host (see [wire.Host]) of f, the
+// Framer that reassembles its frames: generated protocols with framing
+// call it in ConnectionMade, after f.Init. Then:
 //
-//   - the Framer's buffers for frames split across reads come from pools
-//     by size class shared by every connection, and go back as soon as
-//     the frame is complete;
+//   - f's buffers for frames split across reads come from pools by size
+//     class shared by every connection, and go back as soon as the frame
+//     is complete;
 //   - on a [Server], they count against its reassembly budget (see
 //     [WithReassemblyBudget]), which pauses reading on a connection whose
 //     frame it cannot take;
 //   - each frame is timed by the connection's frame timeout
-//     ([SetFrameTimeout], [WithFrameTimeout]).
+//     ([SetFrameTimeout], [WithFrameTimeout]);
+//   - once ConnectionLost has returned, the transport resets f, so that
+//     the buffer of a frame the peer never finished goes back to the pool
+//     at once rather than to the garbage collector with the protocol.
+//     ConnectionLost is the last callback that may use f.
 //
-// A Framer is owned by the protocol's callbacks, and calls its host only
-// from there. FramerHost returns nil, which leaves the Framer on its own,
-// for a transport not made by this package.
-func FramerHost(t Transport) wire.Host {
+// A Framer is owned by the protocol's callbacks: call HostFramer from
+// ConnectionMade. For a transport not made by this package it does
+// nothing, which leaves f on its own.
+func HostFramer(t Transport, f *wire.Framer) {
 	c, ok := t.(*conn)
 	if !ok {
-		return nil
+		return
 	}
-	return (*frameHost)(c)
+	f.SetHost((*frameHost)(c))
+	c.framer.Store(f)
 }
 
 // frameHost is a conn seen as the wire.Host of its framer: its methods

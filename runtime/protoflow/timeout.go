@@ -24,7 +24,7 @@ const (
 	// FrameTimeout expires when a frame whose first bytes have arrived is
 	// not complete within the period, however many bytes trickle in
 	// meanwhile; a pause of reading holds it. It times the frames of a
-	// [wire.Framer] whose host is [FramerHost].
+	// [wire.Framer] hosted by the transport ([HostFramer]).
 	FrameTimeout
 )
 
@@ -140,7 +140,7 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // called, as for the other timeouts). It is the defence against a peer
 // that keeps the read and idle timeouts alive with a byte now and then
 // but never finishes a frame (slowloris). It times the frames of a
-// [wire.Framer] whose host is this transport's [FramerHost], as generated
+// [wire.Framer] that [HostFramer] gave this transport, as generated
 // protocols with framing have; the frames that begin after the call.
 //
 // A pause of reading by the protocol holds the frame timeout, and
@@ -235,7 +235,7 @@ func AbortWithError(t Transport, err error) {
 // connection outlives it.
 //
 // The frame timeout is timed from the stamp that the connection's
-// FramerHost stores when a frame begins (frameFrom), with no lock and no
+// Framer's host (HostFramer) stores when a frame begins (frameFrom), with no lock and no
 // timer operation unless the timer is due later than the frame's end
 // (dueHint): a stream whose every read ends inside a frame costs a clock
 // reading and two atomic operations per frame.
@@ -253,7 +253,7 @@ type timeouts struct {
 	lastWrite atomic.Int64 // the last write that moved bytes to the socket; by writers and the flusher, with c.mu held
 	readFrom  atomic.Int64 // the read period starts no earlier: by set, ResumeReading (with c.mu held) and fire
 	idleFrom  atomic.Int64 // the idle period starts no earlier: by set and fire
-	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (FramerHost.Partial, fire's Timeout)
+	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (the host's Partial, fire's Timeout)
 	resumed   atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
 
 	framePeriod atomic.Int64 // the frame timeout in effect (frameLocked), for Partial; written with mu held
@@ -376,7 +376,7 @@ func (to *timeouts) start() {
 
 // frameBegun records that the connection's framer holds the start of a
 // frame that began now, and makes sure the timer fires by the frame's
-// end. Called by the callbacks (FramerHost.Partial).
+// end. Called by the callbacks (the host's Partial).
 func (to *timeouts) frameBegun() {
 	now := max(to.now(), 1) // 0 is "no frame"
 	to.frameFrom.Store(now)

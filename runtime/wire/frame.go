@@ -129,7 +129,7 @@ const (
 // Create one with [NewFramer], or call [Framer.Init] on a Framer held by
 // value in a protocol struct. The zero value has no codec and its Feed
 // returns an error. [Framer.SetHost] lends it the connection's reassembly
-// buffers and timer: generated protocols pass protoflow.FramerHost.
+// buffers and timer: generated protocols pass their transport with protoflow.HostFramer.
 type Framer struct {
 	codec Codec
 	fast  builtinCodec // codec, when it is one of this package's; else nil

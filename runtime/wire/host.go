@@ -3,11 +3,11 @@ package wire
 // Host is what a [Framer] asks of the connection it reassembles frames
 // for: the buffers it holds a frame split across reads in, beyond the small
 // one it keeps for itself, and word of when it starts to hold a frame and
-// when it holds nothing. protoflow.FramerHost gives one per connection,
-// which takes the buffers from a pool shared by every connection, counts
-// them against a server's reassembly budget, and times the frame with the
-// connection's frame timeout. A Framer without a Host (the default) makes
-// its buffers itself and tells nobody.
+// when it holds nothing. protoflow.HostFramer makes a connection its
+// Framer's host: it lends buffers from a pool shared by every connection,
+// counts them against a server's reassembly budget, and times each frame
+// with the connection's frame timeout. A Framer without a Host (the
+// default) makes its buffers itself and tells nobody.
 //
 // The Framer calls a Host only from Feed, Reset and Init, so only from
 // where those are called: a protocol's callbacks, which never run
