@@ -12,14 +12,18 @@ import (
 // send most of a maximum-size frame and then trickle the rest hold N times
 // the maximum for as long as they trickle.
 //
-// A connection's framer borrows its buffers from its host (HostFramer). The first
-// buffer of a frame reserves the frame's whole size (its length when the
-// codec can tell it from the header, else the codec's maximum) in the
-// budget, and the buffers the frame grows through stay within that
-// reservation; the reservation goes back when the framer gives its last
-// buffer back (the frame is complete, or dropped) or when the connection
-// ends. Frames that lie inside one read never borrow a buffer, and a
-// framer keeps up to 4 KiB of its own: neither counts.
+// A connection's framer borrows its buffers from its host (HostFramer).
+// The first buffer of a frame reserves the frame's whole size (its length
+// when the codec can tell it from the header, else the codec's maximum) in
+// the budget, and is made that size at once: a frame that will grow to its
+// length anyway is better made once than grown through a series of
+// buffers, which would sit in the pools. The reservation goes back when
+// the framer gives its buffer back (the frame is complete, or dropped) or
+// when the connection ends. Frames that lie inside one read never borrow a
+// buffer, and a framer keeps up to 4 KiB of its own: neither counts. A
+// codec of your own tells no bound: its frames are reserved as their
+// buffers grow, which lets waiting connections hold one another up until
+// their frame timeouts.
 //
 // A frame the budget cannot reserve keeps the bytes already read (they
 // must go somewhere: they count as held, not as reserved) and its
@@ -29,20 +33,25 @@ import (
 // Reserving a whole frame at once is what keeps waiting connections from
 // holding one another up: a connection that has its reservation never
 // waits again for that frame, and its frame completing frees memory for
-// the next in line. While any connection waits, every connection of the
-// server reads at most pressureReadSize bytes at once, so that what a
-// waiting connection holds beyond the budget is a few kilobytes, however
-// many wait.
+// the next in line.
+//
+// From half the budget reserved on, and while any connection waits, every
+// connection of the server reads at most pressureReadSize bytes at once,
+// into small buffers: so what a connection that must wait holds beyond the
+// budget is a few kilobytes, however many wait, and a crowd of readers
+// that queue for a lock do not each hold a 256 KiB read buffer the budget
+// does not see. (Measured with 1,000 peers that each sent most of a 1 MiB
+// frame to kvbin: 150 MiB resident with the small reads from a spent
+// budget on, 83 MiB from half of it.)
 //
 // A connection may wait for as long as the others hold the budget: its
 // frame timeout, which runs while it waits, is what ends the wait of a
 // peer that would sit on the budget (the connection is then aborted with
 // a *TimeoutError that matches ErrReassemblyBudget).
 
-// pressureReadSize is the most a read takes from a socket while a
-// connection waits for reassembly memory: what a connection that must then
-// wait too holds beyond the budget is that much, plus the 4 KiB its framer
-// keeps.
+// pressureReadSize is the most a read takes from a socket while the budget
+// is under pressure: what a connection that must then wait holds beyond
+// the budget is that much, plus the 4 KiB its framer keeps.
 const pressureReadSize = 4 << 10
 
 // defaultBudget is the budget without a Go memory limit: 64 frames of a
@@ -120,12 +129,16 @@ func newBudget(bytes int64) *budget {
 	return &budget{limit: bytes}
 }
 
-// lend counts a buffer of size bytes lent to c's framer for a frame of at
+// lend lends c's framer a buffer of at least size bytes for a frame of at
 // most frame bytes, reserving the frame's size if c has no reservation for
-// it yet. If the budget cannot reserve it, c waits: reading pauses until
-// giveBack, drop or another connection's frame frees enough. Called by c's
-// callbacks.
-func (b *budget) lend(c *conn, size, frame int) {
+// it yet, and returns the capacity to make it with: the whole frame's when
+// it is reserved and the budget has a limit (a frame that will grow to its
+// length anyway is better made once than grown through a series of
+// buffers, which other connections' frames then leave in the pools), else
+// size's. If the budget cannot reserve it, c waits: reading pauses until
+// giveBack, drop or another connection's frame frees enough; the buffer is
+// size's, what the bytes already read need. Called by c's callbacks.
+func (b *budget) lend(c *conn, size, frame int) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := c.mem
@@ -133,12 +146,12 @@ func (b *budget) lend(c *conn, size, frame int) {
 		m = &connMem{c: c}
 		c.mem = m
 	}
+	alloc := frameSize(size)
 	if m.gone {
-		return
+		return alloc
 	}
-	m.held += int64(size)
-	b.held += int64(size)
-	want := int64(frameSize(max(frame, size))) - m.reserved
+	whole := int64(frameSize(max(frame, size)))
+	want := whole - m.reserved
 	switch {
 	case want <= 0:
 	case m.queued:
@@ -159,7 +172,13 @@ func (b *budget) lend(c *conn, size, frame int) {
 		b.waits++
 		c.waitForMemory()
 	}
+	if b.limit > 0 && !m.queued && m.reserved >= whole {
+		alloc = int(whole)
+	}
+	m.held += int64(alloc)
+	b.held += int64(alloc)
 	b.updatePressureLocked()
+	return alloc
 }
 
 // giveBack counts a buffer of size bytes given back by c's framer. When it
@@ -243,14 +262,32 @@ func (b *budget) dequeueLocked(m *connMem) {
 	b.waiting--
 }
 
-// updatePressureLocked sets pressure from the queue and the reservations.
-// b.mu must be held.
+// updatePressureLocked sets pressure from the queue and the reservations:
+// from half the budget reserved on, so that readers already read small
+// pieces when the first connection must wait, and what each waiter holds
+// beyond the budget is a small read, not a full one. b.mu must be held.
 func (b *budget) updatePressureLocked() {
-	b.pressure.Store(b.head != nil || b.limit > 0 && b.reserved >= b.limit)
+	b.pressure.Store(b.head != nil || b.limit > 0 && b.reserved >= b.limit/2)
 }
 
-// readSize returns how much a read may take of a buffer of n bytes: all of
-// it, unless the budget is under pressure. Without a lock: once per read.
+// pressureReadPool holds the read buffers of pressureReadSize bytes.
+var pressureReadPool = readPoolFor(pressureReadSize)
+
+// readPool returns the pool of the read buffers of the next read: normal,
+// unless the budget is under pressure. Small buffers are not just reads
+// sliced short: every reader holds its buffer while it delivers, and a
+// crowd of readers that wait for a lock each holding 256 KiB is memory
+// the budget does not see. Without a lock: once per read.
+func (b *budget) readPool(normal *sync.Pool) *sync.Pool {
+	if b != nil && b.pressure.Load() {
+		return pressureReadPool
+	}
+	return normal
+}
+
+// readSize returns how much a read may take of a buffer of n bytes that
+// the connection keeps for its life (the portable path): all of it, unless
+// the budget is under pressure. Without a lock: once per read.
 func (b *budget) readSize(n int) int {
 	if b != nil && b.pressure.Load() {
 		return min(n, pressureReadSize)

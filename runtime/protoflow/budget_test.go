@@ -136,9 +136,18 @@ func TestBudgetWaitsInOrder(t *testing.T) {
 				bgWrite(t, clis[i], frames[i][:60<<10])
 				p := s.proto(t, i)
 				if i < 2 {
-					s.waitBudget(t, fmt.Sprintf("client %d's reservation", i), func(b bgSnapshot) bool {
+					snap := s.waitBudget(t, fmt.Sprintf("client %d's reservation", i), func(b bgSnapshot) bool {
 						return b.reserved == int64(i+1)*reservation && b.waiting == 0
 					})
+					// The reserved frame's buffer is made whole at once: nothing
+					// more is held than reserved. Pressure begins at half the
+					// budget, before anyone waits.
+					if snap.held != snap.reserved {
+						t.Errorf("client %d: %d bytes held for %d reserved; want one buffer of the whole frame", i, snap.held, snap.reserved)
+					}
+					if got, want := s.budget().pressure.Load(), i == 1; got != want {
+						t.Errorf("with %d of %d bytes reserved, pressure %v; want %v", snap.reserved, budgetSize, got, want)
+					}
 					continue
 				}
 				snap := s.waitBudget(t, fmt.Sprintf("client %d waiting", i), func(b bgSnapshot) bool { return b.waiting == i-1 })

@@ -92,16 +92,17 @@ func (c *conn) readCallback(fd uintptr) bool {
 		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
 		}
-		b := c.opts.readPool.Get().(*[]byte)
-		buf := (*b)[:c.opts.budget.readSize(len(*b))] // smaller while the server is short of reassembly memory
+		pool := c.opts.budget.readPool(c.opts.readPool) // small buffers while the server is short of reassembly memory
+		b := pool.Get().(*[]byte)
+		buf := *b
 		n, err := rawRead(fd, buf)
 		r.read = true
 		if err == syscall.EAGAIN {
-			c.opts.readPool.Put(b)
+			pool.Put(b)
 			return r.mode == readDrain // else wait
 		}
 		if err != nil || n == 0 {
-			c.opts.readPool.Put(b)
+			pool.Put(b)
 			r.ended, r.err = true, err
 			return true
 		}
@@ -110,7 +111,7 @@ func (c *conn) readCallback(fd uintptr) bool {
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
-		c.opts.readPool.Put(b)
+		pool.Put(b)
 		switch {
 		case c.st()&stNoRead != 0:
 			return true

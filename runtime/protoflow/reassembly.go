@@ -35,14 +35,14 @@ func HostFramer(t Transport, f *wire.Framer) {
 // stay off the transport's, and the conversion costs nothing.
 type frameHost conn
 
-// Buffer implements [wire.Host.Buffer].
+// Buffer implements [wire.Host.Buffer]. On a Server with a budget, a frame
+// whose length the codec tells gets its whole buffer at once (see lend).
 func (h *frameHost) Buffer(size, frame int) []byte {
 	c := (*conn)(h)
-	b := getFrameBuf(size)
 	if bg := c.opts.budget; bg != nil {
-		bg.lend(c, cap(b), frame)
+		size = bg.lend(c, size, frame)
 	}
-	return b
+	return getFrameBuf(size)
 }
 
 // Release implements [wire.Host.Release].
