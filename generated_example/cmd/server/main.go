@@ -48,7 +48,8 @@
 //	-debug-addr host:port serve the server's counters (protoflow.Stats) and
 //	                      the Go runtime's memory statistics as JSON at
 //	                      http://host:port/debug/vars (expvar), for
-//	                      operators and monitoring; keep it off public
+//	                      operators and monitoring, and the runtime's
+//	                      profiles at /debug/pprof/; keep it off public
 //	                      networks
 package main
 
@@ -63,6 +64,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -195,6 +197,8 @@ func serveDebug(addr string, srv *protoflow.Server, log *slog.Logger) (stop func
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/debug/vars", expvar.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() { // exits when stop closes the server

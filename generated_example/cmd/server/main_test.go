@@ -385,3 +385,21 @@ func TestFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugAddr checks the debug listener: the counters, the runtime's
+// memory statistics (stats checks both) and its profiles.
+func TestDebugAddr(t *testing.T) {
+	r := start(t, "-proto", "echo", "-debug-addr", "127.0.0.1:0")
+	if st := r.stats(t); st.Accepted != 0 || st.Reassembly.Budget == 0 {
+		t.Errorf("stats of an unused server %+v; want nothing accepted and the default budget", st)
+	}
+	resp, err := http.Get(strings.TrimSuffix(r.vars, "vars") + "pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap") {
+		t.Errorf("GET /debug/pprof/: %s, %d bytes; want the profiles' index", resp.Status, len(body))
+	}
+}
