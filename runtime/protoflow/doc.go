@@ -88,7 +88,7 @@
 // A Framer hosted by its transport ([HostFramer]) borrows the buffers for frames split
 // across reads from pools shared by every connection, and on a [Server]
 // they count against a reassembly budget ([WithReassemblyBudget]; by
-// default a quarter of GOMEMLIMIT, else 64 MiB): a connection whose frame
+// default a quarter of GOMEMLIMIT, else 32 MiB): a connection whose frame
 // does not fit waits with reading paused, so that TCP pushes back on that
 // peer, until another frame's memory is free, or its frame timeout ends
 // it. Frames that lie inside one read are passed in place and never count.

@@ -42,7 +42,7 @@
 //	-reassembly-budget bytes
 //	                      the most memory all connections may hold in
 //	                      frames split across reads (default 0: a quarter of
-//	                      GOMEMLIMIT if set, else 64 MiB; -1: no limit)
+//	                      GOMEMLIMIT if set, else 32 MiB; -1: no limit)
 //	-tls-cert file, -tls-key file
 //	                      serve TLS with this PEM certificate (chain) and key
 //	-debug-addr host:port serve the server's counters (protoflow.Stats) and
