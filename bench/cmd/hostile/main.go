@@ -210,6 +210,28 @@ func (s *server) stop() {
 	}
 }
 
+// closed returns the server's counts of connections closed by cause, as
+// JSON, from its expvar variable protoflow, or "" if it has none.
+func (s *server) closed() string {
+	if s.vars == "" {
+		return ""
+	}
+	resp, err := http.Get(s.vars)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Protoflow struct {
+			Closed json.RawMessage `json:"closed"`
+		} `json:"protoflow"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&v) != nil {
+		return ""
+	}
+	return string(v.Protoflow.Closed)
+}
+
 // mem is one look at the server's memory, in MiB; -1 where unknown.
 type mem struct{ rss, hwm, live, heap float64 }
 
@@ -295,33 +317,37 @@ func attack(addr string, n int, first []byte, interval time.Duration, reconnect 
 }
 
 // oneClient is one connection of attack: it returns when the server cut
-// it (the time), or zero when quit closed first.
+// it (the time), or zero when quit closed first. It writes first whole,
+// however long the server takes to read it (a server that paused reading
+// holds the rest in the socket's buffers), then a byte every interval.
 func oneClient(addr string, first []byte, interval time.Duration, quit <-chan struct{}) time.Time {
 	c, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {
 		return time.Now()
 	}
-	defer c.Close()
+	defer c.Close() // also ends the writer
 	cut := make(chan time.Time, 1)
 	go func() { // exits when the connection closes
 		_, _ = io.Copy(io.Discard, c)
 		cut <- time.Now()
 	}()
-	go func() { // exits when the write returns: done, or the connection closed
-		_, _ = c.Write(first)
-	}()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case at := <-cut:
-			return at
-		case <-quit:
-			return time.Time{}
-		case <-tick.C:
-			_ = c.SetWriteDeadline(time.Now().Add(interval))
-			_, _ = c.Write([]byte{0})
+	go func() { // exits when a write fails: the connection closed
+		if _, err := c.Write(first); err != nil {
+			return
 		}
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := c.Write([]byte{0}); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case at := <-cut:
+		return at
+	case <-quit:
+		return time.Time{}
 	}
 }
 
@@ -394,6 +420,9 @@ func halfsent(srv *server, cfg config) error {
 	}
 	after := srv.mem()
 	fmt.Printf("%v after the clients left: %v\n", cfg.after, after)
+	if closed := srv.closed(); closed != "" {
+		fmt.Printf("the server's count of connections closed: %s\n", closed)
+	}
 	fmt.Printf("summary: clients %d, peak RSS %.1f MiB (%.1f before), peak live heap %.0f MiB, RSS after leaving %.1f MiB\n",
 		cfg.clients, after.hwm, base.rss, peakLive, after.rss)
 	return nil
