@@ -320,7 +320,7 @@ func (s *Server) add(c *conn) bool {
 }
 
 func (s *Server) remove(c *conn) {
-	cause, written := c.lost()
+	written, cause := c.lost()
 	s.mu.Lock()
 	s.conns.remove(c)
 	s.closedStats.count(cause)

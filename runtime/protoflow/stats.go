@@ -167,14 +167,14 @@ func (b *budget) stats() ReassemblyStats {
 	return ReassemblyStats{Budget: b.limit, Reserved: b.reserved, Held: b.held, Waits: b.waits}
 }
 
-// lost returns, once ConnectionLost has run, the cause it received and the
-// bytes the connection wrote, for Stats.
-func (c *conn) lost() (cause error, written int64) {
+// lost returns, once ConnectionLost has run, the bytes the connection
+// wrote and the cause ConnectionLost received, for Stats.
+func (c *conn) lost() (written int64, cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cause = c.cause
 	if cause == nil {
 		cause = c.latePanic
 	}
-	return cause, c.written
+	return c.written, cause
 }
