@@ -97,9 +97,9 @@ func WithReassemblyBudget(bytes int64) Option {
 type budget struct {
 	limit int64 // immutable; 0 for no limit
 
-	// pressure is set while a connection waits or the budget is spent:
-	// readers then take at most pressureReadSize bytes at once. Written
-	// with mu held; read without it, once per read.
+	// pressure is set while a connection waits or half the budget is
+	// reserved: readers then take at most pressureReadSize bytes at once.
+	// Written with mu held; read without it, once per read.
 	pressure atomic.Bool
 
 	mu         sync.Mutex // guards the following and every connMem
@@ -118,7 +118,8 @@ type connMem struct {
 	reserved int64 // budget reserved for its frame
 	want     int64 // the reservation it waits for, while queued
 	queued   bool
-	gone     bool // the connection has ended: nothing more is counted
+	gone     bool     // the connection has ended: nothing more is counted
+	prev     *connMem // in the queue, while queued
 	next     *connMem
 }
 
@@ -167,6 +168,7 @@ func (b *budget) lend(c *conn, size, frame int) int {
 	default:
 		m.want = want
 		m.queued = true
+		m.prev = b.tail
 		if b.tail == nil {
 			b.head = m
 		} else {
@@ -211,7 +213,8 @@ func (b *budget) giveBack(c *conn, size int) {
 }
 
 // drop forgets c, which has ended: what it held and reserved goes back.
-// The framer's buffers go to the collector with the protocol.
+// lose has reset the framer HostFramer gave c, which gave its buffer back
+// to the pool first.
 func (b *budget) drop(c *conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -251,19 +254,17 @@ func (b *budget) wakeLocked() {
 
 // dequeueLocked takes m out of the queue. b.mu must be held.
 func (b *budget) dequeueLocked(m *connMem) {
-	var prev *connMem
-	for p := b.head; p != m; p = p.next {
-		prev = p
-	}
-	if prev == nil {
+	if m.prev == nil {
 		b.head = m.next
 	} else {
-		prev.next = m.next
+		m.prev.next = m.next
 	}
-	if b.tail == m {
-		b.tail = prev
+	if m.next == nil {
+		b.tail = m.prev
+	} else {
+		m.next.prev = m.prev
 	}
-	m.next, m.queued = nil, false
+	m.prev, m.next, m.queued = nil, nil, false
 	b.waiting--
 }
 

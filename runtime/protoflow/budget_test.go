@@ -358,3 +358,59 @@ func TestBudgetOptions(t *testing.T) {
 		t.Errorf("without a limit, %d connections wait", snap.waiting)
 	}
 }
+
+// TestBudgetQueue drives the budget's queue without sockets: waiters leave
+// it from the middle and the end, and the oldest that fits goes first.
+func TestBudgetQueue(t *testing.T) {
+	b := newBudget(100 << 10) // one frame of 64 KiB fits, two do not
+	conns := make([]*conn, 5)
+	for i := range conns {
+		conns[i] = &conn{opts: &options{budget: b}}
+	}
+	dropped := make(map[*conn]bool) // dead: their state no longer matters
+	drop := func(c *conn) {
+		dropped[c] = true
+		b.drop(c)
+	}
+	waiting := func() []int {
+		var w []int
+		for i, c := range conns {
+			if dropped[c] {
+				continue
+			}
+			c.mu.Lock()
+			if c.st()&stMemWait != 0 {
+				w = append(w, i)
+			}
+			c.mu.Unlock()
+		}
+		return w
+	}
+	check := func(what string, want []int) {
+		t.Helper()
+		got := waiting()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: waiting %v; want %v", what, got, want)
+		}
+		if snap := b.snapshot(); snap.waiting != len(want) {
+			t.Errorf("%s: the budget counts %d waiting; want %d", what, snap.waiting, len(want))
+		}
+	}
+	for _, c := range conns {
+		if got := b.lend(c, 8<<10, 64<<10); c == conns[0] && got != 64<<10 {
+			t.Errorf("the first frame's buffer is %d bytes; want the whole frame, %d", got, 64<<10)
+		}
+	}
+	check("four frames after the first", []int{1, 2, 3, 4})
+	drop(conns[2])
+	check("the middle one gone", []int{1, 3, 4})
+	b.giveBack(conns[0], 64<<10)
+	check("the first frame done", []int{3, 4})
+	drop(conns[4])
+	check("the last one gone", []int{3})
+	drop(conns[1])
+	check("the second one's reservation free", nil)
+	if snap := b.snapshot(); snap.reserved != 64<<10 {
+		t.Errorf("reserved %d; want one frame's", snap.reserved)
+	}
+}
