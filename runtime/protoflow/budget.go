@@ -102,23 +102,25 @@ type budget struct {
 	// Written with mu held; read without it, once per read.
 	pressure atomic.Bool
 
-	mu         sync.Mutex // guards the following and every connMem
-	reserved   int64      // bytes reserved for frames
-	held       int64      // capacity of the buffers lent, within reservations or not
-	waiting    int        // connections in the queue
-	waits      int64      // times a connection has had to wait, ever
-	head, tail *connMem   // the queue of waiting connections, oldest first
+	mu         sync.Mutex         // guards the following and every connMem
+	reserved   int64              // bytes reserved for frames
+	held       int64              // capacity of the buffers lent, within reservations or not
+	waiting    int                // connections in the queue
+	waits      int64              // times a connection has had to wait, ever
+	head, tail *connMem           // the queue of waiting connections, oldest first
+	conns      map[*conn]*connMem // the connections that borrow now; made by the first
 }
 
-// connMem is one connection's part of the budget: made with the first
-// buffer its framer borrows, guarded by budget.mu.
+// connMem is one connection's part of the budget, while its framer borrows
+// a buffer or it waits: kept in budget.conns rather than in the conn, so
+// that a connection that never reassembles a frame carries nothing for it.
+// Guarded by budget.mu.
 type connMem struct {
 	c        *conn
 	held     int64 // capacity of the buffers lent to the connection now
 	reserved int64 // budget reserved for its frame
 	want     int64 // the reservation it waits for, while queued
 	queued   bool
-	gone     bool     // the connection has ended: nothing more is counted
 	prev     *connMem // in the queue, while queued
 	next     *connMem
 }
@@ -147,14 +149,19 @@ func newBudget(bytes int64) *budget {
 func (b *budget) lend(c *conn, size, frame int) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m := c.mem
-	if m == nil {
-		m = &connMem{c: c}
-		c.mem = m
-	}
 	alloc := frameSize(size)
-	if m.gone {
-		return alloc
+	m := b.conns[c]
+	if m == nil {
+		if c.st()&stDead != 0 {
+			// A framer used after its connection's loss (outside the
+			// callbacks): drop has run or will not see this, count nothing.
+			return alloc
+		}
+		if b.conns == nil {
+			b.conns = make(map[*conn]*connMem)
+		}
+		m = &connMem{c: c}
+		b.conns[c] = m
 	}
 	whole := int64(frameSize(max(frame, size)))
 	want := whole - m.reserved
@@ -194,8 +201,8 @@ func (b *budget) lend(c *conn, size, frame int) int {
 func (b *budget) giveBack(c *conn, size int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m := c.mem
-	if m == nil || m.gone {
+	m := b.conns[c]
+	if m == nil {
 		return
 	}
 	m.held -= int64(size)
@@ -204,11 +211,11 @@ func (b *budget) giveBack(c *conn, size int) {
 		return
 	}
 	b.reserved -= m.reserved
-	m.reserved = 0
 	if m.queued {
 		b.dequeueLocked(m)
 		c.memoryFree()
 	}
+	delete(b.conns, c)
 	b.wakeLocked()
 }
 
@@ -218,14 +225,13 @@ func (b *budget) giveBack(c *conn, size int) {
 func (b *budget) drop(c *conn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m := c.mem
-	if m == nil || m.gone {
+	m := b.conns[c]
+	if m == nil {
 		return
 	}
-	m.gone = true
+	delete(b.conns, c)
 	b.held -= m.held
 	b.reserved -= m.reserved
-	m.held, m.reserved = 0, 0
 	if m.queued {
 		b.dequeueLocked(m)
 	}

@@ -55,7 +55,6 @@ type conn struct {
 	prev, next *conn   // in the Server's list; guarded by Server.mu
 	poller     *poller // the epoll backend's poller, and this conn's id there
 	pollID     uint64
-	mem        *connMem // its part of the Server's reassembly budget; made and guarded by budget.mu
 
 	framer atomic.Pointer[wire.Framer] // the Framer HostFramer gave this connection, reset by lose
 
