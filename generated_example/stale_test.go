@@ -34,6 +34,12 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 			for _, m := range res.Missing {
 				t.Errorf("%s:%v: %s has no method %s", m.Spec.Path, m.Hook.Pos, m.Protocol.Name, m.Hook.User.Name)
 			}
+			for _, m := range res.Wrong {
+				t.Errorf("%v: %s.%s has the wrong signature", m.Pos, m.Protocol.Name, m.Hook.User.Name)
+			}
+			for _, m := range res.Stale {
+				t.Errorf("%v: %s.%s is the method of a hook the spec does not declare", m.Pos, m.Protocol.Name, m.Kind.UserMethod())
+			}
 		})
 	}
 }

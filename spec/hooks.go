@@ -16,6 +16,10 @@ const (
 	ResumeWriting
 	StateChanged // after the state machine moves
 	Timeout      // a read or idle timeout expired
+	BadMessage   // a received message did not decode, or the machine refused it
+	// MessageReceived is the hook of one received message: implicit, one
+	// per message that the protocol receives, never listed in hooks.
+	MessageReceived
 	numHooks
 )
 
@@ -29,13 +33,17 @@ type Hook struct {
 	SpecName string
 	// Doc says, for the stub the user starts from, when the hook runs.
 	Doc string
-	// StubBody is the body of the stub: empty, or a return statement.
+	// StubBody is the body of the stub, Go statements and comments on
+	// lines of their own: what the protocol does without the hook (empty
+	// for most hooks, which run after the base behaviour).
 	StubBody string
 	// Runner is the method that runs the hook, or nil for state_changed,
 	// which Fire runs.
 	Runner *Member
 	// User is the hook method the user writes.
 	User *Member
+	// Message is the message of a MessageReceived hook.
+	Message *Message
 }
 
 // AllHooks returns every hook kind in order.
@@ -59,17 +67,20 @@ func (k HookKind) Doc() string { return hookInfos[k].doc }
 // HookBySpecName finds a hook kind by its name in a spec.
 func HookBySpecName(name string) (HookKind, bool) {
 	for k, info := range hookInfos {
-		if info.specName == name {
+		if info.specName == name && !info.implicit {
 			return HookKind(k), true
 		}
 	}
 	return 0, false
 }
 
+// hookSpecNames lists the hooks a spec may declare.
 func hookSpecNames() []string {
-	names := make([]string, numHooks)
-	for k, info := range hookInfos {
-		names[k] = info.specName
+	var names []string
+	for _, info := range hookInfos {
+		if !info.implicit {
+			names = append(names, info.specName)
+		}
 	}
 	return names
 }

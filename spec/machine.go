@@ -138,10 +138,18 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	events := make(map[string]*Event)
 	type edge struct{ from, event string }
 	seen := make(map[edge]Pos)
+	// reach holds every move that a transition may make, whatever else is
+	// wrong with it (a duplicate, a bad event), so that a state is called
+	// unreachable only when no reading of the transitions reaches it. A
+	// nil from stands for a state the spec names wrongly: any state. A
+	// transition whose target is unknown leaves reach incomplete, and then
+	// no state is called unreachable.
+	var reach []move
+	reachKnown := true
 	if transNode == nil { // a machine of one state needs no transitions
 		transNode = &yaml.Node{Kind: yaml.SequenceNode}
 	}
-	d.sequence(transNode, "machine: transitions", func(item *yaml.Node) {
+	listed := d.sequence(transNode, "machine: transitions", func(item *yaml.Node) {
 		var froms []*yaml.Node
 		var to *State
 		var ev *Event
@@ -184,6 +192,9 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 				}
 			}
 		})
+		if !good || to == nil {
+			reachKnown = false
+		}
 		if !good {
 			ok = false
 			return
@@ -194,8 +205,14 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 				ok = false
 			}
 		}
+		if len(froms) == 0 && to != nil {
+			reach = append(reach, move{nil, to}) // from is missing: reported above
+		}
 		for _, fn := range froms {
 			from := d.stateRef(fn, "from", states, order)
+			if to != nil {
+				reach = append(reach, move{from, to})
+			}
 			if from == nil || to == nil || ev == nil {
 				ok = false
 				continue
@@ -210,19 +227,24 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 			m.Transitions = append(m.Transitions, &Transition{Pos: posOf(fn), From: from, To: to, Event: ev})
 		}
 	})
-	if !ok || initial == nil {
+	if initial == nil || !listed || !reachKnown {
 		return nil
 	}
-	m.States = append([]*State{initial}, deleteState(order, initial)...)
-	for _, s := range unreachable(m) {
+	// Unreachable states are reported with the other problems, all at once.
+	for _, s := range unreachable(initial, order, reach) {
 		d.errorAt(s.Pos, "state %s cannot be reached from the initial state %s", s.Name, initial.Name)
 		ok = false
 	}
 	if !ok {
 		return nil
 	}
+	m.States = append([]*State{initial}, deleteState(order, initial)...)
 	return m
 }
+
+// move is a step that a transition makes from one state to another; a nil
+// from is any state.
+type move struct{ from, to *State }
 
 // stateRef resolves a transition's reference to a state.
 func (d *decoder) stateRef(n *yaml.Node, key string, states map[string]*State, order []*State) *State {
@@ -246,21 +268,21 @@ func (d *decoder) machineName(n *yaml.Node, what, name string) bool {
 	return true
 }
 
-// unreachable returns the states that no path of transitions reaches from
-// the initial state, in spec order.
-func unreachable(m *Machine) []*State {
-	reached := map[*State]bool{m.States[0]: true}
+// unreachable returns the states that no path of moves reaches from the
+// initial state, in spec order.
+func unreachable(initial *State, states []*State, moves []move) []*State {
+	reached := map[*State]bool{initial: true}
 	for grew := true; grew; {
 		grew = false
-		for _, t := range m.Transitions {
-			if reached[t.From] && !reached[t.To] {
-				reached[t.To] = true
+		for _, mv := range moves {
+			if (mv.from == nil || reached[mv.from]) && !reached[mv.to] {
+				reached[mv.to] = true
 				grew = true
 			}
 		}
 	}
 	var out []*State
-	for _, s := range m.States {
+	for _, s := range states {
 		if !reached[s] {
 			out = append(out, s)
 		}

@@ -214,3 +214,60 @@ func TestMachineOneState(t *testing.T) {
 		t.Errorf("machine = %+v, want one state and no transitions", m)
 	}
 }
+
+// A machine's problems are reported all at once: an unreachable state
+// beside a duplicate transition or a bad event, but no state is called
+// unreachable when a transition that might reach it is itself in error.
+func TestMachineProblemsAtOnce(t *testing.T) {
+	tests := []struct {
+		name        string
+		transitions string
+		want        []string // the messages, in order
+	}{{
+		name:        "a duplicate transition and an unreachable state",
+		transitions: "[{from: a, on: go, to: b}, {from: a, on: go, to: c}]",
+		want: []string{
+			"state island cannot be reached from the initial state a",
+			"transition from a on go is declared twice (first at 8:28): a state has one transition per event",
+		},
+	}, {
+		name:        "a bad event and an unreachable state",
+		transitions: `[{from: a, on: "go!", to: b}, {from: b, on: on, to: c}]`,
+		want: []string{
+			"state island cannot be reached from the initial state a",
+			`event "go!": use letters, digits and underscores, starting with a letter`,
+		},
+	}, {
+		name:        "an unknown source counts as any state",
+		transitions: "[{from: a, on: go, to: b}, {from: bb, on: go, to: c}]",
+		want: []string{
+			"state island cannot be reached from the initial state a",
+			`transition: from: unknown state "bb"; did you mean b?`,
+		},
+	}, {
+		name:        "an unknown target: reachability unknown",
+		transitions: "[{from: a, on: go, to: b}, {from: b, on: go, to: cc}, {from: c, on: go, to: island}]",
+		want:        []string{`transition: to: unknown state "cc"; did you mean c?`},
+	}, {
+		name:        "a missing target: reachability unknown",
+		transitions: "[{from: a, on: go, to: b}, {from: b, on: go}, {from: c, on: go, to: island}]",
+		want:        []string{"transition: missing to"},
+	}}
+	for _, tt := range tests {
+		src := "version: 1\npackage: p\nprotocols:\n  - name: P\n    machine:\n      initial: a\n" +
+			"      states: [a, b, c, island]\n      transitions: " + tt.transitions + "\n"
+		_, err := Parse("m.yaml", []byte(src), Options{})
+		var list ErrorList
+		if !errors.As(err, &list) {
+			t.Errorf("%s: Parse = %v, want an ErrorList", tt.name, err)
+			continue
+		}
+		var got []string
+		for _, e := range list {
+			got = append(got, e.Msg)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: messages (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

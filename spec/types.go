@@ -46,6 +46,12 @@ func ParseType(src string) (*Type, error) {
 // replaceQualified rewrites every qualified identifier in src outside
 // string literals with what repl returns for it.
 func replaceQualified(src string, repl func(path, name string) string) string {
+	return replaceQualifiedAt(src, func(_ int, path, name string) string { return repl(path, name) })
+}
+
+// replaceQualifiedAt is replaceQualified, telling repl where in src each
+// qualified identifier starts.
+func replaceQualifiedAt(src string, repl func(off int, path, name string) string) string {
 	var b strings.Builder
 	inWord := false // src[i-1] belongs to a word that cannot hold a path's start
 	for i := 0; i < len(src); {
@@ -63,7 +69,7 @@ func replaceQualified(src string, repl func(path, name string) string) string {
 			continue
 		case isPathStart(c) && !inWord:
 			if m := qualified.FindStringSubmatchIndex(src[i:]); m != nil {
-				b.WriteString(repl(src[i+m[2]:i+m[3]], src[i+m[4]:i+m[5]]))
+				b.WriteString(repl(i, src[i+m[2]:i+m[3]], src[i+m[4]:i+m[5]]))
 				i += m[1]
 				continue
 			}

@@ -33,6 +33,9 @@ type Starter struct {
 	Name    string // the protocol type, such as Echo
 	Package string // the Go package, such as main
 	File    string // the spec's file name, such as echo.yaml
+	// Generate puts the //go:generate line in the hook file: set when
+	// there is no main.go of the starter to hold it.
+	Generate bool
 }
 
 // Stem is the spec's file name without its extension, which names the

@@ -307,3 +307,99 @@ func TestGoGenerate(t *testing.T) {
 		t.Errorf("chat.protogen.go starts:\n%.200s", data)
 	}
 }
+
+// TestCLIRemovesStaleTests checks that the tests protogen generated for a
+// spec's messages go when the spec no longer has messages: -check reports
+// them, a run removes them and says so, and a test file of that name that
+// protogen did not generate stays.
+func TestCLIRemovesStaleTests(t *testing.T) {
+	const withMessages = `version: 1
+package: chat
+messages:
+  - set: Line
+    encoding: text
+    messages:
+      - {name: Say, fields: [{name: text, type: string, length: rest, max: 100}]}
+protocols:
+  - name: Chat
+    framing: {line: {max: 128}}
+    receives: Line
+`
+	dir := t.TempDir()
+	spec, tests := filepath.Join(dir, "chat.yaml"), filepath.Join(dir, "chat.protogen_test.go")
+	writeFile(t, spec, []byte(withMessages))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("first run: exit %d\n%s", exit, stderr)
+	}
+	if _, err := os.Stat(tests); err != nil {
+		t.Fatalf("the run with messages wrote no tests: %v", err)
+	}
+
+	writeFile(t, spec, []byte(cliSpec))
+	stdout, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml")
+	if exit != 1 || !strings.Contains(stdout, "stale generated file: chat.protogen_test.go") {
+		t.Errorf("-check without messages: exit %d, stdout %q; want 1 and the stale tests named", exit, stdout)
+	}
+	stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml")
+	if exit != 0 || !strings.Contains(stdout, "removed chat.protogen_test.go") {
+		t.Errorf("run without messages: exit %d, stdout %q, stderr %q; want 0 and the removal said", exit, stdout, stderr)
+	}
+	if _, err := os.Stat(tests); !os.IsNotExist(err) {
+		t.Errorf("the stale tests are still there (%v)", err)
+	}
+	if _, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml"); exit != 0 {
+		t.Errorf("-check after the removal: exit %d; want 0", exit)
+	}
+
+	// A hand-written file of that name is not protogen's to remove.
+	own := []byte("package chat\n\nimport \"testing\"\n\nfunc TestMine(t *testing.T) {}\n")
+	writeFile(t, tests, own)
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("run beside a hand-written test file: exit %d\n%s", exit, stderr)
+	}
+	if got, err := os.ReadFile(tests); err != nil || !bytes.Equal(got, own) {
+		t.Errorf("the hand-written test file changed: %q, %v", got, err)
+	}
+}
+
+// A hook method of the wrong signature, and the method of a hook removed
+// from the spec: -check exits 1 naming each at its file:line, generating
+// warns about both and writes, and neither run touches the hook file.
+func TestCLIHookMethods(t *testing.T) {
+	dir := t.TempDir()
+	const spec = "version: 1\npackage: chat\nprotocols:\n  - name: Chat\n    read_timeout: 30s\n    hooks: [data_received, timeout]\n"
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(spec))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("generate: exit %d\n%s", exit, stderr)
+	}
+	hooksPath := filepath.Join(dir, "chat_hooks.go")
+	hooks, err := os.ReadFile(hooksPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := bytes.Replace(hooks, []byte("onDataReceived(data []byte)"), []byte("onDataReceived(data string)"), 1)
+	if bytes.Equal(wrong, hooks) {
+		t.Fatalf("the hook file has no onDataReceived(data []byte):\n%s", hooks)
+	}
+	writeFile(t, hooksPath, wrong)
+	const wrongLine = "chat_hooks.go:13:16: Chat.onDataReceived(data string) has the wrong signature for hook data_received (chat.yaml:6:13); it must be func (p *Chat) onDataReceived(data []byte)\n"
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || stdout != wrongLine {
+		t.Errorf("-check with a wrong signature: exit %d, stdout %q; want 1 and %q\nstderr:\n%s", exit, stdout, wrongLine, stderr)
+	}
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stderr != wrongLine {
+		t.Errorf("generating with a wrong signature: exit %d, stderr %q; want 0 and %q", exit, stderr, wrongLine)
+	}
+
+	writeFile(t, hooksPath, hooks)
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(strings.Replace(spec, ", timeout]", "]", 1)))
+	const staleLine = "chat_hooks.go:18:16: warning: Chat.onTimeout, the method of hook timeout, is left over: chat.yaml:6:12 does not list the hook, and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n"
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stderr != staleLine {
+		t.Errorf("generating without the timeout hook: exit %d, stderr %q; want 0 and %q", exit, stderr, staleLine)
+	}
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || stdout != staleLine {
+		t.Errorf("-check without the timeout hook: exit %d, stdout %q; want 1 and %q\nstderr:\n%s", exit, stdout, staleLine, stderr)
+	}
+	if after, err := os.ReadFile(hooksPath); err != nil || !bytes.Equal(after, hooks) {
+		t.Errorf("the hook file changed (%v):\n%s", err, after)
+	}
+}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -15,7 +19,8 @@ import (
 // file, the hook stubs and the case's own Go files make a package that
 // builds and vets at once. A case whose comment says "build-fails: NAME"
 // must instead fail to build with an error naming NAME (a hook method of
-// the wrong type). A case with its own _test.go files also runs them, so
+// the wrong type); one that says "staticcheck-finds: TEXT" must vet, and
+// staticcheck must report TEXT (a method that nothing calls). A case with its own _test.go files also runs them, so
 // that the generated code's behaviour, not just its types, is checked.
 func TestGoldenCompiles(t *testing.T) {
 	if testing.Short() {
@@ -27,7 +32,7 @@ func TestGoldenCompiles(t *testing.T) {
 	}
 	mod := t.TempDir()
 	goMod := "module example.com/golden\n\ngo 1.26\n\n" +
-		"require (\n\tgithub.com/protogen/protogen v0.0.0\n\tgopkg.in/yaml.v3 v3.0.1\n)\n\n" +
+		"require (\n\tgithub.com/protogen/protogen v0.0.0\n\tgopkg.in/yaml.v3 v3.0.1\n\tgo.uber.org/goleak v1.3.0\n)\n\n" +
 		"replace github.com/protogen/protogen => " + root + "\n"
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
@@ -53,10 +58,12 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var vet []string  // packages expected to build and vet
-	var test []string // packages with the case's own tests
+	var vet []string     // packages expected to build and vet
+	var test []string    // packages with the case's own tests
+	var vetOnly []string // packages expected to vet, and to fail staticcheck
 	type failing struct{ pkg, name string }
 	var fail []failing
+	var lintFail []failing // packages that staticcheck must find fault with, saying name
 	for _, c := range loadGoldenCases(t) {
 		if c.exit != 0 || strings.Contains(strings.Join(c.args, " "), "-check") {
 			continue
@@ -77,16 +84,26 @@ func TestGoldenCompiles(t *testing.T) {
 		for name, data := range c.want {
 			add(name, data)
 		}
-		failsWith := ""
+		failsWith, lintFinds := "", ""
 		for _, line := range strings.Split(string(c.archive.Comment), "\n") {
 			if v, ok := strings.CutPrefix(line, "build-fails: "); ok {
 				failsWith = v
 			}
+			if v, ok := strings.CutPrefix(line, "staticcheck-finds: "); ok {
+				lintFinds = v
+			}
+		}
+		if err := addNextSteps(mod, c, dirs); err != nil {
+			t.Fatal(err)
 		}
 		for dir := range dirs {
-			if failsWith != "" {
+			switch {
+			case failsWith != "":
 				fail = append(fail, failing{dir, failsWith})
-			} else {
+			case lintFinds != "":
+				lintFail = append(lintFail, failing{dir, lintFinds})
+				vetOnly = append(vetOnly, dir)
+			default:
 				vet = append(vet, dir)
 			}
 		}
@@ -101,8 +118,8 @@ func TestGoldenCompiles(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	t.Logf("vetting %v", vet)
-	if out, err := goCmd(append([]string{"vet"}, vet...)...); err != nil {
+	t.Logf("vetting %v", slices.Concat(vet, vetOnly))
+	if out, err := goCmd(append([]string{"vet"}, slices.Concat(vet, vetOnly)...)...); err != nil {
 		t.Fatalf("go vet of the golden outputs failed: %v\n%s", err, out)
 	}
 	// CI names a staticcheck binary: generated code must pass it too.
@@ -114,6 +131,17 @@ func TestGoldenCompiles(t *testing.T) {
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("staticcheck of the golden outputs failed: %v\n%s", err, out)
+		}
+		// A case that shows what protogen warns of, such as a method left
+		// over from a removed hook, must be what staticcheck finds too.
+		for _, f := range lintFail {
+			cmd := exec.Command(sc, f.pkg)
+			cmd.Dir = mod
+			cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), f.name) {
+				t.Errorf("staticcheck %s: %v, want it to find %q:\n%s", f.pkg, err, f.name, out)
+			}
 		}
 	} else {
 		t.Log("PROTOGEN_STATICCHECK is not set: staticcheck of the golden outputs skipped")
@@ -132,6 +160,50 @@ func TestGoldenCompiles(t *testing.T) {
 			t.Errorf("%s: the build error does not name %s:\n%s", f.pkg, f.name, out)
 		}
 	}
+}
+
+// nextStep is a Go statement that -init prints, to serve what it wrote.
+var nextStep = regexp.MustCompile(`protoflow\.NewServer\(([A-Za-z0-9_]+\.)?[A-Za-z0-9_]+\)\.Serve\(listener\)`)
+
+// addNextSteps adds to the module a use of each statement that the -init
+// of case c prints: one without a package name in a file of the package
+// it wrote, one with a package name in a package that imports it. So
+// what -init says to write compiles; and it must say something when it
+// writes no main.go.
+func addNextSteps(mod string, c *goldenCase, dirs map[string]bool) error {
+	if len(c.args) == 0 || c.args[0] != "-init" {
+		return nil
+	}
+	specDir := filepath.Dir(filepath.FromSlash(c.args[1]))
+	pkgDir := filepath.Join(mod, c.name, specDir)
+	pkg := "main"
+	if data, err := os.ReadFile(filepath.Join(pkgDir, strings.TrimSuffix(filepath.Base(c.args[1]), filepath.Ext(c.args[1]))+".protogen.go")); err == nil {
+		if m := regexp.MustCompile(`(?m)^package (\w+)$`).FindSubmatch(data); m != nil {
+			pkg = string(m[1])
+		}
+	}
+	steps := nextStep.FindAllStringSubmatch(string(c.stdout), -1)
+	if _, withMain := c.want[filepath.ToSlash(filepath.Join(specDir, "main.go"))]; !withMain && len(steps) == 0 {
+		return fmt.Errorf("%s: -init wrote no main.go, and prints no statement that serves the protocol:\n%s", c.name, c.stdout)
+	}
+	for i, m := range steps {
+		stmt, dir, imports := m[0], pkgDir, ""
+		if m[1] != "" { // qualified by the package name
+			dir = filepath.Join(mod, c.name, "next"+strconv.Itoa(i))
+			imports = fmt.Sprintf("\t%q\n", "example.com/golden/"+filepath.ToSlash(filepath.Join(c.name, specDir)))
+			pkg = "next"
+		}
+		src := fmt.Sprintf("package %s\n\nimport (\n\t\"net\"\n\n\t\"github.com/protogen/protogen/runtime/protoflow\"\n%s)\n\nfunc _() {\n\tvar listener net.Listener\n\t_ = %s\n}\n", pkg, imports, stmt)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("next%d.go", i)), []byte(src), 0o644); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(mod, dir)
+		dirs["./"+filepath.ToSlash(rel)] = true
+	}
+	return nil
 }
 
 func writeFile(t *testing.T, path string, data []byte) {

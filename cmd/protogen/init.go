@@ -43,7 +43,7 @@ func initStarter(path string, stdout, stderr io.Writer) int {
 	default:
 		return fail("%v", err)
 	}
-	st := templates.Starter{Name: typeName(path), Package: pkg, File: filepath.Base(path)}
+	st := templates.Starter{Name: typeName(path), Package: pkg, File: filepath.Base(path), Generate: !withMain}
 	specData, err := templates.StarterSpec(st)
 	if err != nil {
 		return fail("%v", err)
@@ -97,13 +97,24 @@ func initStarter(path string, stdout, stderr io.Writer) int {
 		names = append(names, f.Path)
 	}
 	fmt.Fprintf(stdout, "protogen: wrote %s: a line echo server, %s, in package %s\n", strings.Join(names, ", "), st.Name, pkg)
-	if withMain {
-		fmt.Fprintf(stdout, `Next, in a module that has protogen as a tool (go get -tool github.com/protogen/protogen/cmd/protogen):
+	ctor := "New" + st.Name
+	switch {
+	case withMain:
+		fmt.Fprintf(stdout, `Next, in a module that has protogen as a tool:
 	go run .          serves %s on 127.0.0.1:7070; try: nc 127.0.0.1 7070
 	go generate       after you edit %s (main.go runs go tool protogen -spec %s)
 `, st.Name, path, st.File)
-	} else {
-		fmt.Fprintf(stdout, "Next: serve it with protoflow.NewServer(%s.New%s), and regenerate with protogen -spec %s after you edit it.\n", pkg, st.Name, path)
+	case pkg == "main":
+		fmt.Fprintf(stdout, `Next, in a module that has protogen as a tool:
+	serve it from your main with protoflow.NewServer(%s).Serve(listener)
+	go generate       after you edit %s (%s runs go tool protogen -spec %s)
+`, ctor, path, filepath.Base(s.HooksFile), st.File)
+	default:
+		fmt.Fprintf(stdout, `Next, in a module that has protogen as a tool:
+	serve it with protoflow.NewServer(%s).Serve(listener) in package %s,
+	or with protoflow.NewServer(%s.%s).Serve(listener) where you import it
+	go generate       after you edit %s (%s runs go tool protogen -spec %s)
+`, ctor, pkg, pkg, ctor, path, filepath.Base(s.HooksFile), st.File)
 	}
 	return exitOK
 }

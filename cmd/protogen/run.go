@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/protogen/protogen/internal/generate"
+	"github.com/protogen/protogen/internal/importname"
 	"github.com/protogen/protogen/internal/output"
 	"github.com/protogen/protogen/spec"
 )
@@ -17,7 +18,7 @@ import (
 // Exit statuses.
 const (
 	exitOK    = 0
-	exitStale = 1 // -check found a stale or missing file, or a missing hook method
+	exitStale = 1 // -check found a stale or missing file, or a hook method missing, of the wrong signature or left over
 	exitError = 2 // bad spec, bad usage, a package file that does not parse, or a file could not be written
 )
 
@@ -52,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var specs specList
 	fs.Var(&specs, "spec", "generate from the spec `file` (repeatable)")
 	out := fs.String("out", "", "write the generated code to `file` instead of beside the spec (one -spec only)")
-	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing, or a hook method is missing")
+	check := fs.Bool("check", false, "write nothing; exit 1 with a diff if a generated file is stale or missing, or a hook method is missing, of the wrong signature or left over")
 	version := fs.Bool("version", false, "print the version and exit")
 	initPath := fs.String("init", "", "write a commented starter spec at `file.yaml`, the code generated from it, a hook file of a line echo server and, in a folder without Go files, a main.go; never replaces a file")
 	fs.Usage = func() {
@@ -96,6 +97,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return exitError
 	}
+	if len(res.Warnings) > 0 {
+		printError(stderr, res.Warnings)
+	}
 	if *check {
 		current, err := output.Check(res.Files, stdout)
 		if err != nil {
@@ -106,15 +110,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s:%v: hook %s: %s has no method %s (protogen would add a stub to %s)\n",
 				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.User.Name, m.Spec.HooksFile)
 		}
-		if !current || len(res.Missing) > 0 {
+		printHookMethods(stdout, res)
+		if !current || len(res.Missing) > 0 || len(res.Wrong) > 0 || len(res.Stale) > 0 {
 			return exitStale
 		}
 		return exitOK
 	}
+	printHookMethods(stderr, res)
 	written, err := output.Write(res.Files)
 	for _, path := range written {
 		for _, f := range res.Files {
 			switch {
+			case f.Path == path && f.Remove:
+				fmt.Fprintf(stdout, "protogen: removed %s, the tests of messages the spec no longer has\n", path)
 			case f.Path != path || !f.UserOwned:
 			case f.Update == nil:
 				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook method the package lacks; it is yours to edit\n", path)
@@ -133,6 +141,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// printHookMethods prints a line for each hook method that protogen
+// leaves to the user: one whose signature is not its hook's (the build
+// fails on it), and one of a hook that the spec no longer declares.
+func printHookMethods(w io.Writer, res *generate.Result) {
+	for _, m := range res.Wrong {
+		want := m.Hook.User.Signature(importname.Guess)
+		fmt.Fprintf(w, "%v: %s.%s%s has the wrong signature for hook %s (%s:%v); it must be func (p *%s) %s%s\n",
+			m.Pos, m.Protocol.Name, m.Hook.User.Name, m.Have, m.Hook.SpecName, m.Spec.Path, m.Hook.Pos,
+			m.Protocol.Name, m.Hook.User.Name, want)
+	}
+	for _, m := range res.Stale {
+		fmt.Fprintf(w, "%v: warning: %s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
+			"and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n",
+			m.Pos, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos)
+	}
 }
 
 // printError prints spec errors as file:line:col: message, each followed
@@ -159,20 +184,53 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// buildVersion returns the module version protogen was built from.
+// buildVersion describes the build of protogen that is running.
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return "(unknown version: the binary has no build information)"
 	}
-	v := info.Main.Version
+	return versionOf(info)
+}
+
+// zeroVersion is the version that the go command gives a module required
+// at no real version and replaced by a folder: a clone, a fork.
+const zeroVersion = "v0.0.0-00010101000000-000000000000"
+
+// versionOf describes a build from its build information: the module
+// version that go install, go run or go tool built it from; or, for a
+// development build (a clone, by a replace directive or in its own tree),
+// the version control revision, time and state that go build records,
+// and where it was built from.
+func versionOf(info *debug.BuildInfo) string {
+	mod := info.Main // protogen's module, which holds the main package
+	if mod.Version != "" && mod.Version != "(devel)" && mod.Version != zeroVersion {
+		return mod.Version
+	}
+	settings := make(map[string]string)
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
-			v = "(devel) " + s.Value
+		settings[s.Key] = s.Value
+	}
+	var parts []string
+	if rev := settings["vcs.revision"]; rev != "" {
+		part := "revision " + rev
+		if t := settings["vcs.time"]; t != "" {
+			part += " of " + t
 		}
+		if settings["vcs.modified"] == "true" {
+			part += ", with uncommitted changes"
+		}
+		parts = append(parts, part)
 	}
-	if v == "" {
-		v = "(devel)"
+	switch {
+	case mod.Replace != nil:
+		part := "from " + mod.Replace.Path + " (a replace directive)"
+		if settings["vcs.revision"] == "" {
+			part += "; the go command records no revision for a replaced module"
+		}
+		parts = append(parts, part)
+	case settings["vcs.revision"] == "":
+		parts = append(parts, "no version control information (go build records it; go run and -buildvcs=false do not)")
 	}
-	return v
+	return "development build: " + strings.Join(parts, "; ")
 }

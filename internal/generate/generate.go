@@ -7,6 +7,7 @@ package generate
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/protogen/protogen/internal/codegen"
@@ -30,6 +31,14 @@ type Result struct {
 	// missing from the package of a hook file that exists; that file's
 	// Update appends their stubs.
 	Missing []scaffold.Missing
+	// Wrong lists the hook methods whose signature is not their hook's,
+	// and Stale the methods of hooks that the specs do not declare and
+	// that nothing calls: protogen leaves both to the user.
+	Wrong []scaffold.Wrong
+	Stale []scaffold.Stale
+	// Warnings are what the check of the field types could not settle
+	// (spec.CheckTypes).
+	Warnings spec.ErrorList
 }
 
 // Files returns every file the specs produce, and the hook stubs to add to
@@ -51,10 +60,22 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		}
 		specs = append(specs, s)
 	}
+	// The field types are checked while the code is generated: the check
+	// waits mostly for the go command. Its goroutine exits when CheckTypes
+	// returns, and every return below waits for it.
+	typed := make(chan error, 1)
+	go func() {
+		var err error
+		res.Warnings, err = spec.CheckTypes(specs)
+		typed <- err
+	}()
 	if err := checkShared(specs); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
+		if err := <-typed; err != nil {
+			errs = append(errs, err)
+		}
 		return nil, errors.Join(errs...)
 	}
 	owner := make(map[string]string) // output path → the spec that writes it
@@ -66,11 +87,27 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			continue
 		}
 		produced := []output.File{{Path: s.OutFile, Data: code}}
-		edit, err := scaffold.Plan(s)
-		switch {
-		case err != nil:
+		if len(s.Sets) == 0 {
+			// Tests generated while the spec had messages go with them.
+			if _, err := os.Stat(s.TestFile); err == nil {
+				produced = append(produced, output.File{Path: s.TestFile, Remove: true})
+			}
+		} else {
+			tests, err := codegen.GenerateTests(s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			produced = append(produced, output.File{Path: s.TestFile, Data: tests})
+		}
+		plan, err := scaffold.Plan(s)
+		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		res.Wrong = append(res.Wrong, plan.Wrong...)
+		res.Stale = append(res.Stale, plan.Stale...)
+		switch edit := plan.Edit; {
 		case edit == nil: // no hooks, or every hook method exists
 		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added
 			hooks := output.File{Path: s.HooksFile, Data: edit.New, UserOwned: true}
@@ -89,6 +126,9 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			owner[key] = path
 			res.Files = append(res.Files, f)
 		}
+	}
+	if err := <-typed; err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -117,12 +157,25 @@ func checkShared(specs []*spec.Spec) error {
 			errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
 				"package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path))
 		}
+		for _, m := range s.Members {
+			d := decl{s, nil, m.What + " " + m.Name}
+			if prev, dup := declared[dir][m.Name]; dup && prev.s != s {
+				errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
+					"the %s is also declared by %s, in the same package", d.what, prev.s.Path))
+				break
+			}
+			declared[dir][m.Name] = d
+		}
 		for _, p := range s.Protocols {
 			for _, name := range p.PackageNames() {
 				d := decl{s, p, name.What + " " + name.Name}
 				if prev, dup := declared[dir][name.Name]; dup && prev.s != s {
+					where := prev.s.Path
+					if prev.p != nil {
+						where += ":" + prev.p.Pos.String()
+					}
 					errs = append(errs, s.Errorf(p.Pos,
-						"protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos))
+						"protocol %s: its %s is also declared at %s, in the same package", p.Name, d.what, where))
 					break // one report per protocol is enough
 				}
 				declared[dir][name.Name] = d

@@ -6,17 +6,22 @@
 // hook file with a stub for each appended. Every change is an insertion:
 // no byte of the user's code moves or changes, unlike generators that
 // regenerate such files and lose the user's comments and imports (gqlgen's
-// resolvers).
+// resolvers). Plan also finds what it must not change: a hook method whose
+// signature is not its hook's, which fails the build, and the method of a
+// hook that the spec no longer declares, which nothing calls.
 package scaffold
 
 import (
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/protogen/protogen/spec"
 	"github.com/protogen/protogen/templates"
@@ -29,6 +34,27 @@ type Missing struct {
 	Hook     *spec.Hook
 }
 
+// Wrong is a declared hook whose method the package defines with another
+// signature than the hook's: the generated code's assertion that the type
+// has its hook methods fails the build.
+type Wrong struct {
+	Spec     *spec.Spec
+	Protocol *spec.Protocol
+	Hook     *spec.Hook
+	Pos      token.Position // the method's name
+	Have     string         // its signature as written, such as "(frame string)"
+}
+
+// Stale is a method named as the hook method of a hook that the protocol
+// does not declare (it was removed from the spec, say), which nothing in
+// the package calls: the generated code no longer does.
+type Stale struct {
+	Spec     *spec.Spec
+	Protocol *spec.Protocol
+	Kind     spec.HookKind
+	Pos      token.Position // the method's name
+}
+
 // Edit brings an existing hook file up to date: Old is its content as read,
 // New the same with the imports and stubs that Missing needs inserted.
 type Edit struct {
@@ -37,39 +63,70 @@ type Edit struct {
 	Missing  []Missing
 }
 
+// Result is what Plan finds.
+type Result struct {
+	// Edit adds the stubs of the hook methods the package lacks; nil when
+	// it lacks none.
+	Edit *Edit
+	// Wrong and Stale are hook methods that protogen leaves to the user,
+	// in spec order.
+	Wrong []Wrong
+	Stale []Stale
+}
+
 // Plan returns the edit that adds to s's hook file a stub for each
 // declared hook whose method the package in its folder does not define.
 // When the hook file does not exist, the edit creates it (Old is nil) with
 // a stub for each hook the rest of the package lacks, so that a user who
-// moved the methods elsewhere and deleted the file gets no duplicates. It
-// returns nil when s has no hooks and when no method is missing. A file of
-// the package that does not parse is an error: protogen cannot tell which
-// methods it defines.
-func Plan(s *spec.Spec) (*Edit, error) {
-	if !s.HasHooks() {
-		return nil, nil
-	}
-	src, err := os.ReadFile(s.HooksFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return create(s)
-	}
-	if err != nil {
-		return nil, err
-	}
+// moved the methods elsewhere and deleted the file gets no duplicates. The
+// edit is nil when no method is missing. A file of the package that does
+// not parse is an error when s has hooks: protogen cannot tell which
+// methods it defines. Plan also reports the hook methods of the wrong
+// signature, and those of hooks that s does not declare and that nothing
+// calls.
+func Plan(s *spec.Spec) (*Result, error) {
 	fset := token.NewFileSet()
-	hooks, err := parser.ParseFile(fset, s.HooksFile, src, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		return nil, unparsable(err)
-	}
 	dir := filepath.Dir(s.HooksFile)
-	defined, err := packageMethods(fset, dir, filepath.Base(s.HooksFile), filepath.Base(s.OutFile))
-	if err != nil {
+	src, err := os.ReadFile(s.HooksFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		src = nil
+	case err != nil:
 		return nil, err
 	}
-	defined.add(hooks)
-	missing, stubs := lacking(s, defined)
+	pkg := newPkgInfo(fset)
+	if _, err := os.Stat(dir); err == nil {
+		pkg, err = readPackage(fset, dir, filepath.Base(s.HooksFile), filepath.Base(s.OutFile))
+		if err != nil && !s.HasHooks() {
+			return new(Result), nil // nothing to add, and what is left over is unknown
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var hooks *ast.File
+	if src != nil {
+		hooks, err = parser.ParseFile(fset, s.HooksFile, src, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil && !s.HasHooks() {
+			return new(Result), nil
+		}
+		if err != nil {
+			return nil, unparsable(err)
+		}
+		pkg.add(hooks, false)
+	}
+	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg)}
+	missing, stubs := lacking(s, pkg.methods)
 	if len(missing) == 0 {
-		return nil, nil
+		return res, nil
+	}
+	if hooks == nil {
+		text, err := templates.HooksWith(s, stubs)
+		if err != nil {
+			return nil, err
+		}
+		res.Edit = &Edit{Path: s.HooksFile, New: text, Missing: missing}
+		return res, nil
 	}
 	names := fileNames(hooks)
 	names.Reserve(s.PackageIdents()...)
@@ -83,33 +140,13 @@ func Plan(s *spec.Spec) (*Edit, error) {
 		// import declaration sharing its line with other code.
 		return nil, fmt.Errorf("%s: adding the stubs' imports would break the file; add a stub for each missing hook by hand (%v)", s.HooksFile, err)
 	}
-	return &Edit{Path: s.HooksFile, Old: src, New: updated, Missing: missing}, nil
+	res.Edit = &Edit{Path: s.HooksFile, Old: src, New: updated, Missing: missing}
+	return res, nil
 }
 
 // unparsable explains a parse error, which names the file.
 func unparsable(err error) error {
 	return fmt.Errorf("%w (protogen reads the package to find the hook methods it lacks)", err)
-}
-
-// create plans a new hook file holding the stubs that the package, read
-// from the output folder when it exists, lacks.
-func create(s *spec.Spec) (*Edit, error) {
-	defined := make(methodSet)
-	dir := filepath.Dir(s.HooksFile)
-	if _, err := os.Stat(dir); err == nil {
-		if defined, err = packageMethods(token.NewFileSet(), dir, filepath.Base(s.HooksFile), filepath.Base(s.OutFile)); err != nil {
-			return nil, err
-		}
-	}
-	missing, stubs := lacking(s, defined)
-	if len(stubs) == 0 {
-		return nil, nil
-	}
-	text, err := templates.HooksWith(s, stubs)
-	if err != nil {
-		return nil, err
-	}
-	return &Edit{Path: s.HooksFile, New: text, Missing: missing}, nil
 }
 
 // lacking lists the declared hooks of s whose methods are not in defined,
@@ -126,4 +163,48 @@ func lacking(s *spec.Spec, defined methodSet) ([]Missing, []templates.Stub) {
 		}
 	}
 	return missing, stubs
+}
+
+// wrong lists the declared hooks of s whose methods in pkg certainly have
+// another signature than the hook's.
+func wrong(s *spec.Spec, pkg *pkgInfo) []Wrong {
+	var out []Wrong
+	c := sigChecker{pkg}
+	for _, p := range s.Protocols {
+		for _, h := range p.Hooks {
+			for _, d := range pkg.methods[p.Name][h.User.Name] {
+				if c.check(d.fn, d.file, h.User) == differ {
+					out = append(out, Wrong{s, p, h, pkg.fset.Position(d.fn.Name.Pos()), signature(d.fn)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// stale lists the methods in pkg named as the hook method of a hook that
+// their protocol does not declare, and that nothing in the package calls.
+func stale(s *spec.Spec, pkg *pkgInfo) []Stale {
+	var out []Stale
+	for _, p := range s.Protocols {
+		for _, k := range spec.AllHooks() {
+			decls := pkg.methods[p.Name][k.UserMethod()]
+			if p.Hook(k) != nil || len(decls) == 0 || pkg.called(k.UserMethod(), decls) {
+				continue
+			}
+			out = append(out, Stale{s, p, k, pkg.fset.Position(decls[0].fn.Name.Pos())})
+		}
+	}
+	return out
+}
+
+// signature prints fn's parameters and results as written, for a message:
+// "(frame string)".
+func signature(fn *ast.FuncDecl) string {
+	var b strings.Builder
+	ft := &ast.FuncType{Func: token.NoPos, Params: fn.Type.Params, Results: fn.Type.Results}
+	if err := printer.Fprint(&b, token.NewFileSet(), ft); err != nil {
+		return "(?)"
+	}
+	return strings.TrimPrefix(b.String(), "func")
 }

@@ -1,21 +1,26 @@
 // Server runs one of the example servers built with protogen until it is
-// interrupted, then shuts down gracefully.
+// interrupted (Ctrl-C) or terminated, then shuts down gracefully.
 //
-//	go run ./generated_example/... -addr 127.0.0.1:7070            the key-value server
-//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto echo
-//	go run ./generated_example/... -addr 127.0.0.1:7070 -proto kvbin
-//	go run ./generated_example/... -addr 127.0.0.1:6380 -proto redis
+//	go build -o server ./generated_example/cmd/server
+//	./server -addr 127.0.0.1:7070                   the key-value server
+//	./server -addr 127.0.0.1:7070 -proto echo
+//	./server -addr 127.0.0.1:7070 -proto kvbin
+//	./server -addr 127.0.0.1:6380 -proto redis
+//	./server -addr 127.0.0.1:11211 -proto memcached -m 64
 //
-// Try the key-value server with a line-oriented client:
+// Build it first, or stop "go run ./generated_example/cmd/server" with
+// Ctrl-C: killing go run by its process ID leaves the server it built
+// running. Try the key-value server with the client beside it, which sends
+// its standard input and prints the replies:
 //
-//	printf 'SET greeting hello world\nGET greeting\n' | nc -q1 127.0.0.1 7070
+//	printf 'SET greeting hello world\nGET greeting\n' | go run ./generated_example/cmd/client -addr 127.0.0.1:7070
 //
 // Like redis-server and memcached, the examples hold a quiet connection, or
 // a half-sent command, for as long as the peer likes, unless their spec
 // sets a timeout (kvbin's does). A server facing the internet bounds both,
 // and its connections, and reports what it does:
 //
-//	go run ./generated_example/... -proto redis -addr :6380 \
+//	./server -proto redis -addr :6380 \
 //		-idle-timeout 5m -frame-timeout 10s -max-conns 10000 \
 //		-tls-cert cert.pem -tls-key key.pem -debug-addr 127.0.0.1:6060
 //	curl -s 127.0.0.1:6060/debug/vars | jq .protoflow
@@ -24,19 +29,22 @@
 //
 //	-addr host:port       the TCP address to listen on (default 127.0.0.1:7070);
 //	                      an address with a slash is a Unix socket path
-//	-proto kv|kvbin|echo|redis
+//	-proto kv|kvbin|echo|redis|memcached
 //	                      the protocol to serve (default kv)
+//	-m megabytes          memcached: the items' memory limit, as memcached's -m (default 64)
+//	-I bytes              memcached: the largest value, as memcached's -I (default and most 1048576)
 //	-grace duration       how long shutdown waits for queued replies (default 5s)
 //	-idle-timeout duration
 //	                      close a connection on which nothing was read or
 //	                      written for this long (default 0: never); the
 //	                      protocol may set a shorter one, not a longer one
 //	-frame-timeout duration
-//	                      close a connection whose frame (a kvbin frame, a
-//	                      redis command) has begun and is not complete
-//	                      within this long, however slowly it trickles
-//	                      (default 0: as the spec says; kvbin's is 2s);
-//	                      kv and echo have no frames
+//	                      close a connection whose frame (a kv line, a
+//	                      kvbin frame, a redis command, a memcached
+//	                      command with its data block) has begun and is
+//	                      not complete within this long, however slowly it
+//	                      trickles (default 0: as the spec says; kvbin's is
+//	                      2s); echo has no frames
 //	-max-conns n          serve at most n connections at once; at the limit
 //	                      stop accepting until one ends (default 0: no limit)
 //	-reassembly-budget bytes
@@ -76,6 +84,7 @@ import (
 	"github.com/protogen/protogen/generated_example/echo"
 	"github.com/protogen/protogen/generated_example/kv"
 	"github.com/protogen/protogen/generated_example/kvbin"
+	"github.com/protogen/protogen/generated_example/memcached"
 	"github.com/protogen/protogen/generated_example/redis"
 	"github.com/protogen/protogen/runtime/protoflow"
 )
@@ -94,7 +103,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "listen on `host:port` (or a Unix socket path)")
-	proto := fs.String("proto", "kv", "serve `kv`, kvbin, echo or redis")
+	proto := fs.String("proto", "kv", "serve `kv`, kvbin, echo, redis or memcached")
+	mcMemory := fs.Int64("m", 64, "memcached: the items' memory limit in `megabytes`")
+	mcItemMax := fs.Int("I", memcached.DefaultItemMax, "memcached: the largest value in `bytes`")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for queued replies")
 	idle := fs.Duration("idle-timeout", 0, "close a connection idle for this `long` (0: never)")
 	frame := fs.Duration("frame-timeout", 0, "close a connection whose begun frame is not complete within this `long` (0: as the spec says)")
@@ -134,8 +145,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		srv = protoflow.NewServer(echo.NewEcho, opts...)
 	case "redis":
 		srv = protoflow.NewServer(redis.NewDB().Protocol, opts...)
+	case "memcached":
+		if *mcMemory <= 0 || *mcItemMax <= 0 || *mcItemMax > memcached.DefaultItemMax {
+			return fmt.Errorf("-m must be positive, and -I from 1 to %d", memcached.DefaultItemMax)
+		}
+		cache := memcached.NewCache(memcached.Config{Memory: *mcMemory << 20, ItemMax: *mcItemMax})
+		srv = protoflow.NewServer(cache.Protocol, opts...)
 	default:
-		return fmt.Errorf("unknown -proto %q: use kv, kvbin, echo or redis", *proto)
+		return fmt.Errorf("unknown -proto %q: use kv, kvbin, echo, redis or memcached", *proto)
 	}
 	network := "tcp"
 	if strings.Contains(*addr, "/") {
