@@ -20,11 +20,16 @@ import "github.com/protogen/protogen/runtime/wire"
 //     ConnectionLost is the last callback that may use f.
 //
 // A Framer is owned by the protocol's callbacks: call HostFramer from
-// ConnectionMade. For a transport not made by this package it does
-// nothing, which leaves f on its own.
+// ConnectionMade. A transport not made by this package that has a method
+// HostFramer(f *wire.Framer), as protoflowtest's does (it times frames on
+// its fake clock), gets the call; for any other it does nothing, which
+// leaves f on its own.
 func HostFramer(t Transport, f *wire.Framer) {
 	c, ok := t.(*conn)
 	if !ok {
+		if h, ok := t.(framerHoster); ok {
+			h.HostFramer(f)
+		}
 		return
 	}
 	f.SetHost((*frameHost)(c))

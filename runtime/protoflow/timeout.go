@@ -159,10 +159,15 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // Like SetTimeouts, it may be called from any goroutine, typically from
 // ConnectionMade, and returns an error that matches [fs.ErrInvalid] for a
 // negative d, [ErrNotSupported] for a transport not made by this package,
-// and one that matches [net.ErrClosed] once the connection is lost.
+// and one that matches [net.ErrClosed] once the connection is lost. A
+// transport not made by this package that has a method SetFrameTimeout(d
+// time.Duration) error, as protoflowtest's does, gets the call instead.
 func SetFrameTimeout(t Transport, d time.Duration) error {
 	c, ok := t.(*conn)
 	if !ok {
+		if s, ok := t.(frameTimeoutSetter); ok {
+			return s.SetFrameTimeout(d)
+		}
 		return ErrNotSupported
 	}
 	if d < 0 {
