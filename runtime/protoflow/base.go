@@ -319,7 +319,13 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 		w = &drainWaiter{done: make(chan struct{})}
 		b.waiter = w
 	}
+	c := b.flow.Load()
 	b.mu.Unlock()
+	if c != nil {
+		// Never wait on bytes a corked callback holds back, the one that
+		// drains maybe (cork.go).
+		c.flushCorked()
+	}
 	select {
 	case <-w.done:
 		return w.err
