@@ -313,8 +313,33 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 		}
 		c.Counters.casHits.Add(1)
 	}
-	e := &entry{key: string(key), value: append([]byte(nil), value...), flags: flags, exptime: c.expiry(exptime, now), stored: now}
+	v := append([]byte(nil), value...)
+	if old != nil && int64(len(old.key)+len(v)+itemOverhead) <= s.limit {
+		// Overwrite the item in place: its key and its place in the map
+		// stay, only the value is new (readers may still hold the old one).
+		c.overwrite(s, old, v, flags, c.expiry(exptime, now), now)
+		return StoreOK, old.cas
+	}
+	e := &entry{key: string(key), value: v, flags: flags, exptime: c.expiry(exptime, now), stored: now}
 	return c.put(s, e, old), e.cas
+}
+
+// overwrite gives e a new value, flags and expiry time, as put would store
+// a new item in its place, without a new entry, key or map slot; the
+// shard's lock is held, and the new item fits in the shard.
+func (c *Cache) overwrite(s *shard, e *entry, value []byte, flags uint32, exptime, now int64) {
+	s.unlink(e) // out of the list while others are evicted for it
+	s.bytes -= e.size()
+	e.value, e.flags, e.exptime, e.stored = value, flags, exptime, now
+	for s.bytes+e.size() > s.limit && s.head.prev != &s.head {
+		s.remove(s.head.prev)
+		c.Counters.currItems.Add(-1)
+		c.Counters.evictions.Add(1)
+	}
+	e.cas = c.cas.Add(1)
+	s.pushFront(e)
+	s.bytes += e.size()
+	c.Counters.totalItems.Add(1)
 }
 
 // Get returns the item under key and whether there is one, counting a get;
