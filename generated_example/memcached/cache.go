@@ -2,6 +2,7 @@ package memcached
 
 import (
 	"hash/maphash"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -144,7 +145,12 @@ func NewCache(c Config) *Cache {
 		c.Version = DefaultVersion
 	}
 	if c.Now == nil {
-		c.Now = func() int64 { return time.Now().Unix() }
+		// The monotonic clock from a wall-clock start, as memcached keeps
+		// time: one clock read, where time.Now takes two, and a get or set
+		// reads it.
+		start := time.Now()
+		base := start.UnixNano()
+		c.Now = func() int64 { return (base + int64(time.Since(start))) / int64(time.Second) }
 	}
 	cache := &Cache{seed: maphash.MakeSeed(), itemMax: c.ItemMax, version: c.Version, now: c.Now}
 	cache.started = c.Now()
@@ -188,15 +194,35 @@ func (c *Cache) expiry(exptime int64, now int64) int64 {
 
 // dead reports whether e has expired or been flushed; the shard's lock is
 // held.
+// now is the time, or unread for a caller that has not read the clock: dead
+// reads it only if an expiry time or a delayed flush needs it, for a get
+// of an item without either needs no clock.
 func (c *Cache) dead(e *entry, now int64) bool {
-	if e.exptime != 0 && e.exptime <= now {
-		return true
+	if e.exptime != 0 {
+		if now == unread {
+			now = c.now()
+		}
+		if e.exptime <= now {
+			return true
+		}
 	}
 	c.flushMu.RLock()
 	at, upto := c.flushAt, c.flushCas
 	c.flushMu.RUnlock()
-	return e.cas <= upto || at != 0 && at <= now && e.stored < at
+	if e.cas <= upto {
+		return true
+	}
+	if at == 0 {
+		return false
+	}
+	if now == unread {
+		now = c.now()
+	}
+	return at <= now && e.stored < at
 }
+
+// unread stands for a time not read yet from the clock (see dead).
+const unread = math.MinInt64
 
 // live returns the live entry under key, unlinking a dead one; the shard's
 // lock is held.
@@ -345,7 +371,10 @@ func (c *Cache) overwrite(s *shard, e *entry, value []byte, flags uint32, exptim
 // Get returns the item under key and whether there is one, counting a get;
 // with touch it sets its expiry time first (gat), counting a touch.
 func (c *Cache) Get(key []byte, touch bool, exptime int64) (Item, bool) {
-	now := c.now()
+	now := int64(unread)
+	if touch {
+		now = c.now()
+	}
 	s := c.shard(key)
 	s.mu.Lock()
 	e := c.live(s, key, now)
