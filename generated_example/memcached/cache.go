@@ -77,7 +77,7 @@ type entry struct {
 	flags      uint32
 	exptime    int64 // Unix seconds; 0 for never
 	cas        uint64
-	stored     int64 // Unix seconds when stored, for a delayed flush_all
+	stored     int64 // Unix seconds when stored, for a delayed flush_all; unread if none was pending (storeTime)
 	prev, next *entry
 }
 
@@ -193,10 +193,9 @@ func (c *Cache) expiry(exptime int64, now int64) int64 {
 }
 
 // dead reports whether e has expired or been flushed; the shard's lock is
-// held.
-// now is the time, or unread for a caller that has not read the clock: dead
-// reads it only if an expiry time or a delayed flush needs it, for a get
-// of an item without either needs no clock.
+// held. now is the time, or unread for a caller that has not read the
+// clock: dead reads it only if an expiry time or a delayed flush needs it,
+// for a get of an item without either needs no clock.
 func (c *Cache) dead(e *entry, now int64) bool {
 	if e.exptime != 0 {
 		if now == unread {
@@ -219,6 +218,23 @@ func (c *Cache) dead(e *entry, now int64) bool {
 		now = c.now()
 	}
 	return at <= now && e.stored < at
+}
+
+// storeTime is the time a storage command with exptime needs: unread, with
+// no clock read, when the expiry time is 0 and no delayed flush_all is
+// pending. An item stored with unread as its time is older than any
+// flush_all to come, which is all that its time is for (dead).
+func (c *Cache) storeTime(exptime int64) int64 {
+	if exptime != 0 {
+		return c.now()
+	}
+	c.flushMu.RLock()
+	at := c.flushAt
+	c.flushMu.RUnlock()
+	if at != 0 {
+		return c.now()
+	}
+	return unread
 }
 
 // unread stands for a time not read yet from the clock (see dead).
@@ -296,7 +312,7 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 		}
 		return StoreTooLarge, 0
 	}
-	now := c.now()
+	now := c.storeTime(exptime)
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
