@@ -78,8 +78,10 @@ type conn struct {
 	// (writeOutLocked): one with stFlushing clear.
 	wt writeThrough
 
-	// Owned by the flusher goroutine; made by the first flush, so that a
-	// connection that never queues does not carry it.
+	// Owned by the flusher goroutine, and lent to the goroutine that holds
+	// mu while stFlushing is clear, for a writev of corked bytes
+	// (sendLocked); made by the first that needs it, so that a connection
+	// that never queues does not carry it.
 	fs *flushState
 
 	// The flusher goroutine, if any, and the goroutine that marked the
