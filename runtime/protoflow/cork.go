@@ -59,9 +59,9 @@ import "syscall"
 // them: a few pooled chunks, far more than a read's replies usually take.
 const maxCork = 4 * chunkSize
 
-// corkLimit is the most bytes a corked Write may leave queued without a
-// flusher: never above the high-water mark, so that corking alone never
-// pauses writing. c.mu must be held.
+// corkLimitLocked is the most bytes a corked Write may leave queued
+// without a flusher: never above the high-water mark, so that corking
+// alone never pauses writing. c.mu must be held.
 func (c *conn) corkLimitLocked() int { return min(c.q.high, maxCork) }
 
 // callCorked runs callback name corked (see above): the Writes it makes
