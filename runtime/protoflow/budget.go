@@ -44,6 +44,28 @@ import (
 // frame to kvbin: 150 MiB resident with the small reads from a spent
 // budget on, 83 MiB from half of it.)
 //
+// Pressure alone does not bound what a crowd of readers that read at the
+// same moment hold: on the goroutine backend every connection has a reader
+// of its own, and 1,000 first reads that land before half the budget is
+// reserved each took up to a read buffer (256 KiB), which a connection
+// that then had to wait kept beyond the budget (measured: 90-102 MiB held
+// with a budget of 32 MiB, in 2 runs of 4). So a read into a full-size
+// buffer first borrows its size from the budget's read allowance
+// (readLimit: a quarter of the budget, or one read buffer if that is
+// more), and gives it back once what it read is delivered; a reader that
+// cannot borrow, or finds the budget under pressure once it has, reads 4
+// KiB. A large read whose bytes a waiting connection keeps was begun
+// before the pressure rose, with its loan taken: together such reads kept
+// at most the allowance. What the waiting connections hold beyond the
+// budget is thus at most readLimit (plus the 4 KiB a framer had kept, and
+// an eighth for the size classes), plus 8 KiB each. On the portable path
+// (TLS, pipes) a connection reads into a buffer of its own, of at most 64
+// KiB (16 KiB with TLS), that borrows nothing: a waiter there may hold
+// that much. A loan is not a reservation: frames that lie inside one read
+// still borrow nothing from the budget, and a loan never makes a
+// connection wait. It costs a read two atomic additions to a counter the
+// server's readers share.
+//
 // A connection may wait for as long as the others hold the budget: its
 // frame timeout, which runs while it waits, is what ends the wait of a
 // peer that would sit on the budget (the connection is then aborted with
@@ -95,12 +117,17 @@ func WithReassemblyBudget(bytes int64) Option {
 // Lock order: b.mu may be held while taking a conn's mu, never the
 // reverse.
 type budget struct {
-	limit int64 // immutable; 0 for no limit
+	limit     int64 // immutable; 0 for no limit
+	readLimit int64 // immutable: the most that large reads may borrow at once (readLent); 0 with no limit
 
 	// pressure is set while a connection waits or half the budget is
 	// reserved: readers then take at most pressureReadSize bytes at once.
 	// Written with mu held; read without it, once per read.
 	pressure atomic.Bool
+	// readLent is the bytes of the large reads in flight (readBuf): what
+	// their buffers take, borrowed before the read and given back after
+	// its delivery. Without a lock, twice per read.
+	readLent atomic.Int64
 
 	mu         sync.Mutex         // guards the following and every connMem
 	reserved   int64              // bytes reserved for frames
@@ -126,15 +153,22 @@ type connMem struct {
 }
 
 // newBudget returns the budget for the option's value (see
-// WithReassemblyBudget).
-func newBudget(bytes int64) *budget {
+// WithReassemblyBudget), for connections whose read buffers have readSize
+// bytes.
+func newBudget(bytes int64, readSize int) *budget {
 	switch {
 	case bytes == 0:
 		bytes = DefaultReassemblyBudget()
 	case bytes < 0:
 		bytes = 0
 	}
-	return &budget{limit: bytes}
+	b := &budget{limit: bytes}
+	if bytes > 0 {
+		// At least one read at a time of the full size, so that a small
+		// budget does not make every read small.
+		b.readLimit = max(bytes/4, int64(readSize))
+	}
+	return b
 }
 
 // lend lends c's framer a buffer of at least size bytes for a frame of at
@@ -285,16 +319,38 @@ func (b *budget) updatePressureLocked() {
 // pressureReadPool holds the read buffers of pressureReadSize bytes.
 var pressureReadPool = readPoolFor(pressureReadSize)
 
-// readPool returns the pool of the read buffers of the next read: normal,
-// unless the budget is under pressure. Small buffers are not just reads
-// sliced short: every reader holds its buffer while it delivers, and a
-// crowd of readers that wait for a lock each holding 256 KiB is memory
-// the budget does not see. Without a lock: once per read.
-func (b *budget) readPool(normal *sync.Pool) *sync.Pool {
-	if b != nil && b.pressure.Load() {
-		return pressureReadPool
+// readBuf returns the pool of the read buffers of the next read, and the
+// bytes that read borrows from the read allowance (0 for none), which the
+// reader gives back with repayRead once it has delivered what it read.
+// Normal is the pool of the full-size buffers, of size bytes: a read takes
+// one if the budget is not under pressure and lends its size; else a small
+// one. Small buffers are not just reads sliced short: every reader holds
+// its buffer while it delivers, and a crowd of readers that wait for a lock
+// each holding 256 KiB is memory the budget does not see. The loan comes
+// before the second look at the pressure, so that a large read begun
+// before the pressure rose has its loan counted from then on (see the
+// allowance above). Without a lock.
+func (b *budget) readBuf(normal *sync.Pool, size int) (*sync.Pool, int64) {
+	switch {
+	case b == nil || b.readLimit == 0 || size <= pressureReadSize:
+		return normal, 0
+	case b.pressure.Load():
+		return pressureReadPool, 0
 	}
-	return normal
+	n := int64(size)
+	if b.readLent.Add(n) > b.readLimit || b.pressure.Load() {
+		b.readLent.Add(-n)
+		return pressureReadPool, 0
+	}
+	return normal, n
+}
+
+// repayRead gives back the loan of a read (readBuf), once what it read is
+// delivered. Without a lock.
+func (b *budget) repayRead(n int64) {
+	if n != 0 {
+		b.readLent.Add(-n)
+	}
 }
 
 // readSize returns how much a read may take of a buffer of n bytes that

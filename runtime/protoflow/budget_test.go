@@ -369,7 +369,7 @@ func TestBudgetOptions(t *testing.T) {
 // TestBudgetQueue drives the budget's queue without sockets: waiters leave
 // it from the middle and the end, and the oldest that fits goes first.
 func TestBudgetQueue(t *testing.T) {
-	b := newBudget(100 << 10) // one frame of 64 KiB fits, two do not
+	b := newBudget(100<<10, DefaultReadBufferSize) // one frame of 64 KiB fits, two do not
 	conns := make([]*conn, 5)
 	for i := range conns {
 		conns[i] = &conn{opts: &options{budget: b}}

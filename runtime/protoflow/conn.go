@@ -155,6 +155,7 @@ type readerState struct {
 	burstEnd    int64        // epoll backend: when the last burst that read data ended (monoNow)
 	gotData     bool         // epoll backend: the current burst has read data
 	lostStarted bool         // ConnectionLost is being or has been delivered
+	loan        int64        // the read allowance borrowed by the read being delivered (budget.readBuf)
 }
 
 type flushResult struct {

@@ -92,26 +92,34 @@ func (c *conn) readCallback(fd uintptr) bool {
 		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
 		}
-		pool := c.opts.budget.readPool(c.opts.readPool) // small buffers while the server is short of reassembly memory
+		// Small buffers while the server is short of reassembly memory, or
+		// while other readers have borrowed the allowance for large ones.
+		bg := c.opts.budget
+		pool, loan := bg.readBuf(c.opts.readPool, c.opts.readBufferSize)
 		b := pool.Get().(*[]byte)
 		buf := *b
 		n, err := rawRead(fd, buf)
 		r.read = true
 		if err == syscall.EAGAIN {
 			pool.Put(b)
+			bg.repayRead(loan)
 			return r.mode == readDrain // else wait
 		}
 		if err != nil || n == 0 {
 			pool.Put(b)
+			bg.repayRead(loan)
 			r.ended, r.err = true, err
 			return true
 		}
 		c.noteRead(n)
 		c.rd.gotData = true
+		c.rd.loan = loan // repaid by withToken if a callback ends the goroutine
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
+		c.rd.loan = 0
 		pool.Put(b)
+		bg.repayRead(loan)
 		switch {
 		case c.st()&stNoRead != 0:
 			return true

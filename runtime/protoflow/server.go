@@ -52,7 +52,7 @@ func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
 		handshaking: make(map[net.Conn]struct{}),
 	}
 	s.opts.server = s // a connection leaves the list through its shared options
-	s.opts.budget = newBudget(s.opts.budgetBytes)
+	s.opts.budget = newBudget(s.opts.budgetBytes, s.opts.readBufferSize)
 	if n := s.opts.maxConns; n > 0 {
 		s.slots = make(chan struct{}, n)
 	}

@@ -4,7 +4,8 @@ package protoflow
 // the token on if fn ends the goroutine with runtime.Goexit (a callback's
 // t.FailNow, say). It is the one place that knows what such a holder
 // leaves undone: the socket's close, if closeSocket left it to a reader
-// that was delivering (readRun), and ConnectionLost, which a new goroutine
+// that was delivering (readRun), the read allowance that reader's read
+// borrowed (budget.readBuf), and ConnectionLost, which a new goroutine
 // that takes the token over delivers (takeOver), so that it and
 // Server.Shutdown still happen. call has marked the connection dead by
 // then.
@@ -14,6 +15,8 @@ func (c *conn) withToken(fn func()) {
 	defer func() {
 		if !returned {
 			c.closeIfOwed()
+			c.opts.budget.repayRead(c.rd.loan) // a read's, delivered to the callback that ended
+			c.rd.loan = 0
 			go c.takeOver()
 		}
 	}()
