@@ -108,6 +108,13 @@ func DefaultReassemblyBudget() int64 {
 // waits, with reading paused, until it does; its frame timeout runs
 // meanwhile. A single frame bigger than the whole budget is taken when
 // nothing else is reserved.
+//
+// The budget also bounds the reads in flight: a read into a full-size
+// buffer ([WithReadBufferSize]) borrows its size from a quarter of the
+// budget (at least one buffer) until what it read is delivered, and a
+// read that finds nothing left to borrow takes 4 KiB. A budget smaller
+// than four read buffers per connection that reads at the same moment
+// makes some reads small.
 func WithReassemblyBudget(bytes int64) Option {
 	return func(o *options) { o.budgetBytes = bytes }
 }
