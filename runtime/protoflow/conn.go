@@ -155,7 +155,7 @@ type readerState struct {
 	burstEnd    int64        // epoll backend: when the last burst that read data ended (monoNow)
 	gotData     bool         // epoll backend: the current burst has read data
 	lostStarted bool         // ConnectionLost is being or has been delivered
-	loan        int64        // the read allowance borrowed by the read being delivered (budget.readBuf)
+	lent        bool         // the read being delivered borrowed the read allowance (budget.readBuf): a read buffer's size
 }
 
 type flushResult struct {

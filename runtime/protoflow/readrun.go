@@ -113,11 +113,11 @@ func (c *conn) readCallback(fd uintptr) bool {
 		}
 		c.noteRead(n)
 		c.rd.gotData = true
-		c.rd.loan = loan // repaid by withToken if a callback ends the goroutine
+		c.rd.lent = loan != 0 // repaid by withToken if a callback ends the goroutine
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
-		c.rd.loan = 0
+		c.rd.lent = false
 		pool.Put(b)
 		bg.repayRead(loan)
 		switch {

@@ -15,8 +15,10 @@ func (c *conn) withToken(fn func()) {
 	defer func() {
 		if !returned {
 			c.closeIfOwed()
-			c.opts.budget.repayRead(c.rd.loan) // a read's, delivered to the callback that ended
-			c.rd.loan = 0
+			if c.rd.lent { // a read's, delivered to the callback that ended
+				c.rd.lent = false
+				c.opts.budget.repayRead(int64(c.opts.readBufferSize))
+			}
 			go c.takeOver()
 		}
 	}()
