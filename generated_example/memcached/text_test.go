@@ -23,6 +23,7 @@ var textCases = []struct {
 	{"gets", "set k 0 0 1\r\nx\r\nset k 0 0 1\r\ny\r\ngets k\r\n", "STORED\r\nSTORED\r\nVALUE k 0 1 2\r\ny\r\nEND\r\n", true},
 	{"gat", "set k 0 0 1\r\nx\r\ngat 100 k nokey\r\n", "STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n", false},
 	{"gats", "set k 0 0 1\r\nx\r\ngats 100 k\r\n", "STORED\r\nVALUE k 0 1 1\r\nx\r\nEND\r\n", true},
+	{"gat without keys", "gat 100\r\ngats 100\r\n", "END\r\nEND\r\n", false},
 	{"gat expires", "set k 0 0 1\r\nx\r\ngat -1 k\r\nget k\r\n", "STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\nEND\r\n", false},
 	{"set noreply", "set k 0 0 1 noreply\r\nx\r\nget k\r\n", "VALUE k 0 1\r\nx\r\nEND\r\n", false},
 	{"set expired", "set k 0 -1 1\r\nx\r\nget k\r\n", "STORED\r\nEND\r\n", false},
@@ -140,6 +141,17 @@ func TestTextItemMax(t *testing.T) {
 	want := "STORED\r\nSERVER_ERROR object too large for cache\r\nEND\r\nSTORED\r\nSERVER_ERROR object too large for cache\r\n"
 	if got := textExchange(t, ts.addr, in); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// An item bigger than the memory a shard may hold is refused, and counted
+// as memcached counts it, in store_no_memory.
+func TestTextOutOfMemory(t *testing.T) {
+	ts := startServer(t, Config{Memory: 1 << 20}) // 64 KiB a shard
+	value := strings.Repeat("v", 70_000)
+	got := textExchange(t, ts.addr, "set k 0 0 "+itoa(len(value))+"\r\n"+value+"\r\nstats\r\n")
+	if !strings.HasPrefix(got, "SERVER_ERROR out of memory storing object\r\n") || !strings.Contains(got, "STAT store_no_memory 1\r\n") {
+		t.Errorf("got %.300q", got)
 	}
 }
 
