@@ -77,13 +77,12 @@
 //     swallowed, as memcached does. Spec limit: a frame over the framer's
 //     maximum can only end the connection, as protogen's framing cannot
 //     skip a frame it will not hold.
-//   - A command line longer than 2048 bytes ends the connection without a
-//     reply. memcached reads a get or gets line of any length (a multiget
-//     of many keys), and answers other long lines when they arrive whole.
-//     So a multiget must fit in 2048 bytes: about 8 keys of 250 bytes, and
-//     at most 1024 keys (the spec's max_items). Spec limit: the framing's
-//     line maximum is one for every command; a verb cannot have its own.
-//     Of all the differences, the one a client is most likely to meet.
+//   - A command line longer than 256 KiB ends the connection without a
+//     reply. memcached reads a get or gets line of any length, and answers
+//     other long lines when they arrive whole. 256 KiB holds a multiget of
+//     1024 keys of 250 bytes, the spec's max_items. Spec limit: the
+//     framing's line maximum is one for every command; a verb cannot have
+//     its own, and a line cannot be read in pieces.
 //   - stats with more than 8 arguments answers CLIENT_ERROR bad command
 //     line format; memcached answers ERROR. Spec limit: max_items is
 //     refused as a bad field, not a wrong number of tokens.

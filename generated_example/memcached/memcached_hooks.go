@@ -184,8 +184,10 @@ func (p *Server) onBadMessage(err error) bool {
 	return true
 }
 
-// textMaxLine is the spec's longest line: the text framer's maximum.
-const textMaxLine = 2048
+// textMaxLine is the spec's longest line: the text framer's maximum. It
+// holds a gets of max_items (1024) keys of 250 bytes, since memcached
+// reads a multiget line of any length.
+const textMaxLine = 256 << 10
 
 // textError returns the CLIENT_ERROR that memcached answers a malformed
 // command with, or "" for its ERROR.
