@@ -30,7 +30,7 @@ type BaseProtocol struct {
 	// rather than the PauseWriting and ResumeWriting callbacks, which may
 	// lag behind it while another callback of the connection runs: the same
 	// order asyncio gives by calling pause_writing from inside write.
-	flow atomic.Pointer[conn]
+	flow atomic.Pointer[core]
 
 	// mu guards the following.
 	mu            sync.Mutex
@@ -113,7 +113,8 @@ func (b *BaseProtocol) Transport() Transport {
 // algorithm.
 func (b *BaseProtocol) ConnectionMade(t Transport) {
 	SetTCPNoDelay(t, noDelayWanted(t))
-	if c, ok := t.(*conn); ok {
+	if h, ok := t.(coreHolder); ok {
+		c := h.coreOf()
 		b.flow.Store(c)
 		c.base.Store(b)
 	} else {
@@ -189,7 +190,7 @@ func (b *BaseProtocol) ResumeWriting() {
 
 // flowResumed is called by this package's transport as soon as it decides
 // that writing may resume.
-func (b *BaseProtocol) flowResumed(c *conn) {
+func (b *BaseProtocol) flowResumed(c *core) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.flow.Load() != c {
@@ -201,7 +202,7 @@ func (b *BaseProtocol) flowResumed(c *conn) {
 // flowDied is called by this package's transport once it is dead: drainers
 // waiting on a pause it decided wake now, for ConnectionLost may not be
 // deliverable while they wait (Drain inside a callback).
-func (b *BaseProtocol) flowDied(c *conn) {
+func (b *BaseProtocol) flowDied(c *core) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.flow.Load() != c || b.waiter == nil {

@@ -44,8 +44,10 @@ func tcpConnOf(c net.Conn) *net.TCPConn {
 // for t: yes unless t is this package's transport created with
 // WithNoDelay(false).
 func noDelayWanted(t Transport) bool {
-	if c, ok := t.(*conn); ok && c.opts != nil {
-		return c.opts.noDelay
+	if c, ok := t.(interface{ optionsOf() *options }); ok {
+		if o := c.optionsOf(); o != nil {
+			return o.noDelay
+		}
 	}
 	return true
 }
