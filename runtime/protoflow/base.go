@@ -315,6 +315,14 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 		b.mu.Unlock()
 		return c.deathErr()
 	}
+	if c := b.flow.Load(); c != nil {
+		if lc := lconnOf(c); lc != nil && lc.l.onLoop() {
+			// Inside a callback on the connection's own loop, which
+			// would flush the queue: Drain flushes it itself.
+			b.mu.Unlock()
+			return lc.assistDrain(ctx)
+		}
+	}
 	w := b.waiter
 	if w == nil {
 		w = &drainWaiter{done: make(chan struct{})}

@@ -14,6 +14,9 @@ func SetTCPNoDelay(t Transport, on bool) {
 	if t == nil {
 		return
 	}
+	if s, ok := t.(interface{ setNoDelay(bool) bool }); ok && s.setNoDelay(on) {
+		return // the loop backend's socket: no net.Conn to make for it
+	}
 	if tcp := tcpConnOf(t.NetConn()); tcp != nil {
 		_ = tcp.SetNoDelay(on)
 	}

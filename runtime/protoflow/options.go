@@ -2,6 +2,7 @@ package protoflow
 
 import (
 	"log/slog"
+	"os"
 	"sync"
 )
 
@@ -94,3 +95,8 @@ func checkLimits(high, low int) error {
 	}
 	return nil
 }
+
+// getenvBackend is PROTOFLOW_BACKEND, which picks the backend of the
+// connections of this process: "loop", "epoll" or "goroutine" (Linux; see
+// the package documentation). CI runs the tests under each.
+func getenvBackend() string { return os.Getenv("PROTOFLOW_BACKEND") }

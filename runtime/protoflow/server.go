@@ -20,7 +20,8 @@ type Server struct {
 	closed    bool                      // Shutdown or Close was called
 	listeners map[net.Listener]struct{} // listeners Serve is accepting from
 	conns     connList                  // connections not yet past ConnectionLost
-	active    sync.WaitGroup            // one per connection in conns
+	loopConns loopConnList              // the loop backend's connections not yet past ConnectionLost
+	active    sync.WaitGroup            // one per connection in conns and loopConns
 }
 
 // NewServer returns a server that gives each accepted connection the
@@ -55,6 +56,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(ln)
+	if served, err := s.serveLoop(ln); served {
+		return err
+	}
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -134,7 +138,7 @@ func (s *Server) Close() error {
 
 // stop marks the server closed, closes its listeners and returns the
 // connections it still has.
-func (s *Server) stop() []*conn {
+func (s *Server) stop() []Transport {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
@@ -144,7 +148,7 @@ func (s *Server) stop() []*conn {
 	for ln := range s.listeners {
 		lns = append(lns, ln)
 	}
-	conns := s.conns.all()
+	conns := s.loopConns.appendTo(s.conns.appendTo(make([]Transport, 0, s.conns.n+s.loopConns.len())))
 	s.mu.Unlock()
 	for _, ln := range lns {
 		_ = ln.Close()
@@ -222,8 +226,7 @@ func (l *connList) remove(c *conn) {
 	l.n--
 }
 
-func (l *connList) all() []*conn {
-	conns := make([]*conn, 0, l.n)
+func (l *connList) appendTo(conns []Transport) []Transport {
 	for c := l.head; c != nil; c = c.next {
 		conns = append(conns, c)
 	}

@@ -34,6 +34,18 @@ const (
 
 	stDead // the socket is closed or being closed; ConnectionLost is due
 	stGone // ConnectionLost has returned and lose has finished
+
+	// The loop backend's own flags (lconn), written with lconn.mu held.
+	stArmIn    // loop: the socket is registered for reading (EPOLLIN|EPOLLRDHUP)
+	stArmOut   // loop: the socket is registered for writability (EPOLLOUT)
+	stInEpoll  // loop: the socket is in its loop's epoll set
+	stFdClosed // loop: the descriptor is closed: no system call may name it
+	stOwed     // loop: the loop owes the connection work (transitions, timeouts, its death); read without mu after each callback
+	stPosted   // loop: the connection is in its loop's inbox
+	stRetime   // loop: SetTimeouts changed the periods: the loop re-files the timer
+	stLoopConn // the connection is an lconn (set once, before it is shared)
+	stUnix     // loop: a Unix socket (set once, before it is shared)
+	stDetached // loop: hungUp took the socket out of the epoll set
 )
 
 // Masks of the flags that stop reading and writing.
@@ -48,6 +60,7 @@ var stNames = [...]string{
 	"closing", "shutWrite", "shutDone", "flushing", "writePaused",
 	"readPaused", "readDone", "hup", "token", "more", "loserOwed",
 	"dead", "gone",
+	"armIn", "armOut", "inEpoll", "fdClosed", "owed", "posted", "retime", "loopConn", "unix", "detached",
 }
 
 // String lists the flags that are set, for test failures and debugging:

@@ -92,6 +92,11 @@ type TimeoutHandler interface {
 // transport not made by this package, and an error that matches
 // [net.ErrClosed] once the connection is lost.
 func SetTimeouts(t Transport, read, idle time.Duration) error {
+	if lc, ok := t.(interface {
+		setTimeouts(read, idle time.Duration) error
+	}); ok {
+		return lc.setTimeouts(read, idle)
+	}
 	c, ok := t.(*conn)
 	if !ok {
 		return ErrNotSupported
@@ -123,7 +128,7 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // it does nothing. For a transport not made by this package it calls
 // t.Abort.
 func AbortWithError(t Transport, err error) {
-	c, ok := t.(*conn)
+	c, ok := t.(interface{ kill(error) })
 	if !ok {
 		t.Abort()
 		return
