@@ -96,9 +96,9 @@ var loopEnabled = backendName == "loop"
 const maxLoops = 64
 
 var (
-	loopsMu   sync.Mutex        // guards loops, loopNext and every loop's count and retired
-	loops     [maxLoops]*loop   // the running loops; nil slots are started on demand
-	loopNext  uint32            // round robin over the slots
+	loopsMu   sync.Mutex      // guards loops, loopNext and every loop's count and retired
+	loops     [maxLoops]*loop // the running loops; nil slots are started on demand
+	loopNext  uint32          // round robin over the slots
 	loopIDGen atomic.Uint32   // tags registrations (epoll data), so that a stale event is recognized
 )
 

@@ -277,5 +277,3 @@ func (l *loopConnList) appendTo(conns []Transport) []Transport {
 	}
 	return conns
 }
-
-
