@@ -78,6 +78,12 @@ func toSetInMade(r *recorder, read, idle time.Duration) func() error {
 // with no fire running: called once ConnectionLost has returned.
 func toCheckStopped(t testing.TB, tr Transport) {
 	t.Helper()
+	if lc, ok := tr.(interface{ timerFiled() bool }); ok { // the loop backend
+		if lc.timerFiled() {
+			t.Errorf("the connection's timeouts are still in its loop's heap after ConnectionLost")
+		}
+		return
+	}
 	to := tr.(*conn).to.Load()
 	if to == nil {
 		return

@@ -69,7 +69,7 @@ func ttAttachAs(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Optio
 func ttWaitGone(t testing.TB, tr Transport, r *recorder) {
 	t.Helper()
 	select {
-	case <-tr.(*conn).doneChan():
+	case <-tr.(interface{ doneChan() <-chan struct{} }).doneChan():
 	case <-time.After(10 * time.Second):
 		t.Errorf("connection goroutines still running 10s after Abort; events %v\n%s", r.eventsCopy(), ttStacks())
 	}

@@ -146,6 +146,7 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 		{"ping-pong 64 × 1 KiB", "64 connections, 1 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "64", "-size", "1024", "-inflight", "1", "-duration", d}, "echo"},
 		{"ping-pong 8 × 64 KiB", "8 connections, 64 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "8", "-size", "65536", "-inflight", "1", "-duration", d}, "echo"},
 		{"pipelined 256 × 128 B × 16", "256 connections, 128 B messages, 16 in flight each", []string{"-mode", "echo", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
+		{"batched 256 × 128 B × 16", "256 connections, each writes 16 messages of 128 B in one write and reads all 16 replies before the next batch, as redis-benchmark -P 16 does; latency is per batch", []string{"-mode", "batch", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
 		{fmt.Sprintf("idle %d", idleConns), "connections opened, one echo each, then held idle", []string{"-mode", "idle", "-conns", strconv.Itoa(idleConns)}, "idle"},
 		{"slow consumer 8 × 16 MiB", "8 connections each send 16 MiB and read the echo at 4 MiB/s", []string{"-mode", "slow", "-conns", "8", "-total", strconv.Itoa(16 << 20), "-rate", strconv.Itoa(4 << 20)}, "slow"},
 	}

@@ -11,6 +11,12 @@
 //	             as each read brings back; latency is from send to
 //	             receive. Prints "measure start" and "measure end" lines
 //	             around the measured -duration, after -warmup.
+//	-mode batch  closed loop, batched as redis-benchmark -P pipelines: each
+//	             of -conns connections writes -inflight messages of -size
+//	             bytes in one write, reads all their replies, and only
+//	             then writes the next batch; latency is from a batch's
+//	             write to the last byte of its replies. Prints "measure
+//	             start" and "measure end" as echo does.
 //	-mode idle   opens -conns connections, echoes 16 bytes on each, prints
 //	             "ready", and holds them open until standard input closes.
 //	-mode slow   each connection sends -total bytes in 64 KiB writes while
@@ -62,6 +68,8 @@ func main() {
 	switch *mode {
 	case "echo":
 		r, err = echo(*addr, *conns, *size, *inflight, *warmup, *duration)
+	case "batch":
+		r, err = batch(*addr, *conns, *size, *inflight, *warmup, *duration)
 	case "idle":
 		r, err = idle(*addr, *conns)
 	case "slow":
@@ -175,6 +183,51 @@ func echo(addr string, n, size, inflight int, warmup, duration time.Duration) (R
 			}
 		}()
 	}
+	return finish(conns, &wg, &measuring, &stop, &e, lat, counts, size, warmup, duration)
+}
+
+// batch is the batched closed loop: a window of messages in one write, all
+// of its replies read, then the next window.
+func batch(addr string, n, size, depth int, warmup, duration time.Duration) (Result, error) {
+	conns, err := dialAll(addr, n)
+	if err != nil {
+		return Result{}, err
+	}
+	var measuring, stop atomic.Bool
+	var e errs
+	lat := make([][]time.Duration, n)
+	counts := make([]int64, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() { // exits when stop is set or the connection fails
+			defer wg.Done()
+			defer c.Close()
+			window := make([]byte, depth*size)
+			replies := make([]byte, depth*size)
+			for !stop.Load() {
+				sent := time.Now()
+				if _, err := c.Write(window); err != nil {
+					e.add(err)
+					return
+				}
+				if _, err := io.ReadFull(c, replies); err != nil {
+					e.add(err)
+					return
+				}
+				if measuring.Load() {
+					lat[i] = append(lat[i], time.Since(sent))
+					counts[i] += int64(depth)
+				}
+			}
+		}()
+	}
+	return finish(conns, &wg, &measuring, &stop, &e, lat, counts, size, warmup, duration)
+}
+
+// finish measures for duration after warmup, stops the connections and
+// sums what they counted.
+func finish(conns []net.Conn, wg *sync.WaitGroup, measuring, stop *atomic.Bool, e *errs, lat [][]time.Duration, counts []int64, size int, warmup, duration time.Duration) (Result, error) {
 	time.Sleep(warmup)
 	fmt.Println("measure start")
 	start := time.Now()
