@@ -27,6 +27,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// testConn is what tests may ask of either kind of this package's
+// transports, conn or lconn.
+type testConn interface {
+	doneChan() <-chan struct{}
+	coreOf() *core
+}
+
 // hasDrainWaiter reports whether a shared drain wait exists.
 func (b *BaseProtocol) hasDrainWaiter() bool {
 	b.mu.Lock()

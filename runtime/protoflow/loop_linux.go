@@ -319,6 +319,7 @@ func (l *loop) register(c *lconn) {
 		l.callback(c, cbMade, nil, 0, nil)
 	}
 	c.mu.Lock()
+	c.clearLocked(stPosted) // from now on what c is owed is posted (newLconn)
 	if c.st()&stDead == 0 {
 		c.setLocked(stInEpoll)
 		ev := syscall.EpollEvent{Events: c.wantLocked(), Fd: int32(fd), Pad: int32(c.id)}
