@@ -1,5 +1,10 @@
 package protoflow
 
+import (
+	"testing"
+	"unsafe"
+)
+
 // timerFiled reports whether c's timeouts are in its loop's heap. Call it
 // only once ConnectionLost has returned: the loop then leaves them alone.
 func (c *lconn) timerFiled() bool {
@@ -12,5 +17,28 @@ func (c *lconn) timerFiled() bool {
 func skipOnLoop(t interface{ Skipf(string, ...any) }, why string) {
 	if loopEnabled {
 		t.Skipf("loop backend: %s", why)
+	}
+}
+
+// TestConnSizes holds the per-connection structs to their sizes: an idle
+// connection of the loop backend is an lconn and its protocol (for the
+// generated echo server a BaseProtocol and nothing else), and a bigger
+// struct is a bigger bill at a million connections. Raise a limit only
+// with the reason in the commit message.
+func TestConnSizes(t *testing.T) {
+	for _, s := range []struct {
+		name      string
+		size, max uintptr
+	}{
+		{"lconn (loop backend, every connection)", unsafe.Sizeof(lconn{}), 128},
+		{"lconnExtra (loop backend, once it queues or has timeouts)", unsafe.Sizeof(lconnExtra{}), 120},
+		{"ltimeouts (loop backend, with timeouts)", unsafe.Sizeof(ltimeouts{}), 72},
+		{"conn (epoll and goroutine backends)", unsafe.Sizeof(conn{}), 480},
+		{"BaseProtocol (every generated protocol)", unsafe.Sizeof(BaseProtocol{}), 56},
+	} {
+		t.Logf("%s: %d bytes", s.name, s.size)
+		if s.size > s.max {
+			t.Errorf("%s is %d bytes, more than its %d", s.name, s.size, s.max)
+		}
 	}
 }
