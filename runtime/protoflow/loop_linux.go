@@ -313,13 +313,15 @@ func (l *loop) register(c *lconn) {
 		l.conns = grown
 	}
 	l.conns[fd] = c
+	c.mu.Lock()
 	c.id = loopIDGen.Add(1)
+	c.clearLocked(stPosted) // from now on what c is owed is posted (newLconn)
+	c.mu.Unlock()
 	if c.lf&lfMade == 0 {
 		c.lf |= lfMade
 		l.callback(c, cbMade, nil, 0, nil)
 	}
 	c.mu.Lock()
-	c.clearLocked(stPosted) // from now on what c is owed is posted (newLconn)
 	if c.st()&stDead == 0 {
 		c.setLocked(stInEpoll)
 		ev := syscall.EpollEvent{Events: c.wantLocked(), Fd: int32(fd), Pad: int32(c.id)}
@@ -542,7 +544,13 @@ func (l *loop) finish(c *lconn) {
 	if int(c.fd) < len(l.conns) && l.conns[c.fd] == c {
 		l.conns[c.fd] = nil
 	}
+	defer l.finished(c, x) // also if ConnectionLost ends the goroutine
 	l.callback(c, cbLost, nil, 0, cause)
+}
+
+// finished ends a connection once ConnectionLost has returned: doneChan
+// closes, and the server and the loop forget it.
+func (l *loop) finished(c *lconn, x *lconnExtra) {
 	c.mu.Lock()
 	c.setLocked(stGone)
 	if x != nil && x.done != nil {
