@@ -284,18 +284,15 @@ func (c *lconn) markDeadLocked(cause error) {
 }
 
 // afterKill wakes the drainers of a connection just marked dead, and shuts
-// its socket down when a goroutine other than the loop killed it: the peer
-// sees the end at once, though the loop may be busy with another
-// connection's callback before it closes the descriptor. c.mu must not be
-// held.
+// its socket down: the peer sees the end at once, though the loop closes
+// the descriptor only once the callback running now (this connection's,
+// or another's) returns. c.mu must not be held.
 func (c *lconn) afterKill() {
-	if !c.l.onLoop() {
-		c.mu.Lock()
-		if c.st()&stFdClosed == 0 {
-			_ = syscall.Shutdown(int(c.fd), syscall.SHUT_RDWR)
-		}
-		c.mu.Unlock()
+	c.mu.Lock()
+	if c.st()&stFdClosed == 0 {
+		_ = syscall.Shutdown(int(c.fd), syscall.SHUT_RDWR)
 	}
+	c.mu.Unlock()
 	if b := c.base.Load(); b != nil {
 		b.flowDied(&c.core)
 	}

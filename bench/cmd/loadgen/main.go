@@ -18,7 +18,12 @@
 //	             write to the last byte of its replies. Prints "measure
 //	             start" and "measure end" as echo does.
 //	-mode idle   opens -conns connections, echoes 16 bytes on each, prints
-//	             "ready", and holds them open until standard input closes.
+//	             "ready", and holds them open until standard input closes;
+//	             a line "burst" on standard input makes every connection
+//	             echo 16 bytes at once (all the writes, then all the
+//	             reads), after which it prints "burst done". Above 20,000
+//	             connections it dials from 127.0.0.x source addresses in
+//	             turn, so that the ports of one address are not the limit.
 //	-mode slow   each connection sends -total bytes in 64 KiB writes while
 //	             reading the echoes at -rate bytes per second: a slow
 //	             consumer. Prints "ready" once writing has started, and
@@ -106,8 +111,13 @@ func (e *errs) fill(r *Result) {
 
 func dialAll(addr string, n int) ([]net.Conn, error) {
 	conns := make([]net.Conn, 0, n)
-	for range n {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	const perSource = 20000
+	for i := range n {
+		d := net.Dialer{Timeout: 10 * time.Second}
+		if n > perSource {
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i/perSource))}
+		}
+		c, err := d.Dial("tcp", addr)
 		if err != nil {
 			for _, c := range conns {
 				c.Close()
@@ -302,7 +312,23 @@ func idle(addr string, n int) (Result, error) {
 		}
 	}
 	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin) // the harness closes stdin when it has measured
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() { // the harness closes stdin when it has measured
+		if in.Text() != "burst" {
+			continue
+		}
+		for _, c := range conns {
+			if _, err := c.Write(msg); err != nil {
+				return Result{}, err
+			}
+		}
+		for _, c := range conns {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return Result{}, err
+			}
+		}
+		fmt.Println("burst done")
+	}
 	return Result{Messages: int64(n), Bytes: int64(n * len(msg))}, nil
 }
 
