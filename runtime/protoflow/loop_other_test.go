@@ -3,3 +3,4 @@
 package protoflow
 
 func skipOnLoop(t interface{ Skipf(string, ...any) }, why string) {}
+type ltimeouts struct{}
