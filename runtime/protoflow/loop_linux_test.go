@@ -42,3 +42,16 @@ func TestConnSizes(t *testing.T) {
 		}
 	}
 }
+
+// limits returns the water marks in force.
+func (c *lconn) limits() (high, low int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if x := c.x.Load(); x != nil {
+		return x.q.high, x.q.low
+	}
+	return c.opts.high, c.opts.low
+}
+
+// isLoopConn reports whether tr is the loop backend's.
+func isLoopConn(tr Transport) bool { _, ok := tr.(*lconn); return ok }

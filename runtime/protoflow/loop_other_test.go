@@ -3,4 +3,9 @@
 package protoflow
 
 func skipOnLoop(t interface{ Skipf(string, ...any) }, why string) {}
+
 type ltimeouts struct{}
+
+func (*lconn) timeouts() *ltimeouts { return nil }
+
+func isLoopConn(Transport) bool { return false }

@@ -111,7 +111,7 @@ func (e *extraServers) Set(v string) error {
 }
 
 func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads string, extra []server) error {
-	if err := raiseFileLimit(idleConns + 1024); err != nil { // per process: the server, or the load generator
+	if err := raiseFileLimit(idleConns+1024, idleConns+64); err != nil { // per process: the server, or the load generator
 		return fmt.Errorf("raising the open-file limit for %d connections: %w", idleConns, err)
 	}
 	bin, err := os.MkdirTemp("", "protogen-bench")
@@ -363,17 +363,25 @@ func connsOf(w workload) int {
 }
 
 // raiseFileLimit lifts the open-file limit (inherited by the servers and
-// the load generator) to at least n.
-func raiseFileLimit(n int) error {
+// the load generator) to want, or as far as the hard limit allows when it
+// cannot be raised (without CAP_SYS_RESOURCE), failing only below need.
+func raiseFileLimit(want, need int) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return err
 	}
-	if lim.Cur >= uint64(n) {
+	if lim.Cur >= uint64(want) {
 		return nil
 	}
-	if lim.Max < uint64(n) {
-		lim.Max = uint64(n) // needs CAP_SYS_RESOURCE
+	if lim.Max < uint64(want) {
+		raised := lim
+		raised.Max, raised.Cur = uint64(want), uint64(want)
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
+			return nil
+		}
+		if lim.Max < uint64(need) {
+			return fmt.Errorf("the hard limit is %d, and raising it needs CAP_SYS_RESOURCE", lim.Max)
+		}
 	}
 	lim.Cur = lim.Max
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
