@@ -331,7 +331,10 @@ func ttPinBuffers(c net.Conn, n int) {
 // ttState describes the transport's internal flow-control state, for
 // failure messages.
 func ttState(tr Transport) string {
-	c := tr.(*conn)
+	c, ok := tr.(*conn)
+	if !ok {
+		return fmt.Sprintf("queue size %d, state %v", tr.WriteBufferSize(), tr.(testConn).coreOf().st())
+	}
 	c.mu.Lock()
 	qs := fmt.Sprintf("queue size %d, state %v", c.q.size, c.st())
 	c.mu.Unlock()
@@ -1924,10 +1927,7 @@ func TestTransportWaterMarksManyWriters(t *testing.T) {
 			if pauses != resumes || pauses == 0 {
 				t.Errorf("PauseWriting %d times, ResumeWriting %d times; want equal and > 0", pauses, resumes)
 			}
-			c := tr.(*conn)
-			c.mu.Lock()
-			qPaused := c.writingPaused()
-			c.mu.Unlock()
+			qPaused := tr.(testConn).coreOf().writingPaused()
 			if qPaused || r.WritingPaused() {
 				t.Errorf("at the end: queue paused = %v, protocol paused = %v; want both false", qPaused, r.WritingPaused())
 			}
