@@ -21,6 +21,9 @@ type decoder struct {
 	errs   ErrorList
 	budget int  // nodes left to visit
 	spent  bool // the budget ran out; reported once
+	// msgs holds the messages part's names, for the protocols that refer
+	// to its sets.
+	msgs *messageScope
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }

@@ -17,7 +17,7 @@ protocols:
 `), spec.Options{})
 	fmt.Println(err)
 	// Output:
-	// chat.yaml:5:13: unknown hook "data_recieved"; did you mean data_received? (hooks are connection_made, data_received, frame_received, eof_received, connection_lost, pause_writing, resume_writing, state_changed and timeout)
+	// chat.yaml:5:13: unknown hook "data_recieved"; did you mean data_received? (hooks are connection_made, data_received, frame_received, eof_received, connection_lost, pause_writing, resume_writing, state_changed, timeout and bad_message)
 	// chat.yaml:6:24: high_water: unknown size unit "KB" (did you mean KiB?): use B, KiB, MiB or GiB
 }
 

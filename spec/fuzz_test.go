@@ -34,7 +34,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data, Options{})
 		if err == nil {
-			if s == nil || len(s.Protocols) == 0 || s.Package == "" {
+			if s == nil || len(s.Protocols)+len(s.Sets)+len(s.Types)+len(s.Enums) == 0 || s.Package == "" {
 				t.Fatalf("Parse succeeded with an incomplete model: %+v", s)
 			}
 			return

@@ -16,6 +16,10 @@ const (
 	ResumeWriting
 	StateChanged // after the state machine moves
 	Timeout      // a read or idle timeout expired
+	BadMessage   // a received message did not decode, or the machine refused it
+	// MessageReceived is the hook of one received message: implicit, one
+	// per message that the protocol receives, never listed in hooks.
+	MessageReceived
 	numHooks
 )
 
@@ -38,6 +42,8 @@ type Hook struct {
 	Runner *Member
 	// User is the hook method the user writes.
 	User *Member
+	// Message is the message of a MessageReceived hook.
+	Message *Message
 }
 
 // AllHooks returns every hook kind in order.
@@ -61,17 +67,20 @@ func (k HookKind) Doc() string { return hookInfos[k].doc }
 // HookBySpecName finds a hook kind by its name in a spec.
 func HookBySpecName(name string) (HookKind, bool) {
 	for k, info := range hookInfos {
-		if info.specName == name {
+		if info.specName == name && !info.implicit {
 			return HookKind(k), true
 		}
 	}
 	return 0, false
 }
 
+// hookSpecNames lists the hooks a spec may declare.
 func hookSpecNames() []string {
-	names := make([]string, numHooks)
-	for k, info := range hookInfos {
-		names[k] = info.specName
+	var names []string
+	for _, info := range hookInfos {
+		if !info.implicit {
+			names = append(names, info.specName)
+		}
 	}
 	return names
 }

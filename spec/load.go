@@ -27,10 +27,10 @@ type Options struct {
 
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
-	fileKeys     = []string{"$schema", "version", "package", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "states"}
+	fileKeys     = []string{"$schema", "version", "package", "enums", "types", "messages", "protocols", extensionKeys}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "receives", "sends", "client", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
-	flowKeys     = []string{"high_water", "low_water"}
+	flowKeys     = []string{"high_water", "low_water", "pause_reading"}
 )
 
 // Version is the only spec version this protogen reads.
@@ -142,7 +142,7 @@ func (d *decoder) yamlError(data []byte, err error) {
 
 // topLevel decodes the top-level mapping into s.
 func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
-	var version, protocols *yaml.Node
+	var version, protocols, enums, types, messages *yaml.Node
 	var pkg string
 	var pkgNode *yaml.Node
 	if !d.mapping(n, "spec", fileKeys, func(key string, k, v *yaml.Node) {
@@ -161,10 +161,29 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 			}
 		case "protocols":
 			protocols = v
+		case "enums":
+			enums = v
+		case "types":
+			types = v
+		case "messages":
+			messages = v
 		}
 	}) {
 		return
 	}
+	// The messages part first: protocols refer to its sets.
+	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{}, pending: map[*MessageField]*fieldRefs{}}
+	if enums != nil {
+		s.Enums = d.enums(enums, d.msgs)
+	}
+	if types != nil {
+		s.Types = d.structTypes(types, d.msgs)
+	}
+	if messages != nil {
+		s.Sets = d.messageSets(messages, d.msgs)
+		d.resolveReplies(s.Sets)
+	}
+	s.Members = declareMessageMembers(s)
 	switch {
 	case version == nil:
 		d.errorf(n, "missing version: add \"version: %d\"", Version)
@@ -188,7 +207,13 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE")
 	}
 	if protocols == nil || isNull(protocols) {
-		d.errorf(n, "missing protocols: list at least one protocol")
+		// A spec of messages alone generates their types and codecs,
+		// for protocols of other packages to use.
+		if len(s.Sets) == 0 && len(s.Types) == 0 && len(s.Enums) == 0 {
+			d.errorf(n, "missing protocols: list at least one protocol, or messages")
+			return
+		}
+		d.checkMessageNames(s)
 		return
 	}
 	d.sequence(protocols, "protocols", func(item *yaml.Node) {
@@ -200,13 +225,14 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		d.errorf(protocols, "protocols: list at least one protocol")
 	}
 	d.checkProtocolNames(s.Protocols)
+	d.checkMessageNames(s)
 }
 
 // protocol decodes one protocol mapping.
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
-	var machineNode *yaml.Node
+	var machineNode, receivesNode, sendsNode, clientNode *yaml.Node
 	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
 		given[key] = !isNull(v)
@@ -247,6 +273,12 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			p.ReadTimeout, _ = d.duration(v, "read_timeout")
 		case "idle_timeout":
 			p.IdleTimeout, _ = d.duration(v, "idle_timeout")
+		case "receives":
+			receivesNode = v
+		case "sends":
+			sendsNode = v
+		case "client":
+			clientNode = v
 		}
 	}) {
 		return nil
@@ -260,15 +292,44 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	if machineNode != nil {
 		p.Machine = d.machine(machineNode, p.Name)
 	}
+	if receivesNode != nil {
+		p.Receives = d.setRefs(receivesNode, "receives", d.msgs)
+	}
+	if sendsNode != nil {
+		p.Sends = d.setRefs(sendsNode, "sends", d.msgs)
+	}
+	if clientNode != nil {
+		if name, ok := d.str(clientNode, "client"); ok && d.checkExported(clientNode, "client", name) {
+			p.Client = name
+			d.checkClient(p, clientNode)
+		}
+	}
 	d.checkHookNeeds(p, given)
+	d.checkProtocolMessages(p, given, receivesNode)
+	for _, m := range p.ReceivedMessages() {
+		if p.Client != "" {
+			break // the client's calls take what the protocol receives
+		}
+		info := hookInfos[MessageReceived]
+		p.Hooks = append(p.Hooks, &Hook{Kind: MessageReceived, Pos: m.Pos, SpecName: "message " + m.Name, Doc: info.doc, Message: m})
+	}
+	for _, m := range p.SentMessages() {
+		if m.Set.FrameLength == nil && m.Block() == nil {
+			p.SendCodec = lowerFirst(p.Name) + "SendCodec"
+		}
+	}
 	p.Members = declareMembers(p)
 	for _, h := range p.Hooks {
 		h.Runner, h.User = p.HookRunner(h.Kind), p.UserHook(h.Kind)
+		if h.Message != nil {
+			h.User = p.typeMember(h.Message.Hook)
+		}
 		if h.User != nil {
 			h.StubBody = p.stubBody(h.Kind)
 		}
 	}
 	d.checkFieldNames(p)
+	d.checkMemberClashes(p)
 	if !valid {
 		return nil
 	}
@@ -299,8 +360,8 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 			}
 		}
 	}
-	if p.Framing != nil && p.Hook(FrameReceived) == nil {
-		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames")
+	if p.Framing != nil && p.Hook(FrameReceived) == nil && !given["receives"] {
+		d.errorAt(p.Framing.Pos, "framing: add the frame_received hook, which receives the frames, or receives, a set of messages to decode them into")
 	}
 }
 
@@ -386,6 +447,7 @@ func (d *decoder) flow(n *yaml.Node, p *Protocol) {
 	}
 	high, low := -1, -1
 	var highNode, lowNode *yaml.Node
+	pauseGiven := false
 	if !d.mapping(n, "flow", flowKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "high_water":
@@ -398,13 +460,18 @@ func (d *decoder) flow(n *yaml.Node, p *Protocol) {
 			if size, ok := d.size(v, "low_water"); ok {
 				low = size
 			}
+		case "pause_reading":
+			pauseGiven = true
+			p.PauseReadingWithWriting, _ = d.boolean(v, "flow: pause_reading")
 		}
 	}) {
 		return
 	}
 	switch {
+	case highNode == nil && lowNode == nil && pauseGiven:
+		return // the transport's default marks
 	case highNode == nil && lowNode == nil:
-		d.errorf(n, "flow: set high_water, low_water or both")
+		d.errorf(n, "flow: set high_water, low_water, pause_reading or several")
 		return
 	case highNode != nil && high < 0 || lowNode != nil && low < 0:
 		return // already reported

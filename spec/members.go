@@ -31,11 +31,12 @@ const (
 	KindMethod
 	// KindHookMethod is a hook method that the user writes.
 	KindHookMethod
-	// KindType, KindFunc and KindConst are package-level declarations of
-	// the generated code.
+	// KindType, KindFunc, KindConst and KindVar are package-level
+	// declarations of the generated code.
 	KindType
 	KindFunc
 	KindConst
+	KindVar
 )
 
 // PackageLevel reports whether k is a package-level declaration rather
@@ -71,6 +72,30 @@ const (
 	RoleStateString                // the state type's String
 	RoleEventString                // the event type's String
 	RoleTimeoutDefault             // the method that does what an expired timeout does without the timeout hook
+	RoleDispatch                   // the method that decodes a received message and passes it to its hook
+	RoleSend                       // a method that sends a message, one per message the protocol sends
+	RoleSendCodec                  // the package variable that holds the codec Send methods frame with
+	RoleCalls                      // a client protocol's calls waiting for replies
+	RoleStream                     // a client protocol's replies of a stream under way
+	RoleNextID                     // a client protocol's next correlation id
+	RoleCall                       // a client protocol's method that sends a request and waits for its reply
+	RoleDeliver                    // a client protocol's method that hands a received message to its call
+	RoleClient                     // the generated client type
+	RoleClientDial                 // the function that dials a client
+	RoleClientNew                  // the function that makes a client over a net.Conn
+	RoleClientMethod               // a client's method for a request
+	RoleSniff                      // the codec that chooses among several received sets, per connection
+	RoleSniffTemplate              // the package variable each connection copies RoleSniff from
+
+	// The roles of the messages part's package-level names.
+	RoleEnum          // an enum type
+	RoleEnumConst     // an enum's constant
+	RoleStruct        // a struct type of the spec's types
+	RoleSet           // a set's interface
+	RoleSetDecode     // the function that decodes any message of a set
+	RoleSetHeader     // the struct of a set's header fields, embedded in its messages
+	RoleSetBlockLen   // the function that gives a text set's codec a data block's length
+	RoleMessageStruct // a message's type
 )
 
 // Member is one name that the generated code declares or asks the user to
@@ -94,6 +119,10 @@ type Member struct {
 	// What says what the member is, for an error about a name that
 	// collides with it.
 	What string
+	// Pos is where the spec names what the member is derived from, for a
+	// member of the messages part (a message's hook, a set's decoder...);
+	// zero for one the protocol itself implies.
+	Pos Pos
 }
 
 // Types returns the types that the member's declaration writes: its
@@ -149,16 +178,19 @@ const (
 	framed
 	withMachine
 	withTimeouts
+	withMessages // receives messages
 )
 
 func (p *Protocol) uses(f feature) bool {
 	switch f {
 	case framed:
-		return p.Framing != nil
+		return p.Framed()
 	case withMachine:
 		return p.Machine != nil
 	case withTimeouts:
 		return p.HasTimeouts()
+	case withMessages:
+		return len(p.Receives) > 0
 	}
 	return true
 }
@@ -186,6 +218,9 @@ type hookInfo struct {
 	params []Param
 	// runnerResults and userResults are the methods' results.
 	runnerResults, userResults []Param
+	// implicit marks a hook that a spec does not list: one per received
+	// message, whose names come from the message.
+	implicit bool
 }
 
 // hookInfos is the table's row for each hook kind, indexed by kind.
@@ -246,6 +281,24 @@ var hookInfos = [numHooks]hookInfo{
 				"p." + def.Name + "(" + params[0].Name + ")"
 		},
 	},
+	BadMessage: {
+		specName: "bad_message", runner: "badMessage", user: "onBadMessage", needs: withMessages,
+		params:      []Param{{"err", errorType}},
+		userResults: []Param{{"", boolType}},
+		doc: "runs for a received message that did not decode (a *wire.DecodeError) or that the state machine refused " +
+			"(a *protoflow.TransitionError), in place of its hook; return true to keep the connection open, false to " +
+			"abort it with err, which ConnectionLost receives (what happens without this hook). A frame over its " +
+			"maximum or malformed (matching wire.ErrFrameTooLarge or wire.ErrBadFrame) comes here too, and ends the " +
+			"connection either way: true closes it once what you wrote is flushed.",
+		// Without the hook, a bad message aborts the connection: so
+		// does the stub's false.
+		stub: func(*Protocol, []Param) string { return "return false" },
+	},
+	MessageReceived: {
+		specName: "message", implicit: true, needs: withMessages,
+		doc: "runs for each message of its type that the peer sends, after its machine event, if any, has fired; " +
+			"its byte fields are valid only during the call (Clone keeps a copy).",
+	},
 }
 
 // stubBody returns the body of the stub of the hook method of kind k: what
@@ -293,7 +346,7 @@ func declareMembers(p *Protocol) []*Member {
 		What: "the embedded protoflow.BaseProtocol"})
 	for k := range HookKind(numHooks) {
 		info := hookInfos[k]
-		if !p.uses(info.needs) {
+		if !p.uses(info.needs) || info.implicit {
 			continue
 		}
 		params := info.params
@@ -351,6 +404,52 @@ func declareMembers(p *Protocol) []*Member {
 	if p.uses(withTimeouts) {
 		method(RoleTimeoutDefault, "abortOnTimeout", "the method that aborts the connection as an expired timeout does",
 			[]Param{{"kind", timeoutKindType}}, nil)
+	}
+
+	// Messages: the dispatch of those received, a hook for each, and a Send
+	// method for each message sent.
+	if p.uses(withMessages) {
+		method(RoleDispatch, "dispatch", "the method that decodes a received message", []Param{{"frame", bytesType}}, nil)
+		if len(p.Receives) > 1 {
+			for _, set := range p.Receives {
+				method(RoleDispatch, "dispatch"+set.Name, "the method that decodes a received message of "+set.Name, []Param{{"frame", bytesType}}, nil)
+			}
+			add(Member{Role: RoleSniff, Kind: KindField, Recv: p.Name, Name: "codec", Type: sniffType,
+				What: "the codec that chooses among the received sets"})
+			add(Member{Role: RoleSniffTemplate, Kind: KindVar, Name: lowerFirst(p.Name) + "Sniff", Type: sniffType,
+				What: "the codec its connections copy"})
+		}
+		for _, msg := range p.ReceivedMessages() {
+			if p.Client != "" {
+				add(Member{Role: RoleDeliver, Kind: KindMethod, Recv: p.Name, Name: msg.Hook, Params: []Param{{"m", localType("*" + msg.Name)}},
+					What: "the method that hands message " + msg.Name + " to its call", Pos: msg.Pos})
+				continue
+			}
+			add(Member{Role: RoleUserHook, Kind: KindHookMethod, Recv: p.Name, Hook: MessageReceived, Name: msg.Hook,
+				Params: []Param{{"m", localType("*" + msg.Name)}}, What: "the hook method of message " + msg.Name, Pos: msg.Pos})
+		}
+	}
+	if p.Client != "" {
+		add(Member{Role: RoleCalls, Kind: KindField, Recv: p.Name, Name: "calls", Type: callsType, What: "the calls waiting for replies"})
+		add(Member{Role: RoleStream, Kind: KindField, Recv: p.Name, Name: "stream", Type: anySliceType, What: "the replies of a stream under way"})
+		add(Member{Role: RoleNextID, Kind: KindField, Recv: p.Name, Name: "nextID", Type: atomicUint64Type, What: "the next correlation id"})
+		method(RoleCall, "call", "the method that sends a request and waits for its reply", nil, nil)
+		add(Member{Role: RoleClient, Kind: KindType, Name: p.Client, What: "client type"})
+		add(Member{Role: RoleClientDial, Kind: KindFunc, Name: "Dial" + p.Client, What: "client's dial function"})
+		add(Member{Role: RoleClientNew, Kind: KindFunc, Name: "New" + p.Client, What: "client's constructor"})
+		for _, msg := range p.SentMessages() {
+			if msg.HasReply() {
+				add(Member{Role: RoleClientMethod, Kind: KindMethod, Recv: p.Client, Name: msg.Name, What: "the client's method for " + msg.Name, Pos: msg.Pos})
+			}
+		}
+	}
+	for _, msg := range p.SentMessages() {
+		add(Member{Role: RoleSend, Kind: KindMethod, Recv: p.Name, Name: msg.Send, Params: []Param{{"m", localType("*" + msg.Name)}}, Results: []Param{{"", errorType}},
+			What: "the method that sends message " + msg.Name, Pos: msg.Pos})
+	}
+	if p.SendCodec != "" && p.Framing != nil {
+		codec := mustType(WirePath + "." + reflect.TypeOf(p.Framing.Codec).Name())
+		add(Member{Role: RoleSendCodec, Kind: KindVar, Name: p.SendCodec, Type: codec, What: "the codec its Send methods frame with"})
 	}
 
 	// Every other method that the protocol type has through BaseProtocol.
@@ -440,6 +539,10 @@ var (
 	transportType    = mustType(RuntimePath + ".Transport")
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
+	sniffType        = mustType(WirePath + ".SniffCodec")
+	callsType        = mustType(RuntimePath + ".Calls[any]")
+	anySliceType     = mustType("[]any")
+	atomicUint64Type = mustType("sync/atomic.Uint64")
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")
@@ -451,4 +554,41 @@ var (
 // is not parsed: the names that protogen derives from a protocol's are
 // checked as the protocol's is, and the table is built even for a protocol
 // whose name is not valid, to report its fields' collisions too.
-func localType(name string) *Type { return &Type{Src: name, Expr: ast.NewIdent(name)} }
+func localType(name string) *Type {
+	if base, ok := strings.CutPrefix(name, "*"); ok {
+		return &Type{Src: name, Expr: &ast.StarExpr{X: ast.NewIdent(base)}}
+	}
+	return &Type{Src: name, Expr: ast.NewIdent(name)}
+}
+
+// declareMessageMembers lists the package-level names of the messages part
+// of s: its enums and their constants, its struct types, and each set's
+// interface, decoder, header struct and messages.
+func declareMessageMembers(s *Spec) []*Member {
+	var ms []*Member
+	add := func(m Member) { ms = append(ms, &m) }
+	for _, e := range s.Enums {
+		add(Member{Role: RoleEnum, Kind: KindType, Name: e.Name, What: "enum", Pos: e.Pos})
+		for _, v := range e.Values {
+			add(Member{Role: RoleEnumConst, Kind: KindConst, Name: v.Const, Type: localType(e.Name), What: "constant of enum " + e.Name, Pos: v.Pos})
+		}
+	}
+	for _, t := range s.Types {
+		add(Member{Role: RoleStruct, Kind: KindType, Name: t.Name, What: "struct type", Pos: t.Pos})
+	}
+	for _, set := range s.Sets {
+		add(Member{Role: RoleSet, Kind: KindType, Name: set.Name, What: "set interface", Pos: set.Pos})
+		add(Member{Role: RoleSetDecode, Kind: KindFunc, Name: set.DecodeFunc, What: "decoder of set " + set.Name,
+			Params: []Param{{"b", bytesType}}, Results: []Param{{"", localType(set.Name)}, {"", errorType}}, Pos: set.Pos})
+		if set.HeaderType != "" {
+			add(Member{Role: RoleSetHeader, Kind: KindType, Name: set.HeaderType, What: "header struct of set " + set.Name, Pos: set.Pos})
+		}
+		if set.BlockLenFunc != "" {
+			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name, Pos: set.Pos})
+		}
+		for _, m := range set.Messages {
+			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type", Pos: m.Pos})
+		}
+	}
+	return ms
+}

@@ -45,15 +45,26 @@ type schemaFile struct {
 	// The Go package of the generated code. Under go generate it defaults to
 	// $GOPACKAGE; elsewhere it is required.
 	Package schemaIdent `json:"package" jsonschema:"nullable"`
-	// The protocol types, at least one. Each becomes a struct that embeds
-	// protoflow.BaseProtocol, a constructor, and a method for each hook.
-	Protocols []schemaProtocol `json:"protocols" jsonschema:"required,minItems=1"`
+	// Enums over an integer, with named values, for the fields of messages.
+	Enums []schemaEnum `json:"enums" jsonschema:"nullable"`
+	// Binary structs that messages use as the type of a field (a list's
+	// items, say).
+	Types []schemaStructType `json:"types" jsonschema:"nullable"`
+	// The sets of messages: each set holds the messages that may appear at
+	// one place on the wire (a client's requests, say), their encoding, the
+	// header they share, and what tells them apart.
+	Messages []schemaSet `json:"messages" jsonschema:"nullable"`
+	// The protocol types, at least one unless the spec has messages (a
+	// spec of messages alone generates their types and codecs). Each
+	// becomes a struct that embeds protoflow.BaseProtocol, a constructor,
+	// and a method for each hook.
+	Protocols []schemaProtocol `json:"protocols" jsonschema:"minItems=1"`
 }
 
 // Keys starting with x- are extensions that protogen ignores: a place for
 // YAML anchors and for other tools.
 func (schemaFile) jsonSchemaExtend() string {
-	return `{"patternProperties": {"^x-": {"description": "An extension that protogen ignores: a place for YAML anchors and for other tools."}}}`
+	return `{"patternProperties": {"^x-": {"description": "An extension that protogen ignores: a place for YAML anchors and for other tools."}}, "anyOf": [{"required": ["protocols"]}, {"required": ["messages"]}, {"required": ["types"]}, {"required": ["enums"]}]}`
 }
 
 // schemaProtocol is one protocol type.
@@ -88,6 +99,18 @@ type schemaProtocol struct {
 	// Close the connection (or call the timeout hook) when neither reading
 	// nor writing happens for this long.
 	IdleTimeout schemaDuration `json:"idle_timeout"`
+	// The set of messages the protocol receives (or a list of sets told
+	// apart by a constant at their start): each frame is decoded into a
+	// message and passed to its hook, on<Message>, in place of
+	// frame_received.
+	Receives schemaSetRefs `json:"receives"`
+	// The sets of messages the protocol sends: each message gets a
+	// Send<Message> method that writes one frame of the protocol's framing.
+	Sends schemaSetRefs `json:"sends"`
+	// Generate a client of this name over the protocol: a method per
+	// request it sends that says its reply, safe for concurrent use and
+	// pipelined; the messages it receives go to the waiting calls.
+	Client schemaTypeName `json:"client"`
 }
 
 // schemaField is a state field of the generated struct.
@@ -112,6 +135,10 @@ type schemaFlow struct {
 	// Writing resumes (resume_writing) when the queue has drained to this; at
 	// most high_water. asyncio's default is 16KiB.
 	LowWater schemaSize `json:"low_water"`
+	// Pause reading while writing is paused, so that TCP pushes back on a
+	// peer that does not read its replies; a framed protocol also holds the
+	// rest of a read's frames once its replies pause writing.
+	PauseReading bool `json:"pause_reading"`
 }
 
 // The flow mapping sets at least one mark.
@@ -200,6 +227,156 @@ type schemaTransition struct {
 	To schemaMachineName `json:"to" jsonschema:"required"`
 }
 
+// schemaEnum is an enum over an integer type.
+type schemaEnum struct {
+	// The Go type's name: an exported identifier.
+	Name schemaTypeName `json:"name" jsonschema:"required"`
+	// The type's doc comment.
+	Doc string `json:"doc" jsonschema:"nullable"`
+	// The integer it is written as; default u8.
+	Type string `json:"type" jsonschema:"enum=u8,enum=u16,enum=u32,enum=u64,enum=i8,enum=i16,enum=i32,enum=i64,enum=uvarint"`
+	// The named values, in order, as a mapping from name to number, such as
+	// {ok: 0, not_found: 1}. Each is a Go constant: the enum's name, then the
+	// value's name in CamelCase.
+	Values map[string]int64 `json:"values" jsonschema:"required,minProperties=1"`
+	// What a value the enum does not list does on decode: error (the
+	// default) or keep.
+	Unknown string `json:"unknown" jsonschema:"enum=error,enum=keep"`
+}
+
+// schemaStructType is a binary struct that messages use as a field's type.
+type schemaStructType struct {
+	// The Go type's name: an exported identifier.
+	Name schemaTypeName `json:"name" jsonschema:"required"`
+	// The type's doc comment.
+	Doc string `json:"doc" jsonschema:"nullable"`
+	// Its fields, in wire order.
+	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
+}
+
+// schemaSet is a set of messages.
+type schemaSet struct {
+	// The set's name: an exported identifier, the Go interface that its
+	// messages implement.
+	Set schemaTypeName `json:"set" jsonschema:"required"`
+	// The interface's doc comment.
+	Doc string `json:"doc" jsonschema:"nullable"`
+	// binary (the default): fields of fixed or declared sizes; text: a line
+	// of a verb and space-separated tokens, and maybe a data block.
+	Encoding string `json:"encoding" jsonschema:"enum=binary,enum=text"`
+	// The byte order of a binary set's integers; default big.
+	Endian string `json:"endian" jsonschema:"enum=big,enum=little"`
+	// Whether a text set's verbs match in any case: sensitive (the default)
+	// or insensitive.
+	Case string `json:"case" jsonschema:"enum=sensitive,enum=insensitive"`
+	// The longest message, required when a header field holds the
+	// message's length (counts), so that the set frames itself.
+	Max schemaSize `json:"max"`
+	// The fields that every binary message of the set starts with; one of
+	// them may be the tag that tells the messages apart, and one may hold
+	// the message's length.
+	Header []schemaMessageField `json:"header" jsonschema:"nullable"`
+	// The header field that carries the id matching a reply to its
+	// request: a generated client numbers its requests in it, and the
+	// replies' set must correlate on a field of the same name.
+	Correlate string `json:"correlate" jsonschema:"minLength=1"`
+	// The message of a reply set that a generated client returns as an
+	// error.
+	Error schemaTypeName `json:"error"`
+	// The set's messages, at least one.
+	Messages []schemaMessage `json:"messages" jsonschema:"required,minItems=1"`
+}
+
+// schemaMessage is one message of a set.
+type schemaMessage struct {
+	// The Go type's name: an exported identifier. A protocol that receives
+	// it has the hook on<Name>; one that sends it, Send<Name>.
+	Name schemaTypeName `json:"name" jsonschema:"required"`
+	// The type's doc comment.
+	Doc string `json:"doc" jsonschema:"nullable"`
+	// The value of the header's tag that selects this binary message: a
+	// number, a one-character string for a u8 tag, an enum value's name,
+	// or a list of them (the tag is then a field of the message).
+	Tag schemaConst `json:"tag"`
+	// The verb that starts this text message's line; a message without a
+	// verb takes the lines whose first token is no verb.
+	Verb string `json:"verb" jsonschema:"pattern=^[^ \t\r\n]+$"`
+	// The machine event that a receiving protocol fires before the hook; a
+	// message the machine refuses goes to bad_message instead.
+	Event schemaMachineName `json:"event"`
+	// What answers this request, for a generated client: a message, a
+	// list of the messages that may, or {stream: Value, end: End} for many
+	// messages up to an end.
+	Reply schemaReply `json:"reply"`
+	// Its fields, in wire order.
+	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
+}
+
+// schemaMessageField is one field of a message, a header or a struct type.
+type schemaMessageField struct {
+	// The field's name: letters, digits and underscores; the Go field is
+	// its CamelCase form.
+	Name schemaMachineName `json:"name"`
+	// In place of name: a group of inline fields, whose byte length an
+	// earlier field holds (length); its fields are the message's.
+	Group schemaMachineName `json:"group"`
+	// The Go field's comment.
+	Doc string `json:"doc" jsonschema:"nullable"`
+	// u8, u16, u32, u64, i8, i16, i32, i64, uvarint, varint, f32, f64, bool,
+	// bytes, string, flag (text), an enum or a struct type of the spec.
+	Type string `json:"type" jsonschema:"minLength=1,example=u16,example=bytes,example=string"`
+	// This integer's byte order, over the set's.
+	Endian string `json:"endian" jsonschema:"enum=big,enum=little"`
+	// A bytes field's fixed size: a Go [N]byte.
+	Size schemaSize `json:"size"`
+	// Where a bytes or string field's length comes from: a prefix (u8, u16,
+	// u32, u64, uvarint), an earlier unsigned field's name (which the
+	// encoder then computes), or rest (to the end of the message, or of the
+	// line). A text field's earlier field makes it a data block after the
+	// line.
+	Length string `json:"length" jsonschema:"minLength=1"`
+	// Makes the field a list of its type, whose count is a prefix, an
+	// earlier field's value, or rest (items until the end).
+	Count string `json:"count" jsonschema:"minLength=1"`
+	// The longest bytes or string value (of each element, for a list).
+	Max schemaSize `json:"max"`
+	// The most items a list may hold: required for a list of structs,
+	// bytes or strings, and for a list of numbers unless a u8 or u16 count
+	// bounds it.
+	MaxItems int `json:"max_items" jsonschema:"minimum=1"`
+	// The fewest items a list may hold.
+	MinItems int `json:"min_items" jsonschema:"minimum=0"`
+	// A constant (a magic): checked on decode, written on encode, not in the
+	// Go struct.
+	Const schemaConst `json:"const"`
+	// The field is present when an earlier field says so: "flags & 0x04",
+	// "status == 0", "kind != ping", "has_extras" or "!has_extras".
+	If string `json:"if" jsonschema:"minLength=1"`
+	// Marks the header field that tells the set's messages apart.
+	Tag bool `json:"tag"`
+	// Makes a header field hold the message's length, counted from the
+	// named header field, or from body, the end of the header.
+	Counts string `json:"counts" jsonschema:"minLength=1"`
+	// Makes the field a checksum, computed on encode and checked on
+	// decode: crc32 or crc32c (a u32), internet (a u16).
+	Checksum string `json:"checksum" jsonschema:"enum=crc32,enum=crc32c,enum=internet"`
+	// The first and last fields the checksum covers; default everything
+	// before it.
+	Over []schemaMachineName `json:"over" jsonschema:"minItems=2,maxItems=2"`
+	// A text field that may be missing, as may every field after it.
+	Optional bool `json:"optional"`
+	// A text flag's word, such as noreply: the flag is true when the line
+	// ends in it.
+	Word string `json:"word" jsonschema:"pattern=^[^ \t\r\n]+$"`
+	// A group's fields.
+	Fields []schemaMessageField `json:"fields"`
+}
+
+// A field has a name or is a group.
+func (schemaMessageField) jsonSchemaExtend() string {
+	return `{"oneOf": [{"required": ["name"]}, {"required": ["group"]}]}`
+}
+
 // The scalars and the values of several shapes, written out.
 type (
 	// schemaVersion is the version of the spec format.
@@ -225,6 +402,12 @@ type (
 	schemaMachineName struct{}
 	// schemaFrom is the state a transition leaves, or a list of them.
 	schemaFrom struct{}
+	// schemaSetRefs is a set's name, or a list of them.
+	schemaSetRefs struct{}
+	// schemaConst is a constant: a number, a string, or a list of them.
+	schemaConst struct{}
+	// schemaReply is what answers a request: a message, a list, or a stream.
+	schemaReply struct{}
 )
 
 // Patterns of the written-out scalars. Identifiers are checked loosely
@@ -262,7 +445,9 @@ func (schemaTypeName) jsonSchema() string {
 func (schemaHook) jsonSchema() string {
 	var descs []string
 	for _, k := range AllHooks() {
-		descs = append(descs, fmt.Sprintf("Your method %s %s", k.UserMethod(), k.Doc()))
+		if !hookInfos[k].implicit {
+			descs = append(descs, fmt.Sprintf("Your method %s %s", k.UserMethod(), k.Doc()))
+		}
 	}
 	return fmt.Sprintf(`{"type": "string", "enum": %s, "enumDescriptions": %s}`, jsonValue(hookSpecNames()), jsonValue(descs))
 }
@@ -307,4 +492,27 @@ func jsonValue(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+func (schemaSetRefs) jsonSchema() string {
+	return fmt.Sprintf(`{"oneOf": [
+		{"type": "string", "pattern": %[1]s},
+		{"type": "array", "items": {"type": "string", "pattern": %[1]s}, "minItems": 1}
+	]}`, jsonString(exportedPattern))
+}
+
+func (schemaConst) jsonSchema() string {
+	return `{"oneOf": [
+		{"type": "integer"},
+		{"type": "string", "minLength": 1},
+		{"type": "array", "items": {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1}]}, "minItems": 1}
+	]}`
+}
+
+func (schemaReply) jsonSchema() string {
+	return fmt.Sprintf(`{"oneOf": [
+		{"type": "string", "pattern": %[1]s},
+		{"type": "array", "items": {"type": "string", "pattern": %[1]s}, "minItems": 1},
+		{"type": "object", "properties": {"stream": {"type": "string", "pattern": %[1]s}, "end": {"type": "string", "pattern": %[1]s}}, "required": ["stream", "end"], "additionalProperties": false}
+	]}`, jsonString(exportedPattern))
 }

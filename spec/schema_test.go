@@ -315,6 +315,11 @@ func TestSchemaKeys(t *testing.T) {
 		reflect.TypeFor[schemaFixedFraming]():     fixedKeys,
 		reflect.TypeFor[schemaMachine]():          machineKeys,
 		reflect.TypeFor[schemaTransition]():       transitionKeys,
+		reflect.TypeFor[schemaEnum]():             enumKeys,
+		reflect.TypeFor[schemaStructType]():       typeKeys,
+		reflect.TypeFor[schemaSet]():              setKeys,
+		reflect.TypeFor[schemaMessage]():          messageKeys,
+		reflect.TypeFor[schemaMessageField]():     messageFieldKeys,
 	}
 	structs := schemaStructs()
 	for _, st := range structs {

@@ -37,9 +37,23 @@ type Spec struct {
 	// OutFile is the generated file's path; HooksFile is the path of the
 	// user-owned file of hook stubs, created when missing.
 	OutFile, HooksFile string
+	// TestFile is the path of the generated tests of the spec's messages,
+	// beside OutFile. A spec without messages has none, and protogen
+	// removes one it generated before.
+	TestFile string
 	// Source is the spec's path relative to OutFile's folder, with forward
 	// slashes, for the generated file's header.
 	Source string
+
+	// Enums are the enums that messages use, in spec order.
+	Enums []*Enum
+	// Types are the struct types that messages use, in spec order.
+	Types []*Message
+	// Sets are the sets of messages that protocols receive and send.
+	Sets []*MessageSet
+	// Members are the package-level names that the messages part declares
+	// (a protocol's are in its own Members).
+	Members []*Member
 
 	data []byte // the spec file's content, for the excerpts of errors
 }
@@ -58,6 +72,9 @@ func (s *Spec) Errorf(pos Pos, format string, args ...any) *Error {
 // ones). An import name in a file of the package must be none of them.
 func (s *Spec) PackageIdents() []string {
 	var names []string
+	for _, m := range s.Members {
+		names = append(names, m.Name)
+	}
 	for _, p := range s.Protocols {
 		for _, f := range p.Fields {
 			names = append(names, f.Type.LocalNames()...)
@@ -102,6 +119,11 @@ type Protocol struct {
 	// HighWater and LowWater are the write-buffer limits set on the
 	// transport in ConnectionMade; both are -1 when the spec sets none.
 	HighWater, LowWater int
+	// PauseReadingWithWriting makes reading pause while writing is paused,
+	// so that a peer that does not read its replies is pushed back by TCP:
+	// PauseWriting pauses reading, ResumeWriting resumes it, and a framed
+	// protocol checks after each frame whether its replies paused writing.
+	PauseReadingWithWriting bool
 	// NoDelay is the TCP_NODELAY setting; false turns Nagle's algorithm
 	// back on after the base ConnectionMade.
 	NoDelay bool
@@ -113,9 +135,34 @@ type Protocol struct {
 	// ReadTimeout and IdleTimeout are set on the transport in
 	// ConnectionMade; 0 means none.
 	ReadTimeout, IdleTimeout time.Duration
+	// Receives are the sets whose messages the protocol decodes and passes
+	// to a hook each; Sends are those it has a Send method for.
+	Receives, Sends []*MessageSet
+	// SendCodec names the package variable that holds the codec its Send
+	// methods frame with; empty when no message it sends needs one.
+	SendCodec string
+	// Client is the Go name of the client that protogen generates for the
+	// protocol: a method per request it sends that declares its reply,
+	// over the protocol, whose received messages then go to the waiting
+	// calls and not to hooks. Empty for none.
+	Client string
 	// Members are the names that the generated code declares for the
 	// protocol or asks the user to write, from the table of members.
 	Members []*Member
+}
+
+// Framed reports whether the protocol reads frames: it has a framing, or
+// it receives a set that frames itself.
+func (p *Protocol) Framed() bool {
+	if p.Framing != nil {
+		return true
+	}
+	for _, s := range p.Receives {
+		if s.FrameLength != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // HasTimeouts reports whether the spec sets a read or an idle timeout.

@@ -278,3 +278,28 @@ func TestCheckTypesLeavesGoModAlone(t *testing.T) {
 		t.Errorf("the folder holds %d files, want go.mod alone", len(entries))
 	}
 }
+
+// The types of the messages part (a message, an enum, a set's interface)
+// are generated into the package, so a state field may name them, in a
+// folder that has Go files of its own.
+func TestCheckTypesMessageTypes(t *testing.T) {
+	needGo(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"go.mod":        "module example.com/app\n\ngo 1.26\n",
+		"chat/store.go": "package chat\n\ntype Store struct{}\n",
+	})
+	spec := fieldsSpec("Chat", "*Get", "Kind", "Request", "[]*Gett") + `enums:
+  - {name: Kind, values: {a: 1}}
+messages:
+  - set: Request
+    header: [{name: op, type: u8, tag: true}]
+    messages:
+      - {name: Get, tag: 1}
+`
+	errs, warnings := checkTypes(t, dir, map[string]string{"chat/chat.yaml": spec})
+	want := []string{`chat/chat.yaml:9:30: field type "[]*Gett": package chat declares no type Gett; did you mean Get?`}
+	if diff := cmp.Diff(want, errs); diff != "" || len(warnings) > 0 {
+		t.Errorf("errors (-want +got):\n%s\nwarnings: %q", diff, warnings)
+	}
+}

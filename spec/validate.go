@@ -58,6 +58,27 @@ func (d *decoder) checkFieldNames(p *Protocol) {
 	}
 }
 
+// checkMemberClashes reports two members of a generated type with one
+// name: a message whose hook or Send method takes the name of another
+// hook's, or of a method the type has already.
+func (d *decoder) checkMemberClashes(p *Protocol) {
+	type key struct{ recv, name string }
+	first := make(map[key]*Member)
+	for _, m := range p.Members {
+		if m.Kind.PackageLevel() {
+			continue
+		}
+		k := key{m.Recv, m.Name}
+		prev := first[k]
+		if prev == nil {
+			first[k] = m
+			continue
+		}
+		at := cmp.Or(m.Pos, prev.Pos, p.Pos)
+		d.errorAt(at, "protocol %s: %s and %s would both be the method %s.%s; rename the message", p.Name, prev.What, m.What, m.Recv, m.Name)
+	}
+}
+
 // checkProtocolNames reports protocols that share a name, and generated
 // package-level names that collide (type ChatServer and a protocol named
 // NewChatServer, say).
@@ -83,6 +104,24 @@ func (d *decoder) checkProtocolNames(protocols []*Protocol) {
 	}
 }
 
+// checkMessageNames reports package-level names of the messages part that
+// collide with one another or with a protocol's.
+func (d *decoder) checkMessageNames(s *Spec) {
+	taken := make(map[string]string)
+	for _, p := range s.Protocols {
+		for _, m := range p.PackageNames() {
+			taken[m.Name] = fmt.Sprintf("the %s of protocol %s (at %v)", m.What, p.Name, p.Pos)
+		}
+	}
+	for _, m := range s.Members {
+		if prev, dup := taken[m.Name]; dup {
+			d.errorAt(m.Pos, "%s %s collides with %s", m.What, m.Name, prev)
+			continue
+		}
+		taken[m.Name] = "the " + m.What + " " + m.Name
+	}
+}
+
 // placeOutput decides the output files and the header's source path.
 func (d *decoder) placeOutput(s *Spec, opts Options) error {
 	out := opts.OutFile
@@ -97,6 +136,7 @@ func (d *decoder) placeOutput(s *Spec, opts Options) error {
 	stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(out), ".go"), ".protogen")
 	s.OutFile = out
 	s.HooksFile = filepath.Join(filepath.Dir(out), stem+"_hooks.go")
+	s.TestFile = strings.TrimSuffix(out, ".go") + "_test.go"
 	for _, f := range []string{s.OutFile, s.HooksFile} {
 		if err := checkGoFileName(f); err != nil {
 			return err

@@ -308,6 +308,60 @@ func TestGoGenerate(t *testing.T) {
 	}
 }
 
+// TestCLIRemovesStaleTests checks that the tests protogen generated for a
+// spec's messages go when the spec no longer has messages: -check reports
+// them, a run removes them and says so, and a test file of that name that
+// protogen did not generate stays.
+func TestCLIRemovesStaleTests(t *testing.T) {
+	const withMessages = `version: 1
+package: chat
+messages:
+  - set: Line
+    encoding: text
+    messages:
+      - {name: Say, fields: [{name: text, type: string, length: rest, max: 100}]}
+protocols:
+  - name: Chat
+    framing: {line: {max: 128}}
+    receives: Line
+`
+	dir := t.TempDir()
+	spec, tests := filepath.Join(dir, "chat.yaml"), filepath.Join(dir, "chat.protogen_test.go")
+	writeFile(t, spec, []byte(withMessages))
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("first run: exit %d\n%s", exit, stderr)
+	}
+	if _, err := os.Stat(tests); err != nil {
+		t.Fatalf("the run with messages wrote no tests: %v", err)
+	}
+
+	writeFile(t, spec, []byte(cliSpec))
+	stdout, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml")
+	if exit != 1 || !strings.Contains(stdout, "stale generated file: chat.protogen_test.go") {
+		t.Errorf("-check without messages: exit %d, stdout %q; want 1 and the stale tests named", exit, stdout)
+	}
+	stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml")
+	if exit != 0 || !strings.Contains(stdout, "removed chat.protogen_test.go") {
+		t.Errorf("run without messages: exit %d, stdout %q, stderr %q; want 0 and the removal said", exit, stdout, stderr)
+	}
+	if _, err := os.Stat(tests); !os.IsNotExist(err) {
+		t.Errorf("the stale tests are still there (%v)", err)
+	}
+	if _, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml"); exit != 0 {
+		t.Errorf("-check after the removal: exit %d; want 0", exit)
+	}
+
+	// A hand-written file of that name is not protogen's to remove.
+	own := []byte("package chat\n\nimport \"testing\"\n\nfunc TestMine(t *testing.T) {}\n")
+	writeFile(t, tests, own)
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 {
+		t.Fatalf("run beside a hand-written test file: exit %d\n%s", exit, stderr)
+	}
+	if got, err := os.ReadFile(tests); err != nil || !bytes.Equal(got, own) {
+		t.Errorf("the hand-written test file changed: %q, %v", got, err)
+	}
+}
+
 // A hook method of the wrong signature, and the method of a hook removed
 // from the spec: -check exits 1 naming each at its file:line, generating
 // warns about both and writes, and neither run touches the hook file.

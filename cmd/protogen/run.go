@@ -121,6 +121,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, path := range written {
 		for _, f := range res.Files {
 			switch {
+			case f.Path == path && f.Remove:
+				fmt.Fprintf(stdout, "protogen: removed %s, the tests of messages the spec no longer has\n", path)
 			case f.Path != path || !f.UserOwned:
 			case f.Update == nil:
 				fmt.Fprintf(stdout, "protogen: created %s with a stub for each hook method the package lacks; it is yours to edit\n", path)

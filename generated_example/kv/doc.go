@@ -1,8 +1,13 @@
-// Package kv is a key-value server and client built with protogen: the
-// protocol types in kv.protogen.go are generated from kv.yaml, and the
-// hooks in kv_hooks.go are written by hand.
+// Package kv is a key-value server and client built with protogen. Its
+// spec, kv.yaml, describes the text lines of the protocol: each request and
+// reply, its verb and its fields. From it protogen generates, in
+// kv.protogen.go, a Go type per line, its parser and encoder, the dispatch
+// of each request to its hook, and a Send method per reply; and
+// kv.protogen_test.go, a fuzz test of them. Written by hand: the store,
+// the hooks in kv_hooks.go (one short method per request) and the client.
 //
-// The protocol is line-oriented text. Requests:
+// The protocol is line-oriented text. Requests, whose verbs match in any
+// case:
 //
 //	SET key value     stores value (which may hold spaces) under key
 //	GET key           fetches it

@@ -3,9 +3,13 @@
 package kv
 
 import (
-	"sync"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // This file uses version 1 of protoflow's generated-code API. If either line
@@ -26,12 +30,12 @@ const (
 type Server struct {
 	protoflow.BaseProtocol
 
+	// frames splits the bytes read into frames, and holds them while reading
+	// is paused; owned by the callbacks.
+	frames wire.Framer
+
 	// the data shared by every connection
 	store *Store
-	// the start of a line not yet complete
-	pending []byte
-	// reused buffer for the replies to one read
-	replies []byte
 }
 
 // NewServer returns a new Server. It can serve as the factory of a
@@ -44,9 +48,11 @@ func NewServer() *Server {
 // The assertion below fails the build, naming the method, until each is
 // written.
 type serverHooks interface {
-	onDataReceived(data []byte)
-	onPauseWriting()
-	onResumeWriting()
+	onBadMessage(err error) bool
+	onSet(m *Set)
+	onGet(m *Get)
+	onDel(m *Del)
+	onPing(m *Ping)
 }
 
 var (
@@ -55,51 +61,277 @@ var (
 )
 
 // ConnectionMade implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionMade, then sets the write buffer limits to
-// 65536 and 16384 bytes.
+// protoflow.BaseProtocol.ConnectionMade, sets up the framer, then sets the
+// write buffer limits to 65536 and 16384 bytes.
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
+	p.frames.Init(wire.LineCodec{Max: 65536})
 	_ = t.SetWriteBufferLimits(65536, 16384)
 }
 
 // DataReceived implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.DataReceived, then calls onDataReceived.
+// protoflow.BaseProtocol.DataReceived, then splits data into lines ending in
+// "\n" (a "\r" before it is dropped too), at most 65536 bytes each, and passes
+// each frame to dispatch.
 func (p *Server) DataReceived(data []byte) {
 	p.BaseProtocol.DataReceived(data)
-	p.onDataReceived(data)
+	p.feed(data)
+}
+
+// PauseReading overrides protoflow.BaseProtocol.PauseReading: no frame is
+// passed on while reading is paused; the framer holds them. Call it from the
+// protocol's callbacks.
+func (p *Server) PauseReading() error {
+	p.frames.Pause()
+	return p.BaseProtocol.PauseReading()
+}
+
+// ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first
+// passes on the frames held while reading was paused, and resumes reading only
+// if none of them paused it again, so that what is held never grows past one
+// read. Called from a frame's hook, it leaves the held frames to the pass
+// already running, which delivers them in order. Call it from the protocol's
+// callbacks, like every method that passes frames on.
+func (p *Server) ResumeReading() error {
+	p.frames.Resume()
+	p.feed(nil) // from a frame's hook, the running feed passes them on
+	if p.frames.Paused() {
+		return nil // a frame paused reading again
+	}
+	return p.BaseProtocol.ResumeReading()
+}
+
+// feed passes the frames held and then those of data to frameReceived. A frame
+// over its maximum size, or a malformed one, (an error matching
+// wire.ErrFrameTooLarge or wire.ErrBadFrame) goes to onBadMessage, and then
+// ends the connection: closed once flushed if it returns true, else aborted
+// with the error, which ConnectionLost receives.
+func (p *Server) feed(data []byte) {
+	if err := p.frames.Feed(data, p.frameReceived); err != nil {
+		if t := p.Transport(); t != nil {
+			if p.onBadMessage(err) {
+				t.Close()
+			} else {
+				protoflow.AbortWithError(t, err)
+			}
+		}
+	}
+}
+
+// frameReceived passes one frame to dispatch. Once the connection is closing
+// it refuses the frame instead, and the framer holds it and those after it.
+// While reading is paused the framer, paused with it, holds the frames itself:
+// so no frame arrives while reading is paused, as no data would, except those
+// ResumeReading passes on.
+func (p *Server) frameReceived(frame []byte) bool {
+	if t := p.Transport(); t == nil || t.IsClosing() {
+		return false
+	}
+	p.dispatch(frame)
+	if p.WritingPaused() {
+		p.PauseReading()
+	} // the replies backed up: hold the rest
+	return true
 }
 
 // PauseWriting implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.PauseWriting, then calls onPauseWriting.
+// protoflow.BaseProtocol.PauseWriting, then pauses reading, so that TCP pushes
+// back on a peer that does not read.
 func (p *Server) PauseWriting() {
 	p.BaseProtocol.PauseWriting()
-	p.onPauseWriting()
+	p.PauseReading()
 }
 
 // ResumeWriting implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ResumeWriting, then calls onResumeWriting.
+// protoflow.BaseProtocol.ResumeWriting, then resumes reading, passing on the
+// frames held meanwhile first.
 func (p *Server) ResumeWriting() {
 	p.BaseProtocol.ResumeWriting()
-	p.onResumeWriting()
+	p.ResumeReading()
 }
 
-// ClientProtocol is the client end of a connection: it matches each
-// reply line to the request that is waiting for it. Client wraps it
-// in calls; Dial makes one.
+// badMessage passes a message that did not decode (a *wire.DecodeError) or
+// that the state machine refused (a *protoflow.TransitionError) to
+// onBadMessage, and aborts the connection with the error unless it returns
+// true.
+func (p *Server) badMessage(err error) {
+	if !p.onBadMessage(err) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, err)
+		}
+	}
+}
+
+// dispatch decodes the Request message in frame into a value on the stack,
+// fires its machine event if it has one, and calls its hook. A message that
+// does not decode, or that the state machine refuses, goes to badMessage
+// without reaching a hook.
+func (p *Server) dispatch(frame []byte) {
+	line, after := frame, []byte(nil)
+	verb, rest := wire.Token(line)
+	var lower [4]byte
+	key := verb
+	if len(verb) <= len(lower) {
+		key = wire.LowerASCII(lower[:0], verb)
+	}
+	switch string(key) {
+	case "set":
+		var m Set
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onSet(&m)
+	case "get":
+		var m Get
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onGet(&m)
+	case "del":
+		var m Del
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onDel(&m)
+	case "ping":
+		var m Ping
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onPing(&m)
+	default:
+		p.badMessage(wire.DecodeFail("Request", "", 0, wire.ErrUnknownMessage, "verb "+wire.TokenDetail(verb)))
+	}
+}
+
+// serverSendCodec frames what Server sends, in place in the buffer a message
+// is encoded into: lines ending in "\n" (a "\r" before it is dropped too), at
+// most 65536 bytes each.
+var serverSendCodec = wire.LineCodec{Max: 65536}
+
+// SendOK sends m to the peer as one frame, with one Write. It never blocks and
+// is safe for concurrent use. Its error is an *wire.EncodeError for a message
+// that cannot be encoded, protoflow.ErrConnectionReset when not connected, or
+// one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendOK(m *OK) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendValue sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendValue(m *Value) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendNotFound sends m to the peer as one frame, with one Write. It never
+// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// a message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendNotFound(m *NotFound) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendPong sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendPong(m *Pong) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendErr sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendErr(m *Err) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// ClientProtocol is the client end of a connection: it sends requests
+// and hands each reply line to the call waiting for it. The generated
+// Client wraps it in a method per request.
 //
-// It embeds protoflow.BaseProtocol; its hooks are methods that you write in
-// kv_hooks.go.
+// It embeds protoflow.BaseProtocol and declares no hooks.
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
-	// guards waiting and lost
-	mu sync.Mutex
-	// one channel per request in flight, oldest first
-	waiting []chan reply
-	// why the connection ended; set once
-	lost error
-	// the start of a reply not yet complete
-	pending []byte
+	// frames splits the bytes read into frames, and holds them while reading
+	// is paused; owned by the callbacks.
+	frames wire.Framer
+
+	// calls are the calls waiting for a reply; safe for concurrent use.
+	calls protoflow.Calls[any]
 }
 
 // NewClientProtocol returns a new ClientProtocol. It can serve as the factory
@@ -108,29 +340,1019 @@ func NewClientProtocol() *ClientProtocol {
 	return &ClientProtocol{}
 }
 
-// clientProtocolHooks lists the hook methods of ClientProtocol that you write
-// in kv_hooks.go. The assertion below fails the build, naming the method,
-// until each is written.
-type clientProtocolHooks interface {
-	onDataReceived(data []byte)
-	onConnectionLost(err error)
+var _ protoflow.Protocol = (*ClientProtocol)(nil)
+
+// ConnectionMade implements protoflow.Protocol: it runs
+// protoflow.BaseProtocol.ConnectionMade, then sets up the framer.
+func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
+	p.BaseProtocol.ConnectionMade(t)
+	p.frames.Init(wire.LineCodec{Max: 65536})
 }
 
-var (
-	_ protoflow.Protocol  = (*ClientProtocol)(nil)
-	_ clientProtocolHooks = (*ClientProtocol)(nil)
-)
-
 // DataReceived implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.DataReceived, then calls onDataReceived.
+// protoflow.BaseProtocol.DataReceived, then splits data into lines ending in
+// "\n" (a "\r" before it is dropped too), at most 65536 bytes each, and passes
+// each frame to dispatch.
 func (p *ClientProtocol) DataReceived(data []byte) {
 	p.BaseProtocol.DataReceived(data)
-	p.onDataReceived(data)
+	p.feed(data)
+}
+
+// PauseReading overrides protoflow.BaseProtocol.PauseReading: no frame is
+// passed on while reading is paused; the framer holds them. Call it from the
+// protocol's callbacks.
+func (p *ClientProtocol) PauseReading() error {
+	p.frames.Pause()
+	return p.BaseProtocol.PauseReading()
+}
+
+// ResumeReading overrides protoflow.BaseProtocol.ResumeReading: it first
+// passes on the frames held while reading was paused, and resumes reading only
+// if none of them paused it again, so that what is held never grows past one
+// read. Called from a frame's hook, it leaves the held frames to the pass
+// already running, which delivers them in order. Call it from the protocol's
+// callbacks, like every method that passes frames on.
+func (p *ClientProtocol) ResumeReading() error {
+	p.frames.Resume()
+	p.feed(nil) // from a frame's hook, the running feed passes them on
+	if p.frames.Paused() {
+		return nil // a frame paused reading again
+	}
+	return p.BaseProtocol.ResumeReading()
+}
+
+// feed passes the frames held and then those of data to frameReceived. A frame
+// over its maximum size, or a malformed one, aborts the connection, and
+// ConnectionLost receives the error (matching wire.ErrFrameTooLarge or
+// wire.ErrBadFrame).
+func (p *ClientProtocol) feed(data []byte) {
+	if err := p.frames.Feed(data, p.frameReceived); err != nil {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, err)
+		}
+	}
+}
+
+// frameReceived passes one frame to dispatch. Once the connection is closing
+// it refuses the frame instead, and the framer holds it and those after it.
+// While reading is paused the framer, paused with it, holds the frames itself:
+// so no frame arrives while reading is paused, as no data would, except those
+// ResumeReading passes on.
+func (p *ClientProtocol) frameReceived(frame []byte) bool {
+	if t := p.Transport(); t == nil || t.IsClosing() {
+		return false
+	}
+	p.dispatch(frame)
+	return true
 }
 
 // ConnectionLost implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionLost, then calls onConnectionLost.
+// protoflow.BaseProtocol.ConnectionLost, then fails the calls still waiting
+// with its cause.
 func (p *ClientProtocol) ConnectionLost(err error) {
 	p.BaseProtocol.ConnectionLost(err)
-	p.onConnectionLost(err)
+	p.calls.Lose(err)
+}
+
+// badMessage aborts the connection for a message that did not decode (a
+// *wire.DecodeError) or that the state machine refused (a
+// *protoflow.TransitionError); ConnectionLost receives the error. Declare the
+// bad_message hook to decide otherwise.
+func (p *ClientProtocol) badMessage(err error) {
+	if t := p.Transport(); t != nil {
+		protoflow.AbortWithError(t, err)
+	}
+}
+
+// dispatch decodes the Reply message in frame into a value on the stack, fires
+// its machine event if it has one, and calls its hook. A message that does not
+// decode, or that the state machine refuses, goes to badMessage without
+// reaching a hook.
+func (p *ClientProtocol) dispatch(frame []byte) {
+	line, after := frame, []byte(nil)
+	verb, rest := wire.Token(line)
+	switch string(verb) {
+	case "OK":
+		var m OK
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onOK(&m)
+	case "VALUE":
+		var m Value
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onValue(&m)
+	case "NOT_FOUND":
+		var m NotFound
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onNotFound(&m)
+	case "PONG":
+		var m Pong
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onPong(&m)
+	case "ERR":
+		var m Err
+		if err := m.decodeArgs(line, rest, after); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onErr(&m)
+	default:
+		p.badMessage(wire.DecodeFail("Reply", "", 0, wire.ErrUnknownMessage, "verb "+wire.TokenDetail(verb)))
+	}
+}
+
+// onOK hands a copy of m to the call it answers, and ends the connection with
+// protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onOK(m *OK) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onValue hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onValue(m *Value) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onNotFound hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onNotFound(m *NotFound) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onPong hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onPong(m *Pong) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onErr hands a copy of m to the call it answers, and ends the connection with
+// protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onErr(m *Err) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// call waits while writing is paused, so that a server that does not read
+// holds its callers back instead of growing a queue; then it sends a request
+// with send, under the lock that orders the calls, and waits for the reply,
+// the connection's end or ctx. A caller whose ctx ends returns at once; its
+// reply, when it comes, is dropped.
+func (p *ClientProtocol) call(ctx context.Context, send func() error) (any, error) {
+	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	call, err := p.calls.Start(send)
+	if err != nil {
+		return nil, err
+	}
+	r, err := call.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := r.(*Err); ok {
+		return nil, e
+	}
+	return r, nil
+}
+
+// clientProtocolSendCodec frames what ClientProtocol sends, in place in the
+// buffer a message is encoded into: lines ending in "\n" (a "\r" before it is
+// dropped too), at most 65536 bytes each.
+var clientProtocolSendCodec = wire.LineCodec{Max: 65536}
+
+// SendSet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendSet(m *Set) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendGet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendGet(m *Get) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendDel sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendDel(m *Del) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendPing sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendPing(m *Ping) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// Client is a client of ClientProtocol, generated from kv.yaml: a method per
+// request, which sends it and waits for its reply. Its methods are safe for
+// concurrent use: the requests of many goroutines are pipelined on one
+// connection, and the replies are matched to them in the order of the
+// requests. A caller waits, as long as its ctx allows, while the server does
+// not read; every call waiting when the connection ends fails with why (an
+// error matching protoflow.ErrConnectionLost), and so does every later one.
+// Make one with DialClient or NewClient.
+type Client struct {
+	p *ClientProtocol
+}
+
+// DialClient connects to address on network ("tcp" or "unix") and returns a
+// Client over a new ClientProtocol.
+func DialClient(ctx context.Context, network, address string, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Dial(ctx, network, address, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// NewClient returns a Client over nc, any connection (TLS, net.Pipe), which it
+// owns from then on.
+func NewClient(nc net.Conn, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Attach(nc, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// Protocol returns the ClientProtocol beneath c.
+func (c *Client) Protocol() *ClientProtocol {
+	return c.p
+}
+
+// Close closes the connection once the requests already sent are written; the
+// calls still waiting fail.
+func (c *Client) Close() error {
+	t := c.p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	return t.Close()
+}
+
+// Set sends m and returns its OK reply, a copy that may be kept. An *Err reply
+// is the error. Other replies are an error.
+func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendSet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*OK); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("kv: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
+// be kept. An *Err reply is the error. Other replies are an error.
+func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendGet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *Value, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("kv: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
+// kept. An *Err reply is the error. Other replies are an error.
+func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendDel(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *OK, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("kv: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Ping sends m and returns its Pong reply, a copy that may be kept. An *Err
+// reply is the error. Other replies are an error.
+func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendPing(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*Pong); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("kv: Client.Ping got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Request is a line that a client sends. Verbs are matched in any case.
+//
+// Its messages are Set, Get, Del, Ping. DecodeRequest decodes any of them; a
+// protocol that receives them dispatches each to its hook.
+type Request interface {
+	// Append appends the message's encoding to dst, and returns dst unchanged
+	// with an *wire.EncodeError for a message it cannot encode.
+	Append(dst []byte) ([]byte, error)
+	isRequest()
+}
+
+// DecodeRequest decodes the one message of Request that b holds, and returns
+// it as a new value. Its byte fields alias b. A protocol's dispatch decodes
+// without allocating; this is for tools and tests.
+func DecodeRequest(b []byte) (Request, error) {
+	line, _ := wire.CutLine(b)
+	verb, _ := wire.Token(line)
+	switch {
+	case wire.EqualFold(verb, "SET"):
+		m := new(Set)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case wire.EqualFold(verb, "GET"):
+		m := new(Get)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case wire.EqualFold(verb, "DEL"):
+		m := new(Del)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case wire.EqualFold(verb, "PING"):
+		m := new(Ping)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, wire.DecodeFail("Request", "", 0, wire.ErrUnknownMessage, "verb "+wire.TokenDetail(verb))
+}
+
+// Set stores Value, the rest of the line, spaces and all, under Key.
+//
+// After Decode, Key aliases the decoded bytes: valid only until the hook that
+// receives the message returns. Clone returns a copy that may be kept.
+type Set struct {
+	// Key is a token.
+	Key []byte
+	// Value is the rest of the line.
+	Value string
+}
+
+func (*Set) isRequest() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Set, with its verb SET, into m. Its line: SET <key> <value>
+func (m *Set) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(wire.EqualFold(verb, "SET")) {
+		return wire.DecodeFail("Set", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want SET")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Set's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Set) decodeArgs(line, rest, after []byte) error {
+	*m = Set{}
+	var tok []byte
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return wire.DecodeFail("Set", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Set", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	m.Key = tok
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Set", "value", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
+	m.Value = string(wire.Rest(rest))
+	rest = nil
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Set", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Set", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Set) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "SET"...)
+	if !wire.ValidToken(m.Key) {
+		return dst[:start], wire.EncodeFail("Set", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, m.Key...)
+	if !wire.ValidRest([]byte(m.Value)) {
+		return dst[:start], wire.EncodeFail("Set", "value", wire.ErrInvalid, "the rest of a line holds no line break")
+	}
+	if len(m.Value) > 0 {
+		dst = append(dst, ' ')
+		dst = append(dst, m.Value...)
+	}
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Set) Clone() *Set {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	return &c
+}
+
+// Get asks for the value under Key.
+//
+// After Decode, Key aliases the decoded bytes: valid only until the hook that
+// receives the message returns. Clone returns a copy that may be kept.
+type Get struct {
+	// Key is a token.
+	Key []byte
+}
+
+func (*Get) isRequest() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Get, with its verb GET, into m. Its line: GET <key>
+func (m *Get) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(wire.EqualFold(verb, "GET")) {
+		return wire.DecodeFail("Get", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want GET")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Get's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Get) decodeArgs(line, rest, after []byte) error {
+	*m = Get{}
+	var tok []byte
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return wire.DecodeFail("Get", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Get", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	m.Key = tok
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Get", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Get", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Get) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "GET"...)
+	if !wire.ValidToken(m.Key) {
+		return dst[:start], wire.EncodeFail("Get", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, m.Key...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Get) Clone() *Get {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	return &c
+}
+
+// Del deletes Key.
+//
+// After Decode, Key aliases the decoded bytes: valid only until the hook that
+// receives the message returns. Clone returns a copy that may be kept.
+type Del struct {
+	// Key is a token.
+	Key []byte
+}
+
+func (*Del) isRequest() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Del, with its verb DEL, into m. Its line: DEL <key>
+func (m *Del) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(wire.EqualFold(verb, "DEL")) {
+		return wire.DecodeFail("Del", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want DEL")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Del's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Del) decodeArgs(line, rest, after []byte) error {
+	*m = Del{}
+	var tok []byte
+	tok, rest = wire.Token(rest)
+	if len(tok) == 0 {
+		return wire.DecodeFail("Del", "key", len(line), wire.ErrMissing, "")
+	}
+	if !wire.ValidRest(tok) {
+		return wire.DecodeFail("Del", "key", len(line)-len(rest)-len(tok), wire.ErrInvalid, "a line break inside a token")
+	}
+	m.Key = tok
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Del", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Del", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Del) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "DEL"...)
+	if !wire.ValidToken(m.Key) {
+		return dst[:start], wire.EncodeFail("Del", "key", wire.ErrInvalid, "a token is one word: not empty, without spaces or line breaks")
+	}
+	dst = append(dst, ' ')
+	dst = append(dst, m.Key...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Del) Clone() *Del {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	return &c
+}
+
+// Ping checks that the server answers.
+type Ping struct{}
+
+func (*Ping) isRequest() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Ping, with its verb PING, into m. Its line: PING
+func (m *Ping) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(wire.EqualFold(verb, "PING")) {
+		return wire.DecodeFail("Ping", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want PING")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Ping's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Ping) decodeArgs(line, rest, after []byte) error {
+	var tok []byte
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Ping", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Ping", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Ping) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, "PING"...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Ping) Clone() *Ping {
+	c := *m
+	return &c
+}
+
+// Reply is a line that the server sends, one per request, in order.
+//
+// Its messages are OK, Value, NotFound, Pong, Err. DecodeReply decodes any of
+// them; a protocol that receives them dispatches each to its hook.
+type Reply interface {
+	// Append appends the message's encoding to dst, and returns dst unchanged
+	// with an *wire.EncodeError for a message it cannot encode.
+	Append(dst []byte) ([]byte, error)
+	isReply()
+}
+
+// DecodeReply decodes the one message of Reply that b holds, and returns it as
+// a new value. Its byte fields alias b. A protocol's dispatch decodes without
+// allocating; this is for tools and tests.
+func DecodeReply(b []byte) (Reply, error) {
+	line, _ := wire.CutLine(b)
+	verb, _ := wire.Token(line)
+	switch {
+	case string(verb) == "OK":
+		m := new(OK)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case string(verb) == "VALUE":
+		m := new(Value)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case string(verb) == "NOT_FOUND":
+		m := new(NotFound)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case string(verb) == "PONG":
+		m := new(Pong)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case string(verb) == "ERR":
+		m := new(Err)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, wire.DecodeFail("Reply", "", 0, wire.ErrUnknownMessage, "verb "+wire.TokenDetail(verb))
+}
+
+// OK answers SET, and DEL of a key that existed.
+type OK struct{}
+
+func (*OK) isReply() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one OK, with its verb OK, into m. Its line: OK
+func (m *OK) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(string(verb) == "OK") {
+		return wire.DecodeFail("OK", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want OK")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes OK's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *OK) decodeArgs(line, rest, after []byte) error {
+	var tok []byte
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("OK", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("OK", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *OK) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, "OK"...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *OK) Clone() *OK {
+	c := *m
+	return &c
+}
+
+// Value answers GET of a key that exists.
+type Value struct {
+	// Value is the rest of the line.
+	Value string
+}
+
+func (*Value) isReply() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Value, with its verb VALUE, into m. Its line: VALUE <value>
+func (m *Value) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(string(verb) == "VALUE") {
+		return wire.DecodeFail("Value", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want VALUE")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Value's fields from rest, the line after its verb, and
+// its data block from after, what follows the line.
+func (m *Value) decodeArgs(line, rest, after []byte) error {
+	*m = Value{}
+	var tok []byte
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Value", "value", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
+	m.Value = string(wire.Rest(rest))
+	rest = nil
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Value", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Value", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Value) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "VALUE"...)
+	if !wire.ValidRest([]byte(m.Value)) {
+		return dst[:start], wire.EncodeFail("Value", "value", wire.ErrInvalid, "the rest of a line holds no line break")
+	}
+	if len(m.Value) > 0 {
+		dst = append(dst, ' ')
+		dst = append(dst, m.Value...)
+	}
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Value) Clone() *Value {
+	c := *m
+	return &c
+}
+
+// NotFound answers GET or DEL of a key that does not exist.
+type NotFound struct{}
+
+func (*NotFound) isReply() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one NotFound, with its verb NOT_FOUND, into m. Its line: NOT_FOUND
+func (m *NotFound) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(string(verb) == "NOT_FOUND") {
+		return wire.DecodeFail("NotFound", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want NOT_FOUND")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes NotFound's fields from rest, the line after its verb, and
+// its data block from after, what follows the line.
+func (m *NotFound) decodeArgs(line, rest, after []byte) error {
+	var tok []byte
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("NotFound", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("NotFound", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *NotFound) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, "NOT_FOUND"...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *NotFound) Clone() *NotFound {
+	c := *m
+	return &c
+}
+
+// Pong answers PING.
+type Pong struct{}
+
+func (*Pong) isReply() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Pong, with its verb PONG, into m. Its line: PONG
+func (m *Pong) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(string(verb) == "PONG") {
+		return wire.DecodeFail("Pong", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want PONG")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Pong's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Pong) decodeArgs(line, rest, after []byte) error {
+	var tok []byte
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Pong", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Pong", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Pong) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, "PONG"...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Pong) Clone() *Pong {
+	c := *m
+	return &c
+}
+
+// Err answers a request that could not be served, with why.
+type Err struct {
+	// Message is the rest of the line.
+	Message string
+}
+
+func (*Err) isReply() {}
+
+// Decode decodes the line (and data block) that b holds, which must be exactly
+// one Err, with its verb ERR, into m. Its line: ERR <message>
+func (m *Err) Decode(b []byte) error {
+	line, after := wire.CutLine(b)
+	verb, rest := wire.Token(line)
+	if !(string(verb) == "ERR") {
+		return wire.DecodeFail("Err", "", 0, wire.ErrInvalid, "verb "+wire.TokenDetail(verb)+", want ERR")
+	}
+	return m.decodeArgs(line, rest, after)
+}
+
+// decodeArgs decodes Err's fields from rest, the line after its verb, and its
+// data block from after, what follows the line.
+func (m *Err) decodeArgs(line, rest, after []byte) error {
+	*m = Err{}
+	var tok []byte
+	if !wire.ValidRest(rest) {
+		return wire.DecodeFail("Err", "message", len(line)-len(rest), wire.ErrInvalid, "a line break inside the line")
+	}
+	m.Message = string(wire.Rest(rest))
+	rest = nil
+	if tok, _ = wire.Token(rest); len(tok) > 0 {
+		return wire.DecodeFail("Err", "", len(line)-len(rest), wire.ErrTrailing, wire.TokenDetail(tok))
+	}
+	if len(after) > 0 {
+		return wire.DecodeFail("Err", "", len(line), wire.ErrTrailing, wire.Left(len(after)))
+	}
+	return nil
+}
+
+// Append appends m's line to dst, without the line's terminator, which the
+// framing adds. For a message it cannot encode it returns dst unchanged and an
+// *wire.EncodeError.
+func (m *Err) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "ERR"...)
+	if !wire.ValidRest([]byte(m.Message)) {
+		return dst[:start], wire.EncodeFail("Err", "message", wire.ErrInvalid, "the rest of a line holds no line break")
+	}
+	if len(m.Message) > 0 {
+		dst = append(dst, ' ')
+		dst = append(dst, m.Message...)
+	}
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Err) Clone() *Err {
+	c := *m
+	return &c
+}
+
+// Error makes Err an error: a generated client returns the Err reply as its
+// call's error.
+func (m *Err) Error() string {
+	return "Err: " + string(m.Message)
 }

@@ -1,12 +1,15 @@
 // Package kvbin is a binary key-value server and client built with
-// protogen from kvbin.yaml: length-prefixed frames, a handshake kept by a
-// generated state machine, and a read timeout. The protocol types in
-// kvbin.protogen.go are generated; the hooks in kvbin_hooks.go and the
-// client in client.go are written by hand.
+// protogen from kvbin.yaml. The spec describes the wire: each request and
+// reply, its fields and its first byte, the length-prefixed frames that
+// carry them, a handshake kept by a state machine that the requests drive,
+// and a read timeout. From it protogen generates, in kvbin.protogen.go, a
+// Go type per message, its decoder and encoder, the dispatch of each
+// request to its hook, a Send method per reply, and kvbin.protogen_test.go,
+// a fuzz test of the decoders and encoders. Written by hand: the store,
+// the hooks in kvbin_hooks.go (one short method per request) and the
+// client in client.go.
 //
-// Every message is a frame: a 4-byte big-endian length, then that many
-// bytes of payload (at most MaxFrame). A payload is an operation byte and
-// its body:
+// The messages (see kvbin.yaml):
 //
 //	'H' version     hello: the first request, within the read timeout;
 //	                the server answers 'H' with its version
@@ -16,10 +19,10 @@
 //	'D' key         delete: answered 'O', or 'N' when the key was missing
 //	'Q'             quit: answered 'O', then the server closes
 //
-// Replies come in the order of the requests, so clients may pipeline. An
-// error is 'E' and a message; a request before hello, or a second hello,
-// is refused by the state machine and closes the connection, as does a
-// frame over MaxFrame.
+// Replies come in the order of the requests, so clients may pipeline. A
+// request that does not decode is answered 'E' and a message; one the state
+// machine refuses (anything before hello, a second hello) is answered 'E'
+// and closes the connection, as does a frame over MaxFrame.
 //
 // The server's state machine (generated from the spec):
 //

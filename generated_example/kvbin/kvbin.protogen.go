@@ -3,8 +3,12 @@
 package kvbin
 
 import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -23,8 +27,8 @@ const (
 // Server serves one client connection of the binary key-value protocol.
 // A client must say hello within the read timeout, which is then
 // switched off: after that the connection may stay quiet as long as it
-// likes. The server stops
-// reading while the client does not read its replies.
+// likes. The server stops reading while the client does not read its
+// replies.
 //
 // It embeds protoflow.BaseProtocol; its hooks are methods that you write in
 // kvbin_hooks.go.
@@ -40,8 +44,6 @@ type Server struct {
 
 	// the data shared by every connection
 	store *Store
-	// reused buffer for the payload of one reply
-	reply []byte
 }
 
 // NewServer returns a new Server. It can serve as the factory of a
@@ -54,10 +56,13 @@ func NewServer() *Server {
 // kvbin_hooks.go. The assertion below fails the build, naming the method,
 // until each is written.
 type serverHooks interface {
-	onFrameReceived(frame []byte)
-	onPauseWriting()
-	onResumeWriting()
 	onStateChanged(from ServerState, to ServerState)
+	onBadMessage(err error) bool
+	onHello(m *Hello)
+	onGet(m *Get)
+	onSet(m *Set)
+	onDel(m *Del)
+	onQuit(m *Quit)
 }
 
 var (
@@ -77,7 +82,7 @@ func (p *Server) ConnectionMade(t protoflow.Transport) {
 // DataReceived implements protoflow.Protocol: it runs
 // protoflow.BaseProtocol.DataReceived, then splits data into frames after a
 // 4-byte big-endian length of the payload, at most 1048576 bytes of payload
-// each, and passes each frame to onFrameReceived.
+// each, and passes each frame to dispatch.
 func (p *Server) DataReceived(data []byte) {
 	p.BaseProtocol.DataReceived(data)
 	p.feed(data)
@@ -107,42 +112,52 @@ func (p *Server) ResumeReading() error {
 }
 
 // feed passes the frames held and then those of data to frameReceived. A frame
-// over its maximum size, or a malformed one, aborts the connection, and
-// ConnectionLost receives the error (matching wire.ErrFrameTooLarge or
-// wire.ErrBadFrame).
+// over its maximum size, or a malformed one, (an error matching
+// wire.ErrFrameTooLarge or wire.ErrBadFrame) goes to onBadMessage, and then
+// ends the connection: closed once flushed if it returns true, else aborted
+// with the error, which ConnectionLost receives.
 func (p *Server) feed(data []byte) {
 	if err := p.frames.Feed(data, p.frameReceived); err != nil {
 		if t := p.Transport(); t != nil {
-			protoflow.AbortWithError(t, err)
+			if p.onBadMessage(err) {
+				t.Close()
+			} else {
+				protoflow.AbortWithError(t, err)
+			}
 		}
 	}
 }
 
-// frameReceived passes one frame to onFrameReceived. Once the connection is
-// closing it refuses the frame instead, and the framer holds it and those
-// after it. While reading is paused the framer, paused with it, holds the
-// frames itself: so no frame arrives while reading is paused, as no data
-// would, except those ResumeReading passes on.
+// frameReceived passes one frame to dispatch. Once the connection is closing
+// it refuses the frame instead, and the framer holds it and those after it.
+// While reading is paused the framer, paused with it, holds the frames itself:
+// so no frame arrives while reading is paused, as no data would, except those
+// ResumeReading passes on.
 func (p *Server) frameReceived(frame []byte) bool {
 	if t := p.Transport(); t == nil || t.IsClosing() {
 		return false
 	}
-	p.onFrameReceived(frame)
+	p.dispatch(frame)
+	if p.WritingPaused() {
+		p.PauseReading()
+	} // the replies backed up: hold the rest
 	return true
 }
 
 // PauseWriting implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.PauseWriting, then calls onPauseWriting.
+// protoflow.BaseProtocol.PauseWriting, then pauses reading, so that TCP pushes
+// back on a peer that does not read.
 func (p *Server) PauseWriting() {
 	p.BaseProtocol.PauseWriting()
-	p.onPauseWriting()
+	p.PauseReading()
 }
 
 // ResumeWriting implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ResumeWriting, then calls onResumeWriting.
+// protoflow.BaseProtocol.ResumeWriting, then resumes reading, passing on the
+// frames held meanwhile first.
 func (p *Server) ResumeWriting() {
 	p.BaseProtocol.ResumeWriting()
-	p.onResumeWriting()
+	p.ResumeReading()
 }
 
 // abortOnTimeout does what protoflow does when a timeout expires and the
@@ -156,6 +171,88 @@ func (p *Server) abortOnTimeout(kind protoflow.TimeoutKind) {
 		after = 2 * time.Second
 	}
 	protoflow.AbortWithError(p.Transport(), &protoflow.TimeoutError{Kind: kind, After: after})
+}
+
+// badMessage passes a message that did not decode (a *wire.DecodeError) or
+// that the state machine refused (a *protoflow.TransitionError) to
+// onBadMessage, and aborts the connection with the error unless it returns
+// true.
+func (p *Server) badMessage(err error) {
+	if !p.onBadMessage(err) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, err)
+		}
+	}
+}
+
+// dispatch decodes the Request message in frame into a value on the stack,
+// fires its machine event if it has one, and calls its hook. A message that
+// does not decode, or that the state machine refuses, goes to badMessage
+// without reaching a hook.
+func (p *Server) dispatch(frame []byte) {
+	if len(frame) < 1 {
+		p.badMessage(wire.DecodeFail("Request", "op", len(frame), wire.ErrTruncated, wire.Need(1, len(frame))))
+		return
+	}
+	switch frame[0] {
+	case 'H':
+		var m Hello
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		if err := p.Fire(ServerEventHello); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onHello(&m)
+	case 'G':
+		var m Get
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		if err := p.Fire(ServerEventRequest); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onGet(&m)
+	case 'S':
+		var m Set
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		if err := p.Fire(ServerEventRequest); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onSet(&m)
+	case 'D':
+		var m Del
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		if err := p.Fire(ServerEventRequest); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onDel(&m)
+	case 'Q':
+		var m Quit
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		if err := p.Fire(ServerEventQuit); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onQuit(&m)
+	default:
+		p.badMessage(wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(frame[0]))))
+	}
 }
 
 // ServerState is a state of Server's state machine. The zero value is the
@@ -260,12 +357,121 @@ func (p *Server) Fire(e ServerEvent) error {
 	return nil
 }
 
-// ClientProtocol is the client end of a connection: it matches each
-// reply frame to the request waiting for it. Client wraps it in calls;
-// Dial makes one and says hello.
+// serverSendCodec frames what Server sends, in place in the buffer a message
+// is encoded into: frames after a 4-byte big-endian length of the payload, at
+// most 1048576 bytes of payload each.
+var serverSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
+
+// SendWelcome sends m to the peer as one frame, with one Write. It never
+// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// a message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendWelcome(m *Welcome) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendValue sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendValue(m *Value) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendNotFound sends m to the peer as one frame, with one Write. It never
+// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// a message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendNotFound(m *NotFound) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendOK sends m to the peer as one frame, with one Write. It never blocks and
+// is safe for concurrent use. Its error is an *wire.EncodeError for a message
+// that cannot be encoded, protoflow.ErrConnectionReset when not connected, or
+// one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendOK(m *OK) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendError sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *Server) SendError(m *Error) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(serverSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = serverSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// ClientProtocol is the client end of a connection: it sends requests
+// and hands each reply to the call waiting for it. The generated Client
+// wraps it in a method per request; Dial makes one and says hello.
 //
-// It embeds protoflow.BaseProtocol; its hooks are methods that you write in
-// kvbin_hooks.go.
+// It embeds protoflow.BaseProtocol and declares no hooks.
 type ClientProtocol struct {
 	protoflow.BaseProtocol
 
@@ -273,12 +479,8 @@ type ClientProtocol struct {
 	// is paused; owned by the callbacks.
 	frames wire.Framer
 
-	// guards waiting and lost
-	mu sync.Mutex
-	// one channel per request in flight, oldest first
-	waiting []chan reply
-	// why the connection ended; set once
-	lost error
+	// calls are the calls waiting for a reply; safe for concurrent use.
+	calls protoflow.Calls[any]
 }
 
 // NewClientProtocol returns a new ClientProtocol. It can serve as the factory
@@ -287,18 +489,7 @@ func NewClientProtocol() *ClientProtocol {
 	return &ClientProtocol{}
 }
 
-// clientProtocolHooks lists the hook methods of ClientProtocol that you write
-// in kvbin_hooks.go. The assertion below fails the build, naming the method,
-// until each is written.
-type clientProtocolHooks interface {
-	onFrameReceived(frame []byte)
-	onConnectionLost(err error)
-}
-
-var (
-	_ protoflow.Protocol  = (*ClientProtocol)(nil)
-	_ clientProtocolHooks = (*ClientProtocol)(nil)
-)
+var _ protoflow.Protocol = (*ClientProtocol)(nil)
 
 // ConnectionMade implements protoflow.Protocol: it runs
 // protoflow.BaseProtocol.ConnectionMade, then sets up the framer.
@@ -310,7 +501,7 @@ func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 // DataReceived implements protoflow.Protocol: it runs
 // protoflow.BaseProtocol.DataReceived, then splits data into frames after a
 // 4-byte big-endian length of the payload, at most 1048576 bytes of payload
-// each, and passes each frame to onFrameReceived.
+// each, and passes each frame to dispatch.
 func (p *ClientProtocol) DataReceived(data []byte) {
 	p.BaseProtocol.DataReceived(data)
 	p.feed(data)
@@ -351,22 +542,1060 @@ func (p *ClientProtocol) feed(data []byte) {
 	}
 }
 
-// frameReceived passes one frame to onFrameReceived. Once the connection is
-// closing it refuses the frame instead, and the framer holds it and those
-// after it. While reading is paused the framer, paused with it, holds the
-// frames itself: so no frame arrives while reading is paused, as no data
-// would, except those ResumeReading passes on.
+// frameReceived passes one frame to dispatch. Once the connection is closing
+// it refuses the frame instead, and the framer holds it and those after it.
+// While reading is paused the framer, paused with it, holds the frames itself:
+// so no frame arrives while reading is paused, as no data would, except those
+// ResumeReading passes on.
 func (p *ClientProtocol) frameReceived(frame []byte) bool {
 	if t := p.Transport(); t == nil || t.IsClosing() {
 		return false
 	}
-	p.onFrameReceived(frame)
+	p.dispatch(frame)
 	return true
 }
 
 // ConnectionLost implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionLost, then calls onConnectionLost.
+// protoflow.BaseProtocol.ConnectionLost, then fails the calls still waiting
+// with its cause.
 func (p *ClientProtocol) ConnectionLost(err error) {
 	p.BaseProtocol.ConnectionLost(err)
-	p.onConnectionLost(err)
+	p.calls.Lose(err)
+}
+
+// badMessage aborts the connection for a message that did not decode (a
+// *wire.DecodeError) or that the state machine refused (a
+// *protoflow.TransitionError); ConnectionLost receives the error. Declare the
+// bad_message hook to decide otherwise.
+func (p *ClientProtocol) badMessage(err error) {
+	if t := p.Transport(); t != nil {
+		protoflow.AbortWithError(t, err)
+	}
+}
+
+// dispatch decodes the Reply message in frame into a value on the stack, fires
+// its machine event if it has one, and calls its hook. A message that does not
+// decode, or that the state machine refuses, goes to badMessage without
+// reaching a hook.
+func (p *ClientProtocol) dispatch(frame []byte) {
+	if len(frame) < 1 {
+		p.badMessage(wire.DecodeFail("Reply", "op", len(frame), wire.ErrTruncated, wire.Need(1, len(frame))))
+		return
+	}
+	switch frame[0] {
+	case 'H':
+		var m Welcome
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onWelcome(&m)
+	case 'V':
+		var m Value
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onValue(&m)
+	case 'N':
+		var m NotFound
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onNotFound(&m)
+	case 'O':
+		var m OK
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onOK(&m)
+	case 'E':
+		var m Error
+		if err := m.Decode(frame); err != nil {
+			p.badMessage(err)
+			return
+		}
+		p.onError(&m)
+	default:
+		p.badMessage(wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(frame[0]))))
+	}
+}
+
+// onWelcome hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onWelcome(m *Welcome) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onValue hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onValue(m *Value) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onNotFound hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onNotFound(m *NotFound) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onOK hands a copy of m to the call it answers, and ends the connection with
+// protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onOK(m *OK) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// onError hands a copy of m to the call it answers, and ends the connection
+// with protoflow.ErrUnexpectedReply when none waits.
+func (p *ClientProtocol) onError(m *Error) {
+	if !p.calls.Deliver(m.Clone()) {
+		if t := p.Transport(); t != nil {
+			protoflow.AbortWithError(t, protoflow.ErrUnexpectedReply)
+		}
+	}
+}
+
+// call waits while writing is paused, so that a server that does not read
+// holds its callers back instead of growing a queue; then it sends a request
+// with send, under the lock that orders the calls, and waits for the reply,
+// the connection's end or ctx. A caller whose ctx ends returns at once; its
+// reply, when it comes, is dropped.
+func (p *ClientProtocol) call(ctx context.Context, send func() error) (any, error) {
+	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	call, err := p.calls.Start(send)
+	if err != nil {
+		return nil, err
+	}
+	r, err := call.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := r.(*Error); ok {
+		return nil, e
+	}
+	return r, nil
+}
+
+// clientProtocolSendCodec frames what ClientProtocol sends, in place in the
+// buffer a message is encoded into: frames after a 4-byte big-endian length of
+// the payload, at most 1048576 bytes of payload each.
+var clientProtocolSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
+
+// SendHello sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendHello(m *Hello) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendGet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendGet(m *Get) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendSet sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendSet(m *Set) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendDel sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendDel(m *Del) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// SendQuit sends m to the peer as one frame, with one Write. It never blocks
+// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// message that cannot be encoded, protoflow.ErrConnectionReset when not
+// connected, or one matching net.ErrClosed once the transport is closing.
+func (p *ClientProtocol) SendQuit(m *Quit) error {
+	t := p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	buf := wire.GetBuffer()
+	b, err := m.Append(clientProtocolSendCodec.BeginFrame((*buf)[:0]))
+	if err == nil {
+		b, err = clientProtocolSendCodec.EndFrame(b, 0)
+	}
+	if err == nil {
+		_, err = t.Write(b)
+	}
+	wire.PutBuffer(buf, b)
+	return err
+}
+
+// Client is a client of ClientProtocol, generated from kvbin.yaml: a method
+// per request, which sends it and waits for its reply. Its methods are safe
+// for concurrent use: the requests of many goroutines are pipelined on one
+// connection, and the replies are matched to them in the order of the
+// requests. A caller waits, as long as its ctx allows, while the server does
+// not read; every call waiting when the connection ends fails with why (an
+// error matching protoflow.ErrConnectionLost), and so does every later one.
+// Make one with DialClient or NewClient.
+type Client struct {
+	p *ClientProtocol
+}
+
+// DialClient connects to address on network ("tcp" or "unix") and returns a
+// Client over a new ClientProtocol.
+func DialClient(ctx context.Context, network, address string, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Dial(ctx, network, address, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// NewClient returns a Client over nc, any connection (TLS, net.Pipe), which it
+// owns from then on.
+func NewClient(nc net.Conn, opts ...protoflow.Option) (*Client, error) {
+	p := NewClientProtocol()
+	if _, err := protoflow.Attach(nc, p, opts...); err != nil {
+		return nil, err
+	}
+	return &Client{p: p}, nil
+}
+
+// Protocol returns the ClientProtocol beneath c.
+func (c *Client) Protocol() *ClientProtocol {
+	return c.p
+}
+
+// Close closes the connection once the requests already sent are written; the
+// calls still waiting fail.
+func (c *Client) Close() error {
+	t := c.p.Transport()
+	if t == nil {
+		return protoflow.ErrConnectionReset
+	}
+	return t.Close()
+}
+
+// Hello sends m and returns its Welcome reply, a copy that may be kept. An
+// *Error reply is the error. Other replies are an error.
+func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendHello(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*Welcome); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("kvbin: Client.Hello got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
+// be kept. An *Error reply is the error. Other replies are an error.
+func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendGet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *Value, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("kvbin: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Set sends m and returns its OK reply, a copy that may be kept. An *Error
+// reply is the error. Other replies are an error.
+func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendSet(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*OK); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("kvbin: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
+// kept. An *Error reply is the error. Other replies are an error.
+func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendDel(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch v := r.(type) {
+	case *OK, *NotFound:
+		return v.(Reply), nil
+	}
+	return nil, fmt.Errorf("kvbin: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Quit sends m and returns its OK reply, a copy that may be kept. An *Error
+// reply is the error. Other replies are an error.
+func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
+	r, err := c.p.call(ctx, func() error {
+		return c.p.SendQuit(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := r.(*OK); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("kvbin: Client.Quit got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+}
+
+// Request is a message that a client sends. Its first byte, op, tells the requests apart.
+//
+// Its messages are Hello, Get, Set, Del, Quit. DecodeRequest decodes any of
+// them; a protocol that receives them dispatches each to its hook.
+type Request interface {
+	// Append appends the message's encoding to dst, and returns dst unchanged
+	// with an *wire.EncodeError for a message it cannot encode.
+	Append(dst []byte) ([]byte, error)
+	isRequest()
+}
+
+// DecodeRequest decodes the one message of Request that b holds, and returns
+// it as a new value. Its byte fields alias b. A protocol's dispatch decodes
+// without allocating; this is for tools and tests.
+func DecodeRequest(b []byte) (Request, error) {
+	if len(b) < 1 {
+		return nil, wire.DecodeFail("Request", "op", len(b), wire.ErrTruncated, wire.Need(1, len(b)))
+	}
+	switch b[0] {
+	case 'H':
+		m := new(Hello)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'G':
+		m := new(Get)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'S':
+		m := new(Set)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'D':
+		m := new(Del)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'Q':
+		m := new(Quit)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(b[0])))
+}
+
+// Hello opens a session, naming the protocol version the client speaks. It must come first.
+type Hello struct {
+	// Version is string to the end, at most 64 bytes.
+	Version string
+}
+
+func (*Hello) isRequest() {}
+
+// Decode decodes the message that b holds, which must be exactly one Hello
+// (with the header of Request), into m.
+func (m *Hello) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Hello", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Hello's fields from b[off:] and returns the offset after
+// them.
+func (m *Hello) decode(b []byte, off int) (int, error) {
+	*m = Hello{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Hello", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'H' {
+		return off, wire.DecodeFail("Hello", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		if n > 64 {
+			return off, wire.DecodeFail("Hello", "version", off, wire.ErrTooLong, wire.Over(n, 64))
+		}
+		m.Version = string(b[off : off+int(n)])
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Request) to dst. For a
+// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Hello) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'H')
+	if len(m.Version) > 64 {
+		return dst[:start], wire.EncodeFail("Hello", "version", wire.ErrTooLong, wire.Over(uint64(len(m.Version)), 64))
+	}
+	dst = append(dst, m.Version...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Hello) Clone() *Hello {
+	c := *m
+	return &c
+}
+
+// Get asks for the value stored under Key.
+//
+// After Decode, Key aliases the decoded bytes: valid only until the hook that
+// receives the message returns. Clone returns a copy that may be kept.
+type Get struct {
+	// Key is bytes to the end, at most 65536 bytes.
+	Key []byte
+}
+
+func (*Get) isRequest() {}
+
+// Decode decodes the message that b holds, which must be exactly one Get (with
+// the header of Request), into m.
+func (m *Get) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Get", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Get's fields from b[off:] and returns the offset after them.
+func (m *Get) decode(b []byte, off int) (int, error) {
+	*m = Get{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Get", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'G' {
+		return off, wire.DecodeFail("Get", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('G')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		if n > 65536 {
+			return off, wire.DecodeFail("Get", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
+		}
+		m.Key = b[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Request) to dst. For a
+// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Get) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'G')
+	if len(m.Key) > 65536 {
+		return dst[:start], wire.EncodeFail("Get", "key", wire.ErrTooLong, wire.Over(uint64(len(m.Key)), 65536))
+	}
+	dst = append(dst, m.Key...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Get) Clone() *Get {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	return &c
+}
+
+// Set stores Value under Key.
+//
+// After Decode, Key and Value alias the decoded bytes: valid only until the
+// hook that receives the message returns. Clone returns a copy that may be
+// kept.
+type Set struct {
+	// Key is bytes after a u16 length.
+	Key []byte
+	// Value is bytes to the end.
+	Value []byte
+}
+
+func (*Set) isRequest() {}
+
+// Decode decodes the message that b holds, which must be exactly one Set (with
+// the header of Request), into m.
+func (m *Set) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Set", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Set's fields from b[off:] and returns the offset after them.
+func (m *Set) decode(b []byte, off int) (int, error) {
+	*m = Set{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Set", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'S' {
+		return off, wire.DecodeFail("Set", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('S')))
+	}
+	off += 1
+	{
+		if len(b)-off < 2 {
+			return off, wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+		}
+		n := uint64(binary.BigEndian.Uint16(b[off:]))
+		off += 2
+		if n > uint64(len(b)-off) {
+			return off, wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+		}
+		m.Key = b[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	{
+		n := uint64(len(b) - off)
+		m.Value = b[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Request) to dst. For a
+// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Set) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'S')
+	if uint64(len(m.Key)) > 0xffff {
+		return dst[:start], wire.EncodeFail("Set", "key", wire.ErrTooLong, wire.Over(uint64(len(m.Key)), 0xffff))
+	}
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Key)))
+	dst = append(dst, m.Key...)
+	dst = append(dst, m.Value...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Set) Clone() *Set {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	c.Value = bytes.Clone(m.Value)
+	return &c
+}
+
+// Del deletes Key.
+//
+// After Decode, Key aliases the decoded bytes: valid only until the hook that
+// receives the message returns. Clone returns a copy that may be kept.
+type Del struct {
+	// Key is bytes to the end, at most 65536 bytes.
+	Key []byte
+}
+
+func (*Del) isRequest() {}
+
+// Decode decodes the message that b holds, which must be exactly one Del (with
+// the header of Request), into m.
+func (m *Del) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Del", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Del's fields from b[off:] and returns the offset after them.
+func (m *Del) decode(b []byte, off int) (int, error) {
+	*m = Del{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Del", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'D' {
+		return off, wire.DecodeFail("Del", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('D')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		if n > 65536 {
+			return off, wire.DecodeFail("Del", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
+		}
+		m.Key = b[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Request) to dst. For a
+// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Del) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'D')
+	if len(m.Key) > 65536 {
+		return dst[:start], wire.EncodeFail("Del", "key", wire.ErrTooLong, wire.Over(uint64(len(m.Key)), 65536))
+	}
+	dst = append(dst, m.Key...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Del) Clone() *Del {
+	c := *m
+	c.Key = bytes.Clone(m.Key)
+	return &c
+}
+
+// Quit ends the session; the server answers OK, then closes.
+type Quit struct{}
+
+func (*Quit) isRequest() {}
+
+// Decode decodes the message that b holds, which must be exactly one Quit
+// (with the header of Request), into m.
+func (m *Quit) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Quit", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Quit's fields from b[off:] and returns the offset after them.
+func (m *Quit) decode(b []byte, off int) (int, error) {
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Quit", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'Q' {
+		return off, wire.DecodeFail("Quit", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('Q')))
+	}
+	off += 1
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Request) to dst. For a
+// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Quit) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, 'Q')
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Quit) Clone() *Quit {
+	c := *m
+	return &c
+}
+
+// Reply is a message that the server sends, one per request, in order. Its first byte, op, tells them apart.
+//
+// Its messages are Welcome, Value, NotFound, OK, Error. DecodeReply decodes
+// any of them; a protocol that receives them dispatches each to its hook.
+type Reply interface {
+	// Append appends the message's encoding to dst, and returns dst unchanged
+	// with an *wire.EncodeError for a message it cannot encode.
+	Append(dst []byte) ([]byte, error)
+	isReply()
+}
+
+// DecodeReply decodes the one message of Reply that b holds, and returns it as
+// a new value. Its byte fields alias b. A protocol's dispatch decodes without
+// allocating; this is for tools and tests.
+func DecodeReply(b []byte) (Reply, error) {
+	if len(b) < 1 {
+		return nil, wire.DecodeFail("Reply", "op", len(b), wire.ErrTruncated, wire.Need(1, len(b)))
+	}
+	switch b[0] {
+	case 'H':
+		m := new(Welcome)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'V':
+		m := new(Value)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'N':
+		m := new(NotFound)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'O':
+		m := new(OK)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case 'E':
+		m := new(Error)
+		if err := m.Decode(b); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(b[0])))
+}
+
+// Welcome answers Hello with the server's version.
+type Welcome struct {
+	// Version is string to the end, at most 64 bytes.
+	Version string
+}
+
+func (*Welcome) isReply() {}
+
+// Decode decodes the message that b holds, which must be exactly one Welcome
+// (with the header of Reply), into m.
+func (m *Welcome) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Welcome", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Welcome's fields from b[off:] and returns the offset after
+// them.
+func (m *Welcome) decode(b []byte, off int) (int, error) {
+	*m = Welcome{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Welcome", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'H' {
+		return off, wire.DecodeFail("Welcome", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		if n > 64 {
+			return off, wire.DecodeFail("Welcome", "version", off, wire.ErrTooLong, wire.Over(n, 64))
+		}
+		m.Version = string(b[off : off+int(n)])
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Reply) to dst. For a message
+// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Welcome) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'H')
+	if len(m.Version) > 64 {
+		return dst[:start], wire.EncodeFail("Welcome", "version", wire.ErrTooLong, wire.Over(uint64(len(m.Version)), 64))
+	}
+	dst = append(dst, m.Version...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Welcome) Clone() *Welcome {
+	c := *m
+	return &c
+}
+
+// Value answers Get with the value found.
+//
+// After Decode, Value aliases the decoded bytes: valid only until the hook
+// that receives the message returns. Clone returns a copy that may be kept.
+type Value struct {
+	// Value is bytes to the end.
+	Value []byte
+}
+
+func (*Value) isReply() {}
+
+// Decode decodes the message that b holds, which must be exactly one Value
+// (with the header of Reply), into m.
+func (m *Value) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Value", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Value's fields from b[off:] and returns the offset after
+// them.
+func (m *Value) decode(b []byte, off int) (int, error) {
+	*m = Value{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Value", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'V' {
+		return off, wire.DecodeFail("Value", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('V')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		m.Value = b[off : off+int(n) : off+int(n)]
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Reply) to dst. For a message
+// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Value) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, 'V')
+	dst = append(dst, m.Value...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Value) Clone() *Value {
+	c := *m
+	c.Value = bytes.Clone(m.Value)
+	return &c
+}
+
+// NotFound answers Get or Del of a key that is not stored.
+type NotFound struct{}
+
+func (*NotFound) isReply() {}
+
+// Decode decodes the message that b holds, which must be exactly one NotFound
+// (with the header of Reply), into m.
+func (m *NotFound) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("NotFound", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes NotFound's fields from b[off:] and returns the offset after
+// them.
+func (m *NotFound) decode(b []byte, off int) (int, error) {
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("NotFound", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'N' {
+		return off, wire.DecodeFail("NotFound", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('N')))
+	}
+	off += 1
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Reply) to dst. For a message
+// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *NotFound) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, 'N')
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *NotFound) Clone() *NotFound {
+	c := *m
+	return &c
+}
+
+// OK answers Set, Del of a key that was stored, and Quit.
+type OK struct{}
+
+func (*OK) isReply() {}
+
+// Decode decodes the message that b holds, which must be exactly one OK (with
+// the header of Reply), into m.
+func (m *OK) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("OK", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes OK's fields from b[off:] and returns the offset after them.
+func (m *OK) decode(b []byte, off int) (int, error) {
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("OK", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'O' {
+		return off, wire.DecodeFail("OK", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('O')))
+	}
+	off += 1
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Reply) to dst. For a message
+// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *OK) Append(dst []byte) ([]byte, error) {
+	dst = append(dst, 'O')
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *OK) Clone() *OK {
+	c := *m
+	return &c
+}
+
+// Error answers a request that could not be served, with why.
+type Error struct {
+	// Message is string to the end, at most 65536 bytes.
+	Message string
+}
+
+func (*Error) isReply() {}
+
+// Decode decodes the message that b holds, which must be exactly one Error
+// (with the header of Reply), into m.
+func (m *Error) Decode(b []byte) error {
+	off, err := m.decode(b, 0)
+	if err == nil && off < len(b) {
+		err = wire.DecodeFail("Error", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return err
+}
+
+// decode decodes Error's fields from b[off:] and returns the offset after
+// them.
+func (m *Error) decode(b []byte, off int) (int, error) {
+	*m = Error{}
+	if len(b)-off < 1 {
+		return off, wire.DecodeFail("Error", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+	}
+	if b[off] != 'E' {
+		return off, wire.DecodeFail("Error", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('E')))
+	}
+	off += 1
+	{
+		n := uint64(len(b) - off)
+		if n > 65536 {
+			return off, wire.DecodeFail("Error", "message", off, wire.ErrTooLong, wire.Over(n, 65536))
+		}
+		m.Message = string(b[off : off+int(n)])
+		off += int(n)
+	}
+	return off, nil
+}
+
+// Append appends m's encoding (with the header of Reply) to dst. For a message
+// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+func (m *Error) Append(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 'E')
+	if len(m.Message) > 65536 {
+		return dst[:start], wire.EncodeFail("Error", "message", wire.ErrTooLong, wire.Over(uint64(len(m.Message)), 65536))
+	}
+	dst = append(dst, m.Message...)
+	return dst, nil
+}
+
+// Clone returns a copy of m that shares no memory with it or with the bytes it
+// was decoded from.
+func (m *Error) Clone() *Error {
+	c := *m
+	return &c
+}
+
+// Error makes Error an error: a generated client returns the Error reply as
+// its call's error.
+func (m *Error) Error() string {
+	return "Error: " + string(m.Message)
 }

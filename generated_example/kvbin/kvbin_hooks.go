@@ -1,7 +1,6 @@
 package kvbin
 
 import (
-	"encoding/binary"
 	"errors"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -10,83 +9,62 @@ import (
 
 // This file holds the hooks of the protocol types that protogen generates
 // from kvbin.yaml; protogen created it with stubs and only ever appends.
+// Decoding, encoding, framing, the handshake's machine and the pause of
+// reading while replies back up are generated: each hook only serves.
 
-// onFrameReceived serves one request. A request the state machine refuses
-// (anything before hello, a second hello) is answered with the error and
-// closes the connection.
-func (p *Server) onFrameReceived(frame []byte) {
-	t := p.Transport()
-	if len(frame) == 0 {
-		p.send(t, opError, []byte("empty request"))
+func (p *Server) onHello(m *Hello) {
+	if m.Version != Version {
+		p.SendError(&Error{Message: "unsupported version " + m.Version + "; this server speaks " + Version})
+		p.Transport().Close()
 		return
 	}
-	op, body := frame[0], frame[1:]
-	event := ServerEventRequest
-	switch op {
-	case opHello:
-		event = ServerEventHello
-	case opQuit:
-		event = ServerEventQuit
+	p.SendWelcome(&Welcome{Version: Version})
+}
+
+func (p *Server) onGet(m *Get) {
+	if v, ok := p.store.get(m.Key); ok {
+		p.SendValue(&Value{Value: v})
+	} else {
+		p.SendNotFound(&NotFound{})
 	}
-	if err := p.Fire(event); err != nil {
-		p.send(t, opError, []byte(err.Error()))
-		t.Close()
-		return
+}
+
+func (p *Server) onSet(m *Set) {
+	p.store.set(m.Key, m.Value)
+	p.SendOK(&OK{})
+}
+
+func (p *Server) onDel(m *Del) {
+	if p.store.del(m.Key) {
+		p.SendOK(&OK{})
+	} else {
+		p.SendNotFound(&NotFound{})
 	}
-	switch op {
-	case opHello:
-		if string(body) != Version {
-			p.send(t, opError, []byte("unsupported version "+string(body)+"; this server speaks "+Version))
-			t.Close()
-			return
-		}
-		p.send(t, opHello, []byte(Version))
-	case opGet:
-		if v, ok := p.store.get(body); ok {
-			p.send(t, opValue, v)
-		} else {
-			p.send(t, opNotFound, nil)
-		}
-	case opSet:
-		key, value, ok := splitSet(body)
-		if !ok {
-			p.send(t, opError, []byte("malformed set"))
-			return
-		}
-		p.store.set(key, value)
-		p.send(t, opOK, nil)
-	case opDel:
-		if p.store.del(body) {
-			p.send(t, opOK, nil)
-		} else {
-			p.send(t, opNotFound, nil)
-		}
-	case opQuit:
-		p.send(t, opOK, nil)
-		t.Close()
+}
+
+func (p *Server) onQuit(m *Quit) {
+	p.SendOK(&OK{})
+	p.Transport().Close()
+}
+
+// onBadMessage answers a request that did not decode with an error and goes
+// on; one that the state machine refuses (anything before hello, a second
+// hello) also closes the connection. A frame over MaxFrame aborts it:
+// ConnectionLost receives why.
+func (p *Server) onBadMessage(err error) bool {
+	var bad *wire.DecodeError
+	var refused *protoflow.TransitionError
+	switch {
+	case errors.As(err, &bad):
+		p.SendError(&Error{Message: err.Error()})
+	case errors.As(err, &refused):
+		p.SendError(&Error{Message: err.Error()})
+		p.Transport().Close()
 	default:
-		p.send(t, opError, []byte("unknown operation "+string(rune(op))))
+		return false
 	}
-	// Writing pauses inside the Write that crosses the high-water mark,
-	// while PauseWriting itself comes after this read's frames: pausing
-	// reading here makes the framer hold the frames left in this read.
-	if p.WritingPaused() {
-		p.PauseReading()
-	}
+	return true
 }
-
-// send writes one reply frame.
-func (p *Server) send(t protoflow.Transport, op byte, body []byte) {
-	p.reply = append(append(p.reply[:0], op), body...)
-	_ = wire.WriteFrame(t, Codec, p.reply) // fails only once the connection is closing
-}
-
-// onPauseWriting stops reading while the client does not read its replies,
-// so that TCP pushes back on it and the server's memory stays bounded.
-func (p *Server) onPauseWriting() { p.PauseReading() }
-
-// onResumeWriting serves the requests held meanwhile, then reads again.
-func (p *Server) onResumeWriting() { p.ResumeReading() }
 
 // onStateChanged counts the handshakes completed, which the store reports,
 // and switches the read timeout off once the client has said hello: from
@@ -96,48 +74,5 @@ func (p *Server) onStateChanged(from ServerState, to ServerState) {
 	if to == ServerStateReady && from == ServerStateGreeting {
 		p.store.handshakes.Add(1)
 		_ = protoflow.SetTimeouts(p.Transport(), 0, 0)
-	}
-}
-
-// splitSet splits the body of a set request.
-func splitSet(body []byte) (key, value []byte, ok bool) {
-	if len(body) < 2 {
-		return nil, nil, false
-	}
-	n := int(binary.BigEndian.Uint16(body))
-	if n == 0 || len(body) < 2+n {
-		return nil, nil, false
-	}
-	return body[2 : 2+n], body[2+n:], true
-}
-
-// onFrameReceived hands a reply to the oldest waiting request.
-func (p *ClientProtocol) onFrameReceived(frame []byte) {
-	p.mu.Lock()
-	if len(p.waiting) == 0 {
-		p.mu.Unlock()
-		if t := p.Transport(); t != nil {
-			protoflow.AbortWithError(t, errors.New("kvbin: a reply that no request waits for"))
-		}
-		return
-	}
-	ch := p.waiting[0]
-	p.waiting = p.waiting[1:]
-	p.mu.Unlock()
-	ch <- reply{frame: append([]byte(nil), frame...)} // frame is only valid during the call
-}
-
-// onConnectionLost fails every request still waiting.
-func (p *ClientProtocol) onConnectionLost(err error) {
-	if err == nil {
-		err = ErrClosed
-	}
-	p.mu.Lock()
-	p.lost = err
-	waiting := p.waiting
-	p.waiting = nil
-	p.mu.Unlock()
-	for _, ch := range waiting {
-		ch <- reply{err: err}
 	}
 }

@@ -24,6 +24,22 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// The tests speak the protocol with frames built by hand, apart from the
+// generated code, so that they check its wire format too.
+
+// Codec frames what the tests write.
+var Codec wire.Codec = wire.LengthCodec{Size: 4, Max: MaxFrame}
+
+// Operations and replies: the first byte of a payload.
+const (
+	opHello = 'H'
+	opGet   = 'G'
+	opSet   = 'S'
+	opDel   = 'D'
+	opQuit  = 'Q'
+	opValue = 'V'
+)
+
 // testServer is a kvbin server on a fresh listener, with the protocols it
 // made and the error each connection ended with.
 type testServer struct {
@@ -100,8 +116,32 @@ func (ts *testServer) dial(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(context.Background()) })
+	t.Cleanup(func() {
+		c.Quit(context.Background(), &Quit{})
+		c.Close()
+	})
 	return c
+}
+
+// set, get and del are the generated Client's Set, Get and Del, shaped as
+// the tests ask them.
+func set(ctx context.Context, c *Client, key string, value []byte) error {
+	_, err := c.Set(ctx, &Set{Key: []byte(key), Value: value})
+	return err
+}
+
+func get(ctx context.Context, c *Client, key string) ([]byte, bool, error) {
+	r, err := c.Get(ctx, &Get{Key: []byte(key)})
+	if v, ok := r.(*Value); ok {
+		return v.Value, true, err
+	}
+	return nil, false, err
+}
+
+func del(ctx context.Context, c *Client, key string) (bool, error) {
+	r, err := c.Del(ctx, &Del{Key: []byte(key)})
+	_, ok := r.(*OK)
+	return ok, err
 }
 
 func waitUntil(t *testing.T, cond func() bool) {
@@ -182,18 +222,18 @@ func TestClientCommands(t *testing.T) {
 				do   func() (string, error)
 				want string
 			}{
-				{"get missing", func() (string, error) { v, ok, err := c.Get(ctx, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"" false`},
-				{"set", func() (string, error) { return "", c.Set(ctx, "k", []byte("v 1\x00\n")) }, ""},
-				{"get", func() (string, error) { v, ok, err := c.Get(ctx, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"v 1\x00\n" true`},
-				{"set empty", func() (string, error) { return "", c.Set(ctx, "e", nil) }, ""},
-				{"get empty", func() (string, error) { v, ok, err := c.Get(ctx, "e"); return fmt.Sprintf("%q %v", v, ok), err }, `"" true`},
-				{"set big", func() (string, error) { return "", c.Set(ctx, "big", big) }, ""},
+				{"get missing", func() (string, error) { v, ok, err := get(ctx, c, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"" false`},
+				{"set", func() (string, error) { return "", set(ctx, c, "k", []byte("v 1\x00\n")) }, ""},
+				{"get", func() (string, error) { v, ok, err := get(ctx, c, "k"); return fmt.Sprintf("%q %v", v, ok), err }, `"v 1\x00\n" true`},
+				{"set empty", func() (string, error) { return "", set(ctx, c, "e", nil) }, ""},
+				{"get empty", func() (string, error) { v, ok, err := get(ctx, c, "e"); return fmt.Sprintf("%q %v", v, ok), err }, `"" true`},
+				{"set big", func() (string, error) { return "", set(ctx, c, "big", big) }, ""},
 				{"get big", func() (string, error) {
-					v, ok, err := c.Get(ctx, "big")
+					v, ok, err := get(ctx, c, "big")
 					return fmt.Sprint(bytes.Equal(v, big), ok), err
 				}, "true true"},
-				{"del", func() (string, error) { ok, err := c.Del(ctx, "k"); return fmt.Sprint(ok), err }, "true"},
-				{"del again", func() (string, error) { ok, err := c.Del(ctx, "k"); return fmt.Sprint(ok), err }, "false"},
+				{"del", func() (string, error) { ok, err := del(ctx, c, "k"); return fmt.Sprint(ok), err }, "true"},
+				{"del again", func() (string, error) { ok, err := del(ctx, c, "k"); return fmt.Sprint(ok), err }, "false"},
 			}
 			for _, s := range steps {
 				got, err := s.do()
@@ -204,7 +244,7 @@ func TestClientCommands(t *testing.T) {
 					t.Fatalf("%s: got %s, want %s", s.name, got, s.want)
 				}
 			}
-			if err := c.Set(ctx, "huge", make([]byte, MaxFrame)); err == nil {
+			if err := set(ctx, c, "huge", make([]byte, MaxFrame)); err == nil {
 				t.Errorf("a request over MaxFrame was sent")
 			}
 			if got := ts.store.Handshakes(); got != 1 {
@@ -226,11 +266,11 @@ func TestClientPipelining(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				key := fmt.Sprintf("g%d-%d", g, i)
-				if err := c.Set(ctx, key, []byte(key)); err != nil {
+				if err := set(ctx, c, key, []byte(key)); err != nil {
 					errs <- err
 					return
 				}
-				v, ok, err := c.Get(ctx, key)
+				v, ok, err := get(ctx, c, key)
 				if err != nil || !ok || string(v) != key {
 					errs <- fmt.Errorf("get %s = %q, %v, %v", key, v, ok, err)
 					return
@@ -271,7 +311,7 @@ func TestServerFramesAnySplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := bufio.NewReader(c)
-	want := []string{"H" + Version, "O", "V1", "N", "Eunknown operation X", "O"}
+	want := []string{"H" + Version, "O", "V1", "N", "Ewire: Request.op at byte 0: unknown message (0x58 ('X'))", "O"}
 	for i, w := range want {
 		if got := string(readFrame(t, r)); got != w {
 			t.Fatalf("reply %d = %q, want %q", i, got, w)
@@ -371,7 +411,7 @@ func TestServerHandshakeTimeout(t *testing.T) {
 	// The ready client has been quiet as long; past another timeout it
 	// still works.
 	time.Sleep(HandshakeTimeout + HandshakeTimeout/2)
-	if err := ready.Set(context.Background(), "still", []byte("here")); err != nil {
+	if err := set(context.Background(), ready, "still", []byte("here")); err != nil {
 		t.Fatalf("the ready client after %v of quiet: %v", time.Since(start), err)
 	}
 }
@@ -384,7 +424,7 @@ func TestServerSlowClient(t *testing.T) {
 	ts := startServer(t, "tcp")
 	ctx := context.Background()
 	value := bytes.Repeat([]byte("v"), 16*1024)
-	if err := ts.dial(t).Set(ctx, "big", value); err != nil {
+	if err := set(ctx, ts.dial(t), "big", value); err != nil {
 		t.Fatal(err)
 	}
 	c := rawConn(t, ts)
@@ -482,7 +522,7 @@ func TestClientConnectionLost(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() { // ends when Get fails
-		_, _, err := res.c.Get(context.Background(), "k")
+		_, _, err := get(context.Background(), res.c, "k")
 		got <- err
 	}()
 	readFrame(t, srv)
@@ -496,7 +536,154 @@ func TestClientConnectionLost(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Get still waits after the server hung up")
 	}
-	if _, _, err := res.c.Get(context.Background(), "k"); err == nil {
+	if _, _, err := get(context.Background(), res.c, "k"); err == nil {
 		t.Fatal("Get on a lost connection succeeded")
+	}
+}
+
+// fakeServer is the server end of one raw connection, for client tests
+// that need a server which misbehaves: it answers hello, then serves as the
+// test says.
+type fakeServer struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+// dialFake connects a Client to a fake server that has answered hello.
+func dialFake(t *testing.T) (*Client, *fakeServer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // ends with the one Accept
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	type result struct {
+		c   *Client
+		err error
+	}
+	dialed := make(chan result, 1)
+	go func() { // ends when Dial returns
+		c, err := Dial(context.Background(), "tcp", ln.Addr().String())
+		dialed <- result{c, err}
+	}()
+	srv := &fakeServer{conn: <-accepted}
+	t.Cleanup(func() { srv.conn.Close() })
+	srv.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	srv.r = bufio.NewReaderSize(srv.conn, 1<<20)
+	readFrame(t, srv.r)
+	srv.reply(t, "H"+Version)
+	res := <-dialed
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	t.Cleanup(func() { res.c.Close() })
+	return res.c, srv
+}
+
+func (s *fakeServer) reply(t *testing.T, payload string) {
+	t.Helper()
+	if _, err := s.conn.Write(frame(payload[0], []byte(payload[1:]))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A server that stops reading holds its client's callers back: once the
+// client's queue rises past the high-water mark, a call waits in Drain
+// before it writes anything, so the queue stops growing; a caller whose ctx
+// ends returns without having written; and the held calls go on once the
+// server reads and answers.
+func TestClientBackPressure(t *testing.T) {
+	c, srv := dialFake(t)
+	ctx := context.Background()
+	p := c.Protocol()
+	value := bytes.Repeat([]byte("v"), 512<<10)
+	done := make(chan error, 256)
+	// Calls one at a time, each once the last has written its request,
+	// until the socket's buffers are full and writing pauses.
+	launched := 0
+	for !p.WritingPaused() {
+		if launched == 200 {
+			t.Fatal("writing never paused with 100 MiB of requests unread")
+		}
+		go func(i int) { done <- set(ctx, c, fmt.Sprint(i), value) }(launched)
+		launched++
+		waitUntil(t, func() bool { return p.calls.Waiting() == launched })
+	}
+	if q, limit := p.Transport().WriteBufferSize(), protoflow.DefaultHighWater+len(value)+64; q > limit {
+		t.Errorf("the client queued %d bytes, more than the high-water mark and one request (%d)", q, limit)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := set(short, c, "late", value); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a call while the server does not read = %v, want its ctx's deadline", err)
+	}
+	if n := p.calls.Waiting(); n != launched {
+		t.Errorf("%d calls wait after the late one gave up, want %d: it wrote while writing was paused", n, launched)
+	}
+	for range launched {
+		readFrame(t, srv.r)
+		srv.reply(t, "O")
+	}
+	for range launched {
+		if err := <-done; err != nil {
+			t.Errorf("a held-back call: %v", err)
+		}
+	}
+}
+
+// A caller whose ctx ends while its reply is outstanding returns at once;
+// the late reply is dropped, and the next caller gets its own.
+func TestClientCancelKeepsStep(t *testing.T) {
+	c, srv := dialFake(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { // ends when the call returns
+		_, _, err := get(ctx, c, "first")
+		first <- err
+	}()
+	readFrame(t, srv.r)
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled call = %v, want context.Canceled", err)
+	}
+	second := make(chan []byte, 1)
+	go func() { // ends when the call returns
+		v, _, _ := get(context.Background(), c, "second")
+		second <- v
+	}()
+	readFrame(t, srv.r)
+	srv.reply(t, "Vfirst's value")
+	srv.reply(t, "Vsecond's value")
+	if got := <-second; string(got) != "second's value" {
+		t.Fatalf("the second call got %q, want its own reply", got)
+	}
+}
+
+// When the connection ends, every waiting caller fails with why, and so
+// does every later call.
+func TestClientLossWakesEveryCaller(t *testing.T) {
+	c, srv := dialFake(t)
+	const callers = 16
+	errs := make(chan error, callers)
+	for i := range callers {
+		go func() { _, _, err := get(context.Background(), c, fmt.Sprint(i)); errs <- err }()
+	}
+	for range callers {
+		readFrame(t, srv.r)
+	}
+	srv.conn.(*net.TCPConn).SetLinger(0)
+	srv.conn.Close() // a reset
+	for range callers {
+		if err := <-errs; !errors.Is(err, protoflow.ErrConnectionLost) {
+			t.Errorf("a waiting call = %v, want an error matching ErrConnectionLost", err)
+		}
+	}
+	if _, _, err := get(context.Background(), c, "after"); !errors.Is(err, protoflow.ErrConnectionLost) {
+		t.Errorf("a call after the loss = %v, want an error matching ErrConnectionLost", err)
 	}
 }

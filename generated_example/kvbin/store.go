@@ -4,8 +4,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/protogen/protogen/runtime/wire"
 )
 
 // Version is the protocol version that hello carries.
@@ -17,24 +15,6 @@ const MaxFrame = 1 << 20
 // HandshakeTimeout is the read timeout of kvbin.yaml: how long a client has
 // to say hello.
 const HandshakeTimeout = 2 * time.Second
-
-// Codec is the framing of kvbin.yaml, for writing frames. It is held as an
-// interface so that passing it to wire.WriteFrame copies nothing to
-// the heap: converting a codec struct at each call would allocate.
-var Codec wire.Codec = wire.LengthCodec{Size: 4, Max: MaxFrame}
-
-// Operations and replies: the first byte of a payload.
-const (
-	opHello    = 'H'
-	opGet      = 'G'
-	opSet      = 'S'
-	opDel      = 'D'
-	opQuit     = 'Q'
-	opValue    = 'V'
-	opNotFound = 'N'
-	opOK       = 'O'
-	opError    = 'E'
-)
 
 // Store is the data that every connection of a server shares. Its methods
 // are safe for concurrent use.

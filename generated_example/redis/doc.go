@@ -16,8 +16,13 @@
 //
 // # Parsing
 //
-// A RESP command has no framing of its own that the spec's framing kinds
-// (line, delimiter, length, fixed) could describe: a multibulk is found by
+// This example keeps a hand-written codec on purpose: RESP does not fit the
+// fixed grammar that a spec's messages describe (see kv and kvbin for
+// protocols whose wire layer is generated). A command is an array whose
+// length and whose elements' lengths are read from the stream, its elements
+// may themselves be arrays, and it may come as an inline line instead; nor
+// does it have a framing of its own that the spec's framing kinds (line,
+// delimiter, length, fixed) could describe: a multibulk is found by
 // reading its headers, and an inline command is a line. So the hooks feed
 // the reads to a [wire.Framer] with [Codec], a codec whose frame is
 // one whole command. The framer passes the commands that lie inside a

@@ -31,6 +31,8 @@ func Generate(s *spec.Spec) ([]byte, error) {
 	for _, p := range s.Protocols {
 		protocol(f, s, p)
 	}
+	messages(f, s)
+	errorMethods(f, s)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("rendering the code for %s: %w", s.Path, err)
@@ -85,9 +87,17 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 			commentLine("is paused; owned by the callbacks."),
 			jen.Id(fr.Name).Add(typeCode(fr.Type)))
 	}
+	if sn := p.Member(spec.RoleSniff); sn != nil {
+		fields = append(fields, jen.Line(), commentLine(sn.Name+" chooses among the sets the protocol receives by the first bytes of the"),
+			commentLine("connection, and frames with the one chosen; owned by the callbacks."),
+			jen.Id(sn.Name).Add(typeCode(sn.Type)))
+	}
 	if st := p.Member(spec.RoleState); st != nil {
 		fields = append(fields, jen.Line(), commentLine(st.Name+" is the state machine's current state; owned by the callbacks."),
 			jen.Id(st.Name).Add(typeCode(st.Type)))
+	}
+	if p.Client != "" {
+		fields = append(fields, clientFields(p)...)
 	}
 	if len(p.Fields) > 0 {
 		fields = append(fields, jen.Line())
@@ -140,6 +150,13 @@ func protocol(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	if p.Machine != nil {
 		machine(f, p)
 	}
+	if p.Member(spec.RoleSniffTemplate) != nil {
+		sniffVar(f, p)
+	}
+	sendMethods(f, p)
+	if p.Client != "" {
+		clientType(f, s, p)
+	}
 }
 
 // method prints the Protocol method for hook kind k when p needs one: when
@@ -149,15 +166,32 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	h := p.Hook(k)
 	switch k {
 	case spec.FrameReceived:
-		if h != nil {
-			frameReceived(f, p, h)
+		switch {
+		case h != nil:
+			frameReceived(f, p, h, h.User.Name)
+		case len(p.Receives) > 0:
+			frameReceived(f, p, &spec.Hook{Runner: p.HookRunner(k)}, p.Member(spec.RoleDispatch).Name)
 		}
 		return
 	case spec.DataReceived:
-		if p.Framing != nil {
+		if p.Member(spec.RoleFramer) != nil {
 			framedDataReceived(f, p)
 			return
 		}
+	case spec.BadMessage:
+		if p.HookRunner(k) != nil {
+			badMessageMethod(f, p)
+		}
+		return
+	case spec.MessageReceived:
+		if len(p.Receives) > 0 {
+			dispatchMethod(f, p)
+		}
+		if p.Client != "" {
+			deliverMethods(f, p)
+			callMethod(f, p)
+		}
+		return
 	case spec.StateChanged:
 		return // Fire calls the hook
 	case spec.Timeout:
@@ -175,7 +209,16 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 	if k == spec.ConnectionMade {
 		t := jen.Id(runner.Params[0].Name) // the transport
 		if fr := p.Member(spec.RoleFramer); fr != nil {
-			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codecCode(p.Framing)))
+			var codec jen.Code
+			if len(p.Receives) > 0 {
+				codec = messageCodec(p)
+			} else {
+				codec = codecCode(p.Framing)
+			}
+			if sn := p.Member(spec.RoleSniff); sn != nil {
+				extra = append(extra, self().Dot(sn.Name).Op("=").Id(p.Member(spec.RoleSniffTemplate).Name))
+			}
+			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codec))
 			extraDoc = append(extraDoc, "sets up the framer")
 		}
 		if p.HasTimeouts() {
@@ -189,6 +232,21 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 		if !p.NoDelay {
 			extra = append(extra, jen.Qual(runtimePkg, "SetTCPNoDelay").Call(t, jen.False()))
 			extraDoc = append(extraDoc, "turns TCP_NODELAY off")
+		}
+	}
+	if k == spec.ConnectionLost && p.Client != "" {
+		extra = append(extra, self().Dot(p.Member(spec.RoleCalls).Name).Dot("Lose").Call(paramArgs(runner)...))
+		extraDoc = append(extraDoc, "fails the calls still waiting with its cause")
+	}
+	if p.PauseReadingWithWriting && (k == spec.PauseWriting || k == spec.ResumeWriting) {
+		// The protocol's own methods: a framed protocol's also hold or pass
+		// on its frames.
+		if k == spec.PauseWriting {
+			extra = append(extra, self().Dot("PauseReading").Call())
+			extraDoc = append(extraDoc, "pauses reading, so that TCP pushes back on a peer that does not read")
+		} else {
+			extra = append(extra, self().Dot("ResumeReading").Call())
+			extraDoc = append(extraDoc, "resumes reading, passing on the frames held meanwhile first")
 		}
 	}
 	if h == nil && len(extra) == 0 {

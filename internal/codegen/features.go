@@ -21,12 +21,17 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 	feed := p.Member(spec.RoleFeed)
 	pause, resume := p.Member(spec.RolePauseReading), p.Member(spec.RoleResumeReading)
 	runner := p.HookRunner(spec.FrameReceived)
-	hook := p.Hook(spec.FrameReceived)
 	data := received.Params[0].Name
+	summary, to := framingSummary(p), ""
+	if h := p.Hook(spec.FrameReceived); h != nil {
+		to = h.User.Name
+	} else {
+		to = p.Member(spec.RoleDispatch).Name
+	}
 
 	f.Line()
 	prose(f, fmt.Sprintf("%s implements protoflow.Protocol: it runs protoflow.%s.%s, "+
-		"then splits %s into %s, and passes each frame to %s.", received.Name, base, received.Name, data, p.Framing.Summary, hook.User.Name))
+		"then splits %s into %s, and passes each frame to %s.", received.Name, base, received.Name, data, summary, to))
 	f.Add(methodDecl(p, received)).Block(
 		self().Dot(base).Dot(received.Name).Call(paramArgs(received)...),
 		self().Dot(feed.Name).Call(paramArgs(received)...),
@@ -54,32 +59,63 @@ func framedDataReceived(f *jen.File, p *spec.Protocol) {
 	)
 
 	f.Line()
+	ending := "aborts the connection, and ConnectionLost receives the error (matching " +
+		"wire.ErrFrameTooLarge or wire.ErrBadFrame)"
+	if h := p.Hook(spec.BadMessage); h != nil {
+		ending = fmt.Sprintf("(an error matching wire.ErrFrameTooLarge or wire.ErrBadFrame) goes to %s, and then "+
+			"ends the connection: closed once flushed if it returns true, else aborted with the error, which "+
+			"ConnectionLost receives", h.User.Name)
+	}
 	prose(f, fmt.Sprintf("%s passes the frames held and then those of %s to %s. A frame over its maximum size, "+
-		"or a malformed one, aborts the connection, and ConnectionLost receives the error (matching "+
-		"wire.ErrFrameTooLarge or wire.ErrBadFrame).", feed.Name, feed.Params[0].Name, runner.Name))
+		"or a malformed one, %s.", feed.Name, feed.Params[0].Name, runner.Name, ending))
+	end := jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err())
+	if h := p.Hook(spec.BadMessage); h != nil {
+		// The stream cannot be read past a bad frame: the hook may answer,
+		// and then the connection ends, flushed or not as it says.
+		end = jen.If(self().Dot(h.User.Name).Call(jen.Err())).Block(jen.Id("t").Dot("Close").Call()).Else().Block(end)
+	}
 	f.Add(methodDecl(p, feed)).Block(
 		jen.If(jen.Err().Op(":=").Add(frames.Clone()).Dot("Feed").Call(append(paramArgs(feed), self().Dot(runner.Name))...), jen.Err().Op("!=").Nil()).Block(
-			jen.If(jen.Id("t").Op(":=").Add(self()).Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
-				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Err()),
-			),
+			jen.If(jen.Id("t").Op(":=").Add(self()).Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(end),
 		),
 	)
 }
 
-// frameReceived prints the method that the framer calls for each frame.
-func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook) {
+// framingSummary describes how p's frames are split, for doc comments.
+func framingSummary(p *spec.Protocol) string {
+	if len(p.Receives) > 1 {
+		return "the messages of the set that the connection's first bytes choose"
+	}
+	if p.Framing != nil {
+		return p.Framing.Summary
+	}
+	s := p.Receives[0]
+	return fmt.Sprintf("the messages of %s, whose header field %s holds their length", s.Name, s.FrameLength.Name)
+}
+
+// frameReceived prints the method that the framer calls for each frame,
+// which passes it to the method called to.
+func frameReceived(f *jen.File, p *spec.Protocol, h *spec.Hook, to string) {
 	f.Line()
 	prose(f, fmt.Sprintf("%s passes one frame to %s. Once the connection is closing it refuses the "+
 		"frame instead, and the framer holds it and those after it. While reading is paused the framer, paused "+
 		"with it, holds the frames itself: so no frame arrives while reading is paused, as no data would, "+
-		"except those %s passes on.", h.Runner.Name, h.User.Name, p.Member(spec.RoleResumeReading).Name))
-	f.Add(methodDecl(p, h.Runner)).Block(
+		"except those %s passes on.", h.Runner.Name, to, p.Member(spec.RoleResumeReading).Name))
+	body := []jen.Code{
 		jen.If(jen.Id("t").Op(":=").Add(self()).Dot("Transport").Call(), jen.Id("t").Op("==").Nil().Op("||").Id("t").Dot("IsClosing").Call()).Block(
 			jen.Return(jen.False()),
 		),
-		self().Dot(h.User.Name).Call(paramArgs(h.Runner)...),
-		jen.Return(jen.True()),
-	)
+		self().Dot(to).Call(paramArgs(h.Runner)...),
+	}
+	if p.PauseReadingWithWriting {
+		// Writing pauses inside the Write that crosses the high-water mark,
+		// and PauseWriting comes only after this read's frames: pausing
+		// here makes the framer hold the rest of them.
+		body = append(body, jen.If(self().Dot("WritingPaused").Call()).Block(self().Dot("PauseReading").Call()).
+			Comment("the replies backed up: hold the rest"))
+	}
+	body = append(body, jen.Return(jen.True()))
+	f.Add(methodDecl(p, h.Runner)).Block(body...)
 }
 
 // timeoutMethod prints Timeout, which makes the protocol a

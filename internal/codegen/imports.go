@@ -37,6 +37,16 @@ func nameImports(f *jen.File, s *spec.Spec) {
 		for _, t := range protocolTypes(p) {
 			paths = append(paths, t.ImportPaths()...)
 		}
+		if p.Framed() || len(p.Sends) > 0 {
+			paths = append(paths, wirePkg)
+		}
+		if p.Client != "" {
+			paths = append(paths, contextPkg, netPkg, "fmt")
+		}
+	}
+	if len(s.Sets)+len(s.Types)+len(s.Enums) > 0 {
+		// What the decoders and encoders of messages call.
+		paths = append(paths, wirePkg, binaryPkg, bytesPkg, mathPkg, slicesPkg, strconvPkg)
 	}
 	n.Name(runtimePkg)
 	slices.Sort(paths)

@@ -7,6 +7,7 @@ package generate
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/protogen/protogen/internal/codegen"
@@ -86,6 +87,19 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			continue
 		}
 		produced := []output.File{{Path: s.OutFile, Data: code}}
+		if len(s.Sets) == 0 {
+			// Tests generated while the spec had messages go with them.
+			if _, err := os.Stat(s.TestFile); err == nil {
+				produced = append(produced, output.File{Path: s.TestFile, Remove: true})
+			}
+		} else {
+			tests, err := codegen.GenerateTests(s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			produced = append(produced, output.File{Path: s.TestFile, Data: tests})
+		}
 		plan, err := scaffold.Plan(s)
 		if err != nil {
 			errs = append(errs, err)
@@ -143,12 +157,25 @@ func checkShared(specs []*spec.Spec) error {
 			errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
 				"package %s differs from package %s of %s, whose output is in the same folder", s.Package, first.Package, first.Path))
 		}
+		for _, m := range s.Members {
+			d := decl{s, nil, m.What + " " + m.Name}
+			if prev, dup := declared[dir][m.Name]; dup && prev.s != s {
+				errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
+					"the %s is also declared by %s, in the same package", d.what, prev.s.Path))
+				break
+			}
+			declared[dir][m.Name] = d
+		}
 		for _, p := range s.Protocols {
 			for _, name := range p.PackageNames() {
 				d := decl{s, p, name.What + " " + name.Name}
 				if prev, dup := declared[dir][name.Name]; dup && prev.s != s {
+					where := prev.s.Path
+					if prev.p != nil {
+						where += ":" + prev.p.Pos.String()
+					}
 					errs = append(errs, s.Errorf(p.Pos,
-						"protocol %s: its %s is also declared at %s:%v, in the same package", p.Name, d.what, prev.s.Path, prev.p.Pos))
+						"protocol %s: its %s is also declared at %s, in the same package", p.Name, d.what, where))
 					break // one report per protocol is enough
 				}
 				declared[dir][name.Name] = d

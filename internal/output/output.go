@@ -29,6 +29,11 @@ type File struct {
 	// when it exists. Without it, an existing user-owned file is left
 	// alone.
 	Update *Update
+	// Remove marks a file that protogen generated before and no longer
+	// does (the tests of a spec that has no messages now): Write removes
+	// it if it exists and carries the generated-code line, and Check
+	// reports it. Data is unused.
+	Remove bool
 }
 
 // Update allows the one change protogen makes to an existing user-owned
@@ -46,12 +51,14 @@ type Update struct {
 // untouched (keeping its modification time and the build cache), and so is
 // a user-owned file that exists, unless its Update changes it. Write
 // refuses to replace a file that protogen did not generate, and writes
-// through a symbolic link to its target. It returns the paths it wrote.
+// through a symbolic link to its target. Last, it removes the generated
+// files marked Remove. It returns the paths it wrote or removed.
 func Write(files []File) ([]string, error) {
 	type pending struct {
 		path, tmp string
 	}
 	var todo []pending
+	var remove []string
 	cleanup := func() {
 		for _, p := range todo {
 			_ = os.Remove(p.tmp)
@@ -65,6 +72,11 @@ func Write(files []File) ([]string, error) {
 		}
 		old, err := os.ReadFile(path)
 		switch {
+		case f.Remove:
+			if err == nil && isGenerated(old) {
+				remove = append(remove, path)
+			}
+			continue
 		case err == nil && f.UserOwned && f.Update == nil:
 			continue
 		case err == nil && f.UserOwned:
@@ -99,6 +111,12 @@ func Write(files []File) ([]string, error) {
 			return written, fmt.Errorf("%w (already written: %v)", err, written)
 		}
 		written = append(written, p.path)
+	}
+	for _, path := range remove {
+		if err := os.Remove(path); err != nil {
+			return written, fmt.Errorf("%w (already written: %v)", err, written)
+		}
+		written = append(written, path)
 	}
 	return written, nil
 }
@@ -170,6 +188,13 @@ func Check(files []File, w io.Writer) (current bool, err error) {
 	current = true
 	for _, f := range files {
 		old, err := os.ReadFile(f.Path)
+		if f.Remove {
+			if err == nil && isGenerated(old) {
+				current = false
+				fmt.Fprintf(w, "stale generated file: %s (protogen no longer generates it, and would remove it)\n", f.Path)
+			}
+			continue
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			current = false
 			what := "generated file"

@@ -161,3 +161,27 @@ func FuzzFixedCodec(f *testing.F) {
 		frFuzzCheck(t, FixedCodec{Size: int(size % 2048)}, stream, splits, refuse)
 	})
 }
+
+func FuzzHeaderCodec(f *testing.F) {
+	f.Add(uint8(1), uint8(2), uint8(3), false, uint16(0), []byte("T\x00\x03abcU\x00\x00"), []byte{2, 2}, uint64(0xffff))
+	f.Add(uint8(8), uint8(4), uint8(24), false, uint16(100), []byte("\x80\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"+"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00x"), []byte{5, 9}, uint64(0b110))
+	f.Add(uint8(1), uint8(4), uint8(1), true, uint16(0), []byte("Q\x04\x00\x00\x00R\x03\x00\x00\x00"), []byte{1}, uint64(0))
+	f.Fuzz(func(t *testing.T, offset, size, from uint8, le bool, maxLen uint16, stream, splits []byte, refuse uint64) {
+		c := HeaderCodec{
+			Offset:       int(offset % 16),
+			Size:         []int{1, 2, 4, 8, 3}[size%5], // 3: an invalid size
+			LittleEndian: le,
+			From:         int(from % 32),
+			Max:          int(maxLen % 4096),
+		}
+		frFuzzCheck(t, c, stream, splits, refuse)
+	})
+}
+
+func FuzzBlockCodec(f *testing.F) {
+	f.Add(uint8(64), uint16(1000), []byte("get a\r\nset k 2\r\nhi\r\nset k 3\nabcXY"), []byte{3, 1, 9}, uint64(0b1010))
+	f.Add(uint8(8), uint16(3), []byte("set k 4\r\n"), []byte{1}, uint64(0))
+	f.Fuzz(func(t *testing.T, maxLine uint8, maxBlock uint16, stream, splits []byte, refuse uint64) {
+		frFuzzCheck(t, BlockCodec{MaxLine: int(maxLine), MaxBlock: int(maxBlock % 2048), Block: testBlockLen}, stream, splits, refuse)
+	})
+}

@@ -254,6 +254,26 @@ var frRoundTrips = []struct {
 	{"length 4 includes header", LengthCodec{Size: 4, IncludesHeader: true}, []string{"abc", "", "\x00\x00\x00\x00"}},
 	{"length 8", LengthCodec{Size: 8, Max: 100}, []string{"abc", strings.Repeat("d", 100)}},
 	{"fixed", FixedCodec{Size: 3}, []string{"abc", "\n\n\n", "\x00\x00\x00"}},
+	{"header", HeaderCodec{Offset: 1, Size: 2, From: 3}, []string{"T\x00\x03abc", "U\x00\x00", "V\x01\x2c" + strings.Repeat("e", 300)}},
+	{"header counting itself", HeaderCodec{Offset: 1, Size: 4, LittleEndian: true, From: 1}, []string{"Q\x04\x00\x00\x00", "R\x07\x00\x00\x00abc"}},
+	{"block", testBlockCodec, []string{"get k", "set k 2\r\nhi\r\n", "", "set k 0\r\n\r\n", "set k 4\r\na\r\nb\r\n", "set k 3\r\nabcXY"}},
+}
+
+// testBlockCodec frames lines whose last token is a block's length when
+// they start with "set ".
+var testBlockCodec = BlockCodec{MaxLine: 64, MaxBlock: 1000, Block: testBlockLen}
+
+func testBlockLen(line []byte) int {
+	rest, ok := bytes.CutPrefix(line, []byte("set "))
+	if !ok {
+		return -1
+	}
+	tok, _ := LastToken(rest)
+	n, ok := ParseUint(tok, 32)
+	if !ok {
+		return -1
+	}
+	return int(min(n, 1<<30))
 }
 
 func TestCodecRoundTrip(t *testing.T) {

@@ -1,0 +1,331 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/protogen/protogen/spec"
+)
+
+// A protocol with a client: its received messages go to the calls that
+// wait for them, in order or by a correlation id, and a generated client
+// type has a method per request that declares its reply.
+
+const (
+	contextPkg = "context"
+	netPkg     = "net"
+)
+
+// clientStreams reports whether a request of p's client is answered by a
+// stream of messages.
+func clientStreams(p *spec.Protocol) bool {
+	for _, m := range p.SentMessages() {
+		if m.Stream != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// clientCorrelates reports whether a set that p's client sends matches
+// replies by id.
+func clientCorrelates(p *spec.Protocol) bool {
+	for _, s := range p.Sends {
+		if s.Correlate != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// clientFields prints the fields a client protocol adds to its struct.
+func clientFields(p *spec.Protocol) []jen.Code {
+	calls := p.Member(spec.RoleCalls)
+	out := []jen.Code{jen.Line(),
+		commentLine(calls.Name + " are the calls waiting for a reply; safe for concurrent use."),
+		jen.Id(calls.Name).Add(typeCode(calls.Type)),
+	}
+	if clientStreams(p) {
+		st := p.Member(spec.RoleStream)
+		out = append(out,
+			commentLine(st.Name+" holds the replies of a stream under way, until its end; owned by the callbacks."),
+			jen.Id(st.Name).Add(typeCode(st.Type)))
+	}
+	if clientCorrelates(p) {
+		id := p.Member(spec.RoleNextID)
+		out = append(out,
+			commentLine(id.Name+" numbers the requests whose replies carry their id."),
+			jen.Id(id.Name).Add(typeCode(id.Type)))
+	}
+	return out
+}
+
+// streamOf returns the request whose stream m is an item or the end of, and
+// whether m ends it.
+func streamOf(p *spec.Protocol, m *spec.Message) (req *spec.Message, end bool) {
+	for _, r := range p.SentMessages() {
+		switch m {
+		case r.Stream:
+			return r, false
+		case r.End:
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// deliverMethods prints, for each message a client protocol receives, the
+// method that hands it (a copy: the frame is reused) to the call it
+// answers. A reply nobody waits for ends the connection.
+func deliverMethods(f *jen.File, p *spec.Protocol) {
+	calls := jen.Id("p").Dot(p.Member(spec.RoleCalls).Name)
+	for _, m := range p.ReceivedMessages() {
+		var body []jen.Code
+		req, end := streamOf(p, m)
+		var value jen.Code = jen.Id("m").Dot("Clone").Call()
+		doc := fmt.Sprintf("%s hands a copy of m to the call it answers, and ends the connection with protoflow.ErrUnexpectedReply when none waits.", m.Hook)
+		switch {
+		case req != nil && !end:
+			st := jen.Id("p").Dot(p.Member(spec.RoleStream).Name)
+			f.Line()
+			prose(f, fmt.Sprintf("%s keeps a copy of m, one of the stream of replies to %s, until %s ends it.", m.Hook, req.Name, req.End.Name))
+			f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(m.Hook).Params(jen.Id("m").Op("*").Id(m.Name)).Block(
+				st.Clone().Op("=").Append(st.Clone(), jen.Id("m").Dot("Clone").Call()),
+			)
+			continue
+		case req != nil:
+			st := jen.Id("p").Dot(p.Member(spec.RoleStream).Name)
+			body = append(body, jen.Id("items").Op(":=").Add(st.Clone()), st.Clone().Op("=").Nil())
+			value = jen.Id("items")
+			doc = fmt.Sprintf("%s ends the stream of replies to %s: it hands what the stream held to the call it answers, and ends the connection with protoflow.ErrUnexpectedReply when none waits.", m.Hook, req.Name)
+		}
+		deliver := calls.Clone().Dot("Deliver").Call(value)
+		if c := m.Set.Correlate; c != nil {
+			deliver = calls.Clone().Dot("DeliverID").Call(jen.Uint64().Parens(jen.Id("m").Dot(c.GoName)), value)
+		}
+		body = append(body, jen.If(jen.Op("!").Add(deliver)).Block(
+			jen.If(jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(), jen.Id("t").Op("!=").Nil()).Block(
+				jen.Qual(runtimePkg, "AbortWithError").Call(jen.Id("t"), jen.Qual(runtimePkg, "ErrUnexpectedReply")),
+			),
+		))
+		f.Line()
+		prose(f, doc)
+		f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(m.Hook).Params(jen.Id("m").Op("*").Id(m.Name)).Block(body...)
+	}
+}
+
+// errorReplies lists the messages that p's client returns as errors.
+func errorReplies(p *spec.Protocol) []*spec.Message {
+	var out []*spec.Message
+	for _, s := range p.Receives {
+		if s.Error != nil {
+			out = append(out, s.Error)
+		}
+	}
+	return out
+}
+
+// callMethod prints the protocol's call: start the call (sending its
+// request), wait while writing is paused, wait for the reply, and turn an
+// error reply into an error.
+func callMethod(f *jen.File, p *spec.Protocol) {
+	name := p.Member(spec.RoleCall).Name
+	calls := jen.Id("p").Dot(p.Member(spec.RoleCalls).Name)
+	start := calls.Clone().Dot("Start").Call(jen.Id("send"))
+	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("send").Func().Params().Error()}
+	idNote := ""
+	if clientCorrelates(p) {
+		params = []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("id").Uint64(), jen.Id("byID").Bool(), jen.Id("send").Func().Params().Error()}
+		start = jen.Id("start")
+		idNote = " A request of a set that correlates carries id, which its reply returns."
+	}
+	f.Line()
+	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx ends returns at once; its reply, when it comes, is dropped.%s", name, idNote))
+	var body []jen.Code
+	if clientCorrelates(p) {
+		body = append(body,
+			jen.Id("start").Op(":=").Add(calls.Clone()).Dot("Start"),
+			jen.If(jen.Id("byID")).Block(
+				jen.Id("start").Op("=").Func().Params(jen.Id("send").Func().Params().Error()).Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
+					jen.Return(calls.Clone().Dot("StartID").Call(jen.Id("id"), jen.Id("send"))),
+				),
+			),
+		)
+		start = jen.Id("start").Call(jen.Id("send"))
+	}
+	body = append(body,
+		// Wait first, so that a caller adds nothing to the queue while
+		// writing is paused. A connection that has ended says so in Start.
+		jen.If(jen.Err().Op(":=").Id("p").Dot("Drain").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("ctx").Dot("Err").Call().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()),
+		),
+		jen.List(jen.Id("call"), jen.Err()).Op(":=").Add(start),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("call").Dot("Wait").Call(jen.Id("ctx")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+	)
+	for _, e := range errorReplies(p) {
+		body = append(body, jen.If(jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Id("r").Assert(jen.Op("*").Id(e.Name)), jen.Id("ok")).Block(
+			jen.Return(jen.Nil(), jen.Id("e")),
+		))
+	}
+	body = append(body, jen.Return(jen.Id("r"), jen.Nil()))
+	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(name).Params(params...).Params(jen.Any(), jen.Error()).Block(body...)
+}
+
+// errorMethods prints Error for the messages that clients return as
+// errors.
+func errorMethods(f *jen.File, s *spec.Spec) {
+	for _, set := range s.Sets {
+		m := set.Error
+		if m == nil {
+			continue
+		}
+		var text jen.Code = jen.Lit(set.Name + ": " + m.Name)
+		for _, fd := range spec.AllFields(m.Fields) {
+			if fd.InStruct() && (fd.Kind == spec.WireString || fd.Kind == spec.WireBytes) && !fd.List && fd.Size == 0 {
+				text = jen.Lit(m.Name + ": ").Op("+").String().Parens(jen.Id("m").Dot(fd.GoName))
+				break
+			}
+		}
+		f.Line()
+		prose(f, fmt.Sprintf("Error makes %s an error: a generated client returns the %s reply as its call's error.", m.Name, m.Name))
+		f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Error").Params().String().Block(jen.Return(text))
+	}
+}
+
+// clientType prints the client of protocol p: its type, how to make one,
+// and a method per request that declares its reply.
+func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
+	name := p.Client
+	dial, newc := p.Member(spec.RoleClientDial).Name, p.Member(spec.RoleClientNew).Name
+	match := "in the order of the requests"
+	if clientCorrelates(p) {
+		match = "by the id that each request and its reply carry"
+	}
+	f.Line()
+	prose(f, fmt.Sprintf("%s is a client of %s, generated from %s: a method per request, which sends it and waits for its reply. Its methods are safe for concurrent use: the requests of many goroutines are pipelined on one connection, and the replies are matched to them %s. A caller waits, as long as its ctx allows, while the server does not read; every call waiting when the connection ends fails with why (an error matching protoflow.ErrConnectionLost), and so does every later one. Make one with %s or %s.", name, p.Name, s.Source, match, dial, newc))
+	f.Type().Id(name).Struct(jen.Id("p").Op("*").Id(p.Name))
+
+	f.Line()
+	prose(f, fmt.Sprintf("%s connects to address on network (\"tcp\" or \"unix\") and returns a %s over a new %s.", dial, name, p.Name))
+	f.Func().Id(dial).Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.List(jen.Id("network"), jen.Id("address")).String(), jen.Id("opts").Op("...").Qual(runtimePkg, "Option")).Params(jen.Op("*").Id(name), jen.Error()).Block(
+		jen.Id("p").Op(":=").Id(p.Member(spec.RoleConstructor).Name).Call(),
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Dial").Call(jen.Id("ctx"), jen.Id("network"), jen.Id("address"), jen.Id("p"), jen.Id("opts").Op("...")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()),
+		),
+		jen.Return(jen.Op("&").Id(name).Values(jen.Id("p").Op(":").Id("p")), jen.Nil()),
+	)
+
+	f.Line()
+	prose(f, fmt.Sprintf("%s returns a %s over nc, any connection (TLS, net.Pipe), which it owns from then on.", newc, name))
+	f.Func().Id(newc).Params(jen.Id("nc").Qual(netPkg, "Conn"), jen.Id("opts").Op("...").Qual(runtimePkg, "Option")).Params(jen.Op("*").Id(name), jen.Error()).Block(
+		jen.Id("p").Op(":=").Id(p.Member(spec.RoleConstructor).Name).Call(),
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Attach").Call(jen.Id("nc"), jen.Id("p"), jen.Id("opts").Op("...")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Err()),
+		),
+		jen.Return(jen.Op("&").Id(name).Values(jen.Id("p").Op(":").Id("p")), jen.Nil()),
+	)
+
+	f.Line()
+	prose(f, fmt.Sprintf("Protocol returns the %s beneath c.", p.Name))
+	f.Func().Params(jen.Id("c").Op("*").Id(name)).Id("Protocol").Params().Op("*").Id(p.Name).Block(jen.Return(jen.Id("c").Dot("p")))
+
+	f.Line()
+	prose(f, "Close closes the connection once the requests already sent are written; the calls still waiting fail.")
+	f.Func().Params(jen.Id("c").Op("*").Id(name)).Id("Close").Params().Error().Block(
+		jen.Id("t").Op(":=").Id("c").Dot("p").Dot("Transport").Call(),
+		jen.If(jen.Id("t").Op("==").Nil()).Block(jen.Return(jen.Qual(runtimePkg, "ErrConnectionReset"))),
+		jen.Return(jen.Id("t").Dot("Close").Call()),
+	)
+
+	for _, m := range p.SentMessages() {
+		if m.HasReply() {
+			clientMethod(f, s, p, m)
+		}
+	}
+}
+
+// clientMethod prints the client's method for request m.
+func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) {
+	var result jen.Code
+	var what string
+	switch {
+	case m.Stream != nil:
+		result = jen.Index().Op("*").Id(m.Stream.Name)
+		what = fmt.Sprintf("the %s replies up to %s", m.Stream.Name, m.End.Name)
+	case len(m.Replies) == 1:
+		result = jen.Op("*").Id(m.Replies[0].Name)
+		what = "its " + m.Replies[0].Name + " reply"
+	default:
+		result = jen.Id(m.Replies[0].Set.Name)
+		names := make([]string, len(m.Replies))
+		for i, r := range m.Replies {
+			names[i] = "*" + r.Name
+		}
+		what = "its reply, one of " + strings.Join(names, ", ")
+	}
+	errs := errorReplies(p)
+	errNote := ""
+	if len(errs) > 0 {
+		names := make([]string, len(errs))
+		for i, e := range errs {
+			names[i] = "*" + e.Name
+		}
+		errNote = fmt.Sprintf(" An %s reply is the error.", strings.Join(names, " or "))
+	}
+	f.Line()
+	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))
+	send := jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Id("m"))))
+	call := p.Member(spec.RoleCall).Name
+	var body []jen.Code
+	switch {
+	case m.Set.Correlate != nil:
+		c := m.Set.Correlate
+		// The id as the field holds it, so that the reply's matches.
+		body = append(body,
+			jen.Id("id").Op(":=").Add(elemGoType(c)).Parens(jen.Id("c").Dot("p").Dot(p.Member(spec.RoleNextID).Name).Dot("Add").Call(jen.Lit(1))),
+			jen.Id("m").Dot(c.GoName).Op("=").Id("id"),
+			jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Uint64().Parens(jen.Id("id")), jen.True(), send),
+		)
+	case clientCorrelates(p):
+		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Lit(0), jen.False(), send))
+	default:
+		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), send))
+	}
+	body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
+	unexpected := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T reply: %%w", s.Package, p.Client, m.Name)), jen.Id("r"), jen.Qual(runtimePkg, "ErrUnexpectedReply")))
+	switch {
+	case m.Stream != nil:
+		body = append(body,
+			jen.List(jen.Id("items"), jen.Id("ok")).Op(":=").Id("r").Assert(jen.Index().Any()),
+			jen.If(jen.Op("!").Id("ok")).Block(unexpected),
+			jen.Id("out").Op(":=").Make(jen.Index().Op("*").Id(m.Stream.Name), jen.Len(jen.Id("items"))),
+			jen.For(jen.List(jen.Id("i"), jen.Id("item")).Op(":=").Range().Id("items")).Block(
+				jen.If(jen.List(jen.Id("out").Index(jen.Id("i")), jen.Id("ok")).Op("=").Id("item").Assert(jen.Op("*").Id(m.Stream.Name)), jen.Op("!").Id("ok")).Block(
+					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T in its stream of replies: %%w", s.Package, p.Client, m.Name)), jen.Id("item"), jen.Qual(runtimePkg, "ErrUnexpectedReply"))),
+				),
+			),
+			jen.Return(jen.Id("out"), jen.Nil()),
+		)
+	case len(m.Replies) == 1:
+		body = append(body,
+			jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("r").Assert(jen.Op("*").Id(m.Replies[0].Name)), jen.Id("ok")).Block(jen.Return(jen.Id("v"), jen.Nil())),
+			unexpected,
+		)
+	default:
+		cases := make([]jen.Code, len(m.Replies))
+		for i, r := range m.Replies {
+			cases[i] = jen.Op("*").Id(r.Name)
+		}
+		body = append(body,
+			jen.Switch(jen.Id("v").Op(":=").Id("r").Assert(jen.Type())).Block(
+				jen.Case(cases...).Block(jen.Return(jen.Id("v").Assert(jen.Id(m.Replies[0].Set.Name)), jen.Nil())),
+			),
+			unexpected,
+		)
+	}
+	f.Func().Params(jen.Id("c").Op("*").Id(p.Client)).Id(m.Name).Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("m").Op("*").Id(m.Name)).Params(result, jen.Error()).Block(body...)
+}

@@ -1,0 +1,175 @@
+package protoflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrUnexpectedReply is matched by the error with which a client aborts a
+// connection whose peer sent a reply that no call waits for: the stream
+// can no longer be matched to the calls.
+var ErrUnexpectedReply = errors.New("protoflow: a reply that no call waits for")
+
+// Calls matches the replies of a connection to the calls waiting for them,
+// in the order the calls were sent (FIFO) or by an id that each request and
+// its reply carry. It is the machinery of a generated client, usable by
+// hand: many goroutines may call at once, and their requests are pipelined.
+//
+// A call is started with Start (or StartID), which sends its request under
+// the lock that orders the calls, so that the order of the queue is the
+// order on the wire; the reader of the connection hands each reply to
+// Deliver (or DeliverID), and the caller waits for it with Wait. A caller
+// whose context ends stops waiting at once; its reply, when it comes, is
+// taken off the queue and dropped, so the stream stays in step. Lose fails
+// every waiting call and every later one with the connection's end.
+//
+// The zero value is ready to use. R is the type of a reply; a reply the
+// reader hands over must not alias its read buffer.
+type Calls[R any] struct {
+	mu    sync.Mutex
+	queue []*Call[R]          // FIFO calls in send order; guarded by mu
+	head  int                 // queue[head:] are waiting
+	byID  map[uint64]*Call[R] // calls matched by id; made on first use; guarded by mu
+	lost  error               // why the connection ended; set once; guarded by mu
+}
+
+// Call is one call: a request sent, and its reply to come.
+type Call[R any] struct {
+	done chan struct{} // closed once reply or err is set
+	// Set once, before done is closed.
+	reply R
+	err   error
+}
+
+// errClosedCalls is the end of a connection closed cleanly, for the calls
+// that were still waiting.
+var errClosedCalls = fmt.Errorf("protoflow: connection closed before the reply: %w", ErrConnectionLost)
+
+// Start makes a call whose reply comes in the order of the calls: it runs
+// send, which writes the request, while it holds the lock that orders the
+// calls. send must not block (a Transport's Write does not); its error, or
+// the connection's end, ends the call at once.
+func (c *Calls[R]) Start(send func() error) (*Call[R], error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost != nil {
+		return nil, c.lost
+	}
+	if err := send(); err != nil {
+		return nil, err
+	}
+	call := &Call[R]{done: make(chan struct{})}
+	if c.head > 0 && c.head >= len(c.queue)/2 {
+		// Move the waiting calls down, so that a queue that never empties
+		// does not grow for good: amortized, each call moves once.
+		n := copy(c.queue, c.queue[c.head:])
+		clear(c.queue[n:])
+		c.queue, c.head = c.queue[:n], 0
+	}
+	c.queue = append(c.queue, call)
+	return call, nil
+}
+
+// StartID makes a call whose reply carries id. send runs under the same
+// lock as Start's; id must not be that of a call still waiting.
+func (c *Calls[R]) StartID(id uint64, send func() error) (*Call[R], error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost != nil {
+		return nil, c.lost
+	}
+	if _, dup := c.byID[id]; dup {
+		return nil, fmt.Errorf("protoflow: call id %d is already waiting", id)
+	}
+	if err := send(); err != nil {
+		return nil, err
+	}
+	if c.byID == nil {
+		c.byID = make(map[uint64]*Call[R])
+	}
+	call := &Call[R]{done: make(chan struct{})}
+	c.byID[id] = call
+	return call, nil
+}
+
+// Deliver hands r to the oldest waiting call, and reports false when no
+// call waits: the peer sent a reply nobody asked for.
+func (c *Calls[R]) Deliver(r R) bool {
+	c.mu.Lock()
+	if c.head == len(c.queue) {
+		c.mu.Unlock()
+		return false
+	}
+	call := c.queue[c.head]
+	c.queue[c.head] = nil
+	c.head++
+	c.mu.Unlock()
+	call.reply = r
+	close(call.done)
+	return true
+}
+
+// DeliverID hands r to the call with id, and reports false when none waits.
+func (c *Calls[R]) DeliverID(id uint64, r R) bool {
+	c.mu.Lock()
+	call, ok := c.byID[id]
+	delete(c.byID, id)
+	c.mu.Unlock()
+	if !ok {
+		return false
+	}
+	call.reply = r
+	close(call.done)
+	return true
+}
+
+// Lose ends every waiting call, and every later one, with the
+// connection's end: err, as ConnectionLost receives it (wrapped to match
+// ErrConnectionLost), or for a clean close (nil) an error matching
+// ErrConnectionLost. Only its first call counts.
+func (c *Calls[R]) Lose(err error) {
+	if err == nil {
+		err = errClosedCalls
+	} else {
+		err = &ConnectionLostError{Err: err}
+	}
+	c.mu.Lock()
+	if c.lost != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.lost = err
+	waiting := c.queue[c.head:]
+	c.queue, c.head = nil, 0
+	byID := c.byID
+	c.byID = nil
+	c.mu.Unlock()
+	for _, call := range waiting {
+		call.err = err
+		close(call.done)
+	}
+	for _, call := range byID {
+		call.err = err
+		close(call.done)
+	}
+}
+
+// Waiting reports how many calls wait for a reply.
+func (c *Calls[R]) Waiting() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) - c.head + len(c.byID)
+}
+
+// Wait waits for the call's reply, the connection's end, or ctx.
+func (call *Call[R]) Wait(ctx context.Context) (R, error) {
+	select {
+	case <-call.done:
+		return call.reply, call.err
+	case <-ctx.Done():
+		var zero R
+		return zero, ctx.Err()
+	}
+}

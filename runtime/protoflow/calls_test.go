@@ -1,0 +1,157 @@
+package protoflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// A fake wire for Calls: requests are recorded in the order Start sent
+// them, and replies are the request's number.
+type callsWire struct {
+	mu   sync.Mutex
+	sent []int
+}
+
+func (w *callsWire) send(n int) func() error {
+	return func() error {
+		w.mu.Lock()
+		w.sent = append(w.sent, n)
+		w.mu.Unlock()
+		return nil
+	}
+}
+
+// Calls from many goroutines get their own replies when the replies come
+// in the order of the wire.
+func TestCallsFIFO(t *testing.T) {
+	var c Calls[int]
+	var w callsWire
+	const n = 64
+	type started struct {
+		n    int
+		call *Call[int]
+	}
+	calls := make(chan started, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			call, err := c.Start(w.send(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			calls <- started{i, call}
+		}()
+	}
+	wg.Wait()
+	close(calls)
+	// The peer answers in the order it received.
+	for _, req := range w.sent {
+		if !c.Deliver(req) {
+			t.Fatalf("Deliver(%d) found no call", req)
+		}
+	}
+	for s := range calls {
+		got, err := s.call.Wait(context.Background())
+		if err != nil || got != s.n {
+			t.Errorf("call %d got %d, %v", s.n, got, err)
+		}
+	}
+	if c.Deliver(99) {
+		t.Error("Deliver with no call waiting reported true")
+	}
+}
+
+// A caller that gives up leaves its reply to be dropped: the next caller
+// still gets its own.
+func TestCallsCancelKeepsStep(t *testing.T) {
+	var c Calls[string]
+	first, _ := c.Start(func() error { return nil })
+	second, _ := c.Start(func() error { return nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := first.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait with a cancelled context = %v, want context.Canceled", err)
+	}
+	c.Deliver("first's")
+	c.Deliver("second's")
+	if got, err := second.Wait(context.Background()); err != nil || got != "second's" {
+		t.Fatalf("second call got %q, %v; want its own reply", got, err)
+	}
+}
+
+// Lose fails every waiting call and every later one with the cause.
+func TestCallsLose(t *testing.T) {
+	var c Calls[int]
+	fifo, _ := c.Start(func() error { return nil })
+	byID, _ := c.StartID(7, func() error { return nil })
+	cause := errors.New("reset")
+	c.Lose(cause)
+	c.Lose(errors.New("second cause, ignored"))
+	for _, call := range []*Call[int]{fifo, byID} {
+		if _, err := call.Wait(context.Background()); !errors.Is(err, cause) || !errors.Is(err, ErrConnectionLost) {
+			t.Errorf("Wait after Lose = %v, want the cause and ErrConnectionLost", err)
+		}
+	}
+	if _, err := c.Start(func() error { t.Error("send ran after Lose"); return nil }); !errors.Is(err, cause) {
+		t.Errorf("Start after Lose = %v, want the cause", err)
+	}
+	var clean Calls[int]
+	clean.Lose(nil)
+	if _, err := clean.Start(func() error { return nil }); !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("Start after a clean close = %v, want ErrConnectionLost", err)
+	}
+}
+
+func TestCallsByID(t *testing.T) {
+	var c Calls[int]
+	a, _ := c.StartID(1, func() error { return nil })
+	b, _ := c.StartID(2, func() error { return nil })
+	if _, err := c.StartID(1, func() error { return nil }); err == nil {
+		t.Error("StartID with an id still waiting succeeded")
+	}
+	c.DeliverID(2, 20)
+	c.DeliverID(1, 10)
+	if got, _ := a.Wait(context.Background()); got != 10 {
+		t.Errorf("call 1 got %d, want 10", got)
+	}
+	if got, _ := b.Wait(context.Background()); got != 20 {
+		t.Errorf("call 2 got %d, want 20", got)
+	}
+	if c.DeliverID(3, 0) {
+		t.Error("DeliverID of an id nobody waits for reported true")
+	}
+}
+
+// A send that fails ends its call at once, and takes no place in the queue.
+func TestCallsSendError(t *testing.T) {
+	var c Calls[int]
+	boom := fmt.Errorf("boom")
+	if _, err := c.Start(func() error { return boom }); err != boom {
+		t.Fatalf("Start = %v, want the send's error", err)
+	}
+	if c.Waiting() != 0 {
+		t.Fatalf("Waiting() = %d after a failed send, want 0", c.Waiting())
+	}
+}
+
+// A queue that never empties does not grow without bound.
+func TestCallsQueueStaysSmall(t *testing.T) {
+	var c Calls[int]
+	for i := range 10_000 {
+		if _, err := c.Start(func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			c.Deliver(i)
+		}
+	}
+	if cap(c.queue) > 64 {
+		t.Errorf("the queue's array holds %d calls for 1 waiting", cap(c.queue))
+	}
+}
