@@ -20,10 +20,10 @@ func TestProtocolSizes(t *testing.T) {
 		size, max uintptr
 	}{
 		{"echo.Echo", unsafe.Sizeof(echo.Echo{}), 56},
-		{"kv.Server", unsafe.Sizeof(kv.Server{}), 112},
-		{"kv.ClientProtocol", unsafe.Sizeof(kv.ClientProtocol{}), 128},
-		{"kvbin.Server", unsafe.Sizeof(kvbin.Server{}), 200},
-		{"kvbin.ClientProtocol", unsafe.Sizeof(kvbin.ClientProtocol{}), 208},
+		{"kv.Server", unsafe.Sizeof(kv.Server{}), 168},
+		{"kv.ClientProtocol", unsafe.Sizeof(kv.ClientProtocol{}), 224},
+		{"kvbin.Server", unsafe.Sizeof(kvbin.Server{}), 176},
+		{"kvbin.ClientProtocol", unsafe.Sizeof(kvbin.ClientProtocol{}), 224},
 		{"redis.Server", unsafe.Sizeof(redis.Server{}), 368},
 	} {
 		t.Logf("%s: %d bytes", s.name, s.size)
