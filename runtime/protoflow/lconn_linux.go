@@ -431,6 +431,15 @@ func (c *lconn) IsClosing() bool { return c.st()&stStopRead != 0 }
 // RemoteAddr implements [Transport.RemoteAddr]: the peer's address as
 // accept or Attach found it, kept for after the close.
 func (c *lconn) RemoteAddr() net.Addr {
+	if nc := c.netConnMade(); nc != nil {
+		return nc.RemoteAddr()
+	}
+	return c.peerAddr()
+}
+
+// peerAddr is the peer's address as accept or Attach found it. It takes no
+// lock: opError calls it with mu held.
+func (c *lconn) peerAddr() net.Addr {
 	if c.st()&stUnix != 0 {
 		return &net.UnixAddr{Net: "unix"}
 	}
@@ -443,6 +452,9 @@ func (c *lconn) RemoteAddr() net.Addr {
 
 // LocalAddr implements [Transport.LocalAddr].
 func (c *lconn) LocalAddr() net.Addr {
+	if nc := c.netConnMade(); nc != nil {
+		return nc.LocalAddr()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	x := c.extraLocked()
@@ -458,6 +470,18 @@ func (c *lconn) LocalAddr() net.Addr {
 		return &net.TCPAddr{}
 	}
 	return x.laddr
+}
+
+// netConnMade returns the connection Attach was given or NetConn made,
+// if any: its addresses are the transport's.
+func (c *lconn) netConnMade() net.Conn {
+	x := c.x.Load()
+	if x == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return x.nc
 }
 
 // sockaddrToAddr converts a socket address to the net package's form.
@@ -526,7 +550,7 @@ func (c *lconn) opError(op string, err error) error {
 	if c.st()&stUnix != 0 {
 		network = "unix"
 	}
-	return &net.OpError{Op: op, Net: network, Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
+	return &net.OpError{Op: op, Net: network, Addr: c.peerAddr(), Err: os.NewSyscallError(op, err)}
 }
 
 // doneChan returns a channel closed once ConnectionLost has returned.
