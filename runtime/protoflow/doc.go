@@ -40,6 +40,21 @@
 //     has one reader goroutine for its whole life, which reads and runs
 //     DataReceived and EOFReceived. PROTOFLOW_BACKEND=goroutine in the
 //     environment selects this backend on Linux too.
+//   - PROTOFLOW_BACKEND=loop selects, on Linux, the loop backend for TCP
+//     and Unix sockets (TLS and other connections keep the goroutine
+//     backend): up to GOMAXPROCS event loops, each a goroutine locked to
+//     its OS thread and blocking in epoll_wait itself, run every callback
+//     of their connections inline, ConnectionMade of a Server's
+//     connections included, and ConnectionLost; PauseWriting,
+//     ResumeWriting and Timeout run there too, right after the callback
+//     that decided them returns, or as soon as the loop is free. Sockets
+//     are raw descriptors that Go's netpoller never sees (NetConn makes a
+//     net.Conn only when asked), and an idle connection costs its transport
+//     (128 bytes) and its protocol: no goroutine, timer or buffer. A
+//     callback that blocks stalls every connection of its loop; Drain
+//     inside a callback writes the connection's queue itself while it
+//     waits. Write from any goroutine writes through to the socket and
+//     never waits for the loop.
 //
 // Either way one reader at a time holds the right to read, and once the
 // connection is dead the holder runs ConnectionLost, after which no

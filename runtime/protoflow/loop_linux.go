@@ -112,8 +112,8 @@ type loop struct {
 
 	tid atomic.Int32 // the OS thread running the loop: Drain inside a callback knows the loop by it
 
-	count   int  // loopsMu: connections given to the loop and not yet lost
-	retired bool // loopsMu: the loop has exited; its slot is free
+	count   atomic.Int32 // written with loopsMu held: connections given to the loop and not yet lost; read without it by run
+	retired bool         // loopsMu: the loop has exited; its slot is free
 
 	sleeping atomic.Bool // the loop is (about to be) in a blocking epoll_wait: posters wake it
 
@@ -154,7 +154,7 @@ func loopFor() *loop {
 		loops[i] = l
 		go l.run() // exits when its last connection is lost (retireLocked)
 	}
-	l.count++
+	l.count.Add(1)
 	return l
 }
 
@@ -184,6 +184,11 @@ func (l *loop) post(t loopTask) {
 	l.inbox = append(l.inbox, t)
 	l.inboxN.Add(1)
 	l.inboxMu.Unlock()
+	l.wake()
+}
+
+// wake wakes the loop if it sleeps in epoll_wait.
+func (l *loop) wake() {
 	if l.sleeping.CompareAndSwap(true, false) {
 		one := uint64(1)
 		_, _ = rawWrite(uintptr(l.evfd), (*[8]byte)(unsafe.Pointer(&one))[:])
@@ -210,7 +215,7 @@ func (l *loop) pop() (loopTask, bool) {
 // retireLocked ends the loop if it has no connection and nothing queued,
 // freeing its slot. loopsMu must be held.
 func (l *loop) retireLocked() bool {
-	if l.count > 0 || l.inboxN.Load() > 0 {
+	if l.count.Load() > 0 || l.inboxN.Load() > 0 {
 		return false
 	}
 	l.retired = true
@@ -226,7 +231,7 @@ func (l *loop) run() {
 	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 	l.tid.Store(int32(syscall.Gettid()))
 	for {
-		for {
+		for l.inboxN.Load() > 0 {
 			t, ok := l.pop()
 			if !ok {
 				break
@@ -238,12 +243,14 @@ func (l *loop) run() {
 				l.service(t.c)
 			}
 		}
-		loopsMu.Lock()
-		if l.retireLocked() {
+		if l.count.Load() == 0 { // the check is repeated under loopsMu
+			loopsMu.Lock()
+			if l.retireLocked() {
+				loopsMu.Unlock()
+				return
+			}
 			loopsMu.Unlock()
-			return
 		}
-		loopsMu.Unlock()
 		n := l.wait()
 		for i := range l.events[:n] {
 			ev := &l.events[i]
@@ -276,7 +283,7 @@ func (l *loop) wait() int {
 	}
 	runtime.Gosched()
 	l.sleeping.Store(true)
-	if l.inboxN.Load() > 0 {
+	if l.inboxN.Load() > 0 || l.count.Load() == 0 { // posted, or retiring, since the loop looked
 		l.sleeping.Store(false)
 		return 0
 	}
@@ -561,7 +568,7 @@ func (l *loop) finished(c *lconn, x *lconnExtra) {
 		s.removeLoopConn(c)
 	}
 	loopsMu.Lock()
-	l.count--
+	l.count.Add(-1)
 	loopsMu.Unlock()
 }
 

@@ -150,8 +150,9 @@ func (s *Server) acceptLoop(fd int, rsa *syscall.RawSockaddrAny, unix bool) bool
 		s.mu.Unlock()
 		syscall.Close(fd)
 		loopsMu.Lock()
-		l.count--
+		l.count.Add(-1)
 		loopsMu.Unlock()
+		l.wake() // to retire, if that was its last connection
 		return false
 	}
 	s.loopConns.add(c)
