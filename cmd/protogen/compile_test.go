@@ -32,7 +32,7 @@ func TestGoldenCompiles(t *testing.T) {
 	}
 	mod := t.TempDir()
 	goMod := "module example.com/golden\n\ngo 1.26\n\n" +
-		"require (\n\tgithub.com/protogen/protogen v0.0.0\n\tgopkg.in/yaml.v3 v3.0.1\n)\n\n" +
+		"require (\n\tgithub.com/protogen/protogen v0.0.0\n\tgopkg.in/yaml.v3 v3.0.1\n\tgo.uber.org/goleak v1.3.0\n)\n\n" +
 		"replace github.com/protogen/protogen => " + root + "\n"
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))

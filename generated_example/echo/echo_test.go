@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -41,27 +42,61 @@ func startEcho(t *testing.T) (addr string, protocols chan *Echo) {
 	return ln.Addr().String(), protocols
 }
 
+// The hooks, without a socket: every byte comes back, in order, however
+// the peer's writes were cut and however large they are.
 func TestEchoRoundTrip(t *testing.T) {
-	addr, _ := startEcho(t)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	small := make([]byte, 300)
+	for i := range small {
+		small[i] = byte(rng.Uint32())
 	}
-	defer c.Close()
+	if got := protoflowtest.CheckSplits(t, NewEcho, small); !bytes.Equal(got.Written, small) || got.Lost {
+		t.Errorf("echoed %d bytes (lost %v), want the %d sent", len(got.Written), got.Lost, len(small))
+	}
+	c := protoflowtest.New(NewEcho())
+	defer c.Finish(t)
 	for _, size := range []int{1, 100, 1024, 64 * 1024, 1 << 20} {
 		msg := make([]byte, size)
 		for i := range msg {
-			msg[i] = byte(rand.IntN(256))
+			msg[i] = byte(rng.Uint32())
 		}
-		go c.Write(msg) // a megabyte does not fit in the socket buffers
-		got := make([]byte, size)
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, err := io.ReadFull(c, got); err != nil {
-			t.Fatalf("size %d: %v", size, err)
+		if err := c.Feed(msg); err != nil {
+			t.Fatal(err)
 		}
-		if !bytes.Equal(got, msg) {
-			t.Fatalf("size %d: echo differs", size)
+		if got := c.ReadAll(); !bytes.Equal(got, msg) {
+			t.Fatalf("size %d: echoed %d bytes, equal %v", size, len(got), bytes.Equal(got, msg))
 		}
+	}
+}
+
+// The flow-control hooks, without a socket: while the peer does not read,
+// the echoes queue until PauseWriting, which stops reading, so that what
+// the peer sends meanwhile is held; once the peer reads, ResumeWriting
+// reads again and the held bytes are echoed too.
+func TestEchoPausesReading(t *testing.T) {
+	p := NewEcho()
+	c := protoflowtest.New(p)
+	defer c.Finish(t)
+	c.Stall()
+	first := bytes.Repeat([]byte("a"), protoflow.DefaultHighWater+1)
+	if err := c.Feed(first); err != nil {
+		t.Fatal(err)
+	}
+	if !p.WritingPaused() || !p.ReadingPaused() {
+		t.Fatalf("after echoing %d bytes to a stalled peer: writing paused %v, reading paused %v; want both", len(first), p.WritingPaused(), p.ReadingPaused())
+	}
+	if err := c.Feed([]byte("held")); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Transport().WriteBufferSize(); got != len(first) {
+		t.Errorf("queue = %d bytes while reading is paused, want %d: the held bytes were echoed", got, len(first))
+	}
+	c.Unstall()
+	if p.WritingPaused() || p.ReadingPaused() {
+		t.Errorf("after the peer read: writing paused %v, reading paused %v; want neither", p.WritingPaused(), p.ReadingPaused())
+	}
+	if got, want := c.ReadAll(), append(first, "held"...); !bytes.Equal(got, want) {
+		t.Errorf("echoed %d bytes, want %d, in order", len(got), len(want))
 	}
 }
 

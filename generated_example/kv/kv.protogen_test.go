@@ -5,8 +5,10 @@ package kv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/protogen/protogen/runtime/protoflowtest"
 	"github.com/protogen/protogen/runtime/wire"
 	"github.com/protogen/protogen/runtime/wire/wiretest"
 )
@@ -180,4 +182,46 @@ func FuzzRoundTripReply(f *testing.F) {
 			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
 		}
 	})
+}
+
+// ExampleServer_protoflowtest shows how to test Server's hooks without a
+// socket: protoflowtest.New runs ConnectionMade, Feed hands DataReceived what
+// a peer sends (here a Set, encoded and framed), and what the hooks sent comes
+// back from the test's side of the connection. It prints what the hooks do, so
+// it has no Output to check: copy it into a test of your own and check what
+// your hooks should do. See protoflowtest.CheckSplits for the same input cut
+// at every byte.
+func ExampleServer_protoflowtest() {
+	c := protoflowtest.New(NewServer())
+
+	// A Set, as a peer sends it: its fields (fill them in), encoded, framed.
+	m := &Set{}
+	payload, err := m.Append(nil)
+	if err != nil {
+		fmt.Println("encoding:", err)
+		return
+	}
+	frame, err := wire.LineCodec{Max: 65536}.AppendFrame(nil, payload)
+	if err != nil {
+		fmt.Println("framing:", err)
+		return
+	}
+	if err := c.Feed(frame); err != nil {
+		fmt.Println("the connection had ended:", err)
+	}
+
+	// What the hooks sent, a frame at a time.
+	for {
+		b, err := c.ReadFrame(serverSendCodec)
+		if err != nil {
+			break
+		}
+		r, err := DecodeReply(b)
+		fmt.Printf("sent %T %+v (%v)\n", r, r, err)
+	}
+
+	// The peer closes its side; how did the connection end?
+	c.FeedEOF()
+	lost, err := c.Lost()
+	fmt.Println("lost:", lost, err)
 }

@@ -17,6 +17,7 @@ import (
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -152,54 +153,35 @@ func rawConn(t *testing.T, ts *testServer) net.Conn {
 	return c
 }
 
+// newServer returns a server protocol on a store of its own, so that each
+// run of CheckSplits starts empty.
+func newServer() *Server { return NewStore().Protocol() }
+
 // The server answers malformed requests with ERR lines and keeps going,
-// accepts CRLF, and parses a request split across reads.
+// accepts CRLF, and gives the same replies however the requests are cut
+// into reads.
 func TestServerRequests(t *testing.T) {
-	ts := startServer(t, "tcp")
-	c := rawConn(t, ts)
 	requests := "SET a 1\r\nget a\nBOGUS\n\nGET\nSET lonely\nDEL a\nGET a\nPING\n"
-	for i := range len(requests) { // one byte at a time: lines span reads
-		if _, err := c.Write([]byte{requests[i]}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := []string{"OK", "VALUE 1",
-		`ERR wire: Request at byte 0: unknown message (verb "BOGUS")`,
-		`ERR wire: Request at byte 0: unknown message (verb "")`,
-		"ERR wire: Get.key at byte 3: missing field",
-		"OK", // SET lonely: an empty value
-		"OK", "NOT_FOUND", "PONG"}
-	r := bufio.NewReader(c)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for i, w := range want {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
-		}
-		if got := strings.TrimSuffix(line, "\n"); got != w {
-			t.Errorf("reply %d = %q, want %q", i, got, w)
-		}
+	want := "OK\nVALUE 1\n" +
+		`ERR wire: Request at byte 0: unknown message (verb "BOGUS")` + "\n" +
+		`ERR wire: Request at byte 0: unknown message (verb "")` + "\n" +
+		"ERR wire: Get.key at byte 3: missing field\n" +
+		"OK\n" + // SET lonely: an empty value
+		"OK\nNOT_FOUND\nPONG\n"
+	got := protoflowtest.CheckSplits(t, newServer, []byte(requests))
+	if string(got.Written) != want || got.Lost {
+		t.Errorf("replies %q (lost %v), want %q", got.Written, got.Lost, want)
 	}
 }
 
 // A line longer than MaxLine is refused and the connection closed after
 // the replies before it.
 func TestServerLineTooLong(t *testing.T) {
-	ts := startServer(t, "tcp")
-	c := rawConn(t, ts)
-	go func() { // the server may close before it has read everything
-		c.Write([]byte("PING\n"))
-		// Exactly MaxLine bytes: the server reads them all before it closes,
-		// so the close is a FIN and not a reset that could drop the replies.
-		c.Write([]byte(strings.Repeat("x", MaxLine)))
-	}()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	got, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("reading: %v", err)
-	}
-	if string(got) != "PONG\nERR wire: frame too large: size 65537 exceeds max 65536\n" {
-		t.Errorf("server sent %q, want PONG then the error, then EOF", got)
+	in := "PING\n" + strings.Repeat("x", MaxLine)
+	got := protoflowtest.CheckSplits(t, newServer, []byte(in), protoflowtest.RandomCuts(1, 4))
+	want := protoflowtest.Result{Written: []byte("PONG\nERR wire: frame too large: size 65537 exceeds max 65536\n"), WriteClosed: true, Lost: true}
+	if string(got.Written) != string(want.Written) || got.WriteClosed != want.WriteClosed || got.Lost != want.Lost || got.Err != nil {
+		t.Errorf("got %q (closed %v, lost %v with %v), want PONG then the error, then a clean close", got.Written, got.WriteClosed, got.Lost, got.Err)
 	}
 }
 

@@ -994,33 +994,27 @@ func (*Hello) isRequest() {}
 // Decode decodes the message that b holds, which must be exactly one Hello
 // (with the header of Request), into m.
 func (m *Hello) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Hello", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Hello's fields from b[off:] and returns the offset after
-// them.
-func (m *Hello) decode(b []byte, off int) (int, error) {
 	*m = Hello{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Hello", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Hello", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'H' {
-		return off, wire.DecodeFail("Hello", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
+		return wire.DecodeFail("Hello", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
 	}
 	off += 1
 	{
 		n := uint64(len(b) - off)
 		if n > 64 {
-			return off, wire.DecodeFail("Hello", "version", off, wire.ErrTooLong, wire.Over(n, 64))
+			return wire.DecodeFail("Hello", "version", off, wire.ErrTooLong, wire.Over(n, 64))
 		}
 		m.Version = string(b[off : off+int(n)])
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Hello", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
@@ -1056,32 +1050,27 @@ func (*Get) isRequest() {}
 // Decode decodes the message that b holds, which must be exactly one Get (with
 // the header of Request), into m.
 func (m *Get) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Get", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Get's fields from b[off:] and returns the offset after them.
-func (m *Get) decode(b []byte, off int) (int, error) {
 	*m = Get{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Get", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Get", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'G' {
-		return off, wire.DecodeFail("Get", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('G')))
+		return wire.DecodeFail("Get", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('G')))
 	}
 	off += 1
 	{
 		n := uint64(len(b) - off)
 		if n > 65536 {
-			return off, wire.DecodeFail("Get", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
+			return wire.DecodeFail("Get", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Get", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
@@ -1121,31 +1110,23 @@ func (*Set) isRequest() {}
 // Decode decodes the message that b holds, which must be exactly one Set (with
 // the header of Request), into m.
 func (m *Set) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Set", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Set's fields from b[off:] and returns the offset after them.
-func (m *Set) decode(b []byte, off int) (int, error) {
 	*m = Set{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Set", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Set", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'S' {
-		return off, wire.DecodeFail("Set", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('S')))
+		return wire.DecodeFail("Set", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('S')))
 	}
 	off += 1
 	{
 		if len(b)-off < 2 {
-			return off, wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
+			return wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(2, len(b)-off))
 		}
 		n := uint64(binary.BigEndian.Uint16(b[off:]))
 		off += 2
 		if n > uint64(len(b)-off) {
-			return off, wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
+			return wire.DecodeFail("Set", "key", off, wire.ErrTruncated, wire.Need(n, len(b)-off))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
@@ -1155,7 +1136,10 @@ func (m *Set) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Set", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
@@ -1195,32 +1179,27 @@ func (*Del) isRequest() {}
 // Decode decodes the message that b holds, which must be exactly one Del (with
 // the header of Request), into m.
 func (m *Del) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Del", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Del's fields from b[off:] and returns the offset after them.
-func (m *Del) decode(b []byte, off int) (int, error) {
 	*m = Del{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Del", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Del", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'D' {
-		return off, wire.DecodeFail("Del", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('D')))
+		return wire.DecodeFail("Del", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('D')))
 	}
 	off += 1
 	{
 		n := uint64(len(b) - off)
 		if n > 65536 {
-			return off, wire.DecodeFail("Del", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
+			return wire.DecodeFail("Del", "key", off, wire.ErrTooLong, wire.Over(n, 65536))
 		}
 		m.Key = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Del", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
@@ -1251,23 +1230,18 @@ func (*Quit) isRequest() {}
 // Decode decodes the message that b holds, which must be exactly one Quit
 // (with the header of Request), into m.
 func (m *Quit) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Quit", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Quit's fields from b[off:] and returns the offset after them.
-func (m *Quit) decode(b []byte, off int) (int, error) {
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Quit", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Quit", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'Q' {
-		return off, wire.DecodeFail("Quit", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('Q')))
+		return wire.DecodeFail("Quit", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('Q')))
 	}
 	off += 1
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Quit", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
@@ -1348,33 +1322,27 @@ func (*Welcome) isReply() {}
 // Decode decodes the message that b holds, which must be exactly one Welcome
 // (with the header of Reply), into m.
 func (m *Welcome) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Welcome", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Welcome's fields from b[off:] and returns the offset after
-// them.
-func (m *Welcome) decode(b []byte, off int) (int, error) {
 	*m = Welcome{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Welcome", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Welcome", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'H' {
-		return off, wire.DecodeFail("Welcome", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
+		return wire.DecodeFail("Welcome", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('H')))
 	}
 	off += 1
 	{
 		n := uint64(len(b) - off)
 		if n > 64 {
-			return off, wire.DecodeFail("Welcome", "version", off, wire.ErrTooLong, wire.Over(n, 64))
+			return wire.DecodeFail("Welcome", "version", off, wire.ErrTooLong, wire.Over(n, 64))
 		}
 		m.Version = string(b[off : off+int(n)])
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Welcome", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
@@ -1410,22 +1378,13 @@ func (*Value) isReply() {}
 // Decode decodes the message that b holds, which must be exactly one Value
 // (with the header of Reply), into m.
 func (m *Value) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Value", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Value's fields from b[off:] and returns the offset after
-// them.
-func (m *Value) decode(b []byte, off int) (int, error) {
 	*m = Value{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Value", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Value", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'V' {
-		return off, wire.DecodeFail("Value", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('V')))
+		return wire.DecodeFail("Value", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('V')))
 	}
 	off += 1
 	{
@@ -1433,7 +1392,10 @@ func (m *Value) decode(b []byte, off int) (int, error) {
 		m.Value = b[off : off+int(n) : off+int(n)]
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Value", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
@@ -1460,24 +1422,18 @@ func (*NotFound) isReply() {}
 // Decode decodes the message that b holds, which must be exactly one NotFound
 // (with the header of Reply), into m.
 func (m *NotFound) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("NotFound", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes NotFound's fields from b[off:] and returns the offset after
-// them.
-func (m *NotFound) decode(b []byte, off int) (int, error) {
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("NotFound", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("NotFound", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'N' {
-		return off, wire.DecodeFail("NotFound", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('N')))
+		return wire.DecodeFail("NotFound", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('N')))
 	}
 	off += 1
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("NotFound", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
@@ -1502,23 +1458,18 @@ func (*OK) isReply() {}
 // Decode decodes the message that b holds, which must be exactly one OK (with
 // the header of Reply), into m.
 func (m *OK) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("OK", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes OK's fields from b[off:] and returns the offset after them.
-func (m *OK) decode(b []byte, off int) (int, error) {
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("OK", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("OK", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'O' {
-		return off, wire.DecodeFail("OK", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('O')))
+		return wire.DecodeFail("OK", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('O')))
 	}
 	off += 1
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("OK", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
@@ -1546,33 +1497,27 @@ func (*Error) isReply() {}
 // Decode decodes the message that b holds, which must be exactly one Error
 // (with the header of Reply), into m.
 func (m *Error) Decode(b []byte) error {
-	off, err := m.decode(b, 0)
-	if err == nil && off < len(b) {
-		err = wire.DecodeFail("Error", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
-	}
-	return err
-}
-
-// decode decodes Error's fields from b[off:] and returns the offset after
-// them.
-func (m *Error) decode(b []byte, off int) (int, error) {
 	*m = Error{}
+	off := 0
 	if len(b)-off < 1 {
-		return off, wire.DecodeFail("Error", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
+		return wire.DecodeFail("Error", "op", off, wire.ErrTruncated, wire.Need(1, len(b)-off))
 	}
 	if b[off] != 'E' {
-		return off, wire.DecodeFail("Error", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('E')))
+		return wire.DecodeFail("Error", "op", off, wire.ErrInvalid, wire.Got(uint64(b[off]), uint64('E')))
 	}
 	off += 1
 	{
 		n := uint64(len(b) - off)
 		if n > 65536 {
-			return off, wire.DecodeFail("Error", "message", off, wire.ErrTooLong, wire.Over(n, 65536))
+			return wire.DecodeFail("Error", "message", off, wire.ErrTooLong, wire.Over(n, 65536))
 		}
 		m.Message = string(b[off : off+int(n)])
 		off += int(n)
 	}
-	return off, nil
+	if off < len(b) {
+		return wire.DecodeFail("Error", "", off, wire.ErrTrailing, wire.Left(len(b)-off))
+	}
+	return nil
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message

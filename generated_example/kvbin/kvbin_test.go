@@ -10,15 +10,16 @@ import (
 	"io"
 	"net"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 	"github.com/protogen/protogen/runtime/wire"
 )
 
@@ -41,14 +42,13 @@ const (
 )
 
 // testServer is a kvbin server on a fresh listener, with the protocols it
-// made and the error each connection ended with.
+// made.
 type testServer struct {
 	network, addr string
 	store         *Store
 
 	mu        sync.Mutex
 	protocols []*Server
-	lost      []error // one per ended connection, in the order they ended
 }
 
 func startServer(t *testing.T, network string) *testServer {
@@ -62,12 +62,12 @@ func startServer(t *testing.T, network string) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{network: network, addr: ln.Addr().String(), store: NewStore()}
-	srv := protoflow.NewServer(func() *lostRecorder {
+	srv := protoflow.NewServer(func() *Server {
 		p := ts.store.Protocol()
 		ts.mu.Lock()
 		ts.protocols = append(ts.protocols, p)
 		ts.mu.Unlock()
-		return &lostRecorder{Server: p, ts: ts}
+		return p
 	})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }() // ends with Shutdown below
@@ -82,32 +82,6 @@ func startServer(t *testing.T, network string) *testServer {
 		}
 	})
 	return ts
-}
-
-// lostRecorder notes the error each server connection ends with.
-type lostRecorder struct {
-	*Server
-	ts *testServer
-}
-
-func (r *lostRecorder) ConnectionLost(err error) {
-	r.Server.ConnectionLost(err)
-	r.ts.mu.Lock()
-	r.ts.lost = append(r.ts.lost, err)
-	r.ts.mu.Unlock()
-}
-
-// waitLost waits until n connections have ended and returns their errors.
-func (ts *testServer) waitLost(t *testing.T, n int) []error {
-	t.Helper()
-	var lost []error
-	waitUntil(t, func() bool {
-		ts.mu.Lock()
-		defer ts.mu.Unlock()
-		lost = append([]error(nil), ts.lost...)
-		return len(lost) >= n
-	})
-	return lost
 }
 
 func (ts *testServer) dial(t *testing.T) *Client {
@@ -198,18 +172,6 @@ func rawConn(t *testing.T, ts *testServer) net.Conn {
 	return c
 }
 
-// expectEOF checks that the server closes the connection that c reads.
-func expectEOF(t *testing.T, c io.Reader) {
-	t.Helper()
-	rest, err := io.ReadAll(c)
-	if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
-		t.Fatalf("waiting for the server to close: %v", err)
-	}
-	if len(rest) > 0 {
-		t.Fatalf("unexpected bytes before close: %q", rest)
-	}
-}
-
 func TestClientCommands(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
@@ -288,11 +250,29 @@ func TestClientPipelining(t *testing.T) {
 	}
 }
 
-// The raw protocol: frames split at every byte and many requests in one
-// write give the same replies, in order.
+// newServer returns a server protocol on a store of its own, so that each
+// run of CheckSplits starts empty.
+func newServer() *Server { return NewStore().Protocol() }
+
+// replies splits what a server wrote into reply payloads.
+func replies(t *testing.T, written []byte) []string {
+	t.Helper()
+	var out []string
+	for len(written) > 0 {
+		n, payload, err := Codec.Next(written, 0)
+		if err != nil || n == 0 {
+			t.Fatalf("the server wrote %q, not whole frames: %v", written, err)
+		}
+		out = append(out, string(payload))
+		written = written[n:]
+	}
+	return out
+}
+
+// The raw protocol, without a socket: the same replies, in order, however
+// the requests are cut into reads (one byte each, cut once at every
+// offset, cut at random).
 func TestServerFramesAnySplit(t *testing.T) {
-	ts := startServer(t, "tcp")
-	c := rawConn(t, ts)
 	var stream []byte
 	stream = append(stream, frame(opHello, []byte(Version))...)
 	stream = append(stream, frame(opSet, setBody("a", "1"))...)
@@ -300,22 +280,10 @@ func TestServerFramesAnySplit(t *testing.T) {
 	stream = append(stream, frame(opGet, []byte("b"))...)
 	stream = append(stream, frame('X')...)
 	stream = append(stream, frame(opDel, []byte("a"))...)
-	// The first half one byte at a time, the rest in one write.
-	half := len(stream) / 2
-	for i := range half {
-		if _, err := c.Write(stream[i : i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := c.Write(stream[half:]); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(c)
+	got := protoflowtest.CheckSplits(t, newServer, stream)
 	want := []string{"H" + Version, "O", "V1", "N", "Ewire: Request.op at byte 0: unknown message (0x58 ('X'))", "O"}
-	for i, w := range want {
-		if got := string(readFrame(t, r)); got != w {
-			t.Fatalf("reply %d = %q, want %q", i, got, w)
-		}
+	if diff := cmp.Diff(want, replies(t, got.Written)); diff != "" || got.Lost {
+		t.Errorf("replies (-want +got):\n%s\nlost: %v", diff, got.Lost)
 	}
 }
 
@@ -340,20 +308,12 @@ func TestServerHandshake(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, "tcp")
-			c := rawConn(t, ts)
-			if _, err := c.Write(bytes.Join(tc.frames, nil)); err != nil {
-				t.Fatal(err)
+			got := protoflowtest.CheckSplits(t, newServer, bytes.Join(tc.frames, nil))
+			if diff := cmp.Diff(tc.want, replies(t, got.Written)); diff != "" {
+				t.Errorf("replies (-want +got):\n%s", diff)
 			}
-			r := bufio.NewReader(c)
-			for i, w := range tc.want {
-				if got := string(readFrame(t, r)); got != w {
-					t.Fatalf("reply %d = %q, want %q", i, got, w)
-				}
-			}
-			expectEOF(t, r)
-			if lost := ts.waitLost(t, 1); lost[0] != nil {
-				t.Errorf("ConnectionLost(%v), want nil after a clean close", lost[0])
+			if !got.WriteClosed || !got.Lost || got.Err != nil {
+				t.Errorf("write side closed %v, lost %v with %v; want a clean close", got.WriteClosed, got.Lost, got.Err)
 			}
 		})
 	}
@@ -364,20 +324,14 @@ func TestServerHandshake(t *testing.T) {
 func TestServerFrameTooLarge(t *testing.T) {
 	for _, size := range []uint32{MaxFrame + 1, 1<<32 - 1} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			ts := startServer(t, "tcp")
-			c := rawConn(t, ts)
 			hdr := binary.BigEndian.AppendUint32(nil, size)
-			if _, err := c.Write(append(frame(opHello, []byte(Version)), hdr...)); err != nil {
-				t.Fatal(err)
+			got := protoflowtest.CheckSplits(t, newServer, append(frame(opHello, []byte(Version)), hdr...))
+			if diff := cmp.Diff([]string{"H" + Version}, replies(t, got.Written)); diff != "" {
+				t.Errorf("replies (-want +got):\n%s", diff)
 			}
-			r := bufio.NewReader(c)
-			if got := string(readFrame(t, r)); got != "H"+Version {
-				t.Fatalf("hello reply = %q", got)
-			}
-			lost := ts.waitLost(t, 1)
 			var tooLarge *wire.FrameTooLargeError
-			if !errors.Is(lost[0], wire.ErrFrameTooLarge) || !errors.As(lost[0], &tooLarge) {
-				t.Fatalf("ConnectionLost(%v), want a *FrameTooLargeError", lost[0])
+			if !got.Lost || !errors.Is(got.Err, wire.ErrFrameTooLarge) || !errors.As(got.Err, &tooLarge) {
+				t.Fatalf("ConnectionLost(%v) (ran: %v), want a *FrameTooLargeError", got.Err, got.Lost)
 			}
 			if tooLarge.Size != int64(size) {
 				t.Errorf("FrameTooLargeError.Size = %d, want %d", tooLarge.Size, size)
@@ -387,32 +341,49 @@ func TestServerFrameTooLarge(t *testing.T) {
 }
 
 // A client that does not say hello within the read timeout is cut off with
-// a timeout error; one that has said hello may stay quiet for longer.
+// a timeout error; one that has said hello may stay quiet for longer. The
+// timeouts run on protoflowtest's clock: nothing sleeps.
 func TestServerHandshakeTimeout(t *testing.T) {
-	ts := startServer(t, "tcp")
-	silent := rawConn(t, ts)
-	ready := ts.dial(t)
-	start := time.Now()
-
-	lost := ts.waitLost(t, 1)
-	if elapsed := time.Since(start); elapsed < HandshakeTimeout/2 {
-		t.Errorf("the silent client was cut off after %v, before the %v timeout", elapsed, HandshakeTimeout)
+	store := NewStore()
+	silent := protoflowtest.New(store.Protocol())
+	defer silent.Finish(t)
+	ready := protoflowtest.New(store.Protocol())
+	defer ready.Finish(t)
+	if err := ready.Feed(frame(opHello, []byte(Version))); err != nil {
+		t.Fatal(err)
 	}
+	if got, err := ready.ReadFrame(Codec); string(got) != "H"+Version || err != nil {
+		t.Fatalf("hello reply = %q, %v", got, err)
+	}
+
+	silent.Advance(HandshakeTimeout - 1)
+	if lost, err := silent.Lost(); lost {
+		t.Fatalf("the silent client was cut off (%v) before the %v timeout", err, HandshakeTimeout)
+	}
+	silent.Advance(1)
+	lost, err := silent.Lost()
 	var ne net.Error
-	if !errors.As(lost[0], &ne) || !ne.Timeout() {
-		t.Fatalf("ConnectionLost(%v), want a net.Error whose Timeout() is true", lost[0])
+	if !lost || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Lost() = %v, %v; want a net.Error whose Timeout() is true", lost, err)
 	}
 	var te *protoflow.TimeoutError
-	if !errors.As(lost[0], &te) || te.Kind != protoflow.ReadTimeout || te.After != HandshakeTimeout {
-		t.Fatalf("ConnectionLost(%v), want a read *protoflow.TimeoutError after %v", lost[0], HandshakeTimeout)
+	if !errors.As(err, &te) || te.Kind != protoflow.ReadTimeout || te.After != HandshakeTimeout {
+		t.Fatalf("ConnectionLost(%v), want a read *protoflow.TimeoutError after %v", err, HandshakeTimeout)
 	}
-	expectEOF(t, silent)
+	if !silent.WriteClosed() {
+		t.Errorf("the silent client's connection is still open")
+	}
 
-	// The ready client has been quiet as long; past another timeout it
-	// still works.
-	time.Sleep(HandshakeTimeout + HandshakeTimeout/2)
-	if err := set(context.Background(), ready, "still", []byte("here")); err != nil {
-		t.Fatalf("the ready client after %v of quiet: %v", time.Since(start), err)
+	// The ready client has said hello: it may stay quiet for much longer.
+	ready.Advance(100 * HandshakeTimeout)
+	if err := ready.Feed(frame(opSet, setBody("still", "here"))); err != nil {
+		t.Fatalf("the ready client after %v of quiet: %v", ready.Elapsed(), err)
+	}
+	if got, err := ready.ReadFrame(Codec); string(got) != "O" || err != nil {
+		t.Fatalf("set reply after %v of quiet = %q, %v", ready.Elapsed(), got, err)
+	}
+	if got := store.Handshakes(); got != 1 {
+		t.Errorf("Handshakes() = %d, want 1", got)
 	}
 }
 

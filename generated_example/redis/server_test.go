@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/protogen/protogen/internal/golden" // registers -update for go test ./... -update
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 	"github.com/protogen/protogen/runtime/wire"
 )
 
@@ -280,24 +281,46 @@ var replyCases = []struct {
 	{"too big inline", strings.Repeat("a", MaxInlineLen+1), "-ERR Protocol error: too big inline request\r\n<EOF>"},
 }
 
+// newServer returns a server protocol on a keyspace of its own, so that
+// each run of CheckSplits starts empty.
+func newServer() *Server { return NewDB().Protocol() }
+
+// outcome is what a peer would read of a Result: the bytes written, and
+// "<EOF>" if the server closed the connection, as exchange reports it.
+func outcome(r protoflowtest.Result) string {
+	if r.WriteClosed {
+		return string(r.Written) + "<EOF>"
+	}
+	return string(r.Written)
+}
+
+// splittersFor returns how CheckSplits should cut an input of n bytes:
+// every way it knows for the short inputs of most cases, a few random ways
+// for the inputs of 64 KiB.
+func splittersFor(n int) []protoflowtest.Splitter {
+	if n > 4<<10 {
+		return []protoflowtest.Splitter{protoflowtest.RandomCuts(1, 8)}
+	}
+	return nil
+}
+
+// The replies of every case, over protoflowtest: the same however the
+// input is cut into reads. TestSideBySide checks the same cases over
+// sockets against redis-server.
 func TestReplies(t *testing.T) {
-	ts := startServer(t, Limits{})
 	for _, tc := range replyCases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts.db.mu.Lock()
-			clear(ts.db.m)
-			ts.db.mu.Unlock()
-			if got := exchange(t, ts.addr, tc.in, tc.want); got != tc.want {
+			r := protoflowtest.CheckSplits(t, newServer, []byte(tc.in), splittersFor(len(tc.in))...)
+			if got := outcome(r); got != tc.want {
 				t.Errorf("%q\n got %q\nwant %q", tc.in, got, tc.want)
 			}
 		})
 	}
 }
 
-// Every reply is the same whether the commands arrive in one write or a
-// byte at a time.
+// Every reply is the same whether the commands arrive in one read, a byte
+// at a time, or cut anywhere.
 func TestSplitAtEveryByte(t *testing.T) {
-	ts := startServer(t, Limits{})
 	var in []byte
 	in = append(in, cmd("SET", "key", "va\r\nlue")...)
 	in = append(in, "GET key\r\n"...)
@@ -307,21 +330,8 @@ func TestSplitAtEveryByte(t *testing.T) {
 	in = append(in, "\r\n*0\r\nINCR a\r\n"...)
 	want := "+OK\r\n$7\r\nva\r\nlue\r\n+OK\r\n$6\r\nqA 'x'\r\n" +
 		"*3\r\n$1\r\n1\r\n$3000\r\n" + strings.Repeat("x", 3000) + "\r\n$7\r\nva\r\nlue\r\n:2\r\n"
-	if got := exchange(t, ts.addr, string(in), want); got != want {
-		t.Errorf("in one write:\n got %q\nwant %q", got, want)
-	}
-	c := dial(t, ts.addr)
-	for i := range in {
-		if _, err := c.Write(in[i : i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("byte by byte:\n got %q\nwant %q", got, want)
+	if got := outcome(protoflowtest.CheckSplits(t, newServer, in)); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
 
@@ -342,21 +352,31 @@ func TestHostileLengths(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, limits)
+			newLimited := func() *Server { return NewDBWithLimits(limits).Protocol() }
+			in := []byte("PING\r\n" + tc.in)
 			want := "+PONG\r\n" + tc.reply + "<EOF>"
-			if got := exchange(t, ts.addr, "PING\r\n"+tc.in, want); got != want {
+			if got := outcome(protoflowtest.CheckSplits(t, newLimited, in, protoflowtest.EveryCut)); got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}
-			err := ts.waitLost(t, 1)[0]
+			p := newLimited()
+			c := protoflowtest.New(p)
+			defer c.Finish(t)
+			if err := c.Feed(in); err != nil {
+				t.Fatal(err)
+			}
+			if lost, _ := c.Lost(); !lost {
+				t.Errorf("the connection is still open after the error")
+			}
+			err := p.Err()
 			if !errors.Is(err, wire.ErrBadFrame) && !errors.Is(err, wire.ErrFrameTooLarge) {
 				t.Errorf("Err() = %v, want a protocol error", err)
 			}
 			if errors.Is(err, wire.ErrFrameTooLarge) != tc.tooLarge {
 				t.Errorf("Err() = %v: matches ErrFrameTooLarge %v, want %v", err, !tc.tooLarge, tc.tooLarge)
 			}
-			c := Codec{Limits: limits}
-			in := []byte(tc.in)
-			if allocs := testing.AllocsPerRun(100, func() { c.Next(in, 0) }); allocs != 0 {
+			codec := Codec{Limits: limits}
+			hostile := []byte(tc.in)
+			if allocs := testing.AllocsPerRun(100, func() { codec.Next(hostile, 0) }); allocs != 0 {
 				t.Errorf("refusing %q allocates %v times", tc.in, allocs)
 			}
 		})
@@ -436,28 +456,23 @@ func TestExpiry(t *testing.T) {
 
 // Big values go around the batch buffer and come back whole.
 func TestBigValues(t *testing.T) {
-	ts := startServer(t, Limits{})
 	big := bytes.Repeat([]byte("0123456789abcdef"), 40_000) // 640 KB, over bigValue
-	c := dial(t, ts.addr)
 	in := AppendCommand(nil, []byte("SET"), []byte("big"), big)
 	for range 3 {
 		in = append(in, cmd("GET", "big")...)
 	}
 	in = append(in, "PING\r\n"...)
-	if _, err := c.Write(in); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(c)
 	want := "+OK\r\n"
 	for range 3 {
 		want += "$" + strconv.Itoa(len(big)) + "\r\n" + string(big) + "\r\n"
 	}
 	want += "+PONG\r\n"
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(r, got); err != nil {
+	c := protoflowtest.New(NewDB().Protocol())
+	defer c.Finish(t)
+	if err := c.Feed(in); err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != want {
-		t.Errorf("replies differ from the values set")
+	if got := c.ReadAll(); string(got) != want {
+		t.Errorf("replies differ from the values set: %d bytes, want %d", len(got), len(want))
 	}
 }

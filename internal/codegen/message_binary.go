@@ -25,6 +25,9 @@ type binCode struct {
 	// usesStart is set once the encoder has printed an error path, which
 	// returns dst as it was at the start.
 	usesStart bool
+	// single is set while printing a message's Decode, which returns only
+	// an error; a struct type's decode also returns the offset.
+	single bool
 }
 
 func newBinCode(m *spec.Message) *binCode {
@@ -68,19 +71,14 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	if m.Set == nil {
 		what = "struct"
 	}
-	f.Line()
-	prose(f, fmt.Sprintf("Decode decodes the %s that b holds, which must be exactly one %s%s, into m.", what, m.Name, headerNote(m)))
-	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Decode").Params(jen.Id("b").Index().Byte()).Error().Block(
-		jen.List(jen.Id("off"), jen.Err()).Op(":=").Id("m").Dot("decode").Call(jen.Id("b"), jen.Lit(0)),
-		jen.If(jen.Err().Op("==").Nil().Op("&&").Id("off").Op("<").Len(jen.Id("b"))).Block(
-			jen.Err().Op("=").Add(decodeFail(m.Name, "", jen.Id("off"), "ErrTrailing", jen.Qual(wirePkg, "Left").Call(jen.Len(jen.Id("b")).Op("-").Id("off")))),
-		),
-		jen.Return(jen.Err()),
-	)
-
-	f.Line()
-	prose(f, fmt.Sprintf("decode decodes %s's fields from b[off:] and returns the offset after them.", m.Name))
+	// The fields' decoding: a message's Decode holds it, so that a
+	// frame's decoding is one call; a struct type's decode, which the
+	// messages that hold it call, returns the offset after it.
+	c.single = m.Set != nil
 	body := []jen.Code{resetMessage(m)}
+	if c.single {
+		body = append(body, jen.Id("off").Op(":=").Lit(0))
+	}
 	if locals := c.decodeLocals(); len(locals) > 0 {
 		body = append(body, jen.Var().Defs(locals...))
 	}
@@ -97,8 +95,30 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 		}
 	}
 	body = append(body, c.checkChecksums()...)
-	body = append(body, jen.Return(jen.Id("off"), jen.Nil()))
-	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("decode").Params(jen.Id("b").Index().Byte(), jen.Id("off").Int()).Params(jen.Int(), jen.Error()).Block(body...)
+	f.Line()
+	if c.single {
+		body = append(body,
+			jen.If(jen.Id("off").Op("<").Len(jen.Id("b"))).Block(
+				jen.Return(decodeFail(m.Name, "", jen.Id("off"), "ErrTrailing", jen.Qual(wirePkg, "Left").Call(jen.Len(jen.Id("b")).Op("-").Id("off")))),
+			),
+			jen.Return(jen.Nil()),
+		)
+		prose(f, fmt.Sprintf("Decode decodes the message that b holds, which must be exactly one %s%s, into m.", m.Name, headerNote(m)))
+		f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Decode").Params(jen.Id("b").Index().Byte()).Error().Block(body...)
+	} else {
+		prose(f, fmt.Sprintf("Decode decodes the struct that b holds, which must be exactly one %s, into m.", m.Name))
+		f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Decode").Params(jen.Id("b").Index().Byte()).Error().Block(
+			jen.List(jen.Id("off"), jen.Err()).Op(":=").Id("m").Dot("decode").Call(jen.Id("b"), jen.Lit(0)),
+			jen.If(jen.Err().Op("==").Nil().Op("&&").Id("off").Op("<").Len(jen.Id("b"))).Block(
+				jen.Err().Op("=").Add(decodeFail(m.Name, "", jen.Id("off"), "ErrTrailing", jen.Qual(wirePkg, "Left").Call(jen.Len(jen.Id("b")).Op("-").Id("off")))),
+			),
+			jen.Return(jen.Err()),
+		)
+		body = append(body, jen.Return(jen.Id("off"), jen.Nil()))
+		f.Line()
+		prose(f, fmt.Sprintf("decode decodes %s's fields from b[off:] and returns the offset after them.", m.Name))
+		f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("decode").Params(jen.Id("b").Index().Byte(), jen.Id("off").Int()).Params(jen.Int(), jen.Error()).Block(body...)
+	}
 
 	f.Line()
 	prose(f, fmt.Sprintf("Append appends m's encoding%s to dst. For a %s it cannot encode it returns dst unchanged and an *wire.EncodeError.", headerNote(m), what))
@@ -231,7 +251,16 @@ func lengthFieldOf(f *spec.MessageField) *spec.MessageField {
 
 // fail is `return off, wire.DecodeFail(...)` for field f.
 func (c *binCode) fail(f *spec.MessageField, off jen.Code, reason string, detail jen.Code) jen.Code {
-	return jen.Return(jen.Id("off"), decodeFail(c.m.Name, f.Name, off, reason, detail))
+	return c.ret(decodeFail(c.m.Name, f.Name, off, reason, detail))
+}
+
+// ret prints the return of err from the decoder: with the offset from a
+// struct type's decode, alone from a message's Decode.
+func (c *binCode) ret(err jen.Code) jen.Code {
+	if c.single {
+		return jen.Return(err)
+	}
+	return jen.Return(jen.Id("off"), err)
 }
 
 // decodeFail prints a call of wire.DecodeFail.
@@ -280,7 +309,7 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 		return []jen.Code{jen.Block(
 			jen.Var().Err().Error(),
 			jen.If(jen.List(jen.Id("off"), jen.Err()).Op("=").Add(target).Dot("decode").Call(b, jen.Id("off")), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Id("off"), jen.Err()),
+				c.ret(jen.Err()),
 			),
 		)}
 	case spec.WireBytes, spec.WireString:
@@ -631,7 +660,7 @@ func (c *binCode) checkChecksums() []jen.Code {
 		}
 		sum := jen.Qual(wirePkg, checksumFuncs[f.Checksum]).Call(jen.Id("b").Index(jen.Id(startName(f.First)), jen.Id(endName(f.Last))), skip, n)
 		out = append(out, jen.If(jen.Id("got").Op(":=").Add(sum), jen.Id("got").Op("!=").Add(c.val(f))).Block(
-			jen.Return(jen.Id("off"), decodeFail(c.m.Name, f.Name, jen.Id(startName(f)), "ErrChecksum",
+			c.ret(decodeFail(c.m.Name, f.Name, jen.Id(startName(f)), "ErrChecksum",
 				jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(jen.Id("got")), jen.Uint64().Parens(c.val(f))))),
 		))
 	}

@@ -90,7 +90,9 @@ type TimeoutHandler interface {
 // ConnectionMade. It returns an error that matches [fs.ErrInvalid] (and
 // changes nothing) when a duration is negative, [ErrNotSupported] for a
 // transport not made by this package, and an error that matches
-// [net.ErrClosed] once the connection is lost.
+// [net.ErrClosed] once the connection is lost. A transport not made by
+// this package that has a method SetTimeouts(read, idle time.Duration)
+// error, as protoflowtest's does, gets the call instead.
 func SetTimeouts(t Transport, read, idle time.Duration) error {
 	if lc, ok := t.(interface {
 		setTimeouts(read, idle time.Duration) error
@@ -99,6 +101,9 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 	}
 	c, ok := t.(*conn)
 	if !ok {
+		if s, ok := t.(timeoutSetter); ok {
+			return s.SetTimeouts(read, idle)
+		}
 		return ErrNotSupported
 	}
 	if read < 0 || idle < 0 {
@@ -126,10 +131,15 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // ConnectionLost receives err; with a nil err it is Abort. Once the
 // connection is dead (after Abort, or once a Close has flushed the queue)
 // it does nothing. For a transport not made by this package it calls
-// t.Abort.
+// t.Abort, or t's own AbortWithError(err) method if it has one, as
+// protoflowtest's transport does.
 func AbortWithError(t Transport, err error) {
 	c, ok := t.(interface{ kill(error) })
 	if !ok {
+		if a, ok := t.(errorAborter); ok {
+			a.AbortWithError(err)
+			return
+		}
 		t.Abort()
 		return
 	}

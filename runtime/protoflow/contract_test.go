@@ -1,0 +1,92 @@
+package protoflow_test
+
+import (
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/protogen/protogen/runtime/internal/contract"
+	"github.com/protogen/protogen/runtime/protoflow"
+)
+
+// TestContract runs the contract suite that protoflowtest's in-memory
+// transport also passes over this package's transport on TCP, Unix sockets
+// and pipes: on the epoll backend, and on the goroutine backend with
+// PROTOFLOW_BACKEND=goroutine (as CI runs it).
+func TestContract(t *testing.T) {
+	kinds := []contract.Kind{
+		{Name: "tcp", Attach: attachOver(tcpPair), HalfClose: true},
+		{Name: "unix", Attach: attachOver(unixPair), HalfClose: true, ExactQueue: true},
+		{Name: "pipe", Attach: attachOver(func(testing.TB) (net.Conn, net.Conn) { return net.Pipe() }), ExactQueue: true},
+	}
+	for _, k := range kinds {
+		t.Run(k.Name, func(t *testing.T) { contract.Run(t, k) })
+	}
+}
+
+// attachOver returns a contract.Kind's Attach over pairs that pair makes:
+// the transport drives the first end, the peer the second.
+func attachOver(pair func(testing.TB) (net.Conn, net.Conn)) func(*testing.T, protoflow.Protocol) (protoflow.Transport, contract.Peer) {
+	return func(t *testing.T, p protoflow.Protocol) (protoflow.Transport, contract.Peer) {
+		t.Helper()
+		srv, cli := pair(t)
+		// Small kernel buffers, so that a stalled peer backs the queue up
+		// after kilobytes rather than megabytes; 64 KiB at least, as less
+		// stalls loopback TCP.
+		if b, ok := srv.(interface{ SetWriteBuffer(int) error }); ok {
+			_ = b.SetWriteBuffer(64 << 10)
+		}
+		if tcp, ok := cli.(*net.TCPConn); ok {
+			_ = tcp.SetReadBuffer(128 << 10) // the kernel would grow it to swallow megabytes
+		}
+		peer := contract.NetPeer(t, cli)
+		tr, err := protoflow.Attach(srv, p)
+		if err != nil {
+			srv.Close()
+			t.Fatalf("Attach: %v", err)
+		}
+		return tr, peer
+	}
+}
+
+// tcpPair and unixPair return a connected pair of sockets.
+func tcpPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return listenerPair(t, ln)
+}
+
+func unixPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return listenerPair(t, ln)
+}
+
+func listenerPair(t testing.TB, ln net.Listener) (net.Conn, net.Conn) {
+	t.Helper()
+	defer ln.Close()
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := ln.Accept()
+		ch <- res{c, err}
+	}()
+	client, err := net.Dial(ln.Addr().Network(), ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.c, client
+}
