@@ -175,7 +175,7 @@ func (s *Server) removeLoopConn(c *lconn) {
 // descriptor, and nc stays open (as NetConn) until ConnectionLost. It runs
 // ConnectionMade on the calling goroutine, then gives the connection to a
 // loop. nil when nc is not for the loop backend.
-func attachLoop(nc net.Conn, p Protocol, o *options) Transport {
+func attachLoop(nc net.Conn, p Protocol, o *options) (t Transport) {
 	if !loopEnabled {
 		return nil
 	}
@@ -224,6 +224,7 @@ func attachLoop(nc net.Conn, p Protocol, o *options) Transport {
 				v = errGoexit
 			}
 			c.panicked("ConnectionMade", v)
+			t = c // the connection is the loop's now, dead: Attach must not try again
 		}
 		l.post(loopTask{c: c, fresh: true})
 	}()
