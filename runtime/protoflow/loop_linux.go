@@ -58,14 +58,16 @@ import (
 // connection to the loop's inbox (loop.post), which wakes the loop through
 // its eventfd if it sleeps.
 //
-// Counted as the issue asks: the goroutine backend's conn keeps a
-// connection in 13 flags of one state word, 2 more atomic booleans, 5
-// atomic or lock-guarded pointers, a serializer of 5 more fields, and
-// four owners (the read token's holder, the flusher, the writers under mu,
-// the serializer's runner). An lconn has two owners, the loop and mu, one
-// state word (atomic, 9 of its bits used by this backend), one atomic
-// pointer (x, made once) and one counter (pending); nothing else is
-// atomic.
+// Counted as the issue asks: the other backends' conn keeps a connection
+// in 13 flags of one state word, 2 more atomic booleans (delivering,
+// closeOwed), 2 more atomic pointers (base, to), 7 booleans in the read
+// token holder's and the serializer's state, and 3 in the flusher's, over
+// four owners: the read token's holder, the flusher, the writers under mu
+// and the serializer's runner. An lconn has two owners, the loop and mu:
+// one state word of 19 flags (9 with conn's meanings; 10 its own: the
+// epoll registration, the descriptor's close, the inbox, the kind), 3
+// loop-only flags (lf) that need no atomics, one counter (pending), and 3
+// atomic words in all (the state word, base, and x, which is made once).
 //
 // # Memory
 //
