@@ -33,7 +33,7 @@ func TestConnSizes(t *testing.T) {
 		{"lconn (loop backend, every connection)", unsafe.Sizeof(lconn{}), 128},
 		{"lconnExtra (loop backend, once it queues or has timeouts)", unsafe.Sizeof(lconnExtra{}), 120},
 		{"ltimeouts (loop backend, with timeouts)", unsafe.Sizeof(ltimeouts{}), 72},
-		{"conn (epoll and goroutine backends)", unsafe.Sizeof(conn{}), 480},
+		{"conn (epoll and goroutine backends; debug builds add the token holder)", unsafe.Sizeof(conn{}), 480 + unsafe.Sizeof(tokenOwner{})},
 		{"BaseProtocol (every generated protocol)", unsafe.Sizeof(BaseProtocol{}), 56},
 	} {
 		t.Logf("%s: %d bytes", s.name, s.size)
