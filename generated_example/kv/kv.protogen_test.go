@@ -3,8 +3,6 @@
 package kv
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -30,25 +28,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte("DEL"))
 	f.Add([]byte("PING"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeRequest(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeRequest(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
-			}
-			return
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeRequest(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		wiretest.CheckDecode(t, b, DecodeRequest, nil)
 	})
 }
 
@@ -79,21 +59,7 @@ func FuzzRoundTripRequest(f *testing.F) {
 			m = &Ping{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
-			}
-			return
-		}
-		got, err := DecodeRequest(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		wiretest.CheckRoundTrip(t, m, DecodeRequest, nil)
 	})
 }
 
@@ -115,25 +81,7 @@ func FuzzDecodeReply(f *testing.F) {
 	f.Add([]byte("PONG"))
 	f.Add([]byte("ERR"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeReply(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeReply(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
-			}
-			return
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeReply(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		wiretest.CheckDecode(t, b, DecodeReply, nil)
 	})
 }
 
@@ -166,21 +114,7 @@ func FuzzRoundTripReply(f *testing.F) {
 			m = &Err{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
-			}
-			return
-		}
-		got, err := DecodeReply(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		wiretest.CheckRoundTrip(t, m, DecodeReply, nil)
 	})
 }
 

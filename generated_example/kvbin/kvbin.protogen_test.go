@@ -3,8 +3,6 @@
 package kvbin
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -26,39 +24,22 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeRequest(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeRequest(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeRequest, func(t testing.TB, m Request) {
+			switch m := m.(type) {
+			case *Hello:
+				if len(m.Version) > 64 {
+					t.Fatalf("Hello.Version: %d bytes, over its maximum of 64", len(m.Version))
+				}
+			case *Get:
+				if len(m.Key) > 65536 {
+					t.Fatalf("Get.Key: %d bytes, over its maximum of 65536", len(m.Key))
+				}
+			case *Del:
+				if len(m.Key) > 65536 {
+					t.Fatalf("Del.Key: %d bytes, over its maximum of 65536", len(m.Key))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *Hello:
-			if len(m.Version) > 64 {
-				t.Fatalf("Hello.Version: %d bytes, over its maximum of 64", len(m.Version))
-			}
-		case *Get:
-			if len(m.Key) > 65536 {
-				t.Fatalf("Get.Key: %d bytes, over its maximum of 65536", len(m.Key))
-			}
-		case *Del:
-			if len(m.Key) > 65536 {
-				t.Fatalf("Del.Key: %d bytes, over its maximum of 65536", len(m.Key))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeRequest(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -91,21 +72,7 @@ func FuzzRoundTripRequest(f *testing.F) {
 			m = &Quit{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
-			}
-			return
-		}
-		got, err := DecodeRequest(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		wiretest.CheckRoundTrip(t, m, DecodeRequest, nil)
 	})
 }
 
@@ -122,35 +89,18 @@ func FuzzDecodeReply(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := DecodeReply(b)
-		if err != nil {
-			var de *wire.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("DecodeReply(%q) error %v (%T), want a *wire.DecodeError", b, err, err)
+		wiretest.CheckDecode(t, b, DecodeReply, func(t testing.TB, m Reply) {
+			switch m := m.(type) {
+			case *Welcome:
+				if len(m.Version) > 64 {
+					t.Fatalf("Welcome.Version: %d bytes, over its maximum of 64", len(m.Version))
+				}
+			case *Error:
+				if len(m.Message) > 65536 {
+					t.Fatalf("Error.Message: %d bytes, over its maximum of 65536", len(m.Message))
+				}
 			}
-			return
-		}
-		switch m := m.(type) {
-		case *Welcome:
-			if len(m.Version) > 64 {
-				t.Fatalf("Welcome.Version: %d bytes, over its maximum of 64", len(m.Version))
-			}
-		case *Error:
-			if len(m.Message) > 65536 {
-				t.Fatalf("Error.Message: %d bytes, over its maximum of 65536", len(m.Message))
-			}
-		}
-		enc, err := m.Append(nil)
-		if err != nil {
-			t.Fatalf("%T decoded from %q does not encode: %v", m, b, err)
-		}
-		back, err := DecodeReply(enc)
-		if err != nil {
-			t.Fatalf("%T decoded from %q encodes to %q, which does not decode: %v", m, b, enc, err)
-		}
-		if again, err := back.Append(nil); err != nil || !bytes.Equal(again, enc) {
-			t.Fatalf("%T decoded from %q encodes to %q, then to %q (%v) after a round trip", m, b, enc, again, err)
-		}
+		})
 	})
 }
 
@@ -183,21 +133,7 @@ func FuzzRoundTripReply(f *testing.F) {
 			m = &Error{}
 		}
 		wiretest.Fill(m, data[1:])
-		b, err := m.Append(nil)
-		if err != nil {
-			var ee *wire.EncodeError
-			if !errors.As(err, &ee) {
-				t.Fatalf("%#v does not encode, with %v (%T); want a *wire.EncodeError", m, err, err)
-			}
-			return
-		}
-		got, err := DecodeReply(b)
-		if err != nil {
-			t.Fatalf("%#v encodes to %q, which does not decode: %v", m, b, err)
-		}
-		if !wiretest.Equal(m, got) {
-			t.Fatalf("%#v encodes to %q, which decodes to %#v", m, b, got)
-		}
+		wiretest.CheckRoundTrip(t, m, DecodeReply, nil)
 	})
 }
 

@@ -96,38 +96,24 @@ func maxBlock(s *spec.MessageSet) int {
 	return max
 }
 
-// blockLenFunc prints blockFunc: for a line whose verb's message has a
-// data block, the value of the field that gives its length; -1 for a line
-// without one, or whose length does not parse (the decoder reports it).
+// blockLenFunc prints the set's BlockLenFunc: for a line whose verb's
+// message has a data block, the block's length if the line decodes; -1
+// for a line without one, or one that does not decode, which is then a
+// frame alone (the decoder reports why), as memcached reads it.
 func blockLenFunc(f *jen.File, s *spec.MessageSet) {
 	f.Line()
-	prose(f, fmt.Sprintf("%s returns the length of the data block that line announces, for %s's codec, or -1 when it announces none.", s.BlockLenFunc, s.Name))
+	prose(f, fmt.Sprintf("%s returns the length of the data block that line announces, for %s's codec, or -1 when it announces none: a line that does not decode announces none, and what follows it is the next line. A length over the maximum is the codec's to refuse.", s.BlockLenFunc, s.Name))
 	var cases []jen.Code
 	for _, m := range s.Messages {
-		b := m.Block()
-		if b == nil || m.Verb == "" {
+		if m.Block() == nil || m.Verb == "" {
 			continue
 		}
-		// The length's token: its place among the line's tokens, after the
-		// verb. The fields before it are required tokens.
-		var skip []jen.Code
-		for _, fd := range m.Fields {
-			if fd == b.Length.Field {
-				break
-			}
-			skip = append(skip, jen.List(jen.Id("_"), jen.Id("rest")).Op("=").Qual(wirePkg, "Token").Call(jen.Id("rest")))
-		}
-		body := append(skip,
-			jen.List(jen.Id("tok"), jen.Id("_")).Op(":=").Qual(wirePkg, "Token").Call(jen.Id("rest")),
-			jen.List(jen.Id("n"), jen.Id("ok")).Op(":=").Qual(wirePkg, "ParseUint").Call(jen.Id("tok"), jen.Lit(b.Length.Field.Int.Bits)),
-			jen.If(jen.Op("!").Id("ok").Op("||").Id("n").Op(">").Lit(maxBlock(s))).Block(
-				jen.Comment("// The decoder refuses the line; a length over the maximum is the codec's to refuse."),
-				jen.If(jen.Id("ok")).Block(jen.Return(jen.Int().Parens(jen.Min(jen.Id("n"), jen.Uint64().Parens(jen.Qual(mathPkg, "MaxInt32")))))),
-				jen.Return(jen.Lit(-1)),
-			),
-			jen.Return(jen.Int().Parens(jen.Id("n"))),
-		)
-		cases = append(cases, jen.Case(verbMatch(s, jen.Id("verb"), m.Verb)).Block(body...))
+		cases = append(cases, jen.Case(verbMatch(s, jen.Id("verb"), m.Verb)).Block(
+			jen.Var().Id("m").Id(m.Name),
+			jen.List(jen.Id("n"), jen.Err()).Op(":=").Id("m").Dot("decodeLine").Call(jen.Id("line"), jen.Id("rest")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(-1))),
+			jen.Return(jen.Int().Parens(jen.Min(jen.Uint64().Parens(jen.Id("n")), jen.Uint64().Parens(jen.Qual(mathPkg, "MaxInt32"))))),
+		))
 	}
 	f.Func().Id(s.BlockLenFunc).Params(jen.Id("line").Index().Byte()).Int().Block(
 		jen.List(jen.Id("verb"), jen.Id("rest")).Op(":=").Qual(wirePkg, "Token").Call(jen.Id("line")),

@@ -37,6 +37,13 @@ func textMessage(f *jen.File, m *spec.Message) {
 	prose(f, fmt.Sprintf("decodeArgs decodes %s's fields from rest, the line after its verb, and its data block from after, what follows the line.", m.Name))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("decodeArgs").Params(jen.List(jen.Id("line"), jen.Id("rest"), jen.Id("after")).Index().Byte()).Error().Block(t.decodeBody()...)
 
+	if b := m.Block(); b != nil {
+		f.Line()
+		prose(f, fmt.Sprintf("decodeLine decodes the fields of %s's line from rest, the line after its verb, and returns the length of the data block it announces. The set's codec calls it too: a data block follows only a line that decodes, and the bytes after one that does not are the next line, as memcached reads them.", m.Name))
+		lt := &textCode{m: m, lineOnly: true}
+		f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("decodeLine").Params(jen.List(jen.Id("line"), jen.Id("rest")).Index().Byte()).Params(elemGoType(b.Length.Field), jen.Error()).Block(lt.decodeLineBody()...)
+	}
+
 	f.Line()
 	prose(f, fmt.Sprintf("Append appends m's line%s to dst, without the line's terminator, which the framing adds. For a message it cannot encode it returns dst unchanged and an *wire.EncodeError.", blockNote(m)))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Append").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(t.encodeBody()...)
@@ -87,6 +94,9 @@ func unknownTag(s *spec.MessageSet, tag jen.Code) jen.Code {
 
 type textCode struct {
 	m *spec.Message
+	// lineOnly prints decodeLine, whose error paths also return a zero
+	// block length.
+	lineOnly bool
 	// usesStart is set once the encoder has printed an error path, which
 	// returns dst as it was at the start.
 	usesStart bool
@@ -117,11 +127,27 @@ func (t *textCode) fail(f *spec.MessageField, off jen.Code, reason string, detai
 	if f != nil {
 		name = f.Name
 	}
+	if t.lineOnly {
+		return jen.Return(jen.Lit(0), decodeFail(t.m.Name, name, off, reason, detail))
+	}
 	return jen.Return(decodeFail(t.m.Name, name, off, reason, detail))
 }
 
-// decodeBody prints decodeArgs's body.
+// decodeBody prints decodeArgs's body. A message with a data block
+// decodes its line with decodeLine, then the block.
 func (t *textCode) decodeBody() []jen.Code {
+	if block := t.m.Block(); block != nil {
+		return append([]jen.Code{
+			jen.List(t.val(block.Length.Field), jen.Err()).Op(":=").Id("m").Dot("decodeLine").Call(jen.Id("line"), jen.Id("rest")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		}, append(t.decodeBlock(block), jen.Return(jen.Nil()))...)
+	}
+	return t.decodeLineBody()
+}
+
+// decodeLineBody prints the decoding of the line's fields: decodeArgs's
+// body for a message without a data block, decodeLine's for one with.
+func (t *textCode) decodeLineBody() []jen.Code {
 	body := []jen.Code{resetMessage(t.m), jen.Var().Id("tok").Index().Byte()}
 	for _, f := range t.m.Fields {
 		if f.Computed {
@@ -136,15 +162,14 @@ func (t *textCode) decodeBody() []jen.Code {
 		body = append(body, t.decodeField(f)...)
 	}
 	body = append(body, jen.If(jen.List(jen.Id("tok"), jen.Id("_")).Op("=").Qual(wirePkg, "Token").Call(jen.Id("rest")), jen.Len(jen.Id("tok")).Op(">").Lit(0)).Block(
-		jen.Return(decodeFail(t.m.Name, "", jen.Len(jen.Id("line")).Op("-").Len(jen.Id("rest")), "ErrTrailing", jen.Qual(wirePkg, "TokenDetail").Call(jen.Id("tok")))),
+		t.fail(nil, jen.Len(jen.Id("line")).Op("-").Len(jen.Id("rest")), "ErrTrailing", jen.Qual(wirePkg, "TokenDetail").Call(jen.Id("tok"))),
 	))
-	if block == nil {
-		body = append(body, jen.If(jen.Len(jen.Id("after")).Op(">").Lit(0)).Block(
-			jen.Return(decodeFail(t.m.Name, "", jen.Len(jen.Id("line")), "ErrTrailing", jen.Qual(wirePkg, "Left").Call(jen.Len(jen.Id("after"))))),
-		))
-	} else {
-		body = append(body, t.decodeBlock(block)...)
+	if block != nil {
+		return append(body, jen.Return(t.val(block.Length.Field), jen.Nil()))
 	}
+	body = append(body, jen.If(jen.Len(jen.Id("after")).Op(">").Lit(0)).Block(
+		jen.Return(decodeFail(t.m.Name, "", jen.Len(jen.Id("line")), "ErrTrailing", jen.Qual(wirePkg, "Left").Call(jen.Len(jen.Id("after"))))),
+	))
 	return append(body, jen.Return(jen.Nil()))
 }
 

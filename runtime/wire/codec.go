@@ -343,27 +343,54 @@ func (c LengthCodec) maxPayload() uint64 {
 }
 
 // length decodes the header at the start of b, which holds at least Size
-// bytes. It calls the byte orders directly rather than through
-// [binary.ByteOrder], which costs an indirect call per frame.
-func (c LengthCodec) length(b []byte) uint64 {
-	switch c.Size {
+// bytes.
+func (c LengthCodec) length(b []byte) uint64 { return readUint(b, c.Size, c.LittleEndian) }
+
+// readUint reads an unsigned integer of size bytes (1, 2, 4 or 8) from the
+// start of b, which holds at least that many. It calls the byte orders
+// directly rather than through [binary.ByteOrder], which costs an indirect
+// call per frame.
+func readUint(b []byte, size int, little bool) uint64 {
+	switch size {
 	case 1:
 		return uint64(b[0])
 	case 2:
-		if c.LittleEndian {
+		if little {
 			return uint64(binary.LittleEndian.Uint16(b))
 		}
 		return uint64(binary.BigEndian.Uint16(b))
 	case 4:
-		if c.LittleEndian {
+		if little {
 			return uint64(binary.LittleEndian.Uint32(b))
 		}
 		return uint64(binary.BigEndian.Uint32(b))
 	default:
-		if c.LittleEndian {
+		if little {
 			return binary.LittleEndian.Uint64(b)
 		}
 		return binary.BigEndian.Uint64(b)
+	}
+}
+
+// putUint writes v as an unsigned integer of size bytes (1, 2, 4 or 8) at
+// the start of b, which holds at least that many; directly, as readUint
+// reads, so that b does not escape through an interface.
+func putUint(b []byte, size int, little bool, v uint64) {
+	switch {
+	case size == 1:
+		b[0] = byte(v)
+	case size == 2 && little:
+		binary.LittleEndian.PutUint16(b, uint16(v))
+	case size == 2:
+		binary.BigEndian.PutUint16(b, uint16(v))
+	case size == 4 && little:
+		binary.LittleEndian.PutUint32(b, uint32(v))
+	case size == 4:
+		binary.BigEndian.PutUint32(b, uint32(v))
+	case little:
+		binary.LittleEndian.PutUint64(b, v)
+	default:
+		binary.BigEndian.PutUint64(b, v)
 	}
 }
 
@@ -416,21 +443,9 @@ func (c LengthCodec) AppendFrame(dst, payload []byte) ([]byte, error) {
 	if c.IncludesHeader {
 		l += uint64(c.Size)
 	}
-	var order binary.AppendByteOrder = binary.BigEndian
-	if c.LittleEndian {
-		order = binary.LittleEndian
-	}
-	switch c.Size {
-	case 1:
-		dst = append(dst, byte(l))
-	case 2:
-		dst = order.AppendUint16(dst, uint16(l))
-	case 4:
-		dst = order.AppendUint32(dst, uint32(l))
-	default:
-		dst = order.AppendUint64(dst, l)
-	}
-	return append(dst, payload...), nil
+	var room [8]byte
+	putUint(room[:], c.Size, c.LittleEndian, l)
+	return append(append(dst, room[:c.Size]...), payload...), nil
 }
 
 func (c LengthCodec) maxFrameLen() int {

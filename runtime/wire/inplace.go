@@ -1,7 +1,5 @@
 package wire
 
-import "encoding/binary"
-
 // Framing in place: a sender that encodes a message straight into the
 // buffer it writes calls BeginFrame, appends the payload, then EndFrame,
 // and so frames without a second buffer or a copy. Generated Send methods
@@ -32,21 +30,7 @@ func (c LengthCodec) EndFrame(dst []byte, start int) ([]byte, error) {
 	if c.IncludesHeader {
 		l += uint64(c.Size)
 	}
-	var order binary.ByteOrder = binary.BigEndian
-	if c.LittleEndian {
-		order = binary.LittleEndian
-	}
-	h := dst[start : start+c.Size]
-	switch c.Size {
-	case 1:
-		h[0] = byte(l)
-	case 2:
-		order.PutUint16(h, uint16(l))
-	case 4:
-		order.PutUint32(h, uint32(l))
-	default:
-		order.PutUint64(h, l)
-	}
+	putUint(dst[start:], c.Size, c.LittleEndian, l)
 	return dst, nil
 }
 

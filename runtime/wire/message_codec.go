@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -69,21 +68,7 @@ func (c HeaderCodec) Validate() error {
 
 // length reads the length field of buf, which must hold it.
 func (c HeaderCodec) length(buf []byte) uint64 {
-	b := buf[c.Offset : c.Offset+c.Size]
-	if c.Size == 1 {
-		return uint64(b[0])
-	}
-	var order binary.ByteOrder = binary.BigEndian
-	if c.LittleEndian {
-		order = binary.LittleEndian
-	}
-	switch c.Size {
-	case 2:
-		return uint64(order.Uint16(b))
-	case 4:
-		return uint64(order.Uint32(b))
-	}
-	return order.Uint64(b)
+	return readUint(buf[c.Offset:], c.Size, c.LittleEndian)
 }
 
 // total returns the length of the message that buf starts, which must hold
@@ -137,21 +122,7 @@ func (c HeaderCodec) AppendFrame(dst, payload []byte) ([]byte, error) {
 	}
 	start := len(dst)
 	dst = append(dst, payload...)
-	b := dst[start+c.Offset : start+c.Offset+c.Size]
-	var order binary.ByteOrder = binary.BigEndian
-	if c.LittleEndian {
-		order = binary.LittleEndian
-	}
-	switch c.Size {
-	case 1:
-		b[0] = byte(n)
-	case 2:
-		order.PutUint16(b, uint16(n))
-	case 4:
-		order.PutUint32(b, uint32(n))
-	default:
-		order.PutUint64(b, n)
-	}
+	putUint(dst[start+c.Offset:], c.Size, c.LittleEndian, n)
 	return dst, nil
 }
 

@@ -6,6 +6,7 @@
 //	./server -addr 127.0.0.1:7070 -proto echo
 //	./server -addr 127.0.0.1:7070 -proto kvbin
 //	./server -addr 127.0.0.1:6380 -proto redis
+//	./server -addr 127.0.0.1:11211 -proto memcached -m 64
 //
 // Build it first, or stop "go run ./generated_example/cmd/server" with
 // Ctrl-C: killing go run by its process ID leaves the server it built
@@ -18,8 +19,10 @@
 //
 //	-addr host:port       the TCP address to listen on (default 127.0.0.1:7070);
 //	                      an address with a slash is a Unix socket path
-//	-proto kv|kvbin|echo|redis
+//	-proto kv|kvbin|echo|redis|memcached
 //	                      the protocol to serve (default kv)
+//	-m megabytes          memcached: the items' memory limit, as memcached's -m (default 64)
+//	-I bytes              memcached: the largest value, as memcached's -I (default and most 1048576)
 //	-grace duration       how long shutdown waits for queued replies (default 5s)
 package main
 
@@ -40,6 +43,7 @@ import (
 	"github.com/protogen/protogen/generated_example/echo"
 	"github.com/protogen/protogen/generated_example/kv"
 	"github.com/protogen/protogen/generated_example/kvbin"
+	"github.com/protogen/protogen/generated_example/memcached"
 	"github.com/protogen/protogen/generated_example/redis"
 	"github.com/protogen/protogen/runtime/protoflow"
 )
@@ -58,7 +62,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:7070", "listen on `host:port` (or a Unix socket path)")
-	proto := fs.String("proto", "kv", "serve `kv`, kvbin, echo or redis")
+	proto := fs.String("proto", "kv", "serve `kv`, kvbin, echo, redis or memcached")
+	mcMemory := fs.Int64("m", 64, "memcached: the items' memory limit in `megabytes`")
+	mcItemMax := fs.Int("I", memcached.DefaultItemMax, "memcached: the largest value in `bytes`")
 	grace := fs.Duration("grace", 5*time.Second, "how long shutdown waits for queued replies")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,8 +84,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		srv = protoflow.NewServer(echo.NewEcho, protoflow.WithLogger(log))
 	case "redis":
 		srv = protoflow.NewServer(redis.NewDB().Protocol, protoflow.WithLogger(log))
+	case "memcached":
+		if *mcMemory <= 0 || *mcItemMax <= 0 || *mcItemMax > memcached.DefaultItemMax {
+			return fmt.Errorf("-m must be positive, and -I from 1 to %d", memcached.DefaultItemMax)
+		}
+		cache := memcached.NewCache(memcached.Config{Memory: *mcMemory << 20, ItemMax: *mcItemMax})
+		srv = protoflow.NewServer(cache.Protocol, protoflow.WithLogger(log))
 	default:
-		return fmt.Errorf("unknown -proto %q: use kv, kvbin, echo or redis", *proto)
+		return fmt.Errorf("unknown -proto %q: use kv, kvbin, echo, redis or memcached", *proto)
 	}
 	ln, err := net.Listen(network, *addr)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -189,7 +190,11 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitLimit, what)
+			// Every goroutine's stack, so that a hang seen once (on a
+			// loaded CI machine, say) can be told from a slow machine.
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("timed out after %v waiting for %s; the goroutines:\n%s", waitLimit, what, buf)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -1,0 +1,517 @@
+// Command memcbench runs a load of gets and sets against the memcached
+// server built with protogen (generated_example/memcached), memcached -t 1
+// and memcached as it starts by default, side by side, and prints a
+// Markdown table of requests per second and requests per second of server
+// CPU time.
+//
+//	cd bench && go run ./cmd/memcbench                   # 5 interleaved runs, a few minutes
+//	cd bench && go run ./cmd/memcbench -runs 1 -d 1s     # a quick look
+//
+// The load is its own, in Go, speaking both protocols: memcaslap, like
+// redis-benchmark for the Redis server, saturates its own CPU before a
+// server's. Each of -c connections sends -P requests, then reads their
+// replies, for -d; a request is a get or a set (of a -value byte value) of
+// one of -keys keys, all set first, in the proportion of the mix:
+// get-heavy is 90% gets, set-heavy 90% sets.
+//
+// For each run each server starts afresh, pinned to CPU 1 (taskset -c 1;
+// our server with GOMAXPROCS=1), and the load runs on CPU 0, so that the
+// server's CPU time (utime+stime from /proc) is measured for each test
+// alone. memcached runs with -t 1 (one worker thread: the fair comparison
+// per core) and with its default of 4 threads, pinned to the same CPU. The
+// order of the servers alternates from run to run; figures are medians
+// with the min–max range, and the ratio of ours to memcached -t 1 is also
+// given run by run, since both servers of a run meet the same machine.
+//
+// memcached comes from Debian's package, which memcbench installs with
+// apt-get when it can.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/protogen/protogen/bench/internal/proc"
+	"github.com/protogen/protogen/bench/internal/stats"
+)
+
+const (
+	serverCPU = 1
+	clientCPU = 0
+)
+
+type server struct {
+	name  string
+	start func(port int) *exec.Cmd
+}
+
+// test is one load: a protocol, a mix and a pipeline depth.
+type test struct {
+	binary bool
+	gets   int // percent of gets
+	pipe   int
+}
+
+func (t test) String() string {
+	p, mix := "text", "set-heavy"
+	if t.binary {
+		p = "binary"
+	}
+	if t.gets >= 50 {
+		mix = "get-heavy"
+	}
+	return fmt.Sprintf("%s %s -P %d", p, mix, t.pipe)
+}
+
+type sample struct{ rps, perCPU float64 }
+
+type config struct {
+	runs, conns, keys, value int
+	dur                      time.Duration
+	tests                    []test
+	only                     string
+}
+
+func main() {
+	runs := flag.Int("runs", 5, "interleaved runs of every test on every server")
+	dur := flag.Duration("d", 3*time.Second, "how long each test loads a server")
+	conns := flag.Int("c", 50, "connections")
+	keys := flag.Int("keys", 10000, "distinct keys")
+	value := flag.Int("value", 100, "bytes of each value set")
+	pipes := flag.String("P", "1,16", "comma-separated pipeline depths")
+	protos := flag.String("proto", "text,binary", "protocols")
+	mixes := flag.String("mix", "90,10", "comma-separated percentages of gets (90: get-heavy, 10: set-heavy)")
+	only := flag.String("only", "", "run only the servers whose names contain this")
+	flag.Parse()
+	cfg := config{runs: *runs, conns: *conns, keys: *keys, value: *value, dur: *dur, only: *only}
+	for _, p := range strings.Split(*protos, ",") {
+		for _, m := range strings.Split(*mixes, ",") {
+			for _, d := range strings.Split(*pipes, ",") {
+				gets, err1 := strconv.Atoi(m)
+				pipe, err2 := strconv.Atoi(d)
+				if err1 != nil || err2 != nil || pipe < 1 || gets < 0 || gets > 100 || p != "text" && p != "binary" {
+					fmt.Fprintf(os.Stderr, "memcbench: bad -proto %q, -mix %q or -P %q\n", p, m, d)
+					os.Exit(2)
+				}
+				cfg.tests = append(cfg.tests, test{binary: p == "binary", gets: gets, pipe: pipe})
+			}
+		}
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "memcbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	if err := ensureMemcached(); err != nil {
+		return err
+	}
+	if runtime.NumCPU() < 2 {
+		return fmt.Errorf("%d CPU: the servers and the load need a CPU each", runtime.NumCPU())
+	}
+	// The load runs on CPU 0: pin every thread of this process there
+	// (threads made later inherit it).
+	if out, err := exec.Command("taskset", "-a", "-p", "-c", strconv.Itoa(clientCPU), strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
+		return fmt.Errorf("taskset: %w: %s", err, out)
+	}
+	bin, err := os.MkdirTemp("", "protogen-memcbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bin)
+	fmt.Fprintln(os.Stderr, "building our server...")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "protoflow"), "./servers/protoflow")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	root := []string{}
+	if os.Geteuid() == 0 {
+		root = []string{"-u", "root"} // memcached refuses root without -u
+	}
+	mc := func(threads ...string) func(int) *exec.Cmd {
+		return func(port int) *exec.Cmd {
+			argv := append([]string{"memcached", "-p", strconv.Itoa(port), "-l", "127.0.0.1", "-U", "0", "-m", "1024"}, threads...)
+			return proc.Pinned(serverCPU, append(argv, root...)...)
+		}
+	}
+	servers := []server{
+		{"protoflow (generated)", func(port int) *exec.Cmd {
+			return proc.Pinned(serverCPU, filepath.Join(bin, "protoflow"), "-proto", "memcached", "-addr", "127.0.0.1:"+strconv.Itoa(port))
+		}},
+		{"memcached -t 1", mc("-t", "1")},
+		{"memcached", mc()},
+	}
+	if cfg.only != "" {
+		servers = slices.DeleteFunc(servers, func(s server) bool { return !strings.Contains(s.name, cfg.only) })
+	}
+	loadBefore := proc.LoadAverage()
+	results := map[string][]sample{}
+	for r := range cfg.runs {
+		for k := range servers {
+			s := servers[(k+r)%len(servers)]
+			if err := measure(cfg, s, r, results); err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+		}
+	}
+	printTable(os.Stdout, cfg, servers, results, loadBefore, proc.LoadAverage())
+	return nil
+}
+
+func key(server string, t test) string { return server + "|" + t.String() }
+
+func measure(cfg config, s server, r int, results map[string][]sample) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := s.start(port)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }() // ends when the server exits
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := waitListening(addr); err != nil {
+		return err
+	}
+	if err := preload(addr, cfg); err != nil {
+		return fmt.Errorf("setting the keys: %w", err)
+	}
+	for _, t := range cfg.tests {
+		before := proc.CPUSeconds(cmd.Process.Pid)
+		n, elapsed, err := load(addr, cfg, t)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+		cpu := proc.CPUSeconds(cmd.Process.Pid) - before
+		smp := sample{rps: float64(n) / elapsed.Seconds()}
+		if cpu > 0 {
+			smp.perCPU = float64(n) / cpu
+		}
+		fmt.Fprintf(os.Stderr, "run %d/%d  %-26s %-22s %10.0f requests/s  %10.0f requests/CPU-s\n", r+1, cfg.runs, t, s.name, smp.rps, smp.perCPU)
+		results[key(s.name, t)] = append(results[key(s.name, t)], smp)
+	}
+	return nil
+}
+
+func waitListening(addr string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server did not listen on %s within 20 s: %w", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// conn is one client connection of the load.
+type conn struct {
+	c      net.Conn
+	r      *bufio.Reader
+	binary bool
+	out    []byte
+	value  []byte
+}
+
+func (c *conn) appendGet(k string) {
+	if !c.binary {
+		c.out = append(append(append(c.out, "get "...), k...), "\r\n"...)
+		return
+	}
+	c.out = appendBin(c.out, 0x00, nil, k, nil)
+}
+
+func (c *conn) appendSet(k string) {
+	if !c.binary {
+		c.out = fmt.Appendf(c.out, "set %s 0 0 %d\r\n", k, len(c.value))
+		c.out = append(append(c.out, c.value...), "\r\n"...)
+		return
+	}
+	c.out = appendBin(c.out, 0x01, make([]byte, 8), k, c.value)
+}
+
+func appendBin(b []byte, op byte, extras []byte, k string, v []byte) []byte {
+	b = append(b, 0x80, op)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(k)))
+	b = append(b, byte(len(extras)), 0, 0, 0)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(extras)+len(k)+len(v)))
+	b = append(b, make([]byte, 12)...)
+	return append(append(append(b, extras...), k...), v...)
+}
+
+var errReply = errors.New("unexpected reply")
+
+// readReply reads the reply to one get or set.
+func (c *conn) readReply(get bool) error {
+	if c.binary {
+		var h [24]byte
+		if _, err := io.ReadFull(c.r, h[:]); err != nil {
+			return err
+		}
+		if h[0] != 0x81 {
+			return errReply
+		}
+		_, err := c.r.Discard(int(binary.BigEndian.Uint32(h[8:])))
+		return err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if !get {
+		if !bytes.Equal(line, []byte("STORED\r\n")) {
+			return fmt.Errorf("%w: %q", errReply, line)
+		}
+		return nil
+	}
+	if bytes.HasPrefix(line, []byte("VALUE ")) {
+		f := bytes.Fields(line)
+		n, err := strconv.Atoi(string(f[3]))
+		if err != nil {
+			return fmt.Errorf("%w: %q", errReply, line)
+		}
+		if _, err := c.r.Discard(n + 2); err != nil {
+			return err
+		}
+		if line, err = c.r.ReadSlice('\n'); err != nil {
+			return err
+		}
+	}
+	if !bytes.Equal(line, []byte("END\r\n")) {
+		return fmt.Errorf("%w: %q", errReply, line)
+	}
+	return nil
+}
+
+func dialConn(addr string, binary bool, value []byte) (*conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c: c, r: bufio.NewReaderSize(c, 64<<10), binary: binary, value: value}, nil
+}
+
+func keyName(i int) string { return "key:" + strconv.Itoa(i) }
+
+// preload sets every key, so that gets hit.
+func preload(addr string, cfg config) error {
+	c, err := dialConn(addr, false, bytes.Repeat([]byte("v"), cfg.value))
+	if err != nil {
+		return err
+	}
+	defer c.c.Close()
+	for i := range cfg.keys {
+		c.appendSet(keyName(i))
+		if len(c.out) > 32<<10 || i == cfg.keys-1 {
+			if _, err := c.c.Write(c.out); err != nil {
+				return err
+			}
+			for range bytes.Count(c.out, []byte("\r\nset ")) + 1 {
+				if err := c.readReply(false); err != nil {
+					return err
+				}
+			}
+			c.out = c.out[:0]
+		}
+	}
+	return nil
+}
+
+// load runs test t for cfg.dur and returns the requests answered.
+func load(addr string, cfg config, t test) (int, time.Duration, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+		first error
+	)
+	value := bytes.Repeat([]byte("v"), cfg.value)
+	start := time.Now()
+	deadline := start.Add(cfg.dur)
+	for i := range cfg.conns {
+		c, err := dialConn(addr, t.binary, value)
+		if err != nil {
+			return 0, 0, err
+		}
+		wg.Go(func() { // ends at the deadline, or on an error
+			defer c.c.Close()
+			rng := rand.New(rand.NewPCG(uint64(i), 18))
+			gets := make([]bool, t.pipe)
+			n := 0
+			var err error
+			for time.Now().Before(deadline) && err == nil {
+				c.out = c.out[:0]
+				for j := range gets {
+					k := keyName(rng.IntN(cfg.keys))
+					gets[j] = rng.IntN(100) < t.gets
+					if gets[j] {
+						c.appendGet(k)
+					} else {
+						c.appendSet(k)
+					}
+				}
+				if _, err = c.c.Write(c.out); err != nil {
+					break
+				}
+				for _, g := range gets {
+					if err = c.readReply(g); err != nil {
+						break
+					}
+					n++
+				}
+			}
+			mu.Lock()
+			total += n
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total, time.Since(start), first
+}
+
+// ensureMemcached installs memcached with apt-get when it is missing and
+// we are root.
+func ensureMemcached() error {
+	missing := func() []string {
+		var m []string
+		for _, tool := range []string{"memcached", "taskset"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				m = append(m, tool)
+			}
+		}
+		return m
+	}
+	if len(missing()) == 0 {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s not installed, and installing needs root (apt-get install memcached util-linux)", strings.Join(missing(), ", "))
+	}
+	fmt.Fprintln(os.Stderr, "installing memcached with apt-get...")
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "memcached", "util-linux")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("apt-get install: %w: %s", err, out)
+	}
+	if m := missing(); len(m) > 0 {
+		return errors.New(strings.Join(m, ", ") + " still missing after apt-get install")
+	}
+	return nil
+}
+
+// printTable prints the results as Markdown.
+func printTable(w io.Writer, cfg config, servers []server, results map[string][]sample, loadBefore, loadAfter string) {
+	version, _ := exec.Command("memcached", "-V").Output()
+	fmt.Fprintf(w, "memcbench -c %d -keys %d -value %d -d %s, %s, %s/%s, %d CPUs (%s), %s, %s; servers pinned to CPU 1, the load to CPU 0; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
+		cfg.conns, cfg.keys, cfg.value, cfg.dur, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(),
+		runtime.Version(), strings.TrimSpace(string(version)), loadBefore, loadAfter, cfg.runs)
+	fmt.Fprint(w, "| test | figure |")
+	for _, s := range servers {
+		fmt.Fprintf(w, " %s |", s.name)
+	}
+	ratio := len(servers) >= 2
+	if ratio {
+		fmt.Fprintf(w, " %s / %s, of medians | per run |", servers[0].name, servers[1].name)
+	}
+	fmt.Fprint(w, "\n|---|---|")
+	for range servers {
+		fmt.Fprint(w, "---|")
+	}
+	if ratio {
+		fmt.Fprint(w, "---|---|")
+	}
+	fmt.Fprintln(w)
+	figures := []struct {
+		name string
+		get  func(sample) float64
+	}{
+		{"requests/s", func(s sample) float64 { return s.rps }},
+		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }},
+	}
+	for _, t := range cfg.tests {
+		for _, f := range figures {
+			fmt.Fprintf(w, "| %s | %s |", t, f.name)
+			var runs [][]float64
+			var medians []float64
+			for _, s := range servers {
+				var vals []float64
+				for _, smp := range results[key(s.name, t)] {
+					vals = append(vals, f.get(smp))
+				}
+				runs = append(runs, vals)
+				sum, ok := stats.Summarize(stats.Measured(vals))
+				medians = append(medians, sum.Median)
+				if !ok {
+					fmt.Fprint(w, " — |")
+					continue
+				}
+				fmt.Fprintf(w, " %s%s |", sum.FormatWith(thousands), sum.Shortfall(cfg.runs))
+			}
+			if ratio {
+				if medians[1] > 0 {
+					fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
+				} else {
+					fmt.Fprint(w, " — |")
+				}
+				if sum, ok := stats.Summarize(stats.Ratios(runs[0], runs[1])); ok {
+					fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
+				} else {
+					fmt.Fprint(w, " — |")
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// thousands formats v rounded, with groups: 123456 → "123,456".
+func thousands(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
