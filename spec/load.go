@@ -28,7 +28,7 @@ type Options struct {
 // Keys of each mapping in a spec, in the order the reference lists them.
 var (
 	fileKeys     = []string{"$schema", "version", "package", "enums", "types", "messages", "protocols", extensionKeys}
-	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "receives", "sends", "client", "states"}
+	protocolKeys = []string{"name", "doc", "fields", "hooks", "flow", "nodelay", "framing", "machine", "read_timeout", "idle_timeout", "frame_timeout", "receives", "sends", "client", "states"}
 	fieldKeys    = []string{"name", "type", "doc"}
 	flowKeys     = []string{"high_water", "low_water", "pause_reading"}
 )
@@ -232,7 +232,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	p := &Protocol{Pos: posOf(n), HighWater: -1, LowWater: -1, NoDelay: true}
 	named, valid := false, false
-	var machineNode, receivesNode, sendsNode, clientNode *yaml.Node
+	var machineNode, frameTimeoutKey, receivesNode, sendsNode, clientNode *yaml.Node
 	given := make(map[string]bool) // the keys present, valid or not
 	if !d.mapping(n, "protocol", protocolKeys, func(key string, k, v *yaml.Node) {
 		given[key] = !isNull(v)
@@ -273,6 +273,9 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			p.ReadTimeout, _ = d.duration(v, "read_timeout")
 		case "idle_timeout":
 			p.IdleTimeout, _ = d.duration(v, "idle_timeout")
+		case "frame_timeout":
+			p.FrameTimeout, _ = d.duration(v, "frame_timeout")
+			frameTimeoutKey = k
 		case "receives":
 			receivesNode = v
 		case "sends":
@@ -303,6 +306,11 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 			p.Client = name
 			d.checkClient(p, clientNode)
 		}
+	}
+	// A protocol that receives messages is framed by its framing or by its
+	// sets; checkProtocolMessages reports a set that lacks either.
+	if given["frame_timeout"] && !given["framing"] && !given["receives"] {
+		d.errorf(frameTimeoutKey, "frame_timeout times the frames that framing splits: add framing, such as \"framing: {length: {size: 4, max: 1MiB}}\"")
 	}
 	d.checkHookNeeds(p, given)
 	d.checkProtocolMessages(p, given, receivesNode)
@@ -355,8 +363,8 @@ func (d *decoder) checkHookNeeds(p *Protocol, given map[string]bool) {
 				d.errorAt(h.Pos, "hook state_changed needs a state machine: add machine")
 			}
 		case Timeout:
-			if !given["read_timeout"] && !given["idle_timeout"] {
-				d.errorAt(h.Pos, "hook timeout needs read_timeout or idle_timeout")
+			if !given["read_timeout"] && !given["idle_timeout"] && !given["frame_timeout"] {
+				d.errorAt(h.Pos, "hook timeout needs read_timeout, idle_timeout or frame_timeout")
 			}
 		}
 	}

@@ -188,7 +188,7 @@ func (p *Protocol) uses(f feature) bool {
 	case withMachine:
 		return p.Machine != nil
 	case withTimeouts:
-		return p.HasTimeouts()
+		return p.HasTimeouts() || p.FrameTimeout > 0
 	case withMessages:
 		return len(p.Receives) > 0
 	}
@@ -269,7 +269,7 @@ var hookInfos = [numHooks]hookInfo{
 	Timeout: {
 		specName: "timeout", runner: "Timeout", user: "onTimeout", needs: withTimeouts,
 		params: []Param{{"kind", timeoutKindType}},
-		doc:    "runs when the read or idle timeout expires, in place of closing the connection; the timer starts again.",
+		doc:    "runs when the read, idle or frame timeout expires, in place of closing the connection; the timer starts again.",
 		// Without the hook, protoflow aborts the connection with a
 		// *protoflow.TimeoutError: so does the stub, through the method
 		// of RoleTimeoutDefault, until the user changes it.

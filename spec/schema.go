@@ -99,6 +99,11 @@ type schemaProtocol struct {
 	// Close the connection (or call the timeout hook) when neither reading
 	// nor writing happens for this long.
 	IdleTimeout schemaDuration `json:"idle_timeout"`
+	// With framing: close the connection (or call the timeout hook) when a
+	// frame whose first bytes have arrived is not complete within this
+	// long, however slowly the rest trickles in (a read timeout is kept
+	// alive by any byte).
+	FrameTimeout schemaDuration `json:"frame_timeout"`
 	// The set of messages the protocol receives (or a list of sets told
 	// apart by a constant at their start): each frame is decoded into a
 	// message and passed to its hook, on<Message>, in place of

@@ -135,6 +135,10 @@ type Protocol struct {
 	// ReadTimeout and IdleTimeout are set on the transport in
 	// ConnectionMade; 0 means none.
 	ReadTimeout, IdleTimeout time.Duration
+	// FrameTimeout, of a framed protocol, is set with
+	// protoflow.SetFrameTimeout in ConnectionMade: a frame whose first
+	// bytes have arrived must be complete within it; 0 means none.
+	FrameTimeout time.Duration
 	// Receives are the sets whose messages the protocol decodes and passes
 	// to a hook each; Sends are those it has a Send method for.
 	Receives, Sends []*MessageSet

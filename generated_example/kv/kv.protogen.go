@@ -66,6 +66,7 @@ var (
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LineCodec{Max: 65536})
+	protoflow.HostFramer(t, &p.frames)
 	_ = t.SetWriteBufferLimits(65536, 16384)
 }
 
@@ -347,6 +348,7 @@ var _ protoflow.Protocol = (*ClientProtocol)(nil)
 func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LineCodec{Max: 65536})
+	protoflow.HostFramer(t, &p.frames)
 }
 
 // DataReceived implements protoflow.Protocol: it runs

@@ -71,12 +71,14 @@ var (
 )
 
 // ConnectionMade implements protoflow.Protocol: it runs
-// protoflow.BaseProtocol.ConnectionMade, sets up the framer, then sets a read
-// timeout of 2s.
+// protoflow.BaseProtocol.ConnectionMade, sets up the framer, sets a read
+// timeout of 2s, then sets a frame timeout of 2s.
 func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
+	protoflow.HostFramer(t, &p.frames)
 	_ = protoflow.SetTimeouts(t, 2*time.Second, 0)
+	_ = protoflow.SetFrameTimeout(t, 2*time.Second)
 }
 
 // DataReceived implements protoflow.Protocol: it runs
@@ -163,11 +165,13 @@ func (p *Server) ResumeWriting() {
 // abortOnTimeout does what protoflow does when a timeout expires and the
 // protocol has no timeout hook: it aborts the connection, and ConnectionLost
 // receives a *protoflow.TimeoutError for the period that the spec sets (a read
-// timeout of 2s). The stub of onTimeout calls it.
+// timeout of 2s and a frame timeout of 2s). The stub of onTimeout calls it.
 func (p *Server) abortOnTimeout(kind protoflow.TimeoutKind) {
 	var after time.Duration // the spec's period for kind
 	switch kind {
 	case protoflow.ReadTimeout:
+		after = 2 * time.Second
+	case protoflow.FrameTimeout:
 		after = 2 * time.Second
 	}
 	protoflow.AbortWithError(p.Transport(), &protoflow.TimeoutError{Kind: kind, After: after})
@@ -496,6 +500,7 @@ var _ protoflow.Protocol = (*ClientProtocol)(nil)
 func (p *ClientProtocol) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.frames.Init(wire.LengthCodec{Size: 4, Max: 1048576})
+	protoflow.HostFramer(t, &p.frames)
 }
 
 // DataReceived implements protoflow.Protocol: it runs

@@ -99,6 +99,7 @@ func (p *Server) ConnectionMade(t protoflow.Transport) {
 	p.BaseProtocol.ConnectionMade(t)
 	p.codec = serverSniff
 	p.frames.Init(&p.codec)
+	protoflow.HostFramer(t, &p.frames)
 	p.onConnectionMade(t)
 }
 

@@ -34,11 +34,15 @@ var outPool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// onConnectionMade sets up the framer with the RESP codec.
+// onConnectionMade sets up the framer with the RESP codec, and makes the
+// transport its host: a command split across reads then borrows its
+// buffer from the runtime's pools within the server's reassembly budget,
+// and the frame timeout (cmd/server's -frame-timeout) times it.
 func (p *Server) onConnectionMade(t protoflow.Transport) {
 	p.conn = t
 	p.codec.Limits = p.db.limits
 	p.frames.Init(&p.codec)
+	protoflow.HostFramer(t, &p.frames)
 	p.serve = p.serveFrame
 }
 

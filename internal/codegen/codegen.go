@@ -218,12 +218,16 @@ func method(f *jen.File, p *spec.Protocol, k spec.HookKind) {
 			if sn := p.Member(spec.RoleSniff); sn != nil {
 				extra = append(extra, self().Dot(sn.Name).Op("=").Id(p.Member(spec.RoleSniffTemplate).Name))
 			}
-			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codec))
+			extra = append(extra, self().Dot(fr.Name).Dot("Init").Call(codec), framerHost(fr, t))
 			extraDoc = append(extraDoc, "sets up the framer")
 		}
 		if p.HasTimeouts() {
 			extra = append(extra, jen.Id("_").Op("=").Qual(runtimePkg, "SetTimeouts").Call(t, durationCode(p.ReadTimeout), durationCode(p.IdleTimeout)))
 			extraDoc = append(extraDoc, timeoutsDoc(p))
+		}
+		if p.FrameTimeout > 0 {
+			code, doc := frameTimeout(p, t)
+			extra, extraDoc = append(extra, code), append(extraDoc, doc)
 		}
 		if p.HasFlow() {
 			extra = append(extra, jen.Id("_").Op("=").Add(t).Dot("SetWriteBufferLimits").Call(jen.Lit(p.HighWater), jen.Lit(p.LowWater)))

@@ -139,12 +139,12 @@ func timeoutDefault(f *jen.File, p *spec.Protocol, m *spec.Member) {
 	prose(f, fmt.Sprintf("%s does what protoflow does when a timeout expires and the protocol has no "+
 		"timeout hook: it aborts the connection, and ConnectionLost receives a *protoflow.TimeoutError "+
 		"for the period that the spec sets (%s). The stub of %s calls it.",
-		m.Name, strings.TrimPrefix(timeoutsDoc(p), "sets "), spec.Timeout.UserMethod()))
+		m.Name, strings.Join(periodsDoc(p), " and "), spec.Timeout.UserMethod()))
 	var cases []jen.Code
 	for _, t := range []struct {
 		kind string
 		d    time.Duration
-	}{{"ReadTimeout", p.ReadTimeout}, {"IdleTimeout", p.IdleTimeout}} {
+	}{{"ReadTimeout", p.ReadTimeout}, {"IdleTimeout", p.IdleTimeout}, {"FrameTimeout", p.FrameTimeout}} {
 		if t.d > 0 {
 			cases = append(cases, jen.Case(jen.Qual(runtimePkg, t.kind)).Block(jen.Id("after").Op("=").Add(durationCode(t.d))))
 		}
@@ -228,4 +228,19 @@ func timeoutsDoc(p *spec.Protocol) string {
 		parts = append(parts, "an idle timeout of "+p.IdleTimeout.String())
 	}
 	return "sets " + strings.Join(parts, " and ")
+}
+
+// periodsDoc names every timeout that the spec sets, with its period, the
+// frame timeout included.
+func periodsDoc(p *spec.Protocol) []string {
+	var parts []string
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"a read timeout", p.ReadTimeout}, {"an idle timeout", p.IdleTimeout}, {"a frame timeout", p.FrameTimeout}} {
+		if t.d > 0 {
+			parts = append(parts, t.name+" of "+t.d.String())
+		}
+	}
+	return parts
 }

@@ -28,7 +28,7 @@ func nameImports(f *jen.File, s *spec.Spec) {
 		if p.Framing != nil {
 			paths = append(paths, reflect.TypeOf(p.Framing.Codec).PkgPath()) // the codec's literal
 		}
-		if p.HasTimeouts() {
+		if p.HasTimeouts() || p.FrameTimeout > 0 {
 			paths = append(paths, "time") // durations are written as 30 * time.Second
 		}
 		if p.Machine != nil {

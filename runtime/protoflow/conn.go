@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // errClosed is returned by Write, Close and CloseWrite once the transport is
@@ -56,8 +58,14 @@ type conn struct {
 	poller     *poller // the epoll backend's poller, and this conn's id there
 	pollID     uint64
 
+	framer atomic.Pointer[wire.Framer] // the Framer HostFramer gave this connection, reset by lose
+
 	s  serializer
 	to atomic.Pointer[timeouts] // made by the first SetTimeouts that enables one; stored with mu held
+
+	// Bytes read, for Server.Stats: written by the read token's holder
+	// only (noteRead), read by Stats without a lock.
+	nread atomic.Int64
 
 	// The close hand-off between closeSocket and a reader that runs a
 	// callback inside its read (readRun): lock-free, for the reader sets
@@ -84,6 +92,7 @@ type conn struct {
 	changed chan struct{} // closed when reading resumes, Close is called or the connection dies; made by a waiter (waitChangeLocked)
 	q       writeQueue
 	done    chan struct{} // closed when stGone is set; made on demand by doneChan
+	written int64         // bytes written to the socket, for Server.Stats (noteWrite)
 
 	latePanic error // the first callback panic after a clean death (Close, Abort): ConnectionLost gets it, drainers got nil
 }
@@ -192,11 +201,13 @@ func readPoolFor(size int) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// start runs ConnectionMade on the calling goroutine.
+// start runs ConnectionMade on the calling goroutine, then starts the
+// timeouts the options set for every connection.
 func (c *conn) start() {
 	c.s.acquire(false)
 	c.call("ConnectionMade", func() { c.proto.ConnectionMade(c) })
 	c.s.release()
+	c.startFloors()
 }
 
 // run is the body of the reader goroutine, which holds the read token:
@@ -257,6 +268,14 @@ func (c *conn) lose() {
 	}
 	if c.epoll() {
 		pollUnregister(c)
+	}
+	if f := c.framer.Load(); f != nil {
+		// No callback runs any more: the buffer of a frame left incomplete
+		// goes back to the pool (and the budget) now.
+		f.Reset()
+	}
+	if b := c.opts.budget; b != nil {
+		b.drop(c) // after ConnectionLost, which may still give buffers back
 	}
 	c.mu.Lock()
 	c.setLocked(stGone)

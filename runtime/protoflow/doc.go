@@ -81,6 +81,16 @@
 // PauseReading in PauseWriting and ResumeReading in ResumeWriting, and the
 // peer is slowed by TCP itself.
 //
+// A peer that resets the connection while nobody reads it (reading is
+// paused, or the peer's end of file was read and EOFReceived kept the
+// connection open) is noticed at once on the epoll backend: the poller
+// keeps watching the socket for an error, and the connection is lost with
+// it (ConnectionLost gets an error matching [syscall.ECONNRESET], and
+// Drain's waiters wake). The peer's half close ends nothing while reading
+// is paused: the bytes it sent first are read when reading resumes. The
+// goroutine backend, like asyncio, notices a reset only when it reads
+// again or a write fails (a flush in progress fails at once).
+//
 // # Framing
 //
 // Package [github.com/protogen/protogen/runtime/wire] turns the bytes that
@@ -89,6 +99,14 @@
 // holds them while reading is paused, and its WriteFrame writes a frame in
 // one Write to a [Transport], which is an io.Writer. Generated protocols
 // with a state machine return a [*TransitionError] from Fire.
+//
+// A Framer hosted by its transport ([HostFramer]) borrows the buffers for frames split
+// across reads from pools shared by every connection, and on a [Server]
+// they count against a reassembly budget ([WithReassemblyBudget]; by
+// default a quarter of GOMEMLIMIT, else 32 MiB): a connection whose frame
+// does not fit waits with reading paused, so that TCP pushes back on that
+// peer, until another frame's memory is free, or its frame timeout ends
+// it. Frames that lie inside one read are passed in place and never count.
 //
 // # Timeouts
 //
@@ -106,6 +124,28 @@
 // checks them when a period could have run out; a connection without
 // timeouts carries one nil pointer for them. [AbortWithError] aborts a
 // connection with a cause of the caller's choosing for ConnectionLost.
+//
+// A read timeout is kept alive by any byte, so a peer that sends one now
+// and then never trips it while it holds a frame open for ever (the slow
+// drip, or slowloris). [SetFrameTimeout] bounds each frame instead: once
+// the first bytes of a frame have arrived, the whole frame must arrive
+// within the period. The frame is the one a [wire.Framer] holds, whose
+// host ([HostFramer]) tells the timer when a frame begins and when none is
+// held; generated protocols with framing wire it up, and set the spec's
+// frame_timeout. [WithIdleTimeout] and [WithFrameTimeout] give every
+// connection of a server (or of Dial and Attach) a timeout that its
+// protocol can shorten but not lift: the operator's bound.
+//
+// # Operating a server
+//
+// A [Server] takes options that bound what peers can make it hold:
+// [WithMaxConns] (connections; at the limit it stops accepting),
+// [WithReassemblyBudget] (memory of frames split across reads),
+// [WithIdleTimeout] and [WithFrameTimeout] (time, whatever the protocol
+// sets), and [WithTLS] serves TLS with a bounded handshake.
+// [Server.Stats] returns what it is doing: connections open and paused,
+// closed by cause, bytes, waits at the limits; publish it with
+// expvar.Func, as generated_example/cmd/server does at -debug-addr.
 //
 // # Errors
 //

@@ -30,6 +30,11 @@ var (
 	// ErrServerClosed is returned by [Server.Serve] after [Server.Shutdown]
 	// or [Server.Close].
 	ErrServerClosed = errors.New("protoflow: server closed")
+
+	// ErrReassemblyBudget is matched by the [*TimeoutError] that
+	// ConnectionLost receives when a connection's frame timeout expires
+	// while it waits for reassembly memory (see [WithReassemblyBudget]).
+	ErrReassemblyBudget = errors.New("protoflow: waited for reassembly memory")
 )
 
 // resetError is the type of ErrConnectionReset.

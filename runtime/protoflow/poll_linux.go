@@ -95,6 +95,16 @@ func pollRegisterLocked(c *conn) (stale *os.File, err error) {
 // given the read token back.
 func pollRearm(c *conn) { pollModify(c, pollEvents) }
 
+// pollWatchGone has the poller report only a failed or hung-up socket
+// (EPOLLERR, EPOLLHUP, which epoll always reports), while nobody reads it:
+// reading is paused, or the peer's end of file was read. A peer's reset
+// then ends the connection at once (readable), where it would otherwise be
+// seen only at the next write or resume, as in asyncio. The peer's half
+// close (EPOLLRDHUP) is left out: a paused connection does not lose the
+// bytes sent before it, which it reads once it resumes, and level-
+// triggered it would fire again at every re-arm.
+func pollWatchGone(c *conn) { pollModify(c, syscall.EPOLLONESHOT) }
+
 // pollWatchHup has the poller report only the peer's hang-up (or a failed
 // socket) while a lingering reader holds the read token. Go's netpoller
 // is edge-triggered, and one edge may stand for data and the end of file
@@ -176,7 +186,8 @@ func (p *poller) run() {
 			}
 			for i := range events[:n] {
 				id := uint64(uint32(events[i].Fd)) | uint64(uint32(events[i].Pad))<<32
-				p.dispatch(id, events[i].Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
+				ev := events[i].Events
+				p.dispatch(id, ev&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0, ev&(syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
 			}
 			if n < len(events) {
 				return false
@@ -186,12 +197,30 @@ func (p *poller) run() {
 }
 
 // dispatch tells the connection with id that its socket is readable, and
-// whether the peer has closed or the socket failed.
-func (p *poller) dispatch(id uint64, hup bool) {
+// whether the peer has closed (hup) or the socket failed or hung up both
+// ways (gone).
+func (p *poller) dispatch(id uint64, hup, gone bool) {
 	pollMu.Lock()
 	c := p.conns[id]
 	pollMu.Unlock()
 	if c != nil {
-		c.readable(hup)
+		c.readable(hup, gone)
 	}
+}
+
+// lostUnread ends a connection whose socket the poller reported failed
+// while nobody reads it, with the socket's pending error (ECONNRESET for a
+// peer's reset), which a read would have returned. A hang-up without an
+// error (both sides closed their write side) ends nothing: the bytes still
+// unread are the protocol's when it resumes. It runs on a goroutine of its
+// own, so that the poller does not wait for the close.
+func (c *conn) lostUnread() {
+	var soErr int
+	var err error
+	if cerr := c.raw.Control(func(fd uintptr) {
+		soErr, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	}); cerr != nil || err != nil || soErr == 0 {
+		return // closed meanwhile, or no error to report
+	}
+	c.kill(c.opError("read", syscall.Errno(soErr)))
 }

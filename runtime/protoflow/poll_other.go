@@ -17,3 +17,7 @@ func pollUnregister(*conn) {}
 func pollRearm(*conn) {}
 
 func pollWatchHup(*conn) {}
+
+func pollWatchGone(*conn) {}
+
+func (*conn) lostUnread() {}

@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"time"
@@ -19,8 +20,12 @@ func (c *conn) readRawLoop() {
 }
 
 // portableReadBufferSize caps the buffer a connection on the portable path
-// holds for its life.
-const portableReadBufferSize = 64 * 1024
+// holds for its life; tlsReadBufferSize is the cap for TLS, whose Read
+// returns at most one record's plaintext.
+const (
+	portableReadBufferSize = 64 * 1024
+	tlsReadBufferSize      = 16 * 1024
+)
 
 // readPortableLoop reads any net.Conn with blocking reads into a buffer of
 // its own, which it holds while a read waits.
@@ -28,11 +33,15 @@ func (c *conn) readPortableLoop() {
 	c.checkToken()
 	// A blocking read holds its buffer while it waits: keep it modest. TLS
 	// returns at most one 16 KiB record per read anyway.
-	buf := make([]byte, min(c.opts.readBufferSize, portableReadBufferSize))
+	size := min(c.opts.readBufferSize, portableReadBufferSize)
+	if _, ok := c.nc.(*tls.Conn); ok {
+		size = min(size, tlsReadBufferSize)
+	}
+	buf := make([]byte, size)
 	for c.waitReadable() {
-		n, err := c.nc.Read(buf)
+		n, err := c.nc.Read(buf[:c.opts.budget.readSize(len(buf))])
 		if n > 0 {
-			c.noteRead()
+			c.noteRead(n)
 			c.deliver(buf[:n])
 		}
 		switch {
@@ -54,7 +63,7 @@ func (c *conn) waitReadable() bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.st()&stNoRead == stReadPaused {
+	for st := c.st(); st&stStopRead == 0 && st&stPaused != 0; st = c.st() {
 		c.waitChangeLocked()
 	}
 	return c.st()&stStopRead == 0
@@ -72,7 +81,7 @@ func (c *conn) deliver(p []byte) {
 		case st&stStopRead != 0:
 			c.s.release()
 			return
-		case st&stReadPaused != 0:
+		case st&stPaused != 0:
 			c.s.release()
 			continue
 		}
@@ -122,24 +131,31 @@ func (c *conn) PauseReading() error {
 	return nil
 }
 
-// ResumeReading implements [Transport.ResumeReading].
+// ResumeReading implements [Transport.ResumeReading]. Reading stays paused
+// while the connection waits for reassembly memory.
 func (c *conn) ResumeReading() error {
 	c.mu.Lock()
-	if c.st()&stNoRead != stReadPaused {
+	if c.st()&(stStopRead|stReadPaused) != stReadPaused {
 		c.mu.Unlock()
 		return nil
 	}
 	c.clearLocked(stReadPaused)
 	c.noteResumeLocked()
+	c.resumeLocked()
+	return nil
+}
+
+// resumeLocked lets reading go on after a pause ended, and unlocks c.mu.
+// On the epoll backend no goroutine waits while reading is paused, and
+// bytes that arrived meanwhile raise no new edge: it starts a reader. c.mu
+// must be held.
+func (c *conn) resumeLocked() {
 	c.broadcastLocked()
-	// On the epoll backend no goroutine waits while reading is paused, and
-	// bytes that arrived meanwhile raise no new edge: start a reader.
 	spawn := c.epoll() && c.takeTokenLocked()
 	c.mu.Unlock()
 	if spawn {
 		go c.burstFn()
 	}
-	return nil
 }
 
 // The epoll backend. A reader goroutine exists only while the socket has
@@ -147,8 +163,9 @@ func (c *conn) ResumeReading() error {
 // reads until the socket is drained, then gives the read token back.
 
 // readable is called by the poller when c's socket has a new edge; hup
-// says the peer has hung up or the socket failed.
-func (c *conn) readable(hup bool) {
+// says the peer has hung up or the socket failed, gone that the socket
+// failed or hung up both ways.
+func (c *conn) readable(hup, gone bool) {
 	c.mu.Lock()
 	if hup {
 		c.setLocked(stHup) // before the reader is woken or started, which reads it
@@ -165,9 +182,16 @@ func (c *conn) readable(hup bool) {
 		return
 	}
 	spawn := c.takeTokenLocked()
+	idle := !spawn && c.st()&stStopRead == 0 // paused, or past the peer's end: nobody reads
+	if idle && !gone {
+		pollWatchGone(c)
+	}
 	c.mu.Unlock()
-	if spawn {
+	switch {
+	case spawn:
 		go c.burstFn()
+	case idle && gone:
+		go c.lostUnread() // exits once the connection is dead, or at once
 	}
 }
 
@@ -237,11 +261,13 @@ func (c *conn) burst() {
 		if c.rd.gotData { // a burst that read nothing (after ConnectionMade, say) says nothing of use
 			c.rd.burstEnd = monoNow() // before the token is free: the next holder reads it
 		}
-		if c.mayReadLocked() { // else ResumeReading, or nobody, starts the next reader
-			// With mu held: the next holder, which a ResumeReading may
-			// start at once, must not have its pollWatchHup undone by this
-			// late re-arm.
+		// With mu held: the next holder, which a ResumeReading may start at
+		// once, must not have its pollWatchHup undone by this late re-arm.
+		switch {
+		case c.mayReadLocked(): // else ResumeReading, or nobody, starts the next reader
 			pollRearm(c)
+		case c.st()&stStopRead == 0:
+			pollWatchGone(c) // paused, or past the peer's end: still hear of a reset
 		}
 		c.mu.Unlock()
 		return

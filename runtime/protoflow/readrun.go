@@ -92,28 +92,30 @@ func (c *conn) readCallback(fd uintptr) bool {
 		if c.st()&stNoRead != 0 { // without mu: once per read
 			return true
 		}
-		b := c.opts.readPool.Get().(*[]byte)
-		n, err := rawRead(fd, *b)
+		pool := c.opts.budget.readPool(c.opts.readPool) // small buffers while the server is short of reassembly memory
+		b := pool.Get().(*[]byte)
+		buf := *b
+		n, err := rawRead(fd, buf)
 		r.read = true
 		if err == syscall.EAGAIN {
-			c.opts.readPool.Put(b)
+			pool.Put(b)
 			return r.mode == readDrain // else wait
 		}
 		if err != nil || n == 0 {
-			c.opts.readPool.Put(b)
+			pool.Put(b)
 			r.ended, r.err = true, err
 			return true
 		}
-		c.noteRead()
+		c.noteRead(n)
 		c.rd.gotData = true
 		c.delivering.Store(true)
 		c.deliver((*b)[:n])
 		c.delivering.Store(false)
-		c.opts.readPool.Put(b)
+		pool.Put(b)
 		switch {
 		case c.st()&stNoRead != 0:
 			return true
-		case n == len(*b) || c.st()&stHup != 0: // without mu: once per read
+		case n == len(buf) || c.st()&stHup != 0: // without mu: once per read
 			// More may be waiting, and no new edge will say so: a full
 			// buffer, or a peer that has hung up (its end of file comes
 			// only from a read of its own).

@@ -26,6 +26,7 @@ const (
 	stWritePaused                       // the queue rose above the high-water mark and has not fallen to the low one since (transitionLocked); read without mu by BaseProtocol
 
 	stReadPaused // PauseReading without ResumeReading
+	stMemWait    // reading paused by the reassembly budget until memory is free (budget.go); not the protocol's pause
 	stReadDone   // the peer's end of file was read: never read again (and no read timeout)
 	stHup        // epoll: the poller saw the peer close or the socket fail
 	stToken      // the read token is taken (see conn): a goroutine holds it or is about to
@@ -51,14 +52,15 @@ const (
 // Masks of the flags that stop reading and writing.
 const (
 	stStopRead = stClosing | stDead               // reading is over for good: IsClosing
-	stNoRead   = stStopRead | stReadPaused        // the read path must not deliver
+	stPaused   = stReadPaused | stMemWait         // reading waits: for the protocol's ResumeReading, or for memory
+	stNoRead   = stStopRead | stPaused            // the read path must not deliver
 	stNoWrite  = stClosing | stShutWrite | stDead // Write and CloseWrite fail
 )
 
 // stNames are the flags' names, for String.
 var stNames = [...]string{
 	"closing", "shutWrite", "shutDone", "flushing", "writePaused",
-	"readPaused", "readDone", "hup", "token", "more", "loserOwed",
+	"readPaused", "memWait", "readDone", "hup", "token", "more", "loserOwed",
 	"dead", "gone",
 	"armIn", "armOut", "inEpoll", "fdClosed", "owed", "posted", "retime", "loopConn", "unix", "detached",
 }

@@ -21,15 +21,22 @@ const (
 	// IdleTimeout expires when nothing has been read from the socket or
 	// written to it for the whole period, whether reading is paused or not.
 	IdleTimeout
+	// FrameTimeout expires when a frame whose first bytes have arrived is
+	// not complete within the period, however many bytes trickle in
+	// meanwhile; a pause of reading holds it. It times the frames of a
+	// [wire.Framer] hosted by the transport ([HostFramer]).
+	FrameTimeout
 )
 
-// String returns "read timeout" or "idle timeout".
+// String returns "read timeout", "idle timeout" or "frame timeout".
 func (k TimeoutKind) String() string {
 	switch k {
 	case ReadTimeout:
 		return "read timeout"
 	case IdleTimeout:
 		return "idle timeout"
+	case FrameTimeout:
+		return "frame timeout"
 	}
 	return "TimeoutKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -42,12 +49,24 @@ func (k TimeoutKind) String() string {
 type TimeoutError struct {
 	// Kind is the timeout that expired.
 	Kind TimeoutKind
-	// After is its period: how long the connection was quiet.
+	// After is its period: how long the connection was quiet, or, for a
+	// frame timeout, how long the frame had to arrive.
 	After time.Duration
+	// MemoryWait says that a frame timeout expired while the connection
+	// was paused for want of reassembly memory (see
+	// [WithReassemblyBudget]): the error then also matches
+	// [ErrReassemblyBudget].
+	MemoryWait bool
 }
 
 // Error names the timeout and its period.
 func (e *TimeoutError) Error() string {
+	switch {
+	case e.Kind == FrameTimeout && e.MemoryWait:
+		return fmt.Sprintf("protoflow: %s: a frame was not complete within %v, waiting for reassembly memory", e.Kind, e.After)
+	case e.Kind == FrameTimeout:
+		return fmt.Sprintf("protoflow: %s: a frame was not complete within %v", e.Kind, e.After)
+	}
 	return fmt.Sprintf("protoflow: %s: nothing happened for %v", e.Kind, e.After)
 }
 
@@ -58,12 +77,17 @@ func (e *TimeoutError) Timeout() bool { return true }
 // [net.Error] and deprecated there.
 func (e *TimeoutError) Temporary() bool { return true }
 
-// Is reports whether target is [os.ErrDeadlineExceeded].
-func (e *TimeoutError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
+// Is reports whether target is [os.ErrDeadlineExceeded], or
+// [ErrReassemblyBudget] when MemoryWait is set.
+func (e *TimeoutError) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded || e.MemoryWait && target == ErrReassemblyBudget
+}
 
 // TimeoutHandler is implemented by a [Protocol] that handles its timeouts
-// itself. When a timeout set by [SetTimeouts] expires, Timeout is called
-// instead of closing the connection, serialized with the connection's other
+// itself. When a timeout set by [SetTimeouts], [SetFrameTimeout] or an
+// option expires, Timeout is called instead of closing the connection
+// (but for a frame timeout while the connection waits for reassembly
+// memory, see [SetFrameTimeout]), serialized with the connection's other
 // callbacks: never concurrently with them, and never after ConnectionLost.
 // The expired timeout is re-armed from that moment, so a handler that does
 // nothing is called again after another full period. Timeout runs on the
@@ -80,7 +104,10 @@ type TimeoutHandler interface {
 // and starts a full period again when reading resumes; it stops for good
 // when the transport is closing or the peer's end of file was read. The
 // idle timeout goes on while a Close waits to flush the queue, so it also
-// bounds a Close to a peer that stopped reading.
+// bounds a Close to a peer that stopped reading. It leaves the frame
+// timeout ([SetFrameTimeout]) alone. An idle timeout set for every
+// connection with [WithIdleTimeout] still applies: SetTimeouts can make it
+// shorter, not longer, nor switch it off.
 //
 // When a timeout expires, a protocol that implements [TimeoutHandler] gets
 // Timeout; any other connection is aborted, and ConnectionLost receives a
@@ -109,22 +136,86 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 	if read < 0 || idle < 0 {
 		return fmt.Errorf("protoflow: negative timeout (read %v, idle %v): %w", read, idle, fs.ErrInvalid)
 	}
+	to, err := c.timeouts(read > 0 || idle > 0)
+	if to == nil {
+		return err // nil: nothing to disable, and a connection without timeouts stays small
+	}
+	return to.set(read, idle)
+}
+
+// SetFrameTimeout sets t's frame timeout, 0 to disable it: from then on, a
+// frame whose first bytes have arrived must be complete within d, however
+// slowly the rest trickles in, or the connection is aborted with a
+// [*TimeoutError] of kind [FrameTimeout] (or its protocol's Timeout is
+// called, as for the other timeouts). It is the defence against a peer
+// that keeps the read and idle timeouts alive with a byte now and then
+// but never finishes a frame (slowloris). It times the frames of a
+// [wire.Framer] that [HostFramer] gave this transport, as generated
+// protocols with framing have; the frames that begin after the call.
+//
+// A pause of reading by the protocol holds the frame timeout, and
+// ResumeReading gives the frame under way a full period again; a pause
+// for want of reassembly memory does not (see [WithReassemblyBudget]), and
+// a frame timeout that expires then aborts the connection, handler or
+// not. A frame timeout set for every connection with [WithFrameTimeout]
+// still applies: SetFrameTimeout can make it shorter, not longer, nor
+// switch it off.
+//
+// Like SetTimeouts, it may be called from any goroutine, typically from
+// ConnectionMade, and returns an error that matches [fs.ErrInvalid] for a
+// negative d, [ErrNotSupported] for a transport not made by this package,
+// and one that matches [net.ErrClosed] once the connection is lost. A
+// transport not made by this package that has a method SetFrameTimeout(d
+// time.Duration) error, as protoflowtest's does, gets the call instead.
+func SetFrameTimeout(t Transport, d time.Duration) error {
+	c, ok := t.(*conn)
+	if !ok {
+		if s, ok := t.(frameTimeoutSetter); ok {
+			return s.SetFrameTimeout(d)
+		}
+		return ErrNotSupported
+	}
+	if d < 0 {
+		return fmt.Errorf("protoflow: negative frame timeout %v: %w", d, fs.ErrInvalid)
+	}
+	to, err := c.timeouts(d > 0)
+	if to == nil {
+		return err
+	}
+	return to.setFrame(d)
+}
+
+// timeouts returns c's timeouts, made if need be when enable is true, or
+// nil and errClosed once the connection is dead, or nil and nil when
+// there is nothing to disable.
+func (c *conn) timeouts(enable bool) (*timeouts, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.st()&stDead != 0 {
-		c.mu.Unlock()
-		return errClosed
+		return nil, errClosed
 	}
 	to := c.to.Load()
-	if to == nil {
-		if read == 0 && idle == 0 {
-			c.mu.Unlock()
-			return nil // nothing to disable: a connection without timeouts stays small
-		}
+	if to == nil && enable {
 		to = newTimeouts(c)
 		c.to.Store(to)
 	}
-	c.mu.Unlock()
-	return to.set(read, idle)
+	return to, nil
+}
+
+// startFloors gives a connection the timeouts that its options set for
+// every connection ([WithIdleTimeout], [WithFrameTimeout]), after
+// ConnectionMade: the idle period starts then, unless SetTimeouts started
+// one in ConnectionMade.
+func (c *conn) startFloors() {
+	if c.opts.idleTimeout == 0 && c.opts.frameTimeout == 0 {
+		return
+	}
+	if c.to.Load() != nil {
+		return // made by the protocol in ConnectionMade, floors included
+	}
+	if to, _ := c.timeouts(true); to != nil {
+		to.start()
+	}
 }
 
 // AbortWithError closes t at once as [Transport.Abort] does, but
@@ -147,8 +238,9 @@ func AbortWithError(t Transport, err error) {
 }
 
 // timeouts is the timeout state of one connection, made by the first
-// SetTimeouts that enables one, so that a connection without timeouts
-// carries nothing but the pointer conn.to.
+// SetTimeouts or SetFrameTimeout that enables one, or after ConnectionMade
+// when the options set a timeout for every connection, so that a
+// connection without timeouts carries nothing but the pointer conn.to.
 //
 // The read and write paths record activity with one atomic store of a
 // monotonic clock reading each (no timer operation per message). One timer
@@ -161,6 +253,12 @@ func AbortWithError(t Transport, err error) {
 // dead). lose calls stop before ConnectionLost, and stop waits until no fire
 // is running or scheduled, so that neither a goroutine nor a timer of the
 // connection outlives it.
+//
+// The frame timeout is timed from the stamp that the connection's
+// Framer's host (HostFramer) stores when a frame begins (frameFrom), with no lock and no
+// timer operation unless the timer is due later than the frame's end
+// (dueHint): a stream whose every read ends inside a frame costs a clock
+// reading and two atomic operations per frame.
 //
 // Lock order: to.mu may be held while taking c.mu, never the reverse; fire
 // holds neither while it waits for the serializer or runs Timeout, so that
@@ -175,10 +273,16 @@ type timeouts struct {
 	lastWrite atomic.Int64 // the last write that moved bytes to the socket; by writers and the flusher, with c.mu held
 	readFrom  atomic.Int64 // the read period starts no earlier: by set, ResumeReading (with c.mu held) and fire
 	idleFrom  atomic.Int64 // the idle period starts no earlier: by set and fire
+	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (the host's Partial, fire's Timeout)
+	resumed   atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
+
+	framePeriod atomic.Int64 // the frame timeout in effect (frameLocked), for Partial; written with mu held
+	dueHint     atomic.Int64 // due while scheduled, else never, for Partial; written with mu held
 
 	mu         sync.Mutex
 	settled    sync.Cond     // broadcast when a fire returns; L is &mu
-	read, idle time.Duration // the periods; 0 is disabled
+	read, idle time.Duration // the periods SetTimeouts set; 0 is disabled
+	frame      time.Duration // the period SetFrameTimeout set; 0 is disabled
 	timer      *time.Timer   // made by the first arm
 	due        int64         // when the timer fires, while scheduled
 	scheduled  bool          // the timer is set and its fire has not yet started
@@ -190,37 +294,66 @@ func newTimeouts(c *conn) *timeouts {
 	to := &timeouts{c: c}
 	to.fireFn = to.fire
 	to.settled.L = &to.mu
+	to.framePeriod.Store(int64(c.opts.frameTimeout))
+	to.dueHint.Store(never)
 	return to
+}
+
+// effective returns the period in effect of a timeout that the protocol
+// set to p and the options to floor for every connection: the shorter of
+// the two that are enabled.
+func effective(p, floor time.Duration) time.Duration {
+	if p == 0 || floor > 0 && floor < p {
+		return floor
+	}
+	return p
+}
+
+// periodsLocked returns the read, idle and frame periods in effect. to.mu
+// must be held.
+func (to *timeouts) periodsLocked() (read, idle, frame time.Duration) {
+	o := to.c.opts
+	return to.read, effective(to.idle, o.idleTimeout), effective(to.frame, o.frameTimeout)
 }
 
 // now is the time in the stamps' terms. time.Since reads only the
 // monotonic clock: it is cheap enough for every read and write.
 func (to *timeouts) now() int64 { return monoNow() } // the clock the read path's linger uses too
 
-// noteRead records, for the timeouts, that a read delivered data.
-func (c *conn) noteRead() {
+// noteRead records that a read delivered n bytes, for the Server's Stats
+// and the timeouts. Only the read token's holder calls it: the count is a
+// load and a store, not a locked add.
+func (c *conn) noteRead(n int) {
+	c.nread.Store(c.nread.Load() + int64(n))
 	if to := c.to.Load(); to != nil {
 		to.lastRead.Store(to.now())
 	}
 }
 
-// noteWrite records, for the timeouts, that bytes went to the socket.
-func (c *conn) noteWrite() {
+// noteWrite records that n bytes went to the socket, for the Server's
+// Stats and the timeouts. c.mu must be held: it guards the count, which
+// so costs nothing more than an add.
+func (c *conn) noteWrite(n int) {
+	c.written += int64(n)
 	if to := c.to.Load(); to != nil {
 		to.lastWrite.Store(to.now())
 	}
 }
 
-// noteResumeLocked restarts the read period when reading resumes. c.mu must
-// be held, so that fire, which reads the reading state under c.mu, sees the
-// new period whenever it sees reading resumed.
+// noteResumeLocked restarts the read period, and the frame under way's,
+// when reading resumes. c.mu must be held, so that fire, which reads the
+// reading state under c.mu, sees the new period whenever it sees reading
+// resumed.
 func (c *conn) noteResumeLocked() {
 	if to := c.to.Load(); to != nil {
-		to.readFrom.Store(to.now())
+		now := to.now()
+		to.readFrom.Store(now)
+		to.resumed.Store(now)
 	}
 }
 
-// set installs new periods, both starting now, and arms the timer for them.
+// set installs new read and idle periods, both starting now, and arms the
+// timer for them.
 func (to *timeouts) set(read, idle time.Duration) error {
 	now := to.now()
 	to.readFrom.Store(now)
@@ -231,23 +364,83 @@ func (to *timeouts) set(read, idle time.Duration) error {
 		return errClosed
 	}
 	to.read, to.idle = read, idle
+	to.rescheduleLocked()
+	return nil
+}
+
+// setFrame installs a new frame period, for the frames that begin from now
+// on and the one under way, if its start was seen.
+func (to *timeouts) setFrame(frame time.Duration) error {
+	to.mu.Lock()
+	defer to.mu.Unlock()
+	if to.stopped {
+		return errClosed
+	}
+	to.frame = frame
+	_, _, eff := to.periodsLocked()
+	to.framePeriod.Store(int64(eff))
+	to.rescheduleLocked()
+	return nil
+}
+
+// start begins the idle period of the timeouts the options set, at the end
+// of ConnectionMade, and arms the timer.
+func (to *timeouts) start() {
+	to.idleFrom.Store(to.now())
+	to.mu.Lock()
+	defer to.mu.Unlock()
+	if !to.stopped {
+		to.rescheduleLocked()
+	}
+}
+
+// frameBegun records that the connection's framer holds the start of a
+// frame that began now, and makes sure the timer fires by the frame's
+// end. Called by the callbacks (the host's Partial).
+func (to *timeouts) frameBegun() {
+	now := max(to.now(), 1) // 0 is "no frame"
+	to.frameFrom.Store(now)
+	p := to.framePeriod.Load()
+	if p == 0 || to.dueHint.Load() <= addSat(now, time.Duration(p)) {
+		// No frame timeout, or the timer fires by the frame's end and then
+		// re-arms for the rest. A fire that has started has stored never in
+		// dueHint first, and reads frameFrom after: one of the two sees
+		// the other.
+		return
+	}
+	to.mu.Lock()
+	defer to.mu.Unlock()
+	if !to.stopped {
+		to.rescheduleLocked()
+	}
+}
+
+// rescheduleLocked arms the timer for the next due, unless it fires soon
+// enough already or a running fire will. to.mu must be held.
+func (to *timeouts) rescheduleLocked() {
 	if to.firing > 0 && !to.scheduled {
-		return nil // the running fire re-arms for the new periods when it returns
+		return // the running fire re-arms for the new periods when it returns
 	}
 	due, ok := to.nextLocked()
 	switch {
 	case !ok:
 		if to.scheduled && to.timer.Stop() {
-			to.scheduled = false
+			to.unscheduleLocked()
 		}
-		return nil
+		return
 	case to.scheduled && to.due <= due:
-		return nil // it fires soon enough, and re-arms for the rest
+		return // it fires soon enough, and re-arms for the rest
 	case to.scheduled && !to.timer.Stop():
-		return nil // its fire has started: it reads the new periods
+		return // its fire has started: it reads the new periods
 	}
 	to.armLocked(due)
-	return nil
+}
+
+// unscheduleLocked notes that the timer is not set, or its fire has
+// started. to.mu must be held.
+func (to *timeouts) unscheduleLocked() {
+	to.scheduled = false
+	to.dueHint.Store(never)
 }
 
 // armLocked makes the timer fire at due (in the stamps' terms). to.mu must
@@ -261,6 +454,7 @@ func (to *timeouts) armLocked(due int64) {
 	}
 	to.due = due
 	to.scheduled = true
+	to.dueHint.Store(due)
 }
 
 // stop disarms the timer for good and waits until no fire is running. lose
@@ -272,7 +466,7 @@ func (to *timeouts) stop() {
 	defer to.mu.Unlock()
 	to.stopped = true
 	if to.scheduled && to.timer.Stop() {
-		to.scheduled = false
+		to.unscheduleLocked()
 	}
 	for to.scheduled || to.firing > 0 {
 		to.settled.Wait()
@@ -282,7 +476,9 @@ func (to *timeouts) stop() {
 // readState is what the timeouts need of the connection's state.
 type readState struct {
 	now     int64
-	reading bool // not paused, closing, dead or past the peer's end of file
+	reading bool // not paused (by the protocol or for memory), closing, dead or past the peer's end of file
+	framing bool // a frame may still arrive: neither paused by the protocol, nor closing nor dead
+	memWait bool // paused for want of reassembly memory
 	dead    bool
 }
 
@@ -292,8 +488,11 @@ func (to *timeouts) state() readState {
 	s := readState{now: to.now()}
 	c := to.c
 	c.mu.Lock()
+	st := c.st()
 	s.reading = c.mayReadLocked()
-	s.dead = c.st()&stDead != 0
+	s.framing = st&(stStopRead|stReadPaused) == 0
+	s.memWait = st&stMemWait != 0
+	s.dead = st&stDead != 0
 	c.mu.Unlock()
 	return s
 }
@@ -308,89 +507,114 @@ func addSat(t int64, d time.Duration) int64 {
 	return t + int64(d)
 }
 
-// dueLocked returns when each timeout expires (never when disabled). While
-// reading is stopped the read timeout cannot expire; its due is then a
-// full period away, which is no later than it can be once reading resumes.
-// to.mu must be held.
-func (to *timeouts) dueLocked(s readState) (read, idle int64) {
-	read, idle = never, never
+// dues are when each timeout expires, never when disabled or held.
+type dues struct{ read, idle, frame int64 }
+
+func (d dues) min() int64 { return min(d.read, d.idle, d.frame) }
+
+// dueLocked returns when each timeout expires. While reading is stopped
+// the read timeout cannot expire; its due is then a full period away,
+// which is no later than it can be once reading resumes. The frame
+// timeout is the same while the protocol pauses reading. to.mu must be
+// held.
+func (to *timeouts) dueLocked(s readState) dues {
+	d := dues{never, never, never}
+	read, idle, frame := to.periodsLocked()
 	lastRead := to.lastRead.Load()
-	if to.read > 0 {
+	if read > 0 {
 		if s.reading {
-			read = addSat(max(lastRead, to.readFrom.Load()), to.read)
+			d.read = addSat(max(lastRead, to.readFrom.Load()), read)
 		} else {
-			read = addSat(s.now, to.read)
+			d.read = addSat(s.now, read)
 		}
 	}
-	if to.idle > 0 {
-		idle = addSat(max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()), to.idle)
+	if idle > 0 {
+		d.idle = addSat(max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()), idle)
 	}
-	return read, idle
+	if from := to.frameFrom.Load(); frame > 0 && from != 0 {
+		if s.framing {
+			d.frame = addSat(max(from, to.resumed.Load()), frame)
+		} else {
+			d.frame = addSat(s.now, frame)
+		}
+	}
+	return d
 }
 
 // nextLocked returns when the timer should next fire, and false if no
-// timeout is enabled or the connection is dead. to.mu must be held.
+// timeout is due or the connection is dead. to.mu must be held.
 func (to *timeouts) nextLocked() (int64, bool) {
 	s := to.state()
 	if s.dead || to.stopped {
 		return 0, false
 	}
-	read, idle := to.dueLocked(s)
-	due := min(read, idle)
+	due := to.dueLocked(s).min()
 	return due, due != never
 }
 
-// expired returns the timeout that has expired, the earlier one if both
-// have, or 0 if none has.
-func (to *timeouts) expired() (TimeoutKind, time.Duration) {
+// expired returns the timeout that has expired, the earliest one if more
+// have, or 0 if none has, with its period and whether the connection was
+// waiting for reassembly memory.
+func (to *timeouts) expired() (kind TimeoutKind, period time.Duration, memWait bool) {
 	s := to.state()
 	if s.dead {
-		return 0, 0
+		return 0, 0, false
 	}
 	to.mu.Lock()
 	defer to.mu.Unlock()
 	if to.stopped {
-		return 0, 0
+		return 0, 0, false
 	}
-	read, idle := to.dueLocked(s)
-	switch {
-	case read <= s.now && read <= idle:
-		return ReadTimeout, to.read
-	case idle <= s.now:
-		return IdleTimeout, to.idle
+	d := to.dueLocked(s)
+	read, idle, frame := to.periodsLocked()
+	switch first := d.min(); {
+	case first > s.now:
+		return 0, 0, false
+	case d.read == first:
+		return ReadTimeout, read, false
+	case d.idle == first:
+		return IdleTimeout, idle, false
 	}
-	return 0, 0
+	return FrameTimeout, frame, s.memWait
 }
 
 // fire is the timer's function. It handles whatever has expired (aborting
 // the connection with a *TimeoutError, or calling the protocol's Timeout
 // inside the serializer) and re-arms the timer for the next due in settle.
+//
+// A frame timeout that expires while the connection waits for reassembly
+// memory aborts it whether or not the protocol handles its timeouts: that
+// memory is the server's to protect, and a handler that let the wait go
+// on would let the peer hold it.
 func (to *timeouts) fire() {
 	to.mu.Lock()
-	to.scheduled = false
+	to.unscheduleLocked() // before expired reads the stamps: see frameBegun
 	to.firing++
 	to.mu.Unlock()
 	defer to.settle() // also after runtime.Goexit in Timeout
 	c := to.c
 	for {
-		kind, after := to.expired()
+		kind, after, memWait := to.expired()
 		if kind == 0 {
 			return
 		}
 		h, ok := c.proto.(TimeoutHandler)
-		if !ok {
-			c.kill(&TimeoutError{Kind: kind, After: after})
+		if !ok || memWait {
+			c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			return
 		}
 		// No lock is held here: the callback this waits for may call
 		// SetTimeouts. Inside, look again: a read may have come meanwhile,
 		// or the connection died.
 		c.s.acquire(false)
-		if kind, _ = to.expired(); kind != 0 {
-			if kind == ReadTimeout {
-				to.readFrom.Store(to.now())
-			} else {
-				to.idleFrom.Store(to.now())
+		if kind, _, _ = to.expired(); kind != 0 {
+			switch now := to.now(); kind {
+			case ReadTimeout:
+				to.readFrom.Store(now)
+			case IdleTimeout:
+				to.idleFrom.Store(now)
+			case FrameTimeout:
+				to.frameFrom.Store(now) // inside the serializer, as Partial is
 			}
 			c.call("Timeout", func() { h.Timeout(kind) })
 		}

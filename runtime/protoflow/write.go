@@ -38,7 +38,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		if n > 0 {
-			c.noteWrite()
+			c.noteWrite(n)
 		}
 		rest = p[n:]
 	}
@@ -151,7 +151,7 @@ func (c *conn) flushCallback(fd uintptr) bool {
 		c.fs.iov = iov
 		clear(c.fs.bufs)
 		if n > 0 {
-			c.noteWrite()
+			c.noteWrite(n)
 			c.q.consume(n)
 			c.fs.fl.transitions += c.transitionLocked()
 		}
@@ -185,7 +185,7 @@ func (c *conn) flushPortable() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n > 0 {
-		c.noteWrite()
+		c.noteWrite(int(n))
 	}
 	if c.st()&stDead == 0 {
 		c.q.consume(int(n))

@@ -8,16 +8,24 @@ import (
 )
 
 // clock is a Conn's fake clock and the timeouts that protoflow.SetTimeouts
-// set on it. Times are durations since New. Every field is guarded by
-// Conn.mu.
+// and protoflow.SetFrameTimeout set on it. Times are durations since New.
+// Every field is guarded by Conn.mu.
 type clock struct {
 	now        time.Duration
 	read, idle time.Duration // the periods; 0 is disabled
+	frame      time.Duration // the frame timeout's period; 0 is disabled
 
 	lastRead  time.Duration // the last DataReceived
 	lastWrite time.Duration // the last byte the peer took
 	readFrom  time.Duration // the read period starts no earlier: SetTimeouts, ResumeReading, a handled read timeout
 	idleFrom  time.Duration // the idle period starts no earlier: SetTimeouts, a handled idle timeout
+
+	// The frame under way, as the hosted Framer reports it (frameHost):
+	// holding is set while it holds the start of a frame, which began at
+	// frameFrom (or was given a full period again then: ResumeReading, a
+	// handled frame timeout).
+	holding   bool
+	frameFrom time.Duration
 }
 
 const never = time.Duration(math.MaxInt64)
@@ -37,33 +45,40 @@ func addSat(t, d time.Duration) time.Duration {
 }
 
 // nextLocked returns the timeout that expires first and when, or 0 if
-// none can: the read timeout only while the protocol may read (not
-// paused, closing, or past EOF), as protoflow's does, and the earlier of
-// the two, the read timeout on a tie. c.mu must be held.
+// none can, as protoflow's do: the read timeout only while the protocol
+// may read (not paused, closing, or past EOF); the frame timeout only
+// while the hosted Framer holds the start of a frame and reading is
+// neither paused by the protocol nor over (closing); on a tie, the read
+// timeout, then the idle one. c.mu must be held.
 func (c *Conn) nextLocked() (protoflow.TimeoutKind, time.Duration) {
 	k := &c.clock
 	if c.dead {
 		return 0, 0
 	}
-	read, idle := never, never
+	read, idle, frame := never, never, never
 	if k.read > 0 && c.mayReadLocked() {
 		read = addSat(max(k.lastRead, k.readFrom), k.read)
 	}
 	if k.idle > 0 {
 		idle = addSat(max(k.lastRead, k.lastWrite, k.idleFrom), k.idle)
 	}
-	switch {
-	case read == never && idle == never:
-		return 0, 0
-	case read <= idle:
-		return protoflow.ReadTimeout, read
+	if k.frame > 0 && k.holding && !c.readPaused && !c.closing {
+		frame = addSat(k.frameFrom, k.frame)
 	}
-	return protoflow.IdleTimeout, idle
+	switch first := min(read, idle, frame); {
+	case first == never:
+		return 0, 0
+	case read == first:
+		return protoflow.ReadTimeout, read
+	case idle == first:
+		return protoflow.IdleTimeout, idle
+	}
+	return protoflow.FrameTimeout, frame
 }
 
 // Advance moves the Conn's clock forward by d, and the timeouts set with
-// [protoflow.SetTimeouts] expire on the way, each at its time and in
-// order, on the calling goroutine: a protocol that implements
+// [protoflow.SetTimeouts] and [protoflow.SetFrameTimeout] expire on the
+// way, each at its time and in order, on the calling goroutine: a protocol that implements
 // [protoflow.TimeoutHandler] gets Timeout (and its timeout starts a new
 // period then, so Advance(3*period) calls a handler that does nothing three
 // times), any other is aborted with a [*protoflow.TimeoutError], and
@@ -92,17 +107,23 @@ func (c *Conn) Advance(d time.Duration) {
 func (c *Conn) expireLocked(kind protoflow.TimeoutKind) {
 	k := &c.clock
 	period := k.read
-	if kind == protoflow.IdleTimeout {
+	switch kind {
+	case protoflow.IdleTimeout:
 		period = k.idle
+	case protoflow.FrameTimeout:
+		period = k.frame
 	}
 	if c.handler == nil {
 		c.killLocked(&protoflow.TimeoutError{Kind: kind, After: period})
 		return
 	}
-	if kind == protoflow.ReadTimeout {
+	switch kind {
+	case protoflow.ReadTimeout:
 		k.readFrom = k.now
-	} else {
+	case protoflow.IdleTimeout:
 		k.idleFrom = k.now
+	case protoflow.FrameTimeout:
+		k.frameFrom = k.now // the frame still under way gets a full period
 	}
 	c.callLocked("Timeout", func() { c.handler.Timeout(kind) })
 }

@@ -42,6 +42,8 @@ func (p *fakePeer) Unstall()      { p.c.Unstall() }
 func (p *fakePeer) Reset()        { p.c.Reset(nil) }
 func (p *fakePeer) Settle()       {} // Feed delivers before it returns
 
+func (p *fakePeer) Elapse(d time.Duration) { p.c.Advance(d) }
+
 func (p *fakePeer) Received(t testing.TB, n int) []byte {
 	t.Helper()
 	return p.read(t, func(got []byte) bool { return len(got) >= n || p.c.WriteClosed() })

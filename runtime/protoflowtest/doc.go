@@ -17,8 +17,10 @@
 // water marks, then read again so that ResumeWriting comes and Drain wakes
 // ([Conn.Stall], [Conn.Flush], [Conn.Unstall]); reset the connection
 // ([Conn.Reset]); move the clock so that the timeouts set with
-// protoflow.SetTimeouts expire ([Conn.Advance]); and end with a check that
-// nothing leaked ([Conn.Finish]).
+// protoflow.SetTimeouts expire ([Conn.Advance]), and the frame timeout set
+// with protoflow.SetFrameTimeout, which times the frames of a wire.Framer
+// given to protoflow.HostFramer, as generated framed protocols do; and end
+// with a check that nothing leaked ([Conn.Finish]).
 //
 // # The contract
 //
@@ -61,7 +63,9 @@
 //
 // The peer reads everything at once until Stall: there is no kernel buffer
 // in between, so the queue grows only while the peer is stalled, and by
-// exactly what the protocol writes. Time moves only with Advance. NetConn
+// exactly what the protocol writes. Time moves only with Advance. A
+// hosted Framer makes its own buffers: there is no server, so no
+// reassembly budget. NetConn
 // returns a net.Conn with the transport's addresses whose I/O methods
 // fail. And as for any transport not made by protoflow,
 // [protoflow.BaseProtocol] follows the PauseWriting and ResumeWriting

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // transport is the protoflow.Transport of a Conn: the protocol's side of
@@ -86,7 +87,8 @@ func (t *transport) ResumeReading() error {
 	defer c.mu.Unlock()
 	if c.readPaused && !c.closing && !c.dead {
 		c.readPaused = false
-		c.clock.readFrom = c.clock.now // the read timeout starts a full period
+		c.clock.readFrom = c.clock.now  // the read timeout starts a full period
+		c.clock.frameFrom = c.clock.now // and so does the frame under way
 		c.kickLocked()
 	}
 	return nil
@@ -178,6 +180,52 @@ func (t *transport) SetTimeouts(read, idle time.Duration) error {
 	}
 	c.clock.set(read, idle)
 	return nil
+}
+
+// SetFrameTimeout is what protoflow.SetFrameTimeout calls: it sets the
+// frame timeout on the Conn's clock, with protoflow.SetFrameTimeout's
+// rules. It times the frames of the Framer given to protoflow.HostFramer.
+func (t *transport) SetFrameTimeout(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("protoflowtest: negative frame timeout %v: %w", d, fs.ErrInvalid)
+	}
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead {
+		return errClosed
+	}
+	c.clock.frame = d
+	return nil
+}
+
+// HostFramer is what protoflow.HostFramer calls: f then tells the Conn
+// when it begins to hold a frame and when it holds none, which the frame
+// timeout times on the Conn's clock. Its buffers are its own, as without
+// a host: there is no reassembly budget in memory.
+func (t *transport) HostFramer(f *wire.Framer) { f.SetHost(frameHost{t.c}) }
+
+// frameHost is the wire.Host of a Framer given to HostFramer. Its methods
+// run in the protocol's callbacks, when c.mu is not held.
+type frameHost struct{ c *Conn }
+
+// Buffer implements wire.Host: a buffer of its own, as a Framer without a
+// host makes.
+func (frameHost) Buffer(size, _ int) []byte { return make([]byte, 0, size) }
+
+// Release implements wire.Host: the garbage collector takes the buffer.
+func (frameHost) Release([]byte) {}
+
+// Partial implements wire.Host: a frame begins now on the clock, or none
+// is held.
+func (h frameHost) Partial(begun bool) {
+	c := h.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clock.holding = begun
+	if begun {
+		c.clock.frameFrom = c.clock.now
+	}
 }
 
 // network is the network name of the in-memory connection's addresses.

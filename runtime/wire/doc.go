@@ -13,7 +13,11 @@
 // unusable with a [*ConfigError] naming the field at fault, which the
 // codec's Validate also returns. A frame callback that returns false
 // leaves that frame and the rest held for the next Feed, which is how
-// generated protocols hold frames while reading is paused.
+// generated protocols hold frames while reading is paused. A [Host] set
+// on a Framer supplies the buffers for frames split across reads and hears
+// when a frame begins: protoflow's bounds those buffers across a server's
+// connections and times each frame (its frame timeout), without this
+// package knowing of connections.
 //
 // # Why a package apart from protoflow
 //

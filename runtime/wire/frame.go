@@ -128,7 +128,8 @@ const (
 //
 // Create one with [NewFramer], or call [Framer.Init] on a Framer held by
 // value in a protocol struct. The zero value has no codec and its Feed
-// returns an error.
+// returns an error. [Framer.SetHost] lends it the connection's reassembly
+// buffers and timer: generated protocols pass their transport with protoflow.HostFramer.
 type Framer struct {
 	codec Codec
 	fast  builtinCodec // codec, when it is one of this package's; else nil
@@ -143,6 +144,14 @@ type Framer struct {
 	paused  bool  // Pause without Resume: fn gets no frame
 	feeding bool  // a Feed is running: a nested one must not touch buf
 	err     error // sticky: the first error of Feed, until Reset
+
+	// With a Host (SetHost), a buffer bigger than keepFramerBuf comes from
+	// it and goes back to it as soon as it is empty, and the host hears
+	// when a frame begins (see Host.Partial).
+	host    Host
+	hosted  bool // buf came from host.Buffer
+	fresh   bool // buf's bytes begin a frame that started during the running Feed
+	holding bool // the last word to host was Partial(true)
 
 	// tooLarge is where err points when a frame is too large, so that
 	// failing on a hostile header allocates nothing.
@@ -171,9 +180,11 @@ func (f *Framer) Init(c Codec) {
 
 // Feed splits data into frames and calls fn with each payload, in order.
 // Frames that lie wholly inside data are passed without copying (payload
-// aliases data, valid only during fn); a frame split across calls is
-// reassembled in the Framer's own buffer, which never grows beyond the
-// codec's maximum frame size (plus header). fn may call Feed(nil), which
+// aliases data); a frame split across calls is reassembled in the Framer's
+// buffer, which never grows beyond the codec's maximum frame size (plus
+// header), and which a [Host] may lend and take back (then the same memory
+// serves another connection next). Either way a payload is valid only
+// during fn: copy what must outlive it. fn may call Feed(nil), which
 // does nothing: the running Feed goes on passing the held frames, in order
 // (a generated ResumeReading called from a frame's hook relies on this);
 // Feed with data from inside fn is an error.
@@ -207,7 +218,10 @@ func (f *Framer) Feed(data []byte, fn func(payload []byte) bool) error {
 		return nil
 	}
 	f.feeding = true
-	defer func() { f.feeding = false }()
+	defer func() {
+		f.feeding = false
+		f.settle()
+	}()
 	if f.held && !f.release(fn) {
 		if f.err == nil {
 			f.keep(data)
@@ -270,14 +284,24 @@ func (f *Framer) release(fn func([]byte) bool) bool {
 			return false
 		}
 		if !f.take(fn, payload) {
-			f.buf = f.buf[:copy(f.buf, f.buf[off:])]
+			f.shift(off)
 			return false
 		}
 		off += n
 	}
-	f.buf = f.buf[:copy(f.buf, f.buf[off:])]
+	f.shift(off)
 	f.held = false
 	return true
+}
+
+// shift drops the first off bytes of f.buf, which fn has taken: what is
+// left begins a new frame.
+func (f *Framer) shift(off int) {
+	if off == 0 {
+		return
+	}
+	f.buf = f.buf[:copy(f.buf, f.buf[off:])]
+	f.fresh = len(f.buf) > 0
 }
 
 // resume completes the frame begun in f.buf with the start of data. It
@@ -329,7 +353,7 @@ func (f *Framer) resume(data []byte, fn func([]byte) bool) (rest []byte, ok bool
 			f.keep(data[used:])
 			return nil, false
 		}
-		f.buf = f.buf[:0]
+		f.clearBuf()
 		return data[n-pending:], true
 	}
 	return nil, true
@@ -360,24 +384,107 @@ func (f *Framer) Paused() bool { return f.paused }
 
 // keep appends p to f.buf.
 func (f *Framer) keep(p []byte) {
-	f.grow(len(p))
+	if len(p) == 0 {
+		return
+	}
+	if len(f.buf) == 0 {
+		f.fresh = true
+	}
+	f.grow(len(p), p)
 	f.buf = append(f.buf, p...)
 }
 
-// grow makes room for k more bytes in f.buf, never beyond the codec's
-// limit unless the bytes already held need it.
-func (f *Framer) grow(k int) {
+// grow makes room for k more bytes in f.buf, the next bytes of the frame
+// under way: never beyond that frame's length when the codec tells it, nor
+// beyond the codec's limit, unless the bytes already held need it. The
+// buffer doubles otherwise, so that a frame is copied a bounded number of
+// times. A buffer bigger than keepFramerBuf comes from the host, if there
+// is one.
+func (f *Framer) grow(k int, next []byte) {
 	need := len(f.buf) + k
 	if need <= cap(f.buf) {
 		return
 	}
-	c := max(need, 2*cap(f.buf), minFramerBuf)
-	if f.limit > 0 {
-		c = min(c, max(f.limit, need))
+	head := f.buf
+	if len(head) == 0 {
+		head = next
 	}
-	b := make([]byte, len(f.buf), c)
-	copy(b, f.buf)
-	f.buf = b
+	bound := f.frameBound(head) // 0 if unknown
+	c := max(need, 2*cap(f.buf), minFramerBuf)
+	if bound > 0 {
+		c = min(c, max(bound, need))
+	}
+	hosted := f.host != nil && c > keepFramerBuf
+	var b []byte
+	if hosted {
+		b = f.host.Buffer(c, max(bound, c))
+		if cap(b) < c {
+			panic(fmt.Sprintf("wire: Host.Buffer returned a buffer of capacity %d; the Framer asked for %d", cap(b), c))
+		}
+	} else {
+		b = make([]byte, 0, c)
+	}
+	b = append(b[:0], f.buf...)
+	f.dropBuf()
+	f.buf, f.hosted = b, hosted
+}
+
+// frameBound bounds the frame that starts with head: its length when the
+// codec tells it, else the codec's limit, else 0 for unknown, as for a
+// codec of your own or frames held while fn refuses them (up to a read
+// more than the frames, which no bound caps).
+func (f *Framer) frameBound(head []byte) int {
+	switch {
+	case f.held:
+		return 0
+	case f.fast != nil:
+		if n := f.fast.frameLen(head); n > 0 {
+			return n
+		}
+	}
+	return f.limit
+}
+
+// clearBuf empties f.buf after its frame was taken. A buffer from the host
+// goes back to it at once: the next frame is most likely small, and the
+// memory is better spent on another connection's. The Framer's own buffer
+// stays for the next frames.
+func (f *Framer) clearBuf() {
+	if f.hosted {
+		f.dropBuf()
+		return
+	}
+	f.buf = f.buf[:0]
+}
+
+// dropBuf forgets f.buf, giving it back to the host if it came from there.
+func (f *Framer) dropBuf() {
+	if f.hosted {
+		f.host.Release(f.buf[:0])
+		f.hosted = false
+	}
+	f.buf = nil
+}
+
+// settle ends a Feed: it gives an emptied buffer back to the host, and
+// tells the host whether the bytes held begin a new frame or none is held.
+func (f *Framer) settle() {
+	fresh := f.fresh
+	f.fresh = false
+	switch {
+	case f.host == nil:
+	case len(f.buf) == 0:
+		if f.hosted {
+			f.dropBuf()
+		}
+		if f.holding {
+			f.holding = false
+			f.host.Partial(false)
+		}
+	case fresh:
+		f.holding = true
+		f.host.Partial(true)
+	}
 }
 
 // fail makes err sticky, as a *FrameTooLargeError if it is this package's
@@ -398,15 +505,19 @@ func (f *Framer) fail(err error, buf []byte) error {
 func (f *Framer) Buffered() int { return len(f.buf) }
 
 // Reset drops the buffered bytes, held frames included, and any error, so
-// that the Framer can start on a new stream. It releases a big buffer and
-// keeps a small one. A *FrameTooLargeError returned earlier may be reused
-// by a later failure.
+// that the Framer can start on a new stream. It releases a big buffer (to
+// the host it came from, if any) and keeps a small one. A
+// *FrameTooLargeError returned earlier may be reused by a later failure.
 func (f *Framer) Reset() {
-	f.err, f.held = nil, false
-	if cap(f.buf) > keepFramerBuf {
-		f.buf = nil
+	f.err, f.held, f.fresh = nil, false, false
+	if f.hosted || cap(f.buf) > keepFramerBuf {
+		f.dropBuf()
 	}
 	f.buf = f.buf[:0]
+	if f.holding {
+		f.holding = false
+		f.host.Partial(false)
+	}
 }
 
 // maxPooledFrame is the largest scratch buffer WriteFrame keeps for reuse;

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -46,9 +48,13 @@ func frSameError(a, b error) bool {
 // frFeedRefusing is frFeed with an fn that refuses the frame of its call
 // number i if bit i%64 of refuse is set, but never twice in a row; after
 // each piece it feeds nil until no refused frame is held. It returns the
-// payloads fn took.
-func frFeedRefusing(c Codec, stream []byte, refuse uint64, sizes ...int) ([]string, error) {
+// payloads fn took. With a host, the Framer uses it, and a misuse of it
+// after any Feed is returned as an error.
+func frFeedRefusing(c Codec, stream []byte, refuse uint64, h *frHost, sizes ...int) ([]string, error) {
 	f := NewFramer(c)
+	if h != nil {
+		f.SetHost(h)
+	}
 	var got []string
 	calls, refused := 0, false
 	fn := func(p []byte) bool {
@@ -65,6 +71,11 @@ func frFeedRefusing(c Codec, stream []byte, refuse uint64, sizes ...int) ([]stri
 		err := f.Feed(p, fn)
 		for err == nil && f.held {
 			err = f.Feed(nil, fn)
+		}
+		if h != nil {
+			if problems := h.check(f); len(problems) > 0 {
+				return fmt.Errorf("host misused: %v", problems)
+			}
 		}
 		return err
 	}
@@ -88,12 +99,21 @@ func frFuzzCheck(t *testing.T, c Codec, stream, splits []byte, refuse uint64) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("%#v: payloads of split Feeds differ from one Feed (-one +split):\n%s", c, diff)
 	}
-	got, err = frFeedRefusing(c, stream, refuse, frSizes(splits)...)
+	got, err = frFeedRefusing(c, stream, refuse, nil, frSizes(splits)...)
 	if !frSameError(wantErr, err) {
 		t.Fatalf("%#v: split Feed with refusals error = %v; one Feed error = %v", c, err, wantErr)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("%#v: payloads of split Feeds with refusals differ from one Feed (-one +split):\n%s", c, diff)
+	}
+	// A host that poisons the buffers it takes back catches a Framer that
+	// keeps using one.
+	got, err = frFeedRefusing(c, stream, refuse, newFrHost(), frSizes(splits)...)
+	if !frSameError(wantErr, err) {
+		t.Fatalf("%#v: split Feed with refusals and a host: error = %v; one Feed error = %v", c, err, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("%#v: payloads of split Feeds with refusals and a host differ from one Feed (-one +split):\n%s", c, diff)
 	}
 	if wantErr != nil && !errors.Is(wantErr, ErrFrameTooLarge) && !errors.Is(wantErr, ErrBadFrame) {
 		if v, ok := c.(interface{ Validate() error }); !ok || v.Validate() == nil {
@@ -142,6 +162,8 @@ func FuzzLengthCodec(f *testing.F) {
 	f.Add(uint8(3), false, false, uint32(0), []byte("\x80\x00\x00\x00\x00\x00\x00\x00"), []byte{}, uint64(0b10))
 	f.Add(uint8(2), false, true, uint32(0), []byte("\x00\x00\x00\x03"), []byte{1, 1}, uint64(0b1010))
 	f.Add(uint8(4), false, false, uint32(0), []byte("\x00"), []byte{}, uint64(0))
+	big := "\x00\x00\x30\x00" + strings.Repeat("a", 0x3000) + "\x00\x00\x00\x02ab" + "\x00\x00\x20\x00" + strings.Repeat("b", 0x2000)
+	f.Add(uint8(2), false, false, uint32(0), []byte(big), []byte{250, 255, 3, 255, 240}, uint64(0b100))
 	f.Fuzz(func(t *testing.T, size uint8, le, includes bool, maxLen uint32, stream, splits []byte, refuse uint64) {
 		c := LengthCodec{
 			Size:           []int{1, 2, 4, 8, 3}[size%5], // 3: an invalid size

@@ -4,8 +4,8 @@
 // runtime/protoflowtest (its tests), so that the fake cannot drift from
 // the real thing. It checks the callback order, the water marks and Drain,
 // the holding of data while reading is paused, the semantics of Close,
-// Abort, CloseWrite and EOF, the containment of panics, and the errors of
-// the calls made after the end.
+// Abort, CloseWrite and EOF, the containment of panics, the errors of the
+// calls made after the end, and the frame timeout of a hosted framer.
 //
 // A transport takes part through a [Kind], which connects a protocol to
 // a [Peer]: the far end, which a test drives.
@@ -67,6 +67,11 @@ type Peer interface {
 	// Reset makes the peer vanish abruptly: a reset where the kind has
 	// one, a close with unread data otherwise.
 	Reset()
+	// Elapse lets d pass on the transport's clock: over sockets it
+	// sleeps, as time passes there by itself; over the in-memory
+	// transport it moves the fake clock, and the timeouts due on the way
+	// expire before it returns. Tests still wait for what should follow.
+	Elapse(d time.Duration)
 	// Settle gives the transport a moment to act on what the peer sent,
 	// before a test checks that something did not happen. Over sockets it
 	// waits briefly: that can let a broken transport pass by luck, never

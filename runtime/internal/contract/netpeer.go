@@ -173,6 +173,8 @@ const settleTime = 50 * time.Millisecond
 
 func (p *netPeer) Settle() { time.Sleep(settleTime) }
 
+func (p *netPeer) Elapse(d time.Duration) { time.Sleep(d) }
+
 func (p *netPeer) close() {
 	p.mu.Lock()
 	p.closed = true

@@ -36,6 +36,9 @@ func Run(t *testing.T, k Kind) {
 		{"Panics", testPanics},
 		{"PanicInConnectionLost", testPanicInConnectionLost},
 		{"CallbacksNeverConcurrent", testConcurrent},
+		{"FrameTimeout", testFrameTimeout},
+		{"FrameTimeoutHandler", testFrameTimeoutHandler},
+		{"FrameTimeoutPaused", testFrameTimeoutPaused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, k) })
