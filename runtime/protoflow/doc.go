@@ -50,7 +50,7 @@
 //     that decided them returns, or as soon as the loop is free. Sockets
 //     are raw descriptors that Go's netpoller never sees (NetConn makes a
 //     net.Conn only when asked), and an idle connection costs its transport
-//     (128 bytes) and its protocol: no goroutine, timer or buffer. A
+//     (152 bytes) and its protocol: no goroutine, timer or buffer. A
 //     callback that blocks stalls every connection of its loop; Drain
 //     inside a callback writes the connection's queue itself while it
 //     waits. Write from any goroutine writes through to the socket and
@@ -83,13 +83,16 @@
 //
 // A peer that resets the connection while nobody reads it (reading is
 // paused, or the peer's end of file was read and EOFReceived kept the
-// connection open) is noticed at once on the epoll backend: the poller
-// keeps watching the socket for an error, and the connection is lost with
-// it (ConnectionLost gets an error matching [syscall.ECONNRESET], and
-// Drain's waiters wake). The peer's half close ends nothing while reading
-// is paused: the bytes it sent first are read when reading resumes. The
-// goroutine backend, like asyncio, notices a reset only when it reads
-// again or a write fails (a flush in progress fails at once).
+// connection open) is noticed at once on the epoll and loop backends:
+// the poller keeps watching the socket for an error, and the connection is
+// lost with it (ConnectionLost gets an error matching
+// [syscall.ECONNRESET], and Drain's waiters wake). On the loop backend the
+// socket stays in its loop's epoll set while reading is paused, with
+// EPOLLIN and EPOLLRDHUP off and EPOLLHUP and EPOLLERR, which epoll always
+// reports, on. The peer's half close ends nothing while reading is paused
+// (on either backend): the bytes it sent first are read when reading
+// resumes. The goroutine backend, like asyncio, notices a reset only when
+// it reads again or a write fails (a flush in progress fails at once).
 //
 // # Framing
 //

@@ -352,8 +352,8 @@ func TestFrameTimeoutErrors(t *testing.T) {
 	if err := SetFrameTimeout(tr, -1); !errors.Is(err, fs.ErrInvalid) {
 		t.Errorf("SetFrameTimeout(-1) = %v; want an error matching fs.ErrInvalid", err)
 	}
-	if err := SetFrameTimeout(tr, 0); err != nil || tr.(*conn).to.Load() != nil {
-		t.Errorf("SetFrameTimeout(0) = %v, timeouts %p; want nil and none", err, tr.(*conn).to.Load())
+	if err := SetFrameTimeout(tr, 0); err != nil || hasTimeoutState(tr) {
+		t.Errorf("SetFrameTimeout(0) = %v, timeout state made %v; want nil and none", err, hasTimeoutState(tr))
 	}
 	tr.Abort()
 	ttWaitGone(t, tr, r)

@@ -407,3 +407,7 @@ func (f *fakeTransport) IsClosing() bool                     { return false }
 func (f *fakeTransport) LocalAddr() net.Addr                 { return nil }
 func (f *fakeTransport) RemoteAddr() net.Addr                { return nil }
 func (f *fakeTransport) NetConn() net.Conn                   { return f.conn }
+
+// stateOf returns the state word of a transport of this package, on any
+// backend: a snapshot, read without the connection's lock.
+func stateOf(tr Transport) connState { return tr.(coreHolder).coreOf().st() }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/protogen/protogen/runtime/wire"
 )
 
 // lconn is the loop backend's Transport: one raw socket driven by one loop
@@ -28,8 +30,12 @@ type lconn struct {
 	proto Protocol // immutable
 	opts  *options // immutable; shared by a Server's connections
 
-	mu sync.Mutex                 // guards the state word's writes, pending, and x's fields
-	x  atomic.Pointer[lconnExtra] // made once, on demand (extraLocked); never replaced
+	mu      sync.Mutex                 // guards the state word's writes, pending, written, and x's fields
+	x       atomic.Pointer[lconnExtra] // made once, on demand (extraLocked); never replaced
+	written int64                      // mu: bytes written to the socket, for Server.Stats (noteWrite)
+	nread   atomic.Int64               // loop: bytes read, for Server.Stats (noteRead); read by Stats without a lock
+
+	framer *wire.Framer // the callbacks' (the loop's): the Framer HostFramer gave the connection, reset by finished
 
 	prev, next *lconn // in the Server's list; guarded by Server.mu
 }
@@ -202,7 +208,7 @@ func (c *lconn) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		if n > 0 {
-			c.noteWrite()
+			c.noteWrite(n)
 		}
 		rest = p[n:]
 	}
@@ -416,7 +422,7 @@ func (c *lconn) PauseReading() error {
 // ResumeReading implements [Transport.ResumeReading].
 func (c *lconn) ResumeReading() error {
 	c.mu.Lock()
-	if c.st()&stNoRead == stReadPaused {
+	if c.st()&(stStopRead|stReadPaused) == stReadPaused { // a wait for memory stays (memoryFree ends it)
 		c.clearLocked(stReadPaused)
 		c.noteResume()
 		c.rearmLocked() // level-triggered: bytes that came meanwhile are reported at once

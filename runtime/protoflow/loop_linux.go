@@ -42,13 +42,17 @@ import (
 // inbox batch, timer heap and table of connections (fd → lconn); and of
 // each of its connections the loop-only flags (lconn.lf), which say whether
 // ConnectionMade has run, which write transition was delivered last and
-// whether ConnectionLost has started. It reads the socket, and it alone
-// closes the descriptor, so that no other goroutine can name a descriptor
-// number that the kernel has handed to a new socket.
+// whether ConnectionLost has started, the count of bytes read (an atomic
+// only so that Stats may read it) and the framer the protocol hosts
+// (HostFramer), which the loop resets once ConnectionLost has returned. It
+// reads the socket, and it alone closes the descriptor, so that no other
+// goroutine can name a descriptor number that the kernel has handed to a
+// new socket.
 //
 // lconn.mu guards the rest of a connection's changing state: the state
 // word's writes (lconn.state, connState), the write queue (in lconn.x),
-// the transitions decided and not yet delivered (lconn.pending), and the
+// the transitions decided and not yet delivered (lconn.pending), the
+// count of bytes written (lconn.written), and the
 // epoll registration's changes (EPOLL_CTL_MOD may come from any goroutine
 // that holds mu; the registration mirrors stArmIn and stArmOut). Any
 // goroutine may write to the socket while it holds mu: Write writes
@@ -56,22 +60,27 @@ import (
 // EPOLLOUT. A goroutine other than the loop never runs a callback: it
 // decides (a transition, a death, new timeouts), sets stOwed and posts the
 // connection to the loop's inbox (loop.post), which wakes the loop through
-// its eventfd if it sleeps.
+// its eventfd if it sleeps. The reassembly budget pauses and resumes a
+// connection's reading the same way, from any goroutine, with mu held
+// (stMemWait; lframe_linux.go).
 //
 // Counted as the issue asks: the other backends' conn keeps a connection
-// in 13 flags of one state word, 2 more atomic booleans (delivering,
-// closeOwed), 2 more atomic pointers (base, to), 7 booleans in the read
-// token holder's and the serializer's state, and 3 in the flusher's, over
-// four owners: the read token's holder, the flusher, the writers under mu
-// and the serializer's runner. An lconn has two owners, the loop and mu:
-// one state word of 19 flags (9 with conn's meanings; 10 its own: the
-// epoll registration, the descriptor's close, the inbox, the kind), 3
-// loop-only flags (lf) that need no atomics, one counter (pending), and 3
-// atomic words in all (the state word, base, and x, which is made once).
+// in 14 flags of one state word, 2 more atomic booleans (delivering,
+// closeOwed), 3 more atomic pointers (base, to, framer), an atomic
+// counter (nread), 7 booleans in the read token holder's and the
+// serializer's state, and 3 in the flusher's, over four owners: the read
+// token's holder, the flusher, the writers under mu and the serializer's
+// runner. An lconn has two owners, the loop and mu: one state word of 20
+// flags (10 with conn's meanings; 10 its own: the epoll registration, the
+// descriptor's close, the inbox, the kind), 3 loop-only flags (lf) that
+// need no atomics, two counters under mu (pending, written), and 4 atomic
+// words in all (the state word, base, x, which is made once, and nread,
+// which only the loop writes).
 //
 // # Memory
 //
-// An idle connection is an lconn (128 bytes; TestLoopConnSize), its
+// An idle connection is an lconn (152 bytes, a 160-byte allocation;
+// TestConnSizes), its
 // protocol, and a slot in its loop's table: no net.Conn, os.File,
 // goroutine, timer or buffer. Bytes read go to the loop's buffer, which
 // DataReceived borrows; bytes the socket did not take go to a queue of
@@ -79,7 +88,20 @@ import (
 // when asked.
 //
 // TLS, pipes and other connections that are not plain TCP or Unix sockets
-// stay on the goroutine backend: crypto/tls reads through a net.Conn.
+// stay on the goroutine backend: crypto/tls reads through a net.Conn. A
+// Server with WithTLS serves all its listeners on it, and Stats counts
+// those connections in Backends.Goroutine.
+//
+// # Issue 15's defences
+//
+// The frame timeout, the read and idle timeouts and the options' bounds on
+// them are one heap entry per connection (ltimer_linux.go). A connection
+// whose frame the reassembly budget cannot take stops reading (EPOLLIN
+// off) until memory is free, and its frame timeout, which runs meanwhile,
+// aborts it with a *TimeoutError matching ErrReassemblyBudget. While the
+// budget is under pressure the loop reads at most pressureReadSize bytes
+// at once. WithMaxConns stops the accept loop at the limit (serveLoop);
+// Stats walks the loop connections as it walks the others.
 
 // backendName is the backend that PROTOFLOW_BACKEND selects: "loop",
 // "epoll" (the default) or "goroutine".
@@ -329,6 +351,7 @@ func (l *loop) register(c *lconn) {
 		c.lf |= lfMade
 		l.callback(c, cbMade, nil, 0, nil)
 	}
+	c.startFloors() // the options' timeouts, from the end of ConnectionMade
 	c.mu.Lock()
 	if c.st()&stDead == 0 {
 		c.setLocked(stInEpoll)
@@ -374,7 +397,10 @@ func (l *loop) read(c *lconn) {
 	if len(l.buf) < size {
 		l.buf = make([]byte, size)
 	}
-	buf := l.buf[:size]
+	// Small reads while the server is short of reassembly memory: what a
+	// connection that must then wait holds beyond the budget is one of
+	// them (budget.go). The buffer is the loop's, whatever the size.
+	buf := l.buf[:c.opts.budget.readSize(size)]
 	for range 16 { // then let the loop's other connections have a turn
 		n, err := rawRead(uintptr(c.fd), buf)
 		switch {
@@ -387,7 +413,7 @@ func (l *loop) read(c *lconn) {
 			l.eof(c)
 			return
 		}
-		c.noteRead()
+		c.noteRead(n)
 		l.callback(c, cbData, buf[:n], 0, nil)
 		if n < len(buf) || c.st()&(stNoRead|stReadDone|stOwed) != 0 {
 			return
@@ -464,7 +490,7 @@ func (l *loop) flushLocked(c *lconn) (transitions int, closeNow, shutNow bool) {
 		l.iov = iov
 		clear(l.bufs)
 		if n > 0 {
-			c.noteWrite()
+			c.noteWrite(n)
 			x.q.consume(n)
 			transitions += c.transitionLocked()
 		}
@@ -552,13 +578,20 @@ func (l *loop) finish(c *lconn) {
 	if int(c.fd) < len(l.conns) && l.conns[c.fd] == c {
 		l.conns[c.fd] = nil
 	}
-	defer l.finished(c, x) // also if ConnectionLost ends the goroutine
+	defer l.finished(c, x, cause) // also if ConnectionLost ends the goroutine
 	l.callback(c, cbLost, nil, 0, cause)
 }
 
-// finished ends a connection once ConnectionLost has returned: doneChan
-// closes, and the server and the loop forget it.
-func (l *loop) finished(c *lconn, x *lconnExtra) {
+// finished ends a connection once ConnectionLost has returned: its framer
+// gives back the buffer of a frame left incomplete (to the pool and the
+// budget), doneChan closes, and the server and the loop forget it.
+func (l *loop) finished(c *lconn, x *lconnExtra, cause error) {
+	if f := c.framer; f != nil {
+		f.Reset() // no callback runs any more
+	}
+	if b := c.opts.budget; b != nil {
+		b.drop(c) // after ConnectionLost, which may still give buffers back
+	}
 	c.mu.Lock()
 	c.setLocked(stGone)
 	if x != nil && x.done != nil {
@@ -566,7 +599,7 @@ func (l *loop) finished(c *lconn, x *lconnExtra) {
 	}
 	c.mu.Unlock()
 	if s := c.opts.server; s != nil {
-		s.removeLoopConn(c)
+		s.removeLoopConn(c, cause)
 	}
 	loopsMu.Lock()
 	l.count.Add(-1)

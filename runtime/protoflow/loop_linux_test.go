@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -30,10 +31,10 @@ func TestConnSizes(t *testing.T) {
 		name      string
 		size, max uintptr
 	}{
-		{"lconn (loop backend, every connection)", unsafe.Sizeof(lconn{}), 128},
+		{"lconn (loop backend, every connection)", unsafe.Sizeof(lconn{}), 152},
 		{"lconnExtra (loop backend, once it queues or has timeouts)", unsafe.Sizeof(lconnExtra{}), 120},
-		{"ltimeouts (loop backend, with timeouts)", unsafe.Sizeof(ltimeouts{}), 72},
-		{"conn (epoll and goroutine backends; debug builds add the token holder)", unsafe.Sizeof(conn{}), 480 + unsafe.Sizeof(tokenOwner{})},
+		{"ltimeouts (loop backend, with timeouts)", unsafe.Sizeof(ltimeouts{}), 112},
+		{"conn (epoll and goroutine backends; debug builds add the token holder)", unsafe.Sizeof(conn{}), 504 + unsafe.Sizeof(tokenOwner{})},
 		{"BaseProtocol (every generated protocol)", unsafe.Sizeof(BaseProtocol{}), 56},
 	} {
 		t.Logf("%s: %d bytes", s.name, s.size)
@@ -51,6 +52,16 @@ func (c *lconn) limits() (high, low int) {
 		return x.q.high, x.q.low
 	}
 	return c.opts.high, c.opts.low
+}
+
+// loopFDs is the most descriptors the loop backend holds besides its
+// connections' sockets: an epoll instance and an eventfd per loop, and the
+// duplicate of a listener that a Server waits on. 0 on other backends.
+func loopFDs() int {
+	if !loopEnabled {
+		return 0
+	}
+	return 2*min(runtime.GOMAXPROCS(0), maxLoops) + 1
 }
 
 // isLoopConn reports whether tr is the loop backend's.

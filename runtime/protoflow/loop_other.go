@@ -27,5 +27,6 @@ func attachLoop(net.Conn, Protocol, *options) Transport    { return nil }
 func (s *Server) serveLoop(net.Listener) (bool, error)     { return false, nil }
 func (l *loopConnList) len() int                           { return 0 }
 func (l *loopConnList) appendTo(c []Transport) []Transport { return c }
+func (s *Server) addLoopStats(*Stats)                      {}
 
 type loopConnList struct{}

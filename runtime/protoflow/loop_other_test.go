@@ -9,3 +9,5 @@ type ltimeouts struct{}
 func (*lconn) timeouts() *ltimeouts { return nil }
 
 func isLoopConn(Transport) bool { return false }
+
+func loopFDs() int { return 0 }

@@ -20,15 +20,37 @@ import (
 type ltimeouts struct {
 	c *lconn // immutable
 
-	read, idle time.Duration // c.mu: the periods; 0 is disabled
+	read, idle time.Duration // c.mu: the periods SetTimeouts set; 0 is disabled
+	frame      time.Duration // c.mu: the period SetFrameTimeout set; 0 is disabled
 
 	lastRead  atomic.Int64 // the last read that delivered data; by the loop
 	lastWrite atomic.Int64 // the last write that moved bytes; by writers and the loop, with c.mu held
 	readFrom  atomic.Int64 // the read period starts no earlier: by SetTimeouts, ResumeReading and the loop
 	idleFrom  atomic.Int64 // the idle period starts no earlier: by SetTimeouts and the loop
+	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (the host's Partial) and the loop
+	resumed   atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
+
+	framePeriod atomic.Int64 // the frame timeout in effect, for Partial: written with c.mu held
+	dueHint     atomic.Int64 // due while filed in the heap, else never, for Partial: written by the loop
 
 	due int64 // loop: when the heap entry comes due
 	idx int32 // loop: the index in the loop's heap, -1 when not filed
+}
+
+// newLtimeouts makes c's timeouts, with the frame timeout of its options.
+func newLtimeouts(c *lconn) *ltimeouts {
+	to := &ltimeouts{c: c, idx: -1}
+	to.framePeriod.Store(int64(c.opts.frameTimeout))
+	to.dueHint.Store(never)
+	return to
+}
+
+// periodsLocked returns the read, idle and frame periods in effect: the
+// protocol's, bounded by the options' for every connection (effective).
+// c.mu must be held.
+func (to *ltimeouts) periodsLocked() (read, idle, frame time.Duration) {
+	o := to.c.opts
+	return to.read, effective(to.idle, o.idleTimeout), effective(to.frame, o.frameTimeout)
 }
 
 func (c *lconn) timeouts() *ltimeouts {
@@ -38,25 +60,32 @@ func (c *lconn) timeouts() *ltimeouts {
 	return nil
 }
 
-// noteRead records, for the timeouts, that a read delivered data.
-func (c *lconn) noteRead() {
+// noteRead records that a read delivered n bytes, for the Server's Stats
+// and the timeouts. Only the loop calls it: the count is a load and a
+// store, not a locked add.
+func (c *lconn) noteRead(n int) {
+	c.nread.Store(c.nread.Load() + int64(n))
 	if to := c.timeouts(); to != nil {
 		to.lastRead.Store(monoNow())
 	}
 }
 
-// noteWrite records, for the timeouts, that bytes went to the socket.
-func (c *lconn) noteWrite() {
+// noteWrite records that n bytes went to the socket, for the Server's
+// Stats and the timeouts. c.mu must be held: it guards the count.
+func (c *lconn) noteWrite(n int) {
+	c.written += int64(n)
 	if to := c.timeouts(); to != nil {
 		to.lastWrite.Store(monoNow())
 	}
 }
 
-// noteResume restarts the read period when reading resumes. c.mu must be
-// held.
+// noteResume restarts the read period, and the frame under way's, when
+// reading resumes. c.mu must be held.
 func (c *lconn) noteResume() {
 	if to := c.timeouts(); to != nil {
-		to.readFrom.Store(monoNow())
+		now := monoNow()
+		to.readFrom.Store(now)
+		to.resumed.Store(now)
 	}
 }
 
@@ -76,7 +105,7 @@ func (c *lconn) setTimeouts(read, idle time.Duration) error {
 		if read == 0 && idle == 0 {
 			return nil // nothing to disable: a connection without timeouts stays small
 		}
-		to = &ltimeouts{c: c, idx: -1}
+		to = newLtimeouts(c)
 		c.extraLocked().to.Store(to)
 	}
 	now := monoNow()
@@ -89,21 +118,32 @@ func (c *lconn) setTimeouts(read, idle time.Duration) error {
 }
 
 // dueLocked returns when each timeout expires (never when disabled), as
-// timeouts.dueLocked does for the other backends. c.mu must be held.
-func (to *ltimeouts) dueLocked(now int64) (read, idle int64) {
-	read, idle = never, never
+// timeouts.dueLocked does for the other backends: the read timeout is
+// held while reading is stopped, and the frame timeout while the
+// protocol pauses reading, not while the budget does. c.mu must be held.
+func (to *ltimeouts) dueLocked(now int64) dues {
+	d := dues{never, never, never}
+	read, idle, frame := to.periodsLocked()
+	st := to.c.st()
 	lastRead := to.lastRead.Load()
-	if to.read > 0 {
-		if to.c.st()&(stNoRead|stReadDone) == 0 {
-			read = addSat(max(lastRead, to.readFrom.Load()), to.read)
+	if read > 0 {
+		if st&(stNoRead|stReadDone) == 0 {
+			d.read = addSat(max(lastRead, to.readFrom.Load()), read)
 		} else {
-			read = addSat(now, to.read)
+			d.read = addSat(now, read)
 		}
 	}
-	if to.idle > 0 {
-		idle = addSat(max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()), to.idle)
+	if idle > 0 {
+		d.idle = addSat(max(lastRead, to.lastWrite.Load(), to.idleFrom.Load()), idle)
 	}
-	return read, idle
+	if from := to.frameFrom.Load(); frame > 0 && from != 0 {
+		if st&(stStopRead|stReadPaused) == 0 {
+			d.frame = addSat(max(from, to.resumed.Load()), frame)
+		} else {
+			d.frame = addSat(now, frame)
+		}
+	}
+	return d
 }
 
 // retime files c in the heap for its next due, or takes it out.
@@ -116,8 +156,7 @@ func (l *loop) retime(c *lconn) {
 	c.mu.Lock()
 	due := int64(never)
 	if c.st()&stDead == 0 {
-		r, i := to.dueLocked(monoNow())
-		due = min(r, i)
+		due = to.dueLocked(monoNow()).min()
 	}
 	c.mu.Unlock()
 	if due != never {
@@ -142,26 +181,37 @@ func (l *loop) runTimers() {
 		c.mu.Lock()
 		var kind TimeoutKind
 		var after time.Duration
+		memWait := false
 		if c.st()&stDead == 0 {
-			r, i := to.dueLocked(now)
-			switch {
-			case r <= now && r <= i:
-				kind, after = ReadTimeout, to.read
-			case i <= now:
-				kind, after = IdleTimeout, to.idle
+			d := to.dueLocked(now)
+			read, idle, frame := to.periodsLocked()
+			switch first := d.min(); {
+			case first > now:
+			case d.read == first:
+				kind, after = ReadTimeout, read
+			case d.idle == first:
+				kind, after = IdleTimeout, idle
+			default:
+				kind, after, memWait = FrameTimeout, frame, c.st()&stMemWait != 0
 			}
 		}
 		c.mu.Unlock()
 		if kind != 0 {
-			if _, ok := c.proto.(TimeoutHandler); ok {
-				if kind == ReadTimeout {
+			// A frame timeout while the connection waits for reassembly
+			// memory aborts it, handler or not: that memory is the
+			// server's to protect (see SetFrameTimeout).
+			if _, ok := c.proto.(TimeoutHandler); ok && !memWait {
+				switch kind {
+				case ReadTimeout:
 					to.readFrom.Store(now)
-				} else {
+				case IdleTimeout:
 					to.idleFrom.Store(now)
+				case FrameTimeout:
+					to.frameFrom.Store(now)
 				}
 				l.callback(c, cbTimeout, nil, kind, nil)
 			} else {
-				c.kill(&TimeoutError{Kind: kind, After: after})
+				c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			}
 		}
 		l.retime(c)
@@ -186,6 +236,7 @@ func (l *loop) timeoutMs() int {
 type timerHeap []*ltimeouts
 
 func (h *timerHeap) push(to *ltimeouts) {
+	to.dueHint.Store(to.due)
 	to.idx = int32(len(*h))
 	*h = append(*h, to)
 	h.up(int(to.idx))
@@ -203,6 +254,7 @@ func (h *timerHeap) remove(to *ltimeouts) {
 	(*h)[last] = nil
 	*h = (*h)[:last]
 	to.idx = -1
+	to.dueHint.Store(never)
 	if i != last {
 		h.down(i)
 		h.up(i)

@@ -12,9 +12,15 @@ import (
 // plain TCP or Unix listener: the Serve goroutine accepts with accept4
 // inside the listener's RawConn (it waits in Go's netpoller, and Close on
 // ln ends the wait), and gives each raw socket to a loop, which runs
-// ConnectionMade. It reports whether it served ln.
+// ConnectionMade. It reports whether it served ln. With WithTLS it does
+// not: crypto/tls reads through a net.Conn, so TLS connections use the
+// goroutine backend (Stats counts them in Backends.Goroutine).
+//
+// With WithMaxConns it takes a slot before each accept, without waiting
+// inside the listener's wait: at the limit it returns from it and waits
+// for a slot in acquireSlot, and the kernel's backlog holds the peers.
 func (s *Server) serveLoop(ln net.Listener) (bool, error) {
-	if !loopEnabled {
+	if !loopEnabled || s.opts.tls != nil {
 		return false, nil
 	}
 	var sc syscall.Conn
@@ -54,11 +60,29 @@ func (s *Server) serveLoop(ln net.Listener) (bool, error) {
 		_ = f.Close()
 	}()
 	var backoff time.Duration
+	held := false // a connection slot is taken for the next accept
+	defer func() {
+		if held {
+			s.releaseSlot()
+		}
+	}()
 	for {
+		if !held {
+			if !s.acquireSlot() {
+				return true, ErrServerClosed
+			}
+			held = true
+		}
 		var acceptErr error
 		closed := false
 		err := rc.Read(func(fd uintptr) bool {
 			for {
+				if !held {
+					if !s.trySlot() {
+						return true // at the limit: wait for a slot outside
+					}
+					held = true
+				}
 				nfd, rsa, err := accept4(fd)
 				switch {
 				case err == syscall.EAGAIN:
@@ -70,6 +94,7 @@ func (s *Server) serveLoop(ln net.Listener) (bool, error) {
 					return true
 				}
 				backoff = 0
+				held = false // the connection's now: acceptLoop gives it back if it fails
 				if !s.acceptLoop(nfd, &rsa, unix) {
 					closed = true
 					return true
@@ -93,6 +118,8 @@ func (s *Server) serveLoop(ln net.Listener) (bool, error) {
 			case <-time.After(backoff):
 			case <-s.quit:
 			}
+		case acceptErr == nil:
+			// At the connection limit: acquireSlot waits for a slot.
 		default:
 			if s.isClosed() {
 				return true, ErrServerClosed
@@ -134,13 +161,17 @@ func peerOf(rsa *syscall.RawSockaddrAny) (ip [16]byte, port uint16) {
 
 // acceptLoop gives an accepted socket to a loop. It returns false, having
 // closed the socket, once the server is closed.
+// The connection holds the slot that serveLoop took for it, which it gives
+// back if it never starts.
 func (s *Server) acceptLoop(fd int, rsa *syscall.RawSockaddrAny, unix bool) bool {
+	s.accepted.Add(1)
 	if !unix && s.opts.noDelay {
 		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	}
 	l := loopFor()
 	if l == nil {
 		syscall.Close(fd) // no epoll instance to be had: drop the connection
+		s.releaseSlot()
 		return true
 	}
 	ip, port := peerOf(rsa)
@@ -149,6 +180,7 @@ func (s *Server) acceptLoop(fd int, rsa *syscall.RawSockaddrAny, unix bool) bool
 	if s.closed {
 		s.mu.Unlock()
 		syscall.Close(fd)
+		s.releaseSlot()
 		loopsMu.Lock()
 		l.count.Add(-1)
 		loopsMu.Unlock()
@@ -162,12 +194,34 @@ func (s *Server) acceptLoop(fd int, rsa *syscall.RawSockaddrAny, unix bool) bool
 	return true
 }
 
-// removeLoopConn is the loop's notice that c's ConnectionLost returned.
-func (s *Server) removeLoopConn(c *lconn) {
+// removeLoopConn is the loop's notice that c's ConnectionLost returned,
+// with cause: the counts take its bytes and cause, and its slot is free.
+func (s *Server) removeLoopConn(c *lconn, cause error) {
+	c.mu.Lock()
+	written := c.written
+	c.mu.Unlock()
 	s.mu.Lock()
 	s.loopConns.remove(c)
+	s.closedStats.count(cause)
+	s.closedRead += c.nread.Load()
+	s.closedWritten += written
 	s.mu.Unlock()
+	s.releaseSlot()
 	s.active.Done()
+}
+
+// addLoopStats adds the loop connections' part to st. s.mu must be held.
+func (s *Server) addLoopStats(st *Stats) {
+	st.Open += s.loopConns.n
+	st.Backends.Loop = s.loopConns.n
+	for c := s.loopConns.head; c != nil; c = c.next {
+		st.BytesRead += c.nread.Load()
+		c.mu.Lock()
+		st.BytesWritten += c.written
+		flags := c.st()
+		c.mu.Unlock()
+		st.countFlags(flags)
+	}
 }
 
 // attachLoop drives nc on the loop backend when it is selected and nc is a

@@ -168,6 +168,11 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // transport not made by this package that has a method SetFrameTimeout(d
 // time.Duration) error, as protoflowtest's does, gets the call instead.
 func SetFrameTimeout(t Transport, d time.Duration) error {
+	if lc, ok := t.(interface {
+		setFrameTimeout(d time.Duration) error
+	}); ok {
+		return lc.setFrameTimeout(d) // the loop backend's (lframe_linux.go)
+	}
 	c, ok := t.(*conn)
 	if !ok {
 		if s, ok := t.(frameTimeoutSetter); ok {
