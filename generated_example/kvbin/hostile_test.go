@@ -16,10 +16,8 @@ import (
 	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 )
-
-// frameTimeout is kvbin.yaml's frame_timeout.
-const frameTimeout = 2 * time.Second
 
 // startHostile serves kvbin on a TCP listener with opts and returns the
 // server; cleanup closes it.
@@ -95,12 +93,46 @@ func TestSlowDripCut(t *testing.T) {
 			_, _ = c.Write([]byte{0})
 		}
 	}
-	if lived := time.Since(start); lived < frameTimeout {
-		t.Errorf("the drip was cut after %v; want no sooner than the frame timeout, %v", lived, frameTimeout)
+	if lived := time.Since(start); lived < FrameTimeout {
+		t.Errorf("the drip was cut after %v; want no sooner than the frame timeout, %v", lived, FrameTimeout)
 	}
 	st := waitStats(t, srv, "the frame timeout counted", func(st protoflow.Stats) bool { return st.Closed.FrameTimeout == 1 })
 	if st.Closed.ReadTimeout != 0 || st.BytesRead < 1004 {
 		t.Errorf("stats %+v; want the drip read and no read timeout", st)
+	}
+}
+
+// TestSlowDripFakeClock is TestSlowDripCut on protoflowtest's clock, to
+// the nanosecond: a client that has said hello (which switches the read
+// timeout off) starts a frame and then sends a byte every 500 ms; the
+// frame timeout cuts it FrameTimeout after the frame's first bytes, and
+// not a nanosecond sooner.
+func TestSlowDripFakeClock(t *testing.T) {
+	c := protoflowtest.New(NewStore().Protocol())
+	defer c.Finish(t)
+	if err := c.Feed(frame(opHello, []byte(Version))); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Hour) // no timeout runs once the client is ready
+	start := c.Elapsed()
+	if err := c.Feed(bigFrameStart(1000)); err != nil {
+		t.Fatal(err)
+	}
+	for c.Elapsed()-start < FrameTimeout-500*time.Millisecond {
+		c.Advance(500 * time.Millisecond)
+		if err := c.Feed([]byte{0}); err != nil {
+			t.Fatalf("the drip was cut after %v: %v", c.Elapsed()-start, err)
+		}
+	}
+	c.Advance(start + FrameTimeout - 1 - c.Elapsed())
+	if lost, err := c.Lost(); lost {
+		t.Fatalf("cut (%v) a nanosecond before the frame timeout", err)
+	}
+	c.Advance(1)
+	lost, err := c.Lost()
+	var te *protoflow.TimeoutError
+	if !lost || !errors.As(err, &te) || te.Kind != protoflow.FrameTimeout || te.After != FrameTimeout {
+		t.Fatalf("Lost() = %v, %v; want a frame timeout after %v", lost, err, FrameTimeout)
 	}
 }
 

@@ -16,6 +16,10 @@ const MaxFrame = 1 << 20
 // to say hello.
 const HandshakeTimeout = 2 * time.Second
 
+// FrameTimeout is the frame timeout of kvbin.yaml: how long a frame may
+// take to arrive once its first bytes have, however slowly it trickles.
+const FrameTimeout = 2 * time.Second
+
 // Store is the data that every connection of a server shares. Its methods
 // are safe for concurrent use.
 type Store struct {

@@ -25,6 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type testServer struct {
 	addr  string
 	cache *Cache
+	srv   *protoflow.Server
 	now   int64 // the cache's clock, in Unix seconds; guarded by mu
 
 	mu      sync.Mutex
@@ -32,7 +33,7 @@ type testServer struct {
 	maxHeld int
 }
 
-func startServer(t testing.TB, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config, opts ...protoflow.Option) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,7 +44,8 @@ func startServer(t testing.TB, cfg Config) *testServer {
 		cfg.Now = ts.clock
 	}
 	ts.cache = NewCache(cfg)
-	srv := protoflow.NewServer(func() *recorder { return &recorder{Server: ts.cache.Protocol(), ts: ts} })
+	srv := protoflow.NewServer(func() *recorder { return &recorder{Server: ts.cache.Protocol(), ts: ts} }, opts...)
+	ts.srv = srv
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }() // ends with Shutdown below
 	t.Cleanup(func() {
@@ -103,6 +105,13 @@ func (ts *testServer) waitLost(t *testing.T, n int) []error {
 		return len(lost) >= n
 	})
 	return lost
+}
+
+// lostCount reports whether n connections have ended.
+func (ts *testServer) lostCount(n int) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return len(ts.lost) >= n
 }
 
 func waitUntil(t *testing.T, cond func() bool) {

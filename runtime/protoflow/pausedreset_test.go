@@ -8,7 +8,9 @@ package protoflow
 // Helpers in this file start with "pr".
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -147,6 +149,41 @@ func TestHalfCloseWhilePaused(t *testing.T) {
 			if ttCount(r, "eof") != 1 {
 				t.Errorf("events %v; want an eof", r.eventsCopy())
 			}
+			r.check(t)
+		})
+	}
+}
+
+// TestResetWhilePausedWakesDrain resets the peer of a connection that
+// neither reads (its protocol paused reading) nor can write (the peer
+// reads nothing, so the queue is over the high-water mark), with a
+// goroutine waiting in Drain: on both backends the loss wakes it, with an
+// error that matches ErrConnectionLost, and ConnectionLost gets the reset.
+func TestResetWhilePausedWakesDrain(t *testing.T) {
+	for _, k := range streamKinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRecorder()
+			r.onMade = func(r *recorder) { _ = r.PauseReading() }
+			tr, cli := ttAttach(t, k, r)
+			ttShrinkBuffers(tr, 64<<10)
+			ttFillUntilPaused(t, tr, r, 0)
+			drained := make(chan error, 1)
+			go func() { drained <- r.Drain(context.Background()) }() // returns at the loss
+			ttWaitGoroutines(t, "blocked in Drain", 1, func(header, stack string) bool {
+				return strings.Contains(stack, "(*BaseProtocol).Drain(")
+			})
+			prIdle(t, tr)
+			ttResetPeer(t, cli)
+			select {
+			case err := <-drained:
+				if !errors.Is(err, ErrConnectionLost) {
+					t.Errorf("Drain returned %v; want an error matching ErrConnectionLost", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Drain still waits 10s after the reset")
+			}
+			prCheckReset(t, r.waitLost(t, 10*time.Second))
 			r.check(t)
 		})
 	}

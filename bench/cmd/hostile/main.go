@@ -92,7 +92,7 @@ func run(args []string) error {
 	fs.IntVar(&cfg.clients, "clients", 200, "hostile clients")
 	fs.DurationVar(&cfg.interval, "interval", 500*time.Millisecond, "drip and halfsent: a byte every `interval`")
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, "how long the attack lasts")
-	fs.DurationVar(&cfg.after, "after", 5*time.Second, "halfsent: how long to watch the memory after the clients leave")
+	fs.DurationVar(&cfg.after, "after", 5*time.Second, "halfsent: how long to watch the memory after the clients leave (past 2m the idle server's forced collection has run)")
 	fs.BoolVar(&cfg.reconnect, "reconnect", false, "halfsent: a client that is cut starts over")
 	fs.BoolVar(&cfg.tls, "tls", false, "idle: connect with TLS")
 	if err := fs.Parse(args); err != nil {
@@ -230,6 +230,30 @@ func (s *server) closed() string {
 		return ""
 	}
 	return string(v.Protoflow.Closed)
+}
+
+// reassembly returns the server's reassembly memory now (reserved and
+// held, in MiB) and its budget, from its expvar variable protoflow, or -1s
+// if it has none.
+func (s *server) reassembly() (reserved, held, budget float64) {
+	if s.vars == "" {
+		return -1, -1, -1
+	}
+	resp, err := http.Get(s.vars)
+	if err != nil {
+		return -1, -1, -1
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Protoflow struct {
+			Reassembly struct{ Budget, Reserved, Held int64 } `json:"reassembly"`
+		} `json:"protoflow"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&v) != nil {
+		return -1, -1, -1
+	}
+	r := v.Protoflow.Reassembly
+	return float64(r.Reserved) / (1 << 20), float64(r.Held) / (1 << 20), float64(r.Budget) / (1 << 20)
 }
 
 // mem is one look at the server's memory, in MiB; -1 where unknown.
@@ -373,6 +397,9 @@ func drip(srv *server, cfg config) error {
 		fmt.Printf("  cut after: min %v, median %v, max %v\n", cut[0].Round(time.Millisecond),
 			cut[len(cut)/2].Round(time.Millisecond), cut[len(cut)-1].Round(time.Millisecond))
 	}
+	if closed := srv.closed(); closed != "" {
+		fmt.Printf("the server's count of connections closed: %s\n", closed)
+	}
 	return nil
 }
 
@@ -384,11 +411,14 @@ func halfsent(srv *server, cfg config) error {
 	quit := make(chan struct{})
 	lives, wait := attack(srv.addr, cfg.clients, frameStart(1<<20-100), cfg.interval, cfg.reconnect, quit)
 	start := time.Now()
-	var peakLive float64 = -1
+	var peakLive, peakHeld float64 = -1, -1
+	var budget float64 = -1
 	for t := time.Second; t <= cfg.duration; t += time.Second {
 		time.Sleep(time.Until(start.Add(t)))
 		m := srv.mem()
 		peakLive = max(peakLive, m.live)
+		reserved, held, b := srv.reassembly()
+		peakHeld, budget = max(peakHeld, held), b
 		open, conns := 0, 0
 		for _, c := range lives() {
 			conns++
@@ -396,7 +426,8 @@ func halfsent(srv *server, cfg config) error {
 				open++
 			}
 		}
-		fmt.Printf("%4.0fs: %v; %d of %d connections held\n", t.Seconds(), m, open, conns)
+		fmt.Printf("%4.0fs: %v; reassembly reserved %.1f MiB, held %.1f MiB; %d of %d connections held\n",
+			t.Seconds(), m, reserved, held, open, conns)
 	}
 	ls := lives()
 	close(quit)
@@ -414,17 +445,23 @@ func halfsent(srv *server, cfg config) error {
 			cut[len(cut)/2].Round(time.Millisecond), cut[len(cut)-1].Round(time.Millisecond))
 	}
 	fmt.Println()
+	// The memory after the clients leave, every 10 s: the collector runs
+	// again only when the heap grows or, idle, after two minutes (the
+	// runtime's forced collection), and the scavenger then returns freed
+	// pages to the system gradually.
 	left := time.Now()
-	for time.Since(left) < cfg.after {
-		time.Sleep(time.Second)
+	for next := 10 * time.Second; next < cfg.after; next += 10 * time.Second {
+		time.Sleep(time.Until(left.Add(next)))
+		fmt.Printf("%v after the clients left: %v\n", next, srv.mem())
 	}
+	time.Sleep(time.Until(left.Add(cfg.after)))
 	after := srv.mem()
 	fmt.Printf("%v after the clients left: %v\n", cfg.after, after)
 	if closed := srv.closed(); closed != "" {
 		fmt.Printf("the server's count of connections closed: %s\n", closed)
 	}
-	fmt.Printf("summary: clients %d, peak RSS %.1f MiB (%.1f before), peak live heap %.0f MiB, RSS after leaving %.1f MiB\n",
-		cfg.clients, after.hwm, base.rss, peakLive, after.rss)
+	fmt.Printf("summary: clients %d, peak RSS %.1f MiB (%.1f before), peak live heap %.0f MiB, peak reassembly held %.1f MiB (budget %.0f MiB), RSS after leaving %.1f MiB, live heap after %.0f MiB\n",
+		cfg.clients, after.hwm, base.rss, peakLive, peakHeld, budget, after.rss, after.live)
 	return nil
 }
 
