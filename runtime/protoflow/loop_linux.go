@@ -578,14 +578,14 @@ func (l *loop) finish(c *lconn) {
 	if int(c.fd) < len(l.conns) && l.conns[c.fd] == c {
 		l.conns[c.fd] = nil
 	}
-	defer l.finished(c, x, cause) // also if ConnectionLost ends the goroutine
+	defer l.finished(c, cause) // also if ConnectionLost ends the goroutine
 	l.callback(c, cbLost, nil, 0, cause)
 }
 
 // finished ends a connection once ConnectionLost has returned: its framer
 // gives back the buffer of a frame left incomplete (to the pool and the
 // budget), doneChan closes, and the server and the loop forget it.
-func (l *loop) finished(c *lconn, x *lconnExtra, cause error) {
+func (l *loop) finished(c *lconn, cause error) {
 	if f := c.framer; f != nil {
 		f.Reset() // no callback runs any more
 	}
@@ -594,7 +594,9 @@ func (l *loop) finished(c *lconn, x *lconnExtra, cause error) {
 	}
 	c.mu.Lock()
 	c.setLocked(stGone)
-	if x != nil && x.done != nil {
+	// x now, not as finish saw it: a doneChan called since ConnectionLost
+	// began may have made it, and waits for this close.
+	if x := c.x.Load(); x != nil && x.done != nil {
 		close(x.done)
 	}
 	c.mu.Unlock()

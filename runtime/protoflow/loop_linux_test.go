@@ -3,6 +3,7 @@ package protoflow
 import (
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -66,3 +67,40 @@ func loopFDs() int {
 
 // isLoopConn reports whether tr is the loop backend's.
 func isLoopConn(tr Transport) bool { _, ok := tr.(*lconn); return ok }
+
+// TestLoopDoneWhenAskedDuringConnectionLost asks for a server connection's
+// done channel while its ConnectionLost runs, on a connection that had
+// made no extra state before: the channel, made then, closes once
+// ConnectionLost has returned.
+func TestLoopDoneWhenAskedDuringConnectionLost(t *testing.T) {
+	if !loopEnabled {
+		t.Skip("the loop backend's own test: run with PROTOFLOW_BACKEND=loop")
+	}
+	inLost, asked := make(chan struct{}), make(chan struct{})
+	var recs ttRecorders
+	s := ttStartServer(t, ttListenKinds[0], func() Protocol {
+		r := newRecorder()
+		r.onLost = func(*recorder) {
+			close(inLost)
+			<-asked // the test holds ConnectionLost until it has asked
+		}
+		recs.add(r)
+		return r
+	})
+	cli := ttListenKinds[0].dial(t, s.addr)
+	r := recs.get(t, 0)
+	<-r.madeCh
+	ttClosePeer(cli)
+	select {
+	case <-inLost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ConnectionLost not called within 10s of the peer's close")
+	}
+	done := r.Transport().(*lconn).doneChan()
+	close(asked)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the done channel made during ConnectionLost is still open 10s after it returned")
+	}
+}
