@@ -125,6 +125,7 @@ func TestFramerHostBuffers(t *testing.T) {
 		buffers bool // the host lends buffers
 	}{
 		{"within reads", frame(100, 'a') + frame(3000, 'b'), 1 << 20, false},
+		{"big within a read", frame(200<<10, 'a') + frame(300<<10, 'b'), 1 << 20, false}, // zero-copy: nothing borrowed, nothing counted
 		{"small split", frame(100, 'a') + frame(3000, 'b'), 700, false},
 		{"big split", frame(200<<10, 'a') + frame(10, 'b') + frame(300<<10, 'c'), 16 << 10, true},
 		{"big split bytewise tail", frame(9000, 'a'), 8999, true},
