@@ -94,7 +94,11 @@ func TestMaxConns(t *testing.T) {
 				t.Errorf("stats %+v; want time counted at the limit, and %d accepted", st, clients)
 			}
 			// One more client is accepted at once: the accept after it finds
-			// a slot free without waiting.
+			// a slot free without waiting. The server gives a connection's
+			// slot back after its ConnectionLost has returned: wait until
+			// only the slot of the accept under way is held, or the accept
+			// after the last client could still find none free and wait.
+			waitFor(t, 10*time.Second, "the served connections' slots", func() bool { return len(s.slots) == 1 })
 			last := lk.dial(t, s.addr)
 			defer ttClosePeer(last)
 			go func() { _ = last.SetWriteDeadline(time.Now().Add(10 * time.Second)); _, _ = last.Write([]byte("hi")) }()
