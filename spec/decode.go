@@ -190,6 +190,22 @@ func (d *decoder) integer(n *yaml.Node, what string) (int, bool) {
 	return v, true
 }
 
+// integerAtLeast returns an integer scalar of at least least.
+func (d *decoder) integerAtLeast(n *yaml.Node, what string, least int) (int, bool) {
+	v, ok := d.integer(n, what)
+	switch {
+	case !ok:
+		return 0, false
+	case v < least && least == 0:
+		d.errorf(n, "%s must be 0 or more", what)
+		return 0, false
+	case v < least:
+		d.errorf(n, "%s must be at least %d", what, least)
+		return 0, false
+	}
+	return v, true
+}
+
 // boolean returns a boolean scalar.
 func (d *decoder) boolean(n *yaml.Node, what string) (bool, bool) {
 	var v bool
@@ -212,6 +228,16 @@ func (d *decoder) size(n *yaml.Node, what string) (int, bool) {
 	}
 	d.errorf(n, "%s: expected a size such as 65536 or 64KiB, found %s", what, kindName(n))
 	return 0, false
+}
+
+// positiveSize returns a size of at least one byte.
+func (d *decoder) positiveSize(n *yaml.Node, what string) (int, bool) {
+	v, ok := d.size(n, what)
+	if ok && v <= 0 {
+		d.errorf(n, "%s must be at least 1 byte", what)
+		return 0, false
+	}
+	return v, ok
 }
 
 // duration returns a positive Go duration, written as "30s" or "1m30s".

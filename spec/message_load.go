@@ -430,12 +430,8 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 				}
 			}
 		case "max":
-			if size, ok := d.size(v, "max"); ok {
-				if size <= 0 {
-					d.errorf(v, "max must be at least 1 byte")
-				} else {
-					s.Max = size
-				}
+			if size, ok := d.positiveSize(v, "max"); ok {
+				s.Max = size
 			}
 		case "header":
 			headerNode = v
@@ -950,12 +946,8 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 		case "endian":
 			endianNode = v
 		case "size":
-			if size, ok := d.size(v, "size"); ok {
-				if size <= 0 {
-					d.errorf(v, "size must be at least 1 byte")
-				} else {
-					f.Size = size
-				}
+			if size, ok := d.positiveSize(v, "size"); ok {
+				f.Size = size
 			}
 		case "length":
 			refs.length = d.lengthRef(v, "length")
@@ -963,28 +955,16 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			refs.count = d.lengthRef(v, "count")
 			f.List = true
 		case "max":
-			if size, ok := d.size(v, "max"); ok {
-				if size <= 0 {
-					d.errorf(v, "max must be at least 1 byte")
-				} else {
-					f.Max = size
-				}
+			if size, ok := d.positiveSize(v, "max"); ok {
+				f.Max = size
 			}
 		case "max_items":
-			if n, ok := d.integer(v, "max_items"); ok {
-				if n < 1 {
-					d.errorf(v, "max_items must be at least 1")
-				} else {
-					f.MaxItems = n
-				}
+			if n, ok := d.integerAtLeast(v, "max_items", 1); ok {
+				f.MaxItems = n
 			}
 		case "min_items":
-			if n, ok := d.integer(v, "min_items"); ok {
-				if n < 0 {
-					d.errorf(v, "min_items must be 0 or more")
-				} else {
-					f.MinItems = n
-				}
+			if n, ok := d.integerAtLeast(v, "min_items", 0); ok {
+				f.MinItems = n
 			}
 		case "const":
 			constNode = v

@@ -159,17 +159,23 @@ func dispatchMethod(f *jen.File, p *spec.Protocol) {
 	}
 }
 
+// badMessageCall names the method a message that does not decode, or that
+// the machine refuses, goes to (the member table's runner of bad_message).
+func badMessageCall(p *spec.Protocol) *jen.Statement {
+	return jen.Id("p").Dot(p.HookRunner(spec.BadMessage).Name)
+}
+
 // deliver prints what follows a message's decoding: the event, the hook.
 func deliver(p *spec.Protocol, m *spec.Message, decode jen.Code) []jen.Code {
 	out := []jen.Code{jen.Var().Id("m").Id(m.Name)}
 	out = append(out, listBacking(m)...)
 	out = append(out, jen.If(jen.Err().Op(":=").Add(decode), jen.Err().Op("!=").Nil()).Block(
-		jen.Id("p").Dot("badMessage").Call(jen.Err()),
+		badMessageCall(p).Call(jen.Err()),
 		jen.Return(),
 	))
 	if ev := p.EventOf(m); ev != nil {
-		out = append(out, jen.If(jen.Err().Op(":=").Id("p").Dot("Fire").Call(jen.Id(ev.Const)), jen.Err().Op("!=").Nil()).Block(
-			jen.Id("p").Dot("badMessage").Call(jen.Err()),
+		out = append(out, jen.If(jen.Err().Op(":=").Id("p").Dot(p.Member(spec.RoleFire).Name).Call(jen.Id(ev.Const)), jen.Err().Op("!=").Nil()).Block(
+			badMessageCall(p).Call(jen.Err()),
 			jen.Return(),
 		))
 	}
@@ -204,7 +210,7 @@ func binaryDispatch(p *spec.Protocol, s *spec.MessageSet) []jen.Code {
 	off, size := s.TagOffset(), s.Tag.FixedSize()
 	tag := tagValue(s, "frame")
 	body := []jen.Code{jen.If(jen.Len(jen.Id("frame")).Op("<").Lit(off+size)).Block(
-		jen.Id("p").Dot("badMessage").Call(decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("frame")), "ErrTruncated", needDetail(jen.Lit(off+size), jen.Len(jen.Id("frame"))))),
+		badMessageCall(p).Call(decodeFail(s.Name, s.Tag.Name, jen.Len(jen.Id("frame")), "ErrTruncated", needDetail(jen.Lit(off+size), jen.Len(jen.Id("frame"))))),
 		jen.Return(),
 	)}
 	var cases []jen.Code
@@ -215,7 +221,7 @@ func binaryDispatch(p *spec.Protocol, s *spec.MessageSet) []jen.Code {
 		}
 		cases = append(cases, jen.Case(vals...).Block(deliver(p, m, jen.Id("m").Dot("Decode").Call(jen.Id("frame")))...))
 	}
-	cases = append(cases, jen.Default().Block(jen.Id("p").Dot("badMessage").Call(unknownTag(s, tag.Clone()))))
+	cases = append(cases, jen.Default().Block(badMessageCall(p).Call(unknownTag(s, tag.Clone()))))
 	return append(body, jen.Switch(tag).Block(cases...))
 }
 
@@ -256,7 +262,7 @@ func textDispatch(p *spec.Protocol, s *spec.MessageSet) []jen.Code {
 	if d := s.Default; d != nil {
 		cases = append(cases, jen.Default().Block(deliver(p, d, jen.Id("m").Dot("decodeArgs").Call(jen.Id("line"), jen.Id("line"), jen.Id("after")))...))
 	} else {
-		cases = append(cases, jen.Default().Block(jen.Id("p").Dot("badMessage").Call(unknownVerb(s, jen.Id("verb")))))
+		cases = append(cases, jen.Default().Block(badMessageCall(p).Call(unknownVerb(s, jen.Id("verb")))))
 	}
 	return append(body, jen.Switch(key).Block(cases...))
 }
