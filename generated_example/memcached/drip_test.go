@@ -107,9 +107,9 @@ func TestHalfSentValuesBounded(t *testing.T) {
 			t.Fatalf("client %d: %v", i, err)
 		}
 	}
-	st := dripWait(t, ts, "a connection waiting for memory", func(st protoflow.Stats) bool {
-		return st.Open == clients && st.MemoryWait > 0
-	})
+	// Not all eight need be open at once: on a loaded machine the first
+	// may meet their frame timeout before the last connect.
+	st := dripWait(t, ts, "a connection waiting for memory", func(st protoflow.Stats) bool { return st.MemoryWait > 0 })
 	if st.Reassembly.Reserved > budget {
 		t.Errorf("reassembly %+v with %d half-sent values; want at most %d reserved", st.Reassembly, clients, budget)
 	}
