@@ -158,8 +158,15 @@ func TestHalfSentFramesBounded(t *testing.T) {
 		}
 	}
 	st := waitStats(t, srv, "the connections that do not fit waiting", func(st protoflow.Stats) bool {
-		return st.Open == clients && st.MemoryWait == clients-3
+		return st.Open == clients && st.MemoryWait == clients-3 || st.Closed.FrameTimeout > 0
 	})
+	// The frame timeout (2 s) may cut the first frames before the last
+	// clients' reads are seen on a machine stalled that long; the bounds
+	// below hold at every moment all the same, the count of waits not.
+	stalled := st.Closed.FrameTimeout > 0
+	if stalled {
+		t.Logf("a frame timeout came before all %d connections were seen (stats %+v): the count of waits is not checked", clients, st)
+	}
 	// A waiter holds what its last read brought: a full read (256 KiB) for
 	// the first, small ones (4 KiB, in a buffer of 8) for the others.
 	slack := int64(257<<10 + clients*8<<10)
@@ -169,7 +176,7 @@ func TestHalfSentFramesBounded(t *testing.T) {
 	st = waitStats(t, srv, fmt.Sprintf("%d frame timeouts", clients), func(st protoflow.Stats) bool {
 		return st.Closed.FrameTimeout == clients && st.Open == 0
 	})
-	if st.Reassembly.Waits < clients-3 || st.Reassembly.Held != 0 || st.Reassembly.Reserved != 0 {
+	if !stalled && st.Reassembly.Waits < clients-3 || st.Reassembly.Held != 0 || st.Reassembly.Reserved != 0 {
 		t.Errorf("stats %+v; want %d waits at least, and nothing held after", st, clients-3)
 	}
 }

@@ -2,6 +2,7 @@ package memcached
 
 import (
 	"hash/maphash"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -76,7 +77,7 @@ type entry struct {
 	flags      uint32
 	exptime    int64 // Unix seconds; 0 for never
 	cas        uint64
-	stored     int64 // Unix seconds when stored, for a delayed flush_all
+	stored     int64 // Unix seconds when stored, for a delayed flush_all; unread if none was pending (storeTime)
 	prev, next *entry
 }
 
@@ -144,7 +145,12 @@ func NewCache(c Config) *Cache {
 		c.Version = DefaultVersion
 	}
 	if c.Now == nil {
-		c.Now = func() int64 { return time.Now().Unix() }
+		// The monotonic clock from a wall-clock start, as memcached keeps
+		// time: one clock read, where time.Now takes two, and a get or set
+		// reads it.
+		start := time.Now()
+		base := start.UnixNano()
+		c.Now = func() int64 { return (base + int64(time.Since(start))) / int64(time.Second) }
 	}
 	cache := &Cache{seed: maphash.MakeSeed(), itemMax: c.ItemMax, version: c.Version, now: c.Now}
 	cache.started = c.Now()
@@ -187,16 +193,52 @@ func (c *Cache) expiry(exptime int64, now int64) int64 {
 }
 
 // dead reports whether e has expired or been flushed; the shard's lock is
-// held.
+// held. now is the time, or unread for a caller that has not read the
+// clock: dead reads it only if an expiry time or a delayed flush needs it,
+// for a get of an item without either needs no clock.
 func (c *Cache) dead(e *entry, now int64) bool {
-	if e.exptime != 0 && e.exptime <= now {
-		return true
+	if e.exptime != 0 {
+		if now == unread {
+			now = c.now()
+		}
+		if e.exptime <= now {
+			return true
+		}
 	}
 	c.flushMu.RLock()
 	at, upto := c.flushAt, c.flushCas
 	c.flushMu.RUnlock()
-	return e.cas <= upto || at != 0 && at <= now && e.stored < at
+	if e.cas <= upto {
+		return true
+	}
+	if at == 0 {
+		return false
+	}
+	if now == unread {
+		now = c.now()
+	}
+	return at <= now && e.stored < at
 }
+
+// storeTime is the time a storage command with exptime needs: unread, with
+// no clock read, when the expiry time is 0 and no delayed flush_all is
+// pending. An item stored with unread as its time is older than any
+// flush_all to come, which is all that its time is for (dead).
+func (c *Cache) storeTime(exptime int64) int64 {
+	if exptime != 0 {
+		return c.now()
+	}
+	c.flushMu.RLock()
+	at := c.flushAt
+	c.flushMu.RUnlock()
+	if at != 0 {
+		return c.now()
+	}
+	return unread
+}
+
+// unread stands for a time not read yet from the clock (see dead).
+const unread = math.MinInt64
 
 // live returns the live entry under key, unlinking a dead one; the shard's
 // lock is held.
@@ -270,7 +312,7 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 		}
 		return StoreTooLarge, 0
 	}
-	now := c.now()
+	now := c.storeTime(exptime)
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,14 +355,42 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 		}
 		c.Counters.casHits.Add(1)
 	}
-	e := &entry{key: string(key), value: append([]byte(nil), value...), flags: flags, exptime: c.expiry(exptime, now), stored: now}
+	v := append([]byte(nil), value...)
+	if old != nil && int64(len(old.key)+len(v)+itemOverhead) <= s.limit {
+		// Overwrite the item in place: its key and its place in the map
+		// stay, only the value is new (readers may still hold the old one).
+		c.overwrite(s, old, v, flags, c.expiry(exptime, now), now)
+		return StoreOK, old.cas
+	}
+	e := &entry{key: string(key), value: v, flags: flags, exptime: c.expiry(exptime, now), stored: now}
 	return c.put(s, e, old), e.cas
+}
+
+// overwrite gives e a new value, flags and expiry time, as put would store
+// a new item in its place, without a new entry, key or map slot; the
+// shard's lock is held, and the new item fits in the shard.
+func (c *Cache) overwrite(s *shard, e *entry, value []byte, flags uint32, exptime, now int64) {
+	s.unlink(e) // out of the list while others are evicted for it
+	s.bytes -= e.size()
+	e.value, e.flags, e.exptime, e.stored = value, flags, exptime, now
+	for s.bytes+e.size() > s.limit && s.head.prev != &s.head {
+		s.remove(s.head.prev)
+		c.Counters.currItems.Add(-1)
+		c.Counters.evictions.Add(1)
+	}
+	e.cas = c.cas.Add(1)
+	s.pushFront(e)
+	s.bytes += e.size()
+	c.Counters.totalItems.Add(1)
 }
 
 // Get returns the item under key and whether there is one, counting a get;
 // with touch it sets its expiry time first (gat), counting a touch.
 func (c *Cache) Get(key []byte, touch bool, exptime int64) (Item, bool) {
-	now := c.now()
+	now := int64(unread)
+	if touch {
+		now = c.now()
+	}
 	s := c.shard(key)
 	s.mu.Lock()
 	e := c.live(s, key, now)

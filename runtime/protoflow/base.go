@@ -102,6 +102,14 @@ func (b *BaseProtocol) ReadingPaused() bool {
 
 // Transport returns the connection's transport, or nil when not connected.
 func (b *BaseProtocol) Transport() Transport {
+	// Over this package's transport, without the lock: generated code asks
+	// on every frame and every Send. fast is loaded first: ConnectionMade
+	// stores flow before it marks the protocol connected.
+	if b.fast.Load()&fastConnected != 0 {
+		if c := b.flow.Load(); c != nil {
+			return c.transport()
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.transport
@@ -328,7 +336,13 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 		w = &drainWaiter{done: make(chan struct{})}
 		b.waiter = w
 	}
+	c := b.flow.Load()
 	b.mu.Unlock()
+	if c != nil {
+		// Never wait on bytes a corked callback holds back, the one that
+		// drains maybe (cork.go).
+		c.flushCorkedAny()
+	}
 	select {
 	case <-w.done:
 		return w.err

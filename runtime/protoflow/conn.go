@@ -73,14 +73,22 @@ type conn struct {
 	delivering atomic.Bool // the reader runs a callback inside its RawConn.Read; written by the token holder
 	closeOwed  atomic.Bool // closeSocket left the close to the reader, which was delivering
 
+	// A callback runs corked: Write queues, and the callback's goroutine
+	// writes the queue out when it returns (cork.go). Set and cleared only
+	// by that goroutine, inside the serializer; read by Write with mu held.
+	corked atomic.Bool
+
 	// Owned by the holder of the read token.
 	rd readerState
 
-	// Owned by the goroutine in Write that holds mu and writes through.
+	// Owned by the goroutine that holds mu and writes through
+	// (writeOutLocked): one with stFlushing clear.
 	wt writeThrough
 
-	// Owned by the flusher goroutine; made by the first flush, so that a
-	// connection that never queues does not carry it.
+	// Owned by the flusher goroutine, and lent to the goroutine that holds
+	// mu while stFlushing is clear, for a writev of corked bytes
+	// (sendLocked); made by the first that needs it, so that a connection
+	// that never queues does not carry it.
 	fs *flushState
 
 	// The flusher goroutine, if any, and the goroutine that marked the
@@ -112,10 +120,14 @@ func (c *conn) doneChan() <-chan struct{} {
 	return c.done
 }
 
+// writeThrough is one write system call of sendLocked, handed to
+// writeCallback: a write of p, or with vec a writev of the buffers in
+// fs.bufs.
 type writeThrough struct {
 	p   []byte
-	n   int
 	err error
+	n   int32 // at most a writev's, which Linux caps below 2 GiB
+	vec bool
 }
 
 // flushState is the flusher's working state, handed from one flusher
@@ -205,7 +217,7 @@ func readPoolFor(size int) *sync.Pool {
 // timeouts the options set for every connection.
 func (c *conn) start() {
 	c.s.acquire(false)
-	c.call("ConnectionMade", func() { c.proto.ConnectionMade(c) })
+	c.callCorked("ConnectionMade", func() { c.proto.ConnectionMade(c) })
 	c.s.release()
 	c.startFloors()
 }
@@ -311,6 +323,7 @@ func (c *conn) call(name string, fn func()) {
 				"callback", name, "remote", fmt.Sprint(c.nc.RemoteAddr()),
 				"panic", fmt.Sprint(v), "stack", string(perr.Stack))
 		}
+		c.corked.Store(false) // the callback is over, if it was corked: this goroutine will not uncork
 		c.kill(perr)
 		if goexit {
 			// This goroutine is ending inside the serializer; let others in.
@@ -324,9 +337,9 @@ func (c *conn) call(name string, fn func()) {
 // deliverWriteState is the serializer's delivery of one transition.
 func (c *conn) deliverWriteState(pause bool) {
 	if pause {
-		c.call("PauseWriting", c.proto.PauseWriting)
+		c.callCorked("PauseWriting", c.proto.PauseWriting)
 	} else {
-		c.call("ResumeWriting", c.proto.ResumeWriting)
+		c.callCorked("ResumeWriting", c.proto.ResumeWriting)
 	}
 }
 
@@ -389,6 +402,11 @@ func (c *conn) killLocked(cause error) bool {
 			c.latePanic = cause
 		}
 		return false
+	}
+	if c.q.size > 0 && c.st()&stFlushing == 0 && c.raw != nil {
+		// Corked bytes: write what the socket takes before dropping the
+		// rest, as their Writes would have written it through (cork.go).
+		_ = c.sendLocked(nil)
 	}
 	c.markDeadLocked(cause)
 	c.q.discard()

@@ -63,7 +63,16 @@
 // Write runs on the caller's goroutine. When nothing is queued it writes
 // through to the socket at once; whatever the socket does not take is copied
 // to the queue, and a flusher goroutine, which exists only while the queue
-// is not empty, writes it out with writev as the socket drains.
+// is not empty, writes it out with writev as the socket drains. While
+// ConnectionMade, DataReceived, EOFReceived, PauseWriting or ResumeWriting
+// runs, writes are corked: Write only queues, and when the callback returns
+// its goroutine writes everything queued with one write or writev, so that
+// the replies to a read of pipelined requests cost one system call. The
+// cork never holds more than the high-water mark (nor 64 KiB): a Write
+// past it writes the queue out at once, so PauseWriting comes as it would
+// without the cork. Writes from other goroutines meanwhile join the same
+// queue, in order; Drain, Close, CloseWrite and Abort write out what the
+// cork holds first.
 //
 // PauseWriting and ResumeWriting run on the goroutine whose write or flush
 // crossed a water mark, unless another callback of the connection is

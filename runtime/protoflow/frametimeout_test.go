@@ -195,8 +195,17 @@ func TestFrameTimeoutPerFrame(t *testing.T) {
 			stream = append(stream, ftFrame(296, 7)...) // 300 bytes a frame
 		}
 		// 299 bytes every 10 ms: every write but the last ends inside a
-		// frame, and the stream lasts a second.
+		// frame, and the stream lasts a second. A frame spans two writes,
+		// so only a gap of a whole period between two may cut it: a
+		// machine that starves this goroutine that long leaves nothing to
+		// judge.
+		last := time.Now()
 		for off := 0; off < len(stream); off += 299 {
+			if gap := time.Since(last); gap >= p/2 {
+				t.Logf("the writes were starved for %v, over half the %v frame timeout: not judging whether a frame was cut", gap, p)
+				return
+			}
+			last = time.Now()
 			_ = cli.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if _, err := cli.Write(stream[off:min(off+299, len(stream))]); err != nil {
 				t.Fatalf("peer write: %v", err)
@@ -221,12 +230,19 @@ func TestFrameTimeoutPaused(t *testing.T) {
 		if err := r.err(); err != nil {
 			t.Fatal(err)
 		}
+		began := time.Now()
 		if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, ftFrame(50, 1)[:20]), 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 10*time.Second, "the start of the frame", func() bool { return ttCount(r.recorder, "data") > 0 })
 		if err := r.PauseReading(); err != nil {
 			t.Fatal(err)
+		}
+		if d := time.Since(began); d >= p/2 {
+			// The frame's period ran while this goroutine was starved,
+			// before the pause that was to hold it.
+			t.Logf("the frame began %v before the pause, over half the %v frame timeout: not judging the pause", d, p)
+			return
 		}
 		time.Sleep(3 * p)
 		toAlive(t, r.recorder, "reading paused for 3 frame timeouts")

@@ -666,6 +666,24 @@ func (l *loop) callback(c *lconn, cb int, p []byte, kind TimeoutKind, err error)
 // locked to its thread, and no other goroutine runs there.
 func (l *loop) onLoop() bool { return int32(syscall.Gettid()) == l.tid.Load() }
 
+// transport returns the transport whose core c is.
+func (c *core) transport() Transport {
+	if lc := lconnOf(c); lc != nil {
+		return lc
+	}
+	return (*conn)(unsafe.Pointer(c)) // core is conn's first field
+}
+
+// flushCorkedAny is flushCorked for the transport whose core c is. A loop
+// connection needs none: its corked bytes are the loop's, written when
+// the callback returns, and a Drain inside that callback (assistDrain)
+// finds none, for corked bytes never pause writing.
+func (c *core) flushCorkedAny() {
+	if c.st()&stLoopConn == 0 {
+		(*conn)(unsafe.Pointer(c)).flushCorked()
+	}
+}
+
 // lconnOf returns the lconn whose core c is, or nil for a conn.
 func lconnOf(c *core) *lconn {
 	if c.st()&stLoopConn == 0 {

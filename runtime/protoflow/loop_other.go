@@ -5,6 +5,7 @@ package protoflow
 import (
 	"context"
 	"net"
+	"unsafe"
 )
 
 // The loop backend is Linux-only (loop_linux.go): elsewhere these are its
@@ -30,3 +31,9 @@ func (l *loopConnList) appendTo(c []Transport) []Transport { return c }
 func (s *Server) addLoopStats(*Stats)                      {}
 
 type loopConnList struct{}
+
+// transport returns the transport whose core c is: a conn's.
+func (c *core) transport() Transport { return (*conn)(unsafe.Pointer(c)) }
+
+// flushCorkedAny is flushCorked for the transport whose core c is.
+func (c *core) flushCorkedAny() { (*conn)(unsafe.Pointer(c)).flushCorked() }

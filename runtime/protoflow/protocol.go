@@ -45,8 +45,10 @@ type Protocol interface {
 type Transport interface {
 	// Write queues p (it copies p) and never blocks: when nothing is queued
 	// it writes through to the socket, and it queues whatever the socket did
-	// not take. Once the transport is closing or lost, Write returns an
-	// error that matches [net.ErrClosed].
+	// not take. Inside the protocol's callbacks this package's transport
+	// holds what is written until the callback returns, then writes it in
+	// one system call. Once the transport is closing or lost, Write returns
+	// an error that matches [net.ErrClosed].
 	Write(p []byte) (int, error)
 	// WriteBufferSize returns the number of bytes queued and not yet
 	// written to the socket.

@@ -85,7 +85,7 @@ func (c *conn) deliver(p []byte) {
 			c.s.release()
 			continue
 		}
-		c.call("DataReceived", func() { c.proto.DataReceived(p) })
+		c.callCorked("DataReceived", func() { c.proto.DataReceived(p) })
 		c.s.release()
 		return
 	}
@@ -101,7 +101,7 @@ func (c *conn) eof() {
 	keepOpen := false
 	c.s.acquire(false)
 	if c.st()&stStopRead == 0 {
-		c.call("EOFReceived", func() { keepOpen = c.proto.EOFReceived() })
+		c.callCorked("EOFReceived", func() { keepOpen = c.proto.EOFReceived() })
 	}
 	c.s.release()
 	if !keepOpen {

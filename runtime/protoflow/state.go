@@ -22,7 +22,7 @@ const (
 	stClosing     connState = 1 << iota // Close was called: flush, then close
 	stShutWrite                         // CloseWrite was called: flush, then shut the write side
 	stShutDone                          // the write side has been shut (or is being shut)
-	stFlushing                          // a flusher goroutine owns the socket's write side; set whenever the queue is not empty; cleared only by the flusher
+	stFlushing                          // a flusher goroutine owns the socket's write side; set whenever the queue is not empty, but for bytes a corked callback queued (cork.go); cleared only by the flusher
 	stWritePaused                       // the queue rose above the high-water mark and has not fallen to the low one since (transitionLocked); read without mu by BaseProtocol
 
 	stReadPaused // PauseReading without ResumeReading

@@ -15,50 +15,36 @@ func (c *conn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, nil
 	}
-	rest := p
-	if c.st()&stFlushing == 0 && c.raw != nil {
-		// Nothing is queued and no flusher owns the socket: write through on
-		// this goroutine, without waiting. mu keeps writers in order.
-		c.wt.p = p
-		err := c.raw.Write(c.writeFn)
-		n, werr := c.wt.n, c.wt.err
-		c.wt = writeThrough{}
-		if err == nil {
-			err = werr
-		}
-		if err != nil && err != syscall.EAGAIN {
-			// Dead before unlocking: a Close in between must not turn the
-			// error into a clean close.
-			err = c.opError("write", err)
-			killed := c.killLocked(err)
-			c.mu.Unlock()
-			if killed {
-				c.closeDead(false)
-			}
-			return 0, err
-		}
-		if n > 0 {
-			c.noteWrite(n)
-		}
-		rest = p[n:]
-	}
-	transitions := 0
-	if len(rest) > 0 {
-		c.q.push(rest)
-		if c.st()&stFlushing == 0 {
+	var transitions int
+	switch st := c.st(); {
+	case st&stFlushing != 0 || c.raw == nil:
+		// A flusher owns the socket (or will: the portable path writes
+		// only on the flusher): queue behind what it is writing.
+		c.q.push(p)
+		if st&stFlushing == 0 {
 			c.startFlushLocked()
 		}
 		transitions = c.transitionLocked()
+	case c.corked.Load() && c.q.size+len(p) <= c.corkLimitLocked():
+		// Inside a corked callback: its goroutine writes the queue out
+		// when the callback returns (cork.go).
+		c.q.push(p)
+		transitions = c.transitionLocked()
+	default:
+		// No flusher owns the socket: write through on this goroutine,
+		// without waiting, after the corked bytes queued before, if any.
+		// mu keeps writers in order.
+		var err error
+		transitions, err = c.writeOutLocked(p)
+		if err != nil {
+			c.mu.Unlock()
+			c.closeDead(false)
+			return 0, err
+		}
 	}
 	c.mu.Unlock()
 	c.afterTransitions(transitions)
 	return len(p), nil
-}
-
-// writeCallback is the write-through, run by RawConn.Write with c.mu held.
-func (c *conn) writeCallback(fd uintptr) bool {
-	c.wt.n, c.wt.err = rawWrite(fd, c.wt.p)
-	return true
 }
 
 // startFlushLocked starts the flusher goroutine. c.mu must be held and
@@ -238,6 +224,13 @@ func (c *conn) CloseWrite() error {
 		return errClosed
 	}
 	c.setLocked(stShutWrite)
+	transitions, err := c.writeOutCorkedLocked()
+	if err != nil {
+		c.mu.Unlock()
+		c.closeDead(false)
+		return errClosed
+	}
+	defer c.afterTransitions(transitions)
 	if c.st()&stFlushing != 0 || c.raw == nil {
 		// The flusher shuts the write side after the queue; on the portable
 		// path it also takes the TLS close_notify, which may block.
@@ -262,6 +255,13 @@ func (c *conn) Close() error {
 	}
 	c.setLocked(stClosing)
 	c.broadcastLocked()
+	transitions, err := c.writeOutCorkedLocked()
+	if err != nil {
+		c.mu.Unlock()
+		c.closeDead(false)
+		return errClosed
+	}
+	defer c.afterTransitions(transitions)
 	if c.st()&stFlushing != 0 || c.raw == nil {
 		// The flusher closes the socket after the queue; on the portable
 		// path it also sends the TLS close_notify, which may block.
@@ -296,7 +296,17 @@ func (c *conn) SetWriteBufferLimits(high, low int) error {
 	c.q.high, c.q.low = high, low
 	transitions := 0
 	if c.st()&stDead == 0 {
-		transitions = c.transitionLocked()
+		if c.q.size > c.corkLimitLocked() {
+			// Corked bytes above the new marks: write them out now, so
+			// that a pause they decide has a flusher to end it (cork.go).
+			var err error
+			if transitions, err = c.writeOutCorkedLocked(); err != nil {
+				c.mu.Unlock()
+				c.closeDead(false)
+				return nil
+			}
+		}
+		transitions += c.transitionLocked()
 	}
 	c.mu.Unlock()
 	c.afterTransitions(transitions)

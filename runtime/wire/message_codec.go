@@ -66,6 +66,13 @@ func (c HeaderCodec) Validate() error {
 	return nil
 }
 
+// valid is Validate's verdict without its error, cheap enough to ask for
+// every frame: Validate builds its error only for a codec that fails.
+func (c HeaderCodec) valid() bool {
+	return (c.Size == 1 || c.Size == 2 || c.Size == 4 || c.Size == 8) &&
+		c.Offset >= 0 && c.From >= 0 && c.Max >= 0 && c.max() >= c.Offset+c.Size
+}
+
 // length reads the length field of buf, which must hold it.
 func (c HeaderCodec) length(buf []byte) uint64 {
 	return readUint(buf[c.Offset:], c.Size, c.LittleEndian)
@@ -85,8 +92,8 @@ var errShortHeaderLength = fmt.Errorf("%w: the length ends the message before it
 
 // Next implements [Codec].
 func (c HeaderCodec) Next(buf []byte, scanned int) (n int, payload []byte, err error) {
-	if err := c.Validate(); err != nil {
-		return 0, nil, err
+	if !c.valid() {
+		return 0, nil, c.Validate()
 	}
 	head := c.Offset + c.Size
 	if len(buf) < head {
@@ -127,14 +134,14 @@ func (c HeaderCodec) AppendFrame(dst, payload []byte) ([]byte, error) {
 }
 
 func (c HeaderCodec) maxFrameLen() int {
-	if c.Validate() != nil {
+	if !c.valid() {
 		return 0
 	}
 	return c.max()
 }
 
 func (c HeaderCodec) frameLen(buf []byte) int {
-	if c.Validate() != nil || len(buf) < c.Offset+c.Size {
+	if !c.valid() || len(buf) < c.Offset+c.Size {
 		return 0
 	}
 	if total := c.total(buf); total <= uint64(c.max()) {
@@ -201,6 +208,10 @@ func (c BlockCodec) Validate() error {
 	return nil
 }
 
+// valid is Validate's verdict without its error, cheap enough to ask for
+// every frame.
+func (c BlockCodec) valid() bool { return c.Block != nil && c.MaxLine >= 0 && c.MaxBlock >= 0 }
+
 // blockEnd is what follows a data block.
 var blockEnd = []byte("\r\n")
 
@@ -221,8 +232,8 @@ func (c BlockCodec) scan(buf []byte) (lineEnd, block int, tooLong bool) {
 
 // Next implements [Codec].
 func (c BlockCodec) Next(buf []byte, scanned int) (n int, payload []byte, err error) {
-	if err := c.Validate(); err != nil {
-		return 0, nil, err
+	if !c.valid() {
+		return 0, nil, c.Validate()
 	}
 	lineEnd, block, tooLong := c.scan(buf)
 	switch {
@@ -273,14 +284,14 @@ func (c BlockCodec) AppendFrame(dst, payload []byte) ([]byte, error) {
 }
 
 func (c BlockCodec) maxFrameLen() int {
-	if c.Validate() != nil {
+	if !c.valid() {
 		return 0
 	}
 	return c.maxLine() + c.MaxBlock + len(blockEnd)
 }
 
 func (c BlockCodec) frameLen(buf []byte) int {
-	if c.Validate() != nil {
+	if !c.valid() {
 		return 0
 	}
 	lineEnd, block, _ := c.scan(buf)

@@ -9,14 +9,16 @@ import "bytes"
 // (whose requests start with 0x80) and its text protocol on one port so.
 //
 // It holds the choice, so a Framer needs a pointer to it, and one
-// connection's: Init a Framer with &c. Its zero value is not usable.
+// connection's: Init a Framer with &c. Its zero value is not usable, and
+// its fields must not change once it frames: it validates them once.
 type SniffCodec struct {
 	// Magics are the first bytes of the streams each codec but the last
 	// frames: len(Magics) is len(Codecs)-1.
 	Magics [][]byte
 	// Codecs are the codecs to choose from.
 	Codecs []Codec
-	chosen int // 1 + the index of the codec chosen; 0 before the first bytes
+	chosen int  // 1 + the index of the codec chosen; 0 before the first bytes
+	valid  bool // Validate has passed (check): the configuration does not change once in use
 }
 
 // Chosen returns the index of the codec chosen for the stream, or -1
@@ -47,6 +49,19 @@ func (c *SniffCodec) Validate() error {
 	return nil
 }
 
+// check is Validate, asked once: Next runs for every frame, and Validate
+// asks each codec through an interface.
+func (c *SniffCodec) check() error {
+	if c.valid {
+		return nil
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	c.valid = true
+	return nil
+}
+
 // choose picks the codec for a stream that starts with buf, and reports
 // whether buf says enough to choose.
 func (c *SniffCodec) choose(buf []byte) bool {
@@ -74,7 +89,7 @@ func (c *SniffCodec) choose(buf []byte) bool {
 // Next implements [Codec]: the chosen codec's Next, once the first bytes
 // have chosen it.
 func (c *SniffCodec) Next(buf []byte, scanned int) (n int, payload []byte, err error) {
-	if err := c.Validate(); err != nil {
+	if err := c.check(); err != nil {
 		return 0, nil, err
 	}
 	if !c.choose(buf) {
@@ -102,7 +117,7 @@ func (c *SniffCodec) current() Codec {
 // maxFrameLen is the largest of the codecs', so that the Framer bounds its
 // buffer before and after the choice.
 func (c *SniffCodec) maxFrameLen() int {
-	if c.Validate() != nil {
+	if c.check() != nil {
 		return 0
 	}
 	most := 0
