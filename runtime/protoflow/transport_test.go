@@ -1539,7 +1539,9 @@ func TestTransportHalfClose(t *testing.T) {
 			}
 			waitFor(t, 10*time.Second, "hello", func() bool { return string(r.received()) == "hello" })
 			ttCloseWrite(t, cli)
-			waitFor(t, 10*time.Second, "EOFReceived", func() bool { return ttCount(r, "eof") == 1 })
+			// Returned, not only entered: its Write must come before this
+			// test's Write and Close, which would otherwise race it.
+			waitFor(t, 10*time.Second, "EOFReceived to return", func() bool { return ttCount(r, "eof") == 1 && r.inside.Load() == 0 })
 			if tr.IsClosing() {
 				t.Errorf("IsClosing after EOFReceived returned true = true, want false")
 			}
