@@ -54,7 +54,8 @@
 //     callback that blocks stalls every connection of its loop; Drain
 //     inside a callback writes the connection's queue itself while it
 //     waits. Write from any goroutine writes through to the socket and
-//     never waits for the loop.
+//     never waits for the loop, but while the loop runs a corked callback
+//     of the connection (below), when it joins the loop's cork.
 //
 // Either way one reader at a time holds the right to read, and once the
 // connection is dead the holder runs ConnectionLost, after which no
@@ -72,7 +73,10 @@
 // past it writes the queue out at once, so PauseWriting comes as it would
 // without the cork. Writes from other goroutines meanwhile join the same
 // queue, in order; Drain, Close, CloseWrite and Abort write out what the
-// cork holds first.
+// cork holds first. The loop backend corks the same callbacks in a buffer
+// of the loop's, not the connection's (a loop runs one callback at a
+// time), and writes a Write of 16 KiB or more that finds the cork empty
+// through at once rather than copy it.
 //
 // PauseWriting and ResumeWriting run on the goroutine whose write or flush
 // crossed a water mark, unless another callback of the connection is

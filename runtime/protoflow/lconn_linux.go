@@ -192,6 +192,23 @@ func (c *lconn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, nil
 	}
+	took, transitions, err := c.corkWrite(p) // inside a corked callback of c (lcork_linux.go)
+	if err == nil && took {
+		c.mu.Unlock()
+		if transitions > 0 {
+			c.afterTransitions()
+		}
+		return len(p), nil
+	}
+	if err != nil {
+		killed := c.killLocked(err)
+		c.mu.Unlock()
+		if killed {
+			c.afterKill()
+		}
+		return 0, err
+	}
+	st = c.st()
 	rest := p
 	if st&stFlushing == 0 {
 		// Nothing is queued: write through on this goroutine. mu keeps
@@ -212,7 +229,6 @@ func (c *lconn) Write(p []byte) (int, error) {
 		}
 		rest = p[n:]
 	}
-	transitions := 0
 	if len(rest) > 0 {
 		x := c.extraLocked()
 		x.q.push(rest)
@@ -220,7 +236,7 @@ func (c *lconn) Write(p []byte) (int, error) {
 			c.setLocked(stFlushing)
 			c.rearmLocked()
 		}
-		transitions = c.transitionLocked()
+		transitions += c.transitionLocked()
 	}
 	c.mu.Unlock()
 	if transitions > 0 {
@@ -263,6 +279,9 @@ func (c *lconn) afterTransitions() {
 // and drops the queue; the first call wins, and when it returns true the
 // caller calls afterKill once mu is released. c.mu must be held.
 func (c *lconn) killLocked(cause error) bool {
+	if c.st()&stDead == 0 {
+		c.dropCorkLocked() // what the Writes would have sent through goes out first
+	}
 	if c.st()&stDead != 0 {
 		// A panic after Close or Abort still reaches ConnectionLost; cause
 		// stays as drainers saw it.
@@ -334,9 +353,18 @@ func (c *lconn) Close() error {
 		return errClosed
 	}
 	c.setLocked(stClosing)
+	transitions, killed := c.uncorkLocked() // the corked bytes go before the end
+	if killed {
+		c.mu.Unlock()
+		c.afterKill()
+		return nil
+	}
 	if c.st()&stFlushing != 0 {
 		c.rearmLocked() // stop reading; the loop closes once the queue is out
 		c.mu.Unlock()
+		if transitions > 0 {
+			c.afterTransitions()
+		}
 		return nil
 	}
 	c.markDeadLocked(nil)
@@ -356,6 +384,15 @@ func (c *lconn) CloseWrite() error {
 		return errClosed
 	}
 	c.setLocked(stShutWrite)
+	transitions, killed := c.uncorkLocked() // the corked bytes go before the end
+	if killed {
+		c.mu.Unlock()
+		c.afterKill()
+		return nil
+	}
+	if transitions > 0 {
+		defer c.afterTransitions()
+	}
 	if c.st()&stFlushing != 0 {
 		c.mu.Unlock()
 		return nil // the loop shuts the write side once the queue is out
@@ -383,10 +420,14 @@ func (c *lconn) shutWrite() {
 func (c *lconn) WriteBufferSize() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	n := 0
 	if x := c.x.Load(); x != nil {
-		return x.q.size
+		n = x.q.size
 	}
-	return 0
+	if c.corkedLocked() {
+		n += len(c.l.cork)
+	}
+	return n
 }
 
 // SetWriteBufferLimits implements [Transport.SetWriteBufferLimits].
@@ -399,7 +440,17 @@ func (c *lconn) SetWriteBufferLimits(high, low int) error {
 	x.q.high, x.q.low = high, low
 	transitions := 0
 	if c.st()&stDead == 0 {
-		transitions = c.transitionLocked()
+		if c.corkedLocked() && len(c.l.cork) > c.corkLimitLocked() {
+			// Corked bytes above the new marks: out now, so that a pause
+			// they decide has the queue to end it.
+			var killed bool
+			if transitions, killed = c.uncorkLocked(); killed {
+				c.mu.Unlock()
+				c.afterKill()
+				return nil
+			}
+		}
+		transitions += c.transitionLocked()
 	}
 	c.mu.Unlock()
 	if transitions > 0 {

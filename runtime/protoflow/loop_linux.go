@@ -60,7 +60,10 @@ import (
 // EPOLLOUT. A goroutine other than the loop never runs a callback: it
 // decides (a transition, a death, new timeouts), sets stOwed and posts the
 // connection to the loop's inbox (loop.post), which wakes the loop through
-// its eventfd if it sleeps. The reassembly budget pauses and resumes a
+// its eventfd if it sleeps. While the loop runs a corked callback, Writes
+// to that connection, from any goroutine, append to the loop's cork
+// buffer, which the connection's mu guards (loop.cur, lcork_linux.go). The
+// reassembly budget pauses and resumes a
 // connection's reading the same way, from any goroutine, with mu held
 // (stMemWait; lframe_linux.go).
 //
@@ -140,6 +143,12 @@ type loop struct {
 	retired bool         // loopsMu: the loop has exited; its slot is free
 
 	sleeping atomic.Bool // the loop is (about to be) in a blocking epoll_wait: posters wake it
+
+	// Corking (lcork_linux.go): cur is the connection whose corked
+	// callback runs, written by the loop only; cork is guarded by cur's mu
+	// while cur is set, and is the loop's, empty, while it is not.
+	cur  atomic.Pointer[lconn]
+	cork []byte
 
 	inboxMu sync.Mutex
 	inbox   []loopTask // guarded by inboxMu
@@ -637,11 +646,17 @@ func (l *loop) callback(c *lconn, cb int, p []byte, kind TimeoutKind, err error)
 		if goexit {
 			v = errGoexit
 		}
+		if l.cur.Load() == c {
+			l.uncork(c) // what the callback wrote before it panicked goes out, as it would have through
+		}
 		c.panicked(cbNames[cb], v)
 		if goexit {
 			go l.run() // the loop goes on on a new goroutine; this one is ending
 		}
 	}()
+	if cb <= cbResume { // corked: the Writes it makes go out together when it returns
+		l.cur.Store(c)
+	}
 	switch cb {
 	case cbMade:
 		c.proto.ConnectionMade(c)
@@ -657,6 +672,9 @@ func (l *loop) callback(c *lconn, cb int, p []byte, kind TimeoutKind, err error)
 		c.proto.(TimeoutHandler).Timeout(kind)
 	case cbLost:
 		c.proto.ConnectionLost(err)
+	}
+	if cb <= cbResume {
+		l.uncork(c)
 	}
 	returned = true
 	return keepOpen

@@ -35,7 +35,7 @@ func TestConnSizes(t *testing.T) {
 		{"lconn (loop backend, every connection)", unsafe.Sizeof(lconn{}), 152},
 		{"lconnExtra (loop backend, once it queues or has timeouts)", unsafe.Sizeof(lconnExtra{}), 120},
 		{"ltimeouts (loop backend, with timeouts)", unsafe.Sizeof(ltimeouts{}), 112},
-		{"conn (epoll and goroutine backends; debug builds add the token holder)", unsafe.Sizeof(conn{}), 504 + unsafe.Sizeof(tokenOwner{})},
+		{"conn (epoll and goroutine backends; debug builds add the token holder)", unsafe.Sizeof(conn{}), 512 + unsafe.Sizeof(tokenOwner{})},
 		{"BaseProtocol (every generated protocol)", unsafe.Sizeof(BaseProtocol{}), 56},
 	} {
 		t.Logf("%s: %d bytes", s.name, s.size)
