@@ -276,6 +276,7 @@ func (s *shard) remove(e *entry) {
 // nothing, for an item bigger than the shard's limit.
 func (c *Cache) put(s *shard, e, old *entry) StoreResult {
 	if e.size() > s.limit {
+		c.Counters.storeNoMemory.Add(1)
 		if old != nil {
 			s.remove(old)
 			c.Counters.currItems.Add(-1)

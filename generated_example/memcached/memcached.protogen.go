@@ -475,14 +475,14 @@ var serverSniff = wire.SniffCodec{
 	}, wire.BlockCodec{
 		Block:    textBlockLen,
 		MaxBlock: 1048576,
-		MaxLine:  2048,
+		MaxLine:  262144,
 	}},
 	Magics: [][]byte{[]byte("\x80")},
 }
 
 // serverSendCodec frames what Server sends, in place in the buffer a message
-// is encoded into: lines ending in "\r\n", at most 2048 bytes each.
-var serverSendCodec = wire.LineCodec{CRLF: true, Max: 2048}
+// is encoded into: lines ending in "\r\n", at most 262144 bytes each.
+var serverSendCodec = wire.LineCodec{CRLF: true, Max: 262144}
 
 // SendBinItem sends m to the peer with one Write: its header holds its length.
 // It never blocks and is safe for concurrent use. Its error is an

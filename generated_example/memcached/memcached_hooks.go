@@ -27,9 +27,10 @@ func (p *Server) onGat(m *Gat)   { p.get(m.Keys, false, true, m.Exptime) }
 func (p *Server) onGats(m *Gats) { p.get(m.Keys, true, true, m.Exptime) }
 
 // get sends a VALUE for each key found, then END; with touch, it sets
-// their expiry time too.
+// their expiry time too. A get without keys is an ERROR; a gat without
+// keys finds none, as memcached answers them.
 func (p *Server) get(keys [][]byte, withCas, touch bool, exptime int32) {
-	if len(keys) == 0 {
+	if len(keys) == 0 && !touch {
 		p.SendError(&Error{})
 		return
 	}
@@ -183,8 +184,10 @@ func (p *Server) onBadMessage(err error) bool {
 	return true
 }
 
-// textMaxLine is the spec's longest line: the text framer's maximum.
-const textMaxLine = 2048
+// textMaxLine is the spec's longest line: the text framer's maximum. It
+// holds a gets of max_items (1024) keys of 250 bytes, since memcached
+// reads a multiget line of any length.
+const textMaxLine = 256 << 10
 
 // textError returns the CLIENT_ERROR that memcached answers a malformed
 // command with, or "" for its ERROR.
