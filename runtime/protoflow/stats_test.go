@@ -143,8 +143,16 @@ func TestStatsReassembly(t *testing.T) {
 	for _, lk := range ttListenKinds {
 		t.Run(lk.name, func(t *testing.T) {
 			t.Parallel()
-			s := bgStart(t, lk, func(i int, t Transport) error { return SetFrameTimeout(t, time.Duration(3-2*i)*p) },
-				WithReassemblyBudget(128<<10))
+			// The holder's frame timeout is far longer than the waiter's,
+			// so that the waiter's expires while it waits however late a
+			// loaded machine lets it connect (with 3p, a TLS handshake
+			// starved for 2p let the holder go first once).
+			s := bgStart(t, lk, func(i int, t Transport) error {
+				if i == 0 {
+					return SetFrameTimeout(t, 20*p)
+				}
+				return SetFrameTimeout(t, p)
+			}, WithReassemblyBudget(128<<10))
 			holder := lk.dial(t, s.addr)
 			defer ttClosePeer(holder)
 			bgWrite(t, holder, ftFrame(100<<10, 1)[:50<<10])
