@@ -104,3 +104,19 @@ func TestLoopDoneWhenAskedDuringConnectionLost(t *testing.T) {
 		t.Fatal("the done channel made during ConnectionLost is still open 10s after it returned")
 	}
 }
+
+// loopsRetireWithin reports whether every loop has retired, closing its
+// epoll and eventfd descriptors, within d: a loop retires a moment after
+// its last connection's ConnectionLost has returned, on its own thread.
+func loopsRetireWithin(d time.Duration) bool {
+	return eventually(d, func() bool {
+		loopsMu.Lock()
+		defer loopsMu.Unlock()
+		for _, l := range loops {
+			if l != nil {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -2,6 +2,8 @@
 
 package protoflow
 
+import "time"
+
 func skipOnLoop(t interface{ Skipf(string, ...any) }, why string) {}
 
 type ltimeouts struct{}
@@ -11,3 +13,5 @@ func (*lconn) timeouts() *ltimeouts { return nil }
 func isLoopConn(Transport) bool { return false }
 
 func loopFDs() int { return 0 }
+
+func loopsRetireWithin(time.Duration) bool { return true }
