@@ -30,7 +30,7 @@ type BaseProtocol struct {
 	// rather than the PauseWriting and ResumeWriting callbacks, which may
 	// lag behind it while another callback of the connection runs: the same
 	// order asyncio gives by calling pause_writing from inside write.
-	flow atomic.Pointer[conn]
+	flow atomic.Pointer[core]
 
 	// mu guards the following.
 	mu            sync.Mutex
@@ -107,7 +107,7 @@ func (b *BaseProtocol) Transport() Transport {
 	// stores flow before it marks the protocol connected.
 	if b.fast.Load()&fastConnected != 0 {
 		if c := b.flow.Load(); c != nil {
-			return c
+			return c.transport()
 		}
 	}
 	b.mu.Lock()
@@ -121,7 +121,8 @@ func (b *BaseProtocol) Transport() Transport {
 // algorithm.
 func (b *BaseProtocol) ConnectionMade(t Transport) {
 	SetTCPNoDelay(t, noDelayWanted(t))
-	if c, ok := t.(*conn); ok {
+	if h, ok := t.(coreHolder); ok {
+		c := h.coreOf()
 		b.flow.Store(c)
 		c.base.Store(b)
 	} else {
@@ -197,7 +198,7 @@ func (b *BaseProtocol) ResumeWriting() {
 
 // flowResumed is called by this package's transport as soon as it decides
 // that writing may resume.
-func (b *BaseProtocol) flowResumed(c *conn) {
+func (b *BaseProtocol) flowResumed(c *core) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.flow.Load() != c {
@@ -209,7 +210,7 @@ func (b *BaseProtocol) flowResumed(c *conn) {
 // flowDied is called by this package's transport once it is dead: drainers
 // waiting on a pause it decided wake now, for ConnectionLost may not be
 // deliverable while they wait (Drain inside a callback).
-func (b *BaseProtocol) flowDied(c *conn) {
+func (b *BaseProtocol) flowDied(c *core) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.flow.Load() != c || b.waiter == nil {
@@ -322,6 +323,14 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 		b.mu.Unlock()
 		return c.deathErr()
 	}
+	if c := b.flow.Load(); c != nil {
+		if lc := lconnOf(c); lc != nil && lc.l.onLoop() {
+			// Inside a callback on the connection's own loop, which
+			// would flush the queue: Drain flushes it itself.
+			b.mu.Unlock()
+			return lc.assistDrain(ctx)
+		}
+	}
 	w := b.waiter
 	if w == nil {
 		w = &drainWaiter{done: make(chan struct{})}
@@ -332,7 +341,7 @@ func (b *BaseProtocol) Drain(ctx context.Context) error {
 	if c != nil {
 		// Never wait on bytes a corked callback holds back, the one that
 		// drains maybe (cork.go).
-		c.flushCorked()
+		c.flushCorkedAny()
 	}
 	select {
 	case <-w.done:

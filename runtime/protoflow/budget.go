@@ -136,13 +136,22 @@ type budget struct {
 	// its delivery. Without a lock, twice per read.
 	readLent atomic.Int64
 
-	mu         sync.Mutex         // guards the following and every connMem
-	reserved   int64              // bytes reserved for frames
-	held       int64              // capacity of the buffers lent, within reservations or not
-	waiting    int                // connections in the queue
-	waits      int64              // times a connection has had to wait, ever
-	head, tail *connMem           // the queue of waiting connections, oldest first
-	conns      map[*conn]*connMem // the connections that borrow now; made by the first
+	mu         sync.Mutex           // guards the following and every connMem
+	reserved   int64                // bytes reserved for frames
+	held       int64                // capacity of the buffers lent, within reservations or not
+	waiting    int                  // connections in the queue
+	waits      int64                // times a connection has had to wait, ever
+	head, tail *connMem             // the queue of waiting connections, oldest first
+	conns      map[memConn]*connMem // the connections that borrow now; made by the first
+}
+
+// memConn is a connection as the budget sees it: a *conn, or the loop
+// backend's *lconn (lbudget_linux.go). waitForMemory and memoryFree are
+// called with the budget's mu held, and take the connection's.
+type memConn interface {
+	st() connState
+	waitForMemory()
+	memoryFree()
 }
 
 // connMem is one connection's part of the budget, while its framer borrows
@@ -150,7 +159,7 @@ type budget struct {
 // that a connection that never reassembles a frame carries nothing for it.
 // Guarded by budget.mu.
 type connMem struct {
-	c        *conn
+	c        memConn
 	held     int64 // capacity of the buffers lent to the connection now
 	reserved int64 // budget reserved for its frame
 	want     int64 // the reservation it waits for, while queued
@@ -187,7 +196,7 @@ func newBudget(bytes int64, readSize int) *budget {
 // size's. If the budget cannot reserve it, c waits: reading pauses until
 // giveBack, drop or another connection's frame frees enough; the buffer is
 // size's, what the bytes already read need. Called by c's callbacks.
-func (b *budget) lend(c *conn, size, frame int) int {
+func (b *budget) lend(c memConn, size, frame int) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	alloc := frameSize(size)
@@ -199,7 +208,7 @@ func (b *budget) lend(c *conn, size, frame int) int {
 			return alloc
 		}
 		if b.conns == nil {
-			b.conns = make(map[*conn]*connMem)
+			b.conns = make(map[memConn]*connMem)
 		}
 		m = &connMem{c: c}
 		b.conns[c] = m
@@ -239,7 +248,7 @@ func (b *budget) lend(c *conn, size, frame int) int {
 // giveBack counts a buffer of size bytes given back by c's framer. When it
 // was the last, the frame is done: its reservation goes back, and waiting
 // connections may get theirs.
-func (b *budget) giveBack(c *conn, size int) {
+func (b *budget) giveBack(c memConn, size int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.conns[c]
@@ -263,7 +272,7 @@ func (b *budget) giveBack(c *conn, size int) {
 // drop forgets c, which has ended: what it held and reserved goes back.
 // lose has reset the framer HostFramer gave c, which gave its buffer back
 // to the pool first.
-func (b *budget) drop(c *conn) {
+func (b *budget) drop(c memConn) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.conns[c]

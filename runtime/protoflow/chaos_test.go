@@ -137,6 +137,11 @@ func TestServerChaos(t *testing.T) {
 			if !pollerClosesWithin(5 * time.Second) {
 				t.Errorf("the poller still has connections after Shutdown:\n%s", pollerConns())
 			}
+			// So does every loop of the loop backend, a moment after its
+			// last ConnectionLost: then its descriptors are closed too.
+			if !loopsRetireWithin(5 * time.Second) {
+				t.Errorf("a loop still runs 5 s after Shutdown")
+			}
 			// Every socket, and the poller's epoll file, is closed by the
 			// time Shutdown returns: ConnectionLost waits for the close,
 			// even one that an Abort from another goroutine is making.

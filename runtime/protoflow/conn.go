@@ -43,6 +43,8 @@ var errClosed = fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed)
 // Every flag of the connection's life is a bit of state (connState),
 // written only with mu held.
 type conn struct {
+	core // the state word, the registered BaseProtocol and the cause of death
+
 	// Immutable after newConn.
 	nc      net.Conn
 	proto   Protocol
@@ -58,11 +60,8 @@ type conn struct {
 
 	framer atomic.Pointer[wire.Framer] // the Framer HostFramer gave this connection, reset by lose
 
-	s    serializer
-	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
-	to   atomic.Pointer[timeouts]     // made by the first SetTimeouts that enables one; stored with mu held
-
-	state atomic.Uint32 // connState: written only with mu held; read without it where a comment says so
+	s  serializer
+	to atomic.Pointer[timeouts] // made by the first SetTimeouts that enables one; stored with mu held
 
 	// Bytes read, for Server.Stats: written by the read token's holder
 	// only (noteRead), read by Stats without a lock.
@@ -103,10 +102,6 @@ type conn struct {
 	done    chan struct{} // closed when stGone is set; made on demand by doneChan
 	written int64         // bytes written to the socket, for Server.Stats (noteWrite)
 
-	// cause is why the connection died, nil for a clean close. It is
-	// written once, before stDead is set, so that whoever has seen stDead
-	// may read it without mu (deathErr).
-	cause     error
 	latePanic error // the first callback panic after a clean death (Close, Abort): ConnectionLost gets it, drainers got nil
 }
 
@@ -384,7 +379,7 @@ func (c *conn) closeDead(graceful bool) {
 // reader holds the token. c.mu must not be held.
 func (c *conn) afterDeath() {
 	if b := c.base.Load(); b != nil {
-		b.flowDied(c)
+		b.flowDied(&c.core)
 	}
 	c.mu.Lock()
 	owed := c.st()&stLoserOwed != 0
@@ -395,21 +390,7 @@ func (c *conn) afterDeath() {
 	}
 }
 
-// writingPaused reports the write state the transport has decided
-// (stWritePaused), which PauseWriting and ResumeWriting report to the
-// protocol a moment later. Without mu: BaseProtocol.Drain asks it on every
-// call.
-func (c *conn) writingPaused() bool { return c.st()&stWritePaused != 0 }
-
-// deathErr is what a drainer gets once the connection is dead, nil before:
-// what ConnectionLost will give, but for a panic after a clean death
-// (latePanic). Without mu: cause does not change once stDead is set.
-func (c *conn) deathErr() error {
-	if c.st()&stDead == 0 || c.cause == nil {
-		return nil
-	}
-	return &ConnectionLostError{Err: c.cause}
-}
+func (c *conn) coreOf() *core { return &c.core }
 
 // killLocked is kill without closing the socket: when it returns true the
 // caller must call closeDead after unlocking, or lose waits for good. c.mu
@@ -522,3 +503,5 @@ func (c *conn) broadcastLocked() {
 		c.changed = nil
 	}
 }
+
+func (c *conn) optionsOf() *options { return c.opts }

@@ -2,6 +2,7 @@ package protoflow_test
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,9 +15,11 @@ import (
 // and pipes: on the epoll backend, and on the goroutine backend with
 // PROTOFLOW_BACKEND=goroutine (as CI runs it).
 func TestContract(t *testing.T) {
+	// The loop backend's loop delivers every transition (Kind.Async).
+	loop := os.Getenv("PROTOFLOW_BACKEND") == "loop"
 	kinds := []contract.Kind{
-		{Name: "tcp", Attach: attachOver(tcpPair), HalfClose: true},
-		{Name: "unix", Attach: attachOver(unixPair), HalfClose: true, ExactQueue: true},
+		{Name: "tcp", Attach: attachOver(tcpPair), HalfClose: true, Async: loop},
+		{Name: "unix", Attach: attachOver(unixPair), HalfClose: true, ExactQueue: true, Async: loop},
 		{Name: "pipe", Attach: attachOver(func(testing.TB) (net.Conn, net.Conn) { return net.Pipe() }), ExactQueue: true},
 	}
 	for _, k := range kinds {

@@ -35,7 +35,10 @@ func Attach(nc net.Conn, p Protocol, opts ...Option) (Transport, error) {
 	return attach(nc, p, &o), nil
 }
 
-func attach(nc net.Conn, p Protocol, o *options) *conn {
+func attach(nc net.Conn, p Protocol, o *options) Transport {
+	if t := attachLoop(nc, p, o); t != nil {
+		return t
+	}
 	c := newConn(nc, p, o)
 	c.withToken(c.start) // hands the token on if ConnectionMade ends this goroutine
 	go c.run(true)

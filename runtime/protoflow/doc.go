@@ -40,6 +40,22 @@
 //     has one reader goroutine for its whole life, which reads and runs
 //     DataReceived and EOFReceived. PROTOFLOW_BACKEND=goroutine in the
 //     environment selects this backend on Linux too.
+//   - PROTOFLOW_BACKEND=loop selects, on Linux, the loop backend for TCP
+//     and Unix sockets (TLS and other connections keep the goroutine
+//     backend): up to GOMAXPROCS event loops, each a goroutine locked to
+//     its OS thread and blocking in epoll_wait itself, run every callback
+//     of their connections inline, ConnectionMade of a Server's
+//     connections included, and ConnectionLost; PauseWriting,
+//     ResumeWriting and Timeout run there too, right after the callback
+//     that decided them returns, or as soon as the loop is free. Sockets
+//     are raw descriptors that Go's netpoller never sees (NetConn makes a
+//     net.Conn only when asked), and an idle connection costs its transport
+//     (152 bytes) and its protocol: no goroutine, timer or buffer. A
+//     callback that blocks stalls every connection of its loop; Drain
+//     inside a callback writes the connection's queue itself while it
+//     waits. Write from any goroutine writes through to the socket and
+//     never waits for the loop, but while the loop runs a corked callback
+//     of the connection (below), when it joins the loop's cork.
 //
 // Either way one reader at a time holds the right to read, and once the
 // connection is dead the holder runs ConnectionLost, after which no
@@ -57,7 +73,10 @@
 // past it writes the queue out at once, so PauseWriting comes as it would
 // without the cork. Writes from other goroutines meanwhile join the same
 // queue, in order; Drain, Close, CloseWrite and Abort write out what the
-// cork holds first.
+// cork holds first. The loop backend corks the same callbacks in a buffer
+// of the loop's, not the connection's (a loop runs one callback at a
+// time), and writes a Write of 16 KiB or more that finds the cork empty
+// through at once rather than copy it.
 //
 // PauseWriting and ResumeWriting run on the goroutine whose write or flush
 // crossed a water mark, unless another callback of the connection is
@@ -77,13 +96,16 @@
 //
 // A peer that resets the connection while nobody reads it (reading is
 // paused, or the peer's end of file was read and EOFReceived kept the
-// connection open) is noticed at once on the epoll backend: the poller
-// keeps watching the socket for an error, and the connection is lost with
-// it (ConnectionLost gets an error matching [syscall.ECONNRESET], and
-// Drain's waiters wake). The peer's half close ends nothing while reading
-// is paused: the bytes it sent first are read when reading resumes. The
-// goroutine backend, like asyncio, notices a reset only when it reads
-// again or a write fails (a flush in progress fails at once).
+// connection open) is noticed at once on the epoll and loop backends:
+// the poller keeps watching the socket for an error, and the connection is
+// lost with it (ConnectionLost gets an error matching
+// [syscall.ECONNRESET], and Drain's waiters wake). On the loop backend the
+// socket stays in its loop's epoll set while reading is paused, with
+// EPOLLIN and EPOLLRDHUP off and EPOLLHUP and EPOLLERR, which epoll always
+// reports, on. The peer's half close ends nothing while reading is paused
+// (on either backend): the bytes it sent first are read when reading
+// resumes. The goroutine backend, like asyncio, notices a reset only when
+// it reads again or a write fails (a flush in progress fails at once).
 //
 // # Framing
 //

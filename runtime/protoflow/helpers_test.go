@@ -27,6 +27,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// testConn is what tests may ask of either kind of this package's
+// transports, conn or lconn.
+type testConn interface {
+	doneChan() <-chan struct{}
+	coreOf() *core
+}
+
 // hasDrainWaiter reports whether a shared drain wait exists.
 func (b *BaseProtocol) hasDrainWaiter() bool {
 	b.mu.Lock()
@@ -400,3 +407,7 @@ func (f *fakeTransport) IsClosing() bool                     { return false }
 func (f *fakeTransport) LocalAddr() net.Addr                 { return nil }
 func (f *fakeTransport) RemoteAddr() net.Addr                { return nil }
 func (f *fakeTransport) NetConn() net.Conn                   { return f.conn }
+
+// stateOf returns the state word of a transport of this package, on any
+// backend: a snapshot, read without the connection's lock.
+func stateOf(tr Transport) connState { return tr.(coreHolder).coreOf().st() }

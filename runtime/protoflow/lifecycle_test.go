@@ -164,11 +164,11 @@ func TestGoexitInConnectionLost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := tr.(*conn)
+			c := tr.(testConn)
 			select {
 			case <-c.doneChan():
 			case <-time.After(10 * time.Second):
-				t.Fatalf("the connection never finished; events %v, state %v", r.eventsCopy(), c.st())
+				t.Fatalf("the connection never finished; events %v, state %v", r.eventsCopy(), c.coreOf().st())
 			}
 			if n := ttCount(r, "lost"); n != 1 {
 				t.Errorf("ConnectionLost ran %d times, want once; events %v", n, r.eventsCopy())

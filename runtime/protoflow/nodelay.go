@@ -14,6 +14,9 @@ func SetTCPNoDelay(t Transport, on bool) {
 	if t == nil {
 		return
 	}
+	if s, ok := t.(interface{ setNoDelay(bool) bool }); ok && s.setNoDelay(on) {
+		return // the loop backend's socket: no net.Conn to make for it
+	}
 	if tcp := tcpConnOf(t.NetConn()); tcp != nil {
 		_ = tcp.SetNoDelay(on)
 	}
@@ -44,8 +47,10 @@ func tcpConnOf(c net.Conn) *net.TCPConn {
 // for t: yes unless t is this package's transport created with
 // WithNoDelay(false).
 func noDelayWanted(t Transport) bool {
-	if c, ok := t.(*conn); ok && c.opts != nil {
-		return c.opts.noDelay
+	if c, ok := t.(interface{ optionsOf() *options }); ok {
+		if o := c.optionsOf(); o != nil {
+			return o.noDelay
+		}
 	}
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 )
@@ -207,3 +208,8 @@ func checkLimits(high, low int) error {
 	}
 	return nil
 }
+
+// getenvBackend is PROTOFLOW_BACKEND, which picks the backend of the
+// connections of this process: "loop", "epoll" or "goroutine" (Linux; see
+// the package documentation). CI runs the tests under each.
+func getenvBackend() string { return os.Getenv("PROTOFLOW_BACKEND") }

@@ -8,8 +8,9 @@ import (
 
 // epollEnabled selects the epoll backend for TCP and Unix sockets on Linux.
 // PROTOFLOW_BACKEND=goroutine turns it off (one reader goroutine per
-// connection, as on other systems): CI runs the tests both ways.
-var epollEnabled = os.Getenv("PROTOFLOW_BACKEND") != "goroutine"
+// connection, as on other systems), and PROTOFLOW_BACKEND=loop selects the
+// loop backend instead (loop_linux.go): CI runs the tests all three ways.
+var epollEnabled = backendName == "epoll"
 
 // pollEvents are the events a socket is registered for: one-shot, so that
 // the poller hears of a socket only while no reader holds it (a reader

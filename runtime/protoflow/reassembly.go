@@ -27,7 +27,10 @@ import "github.com/protogen/protogen/runtime/wire"
 func HostFramer(t Transport, f *wire.Framer) {
 	c, ok := t.(*conn)
 	if !ok {
-		if h, ok := t.(framerHoster); ok {
+		switch h := t.(type) {
+		case loopFramerHoster: // the loop backend's lconn (lframe_linux.go)
+			h.hostFramer(f)
+		case framerHoster:
 			h.HostFramer(f)
 		}
 		return
@@ -35,6 +38,10 @@ func HostFramer(t Transport, f *wire.Framer) {
 	f.SetHost((*frameHost)(c))
 	c.framer.Store(f)
 }
+
+// loopFramerHoster is the loop backend's transport, which hosts framers
+// as conn does.
+type loopFramerHoster interface{ hostFramer(f *wire.Framer) }
 
 // frameHost is a conn seen as the wire.Host of its framer: its methods
 // stay off the transport's, and the conversion costs nothing.

@@ -31,8 +31,9 @@ type Server struct {
 	closed      bool                      // Shutdown or Close was called
 	listeners   map[net.Listener]struct{} // listeners Serve is accepting from
 	conns       connList                  // connections not yet past ConnectionLost
+	loopConns   loopConnList              // the loop backend's connections not yet past ConnectionLost
 	handshaking map[net.Conn]struct{}     // accepted sockets whose TLS handshake runs (WithTLS)
-	active      sync.WaitGroup            // one per connection in conns, and per handshake
+	active      sync.WaitGroup            // one per connection in conns and loopConns, and per handshake
 
 	// The connections lost, for Stats.
 	closedStats               ClosedStats
@@ -78,6 +79,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(ln)
+	if served, err := s.serveLoop(ln); served {
+		return err
+	}
 	var backoff time.Duration
 	for {
 		if !s.acquireSlot() {
@@ -181,18 +185,8 @@ func (s *Server) untrackHandshake(nc net.Conn) {
 // meanwhile wait in the kernel's backlog, which pushes back on new ones
 // once full. It reports false if the server closed meanwhile.
 func (s *Server) acquireSlot() bool {
-	if s.slots == nil {
+	if s.trySlot() {
 		return true
-	}
-	select {
-	case s.slots <- struct{}{}:
-		if s.atLimit.CompareAndSwap(true, false) {
-			if l := s.opts.logger; l != nil {
-				l.Info("protoflow: below the connection limit again", "limit", cap(s.slots))
-			}
-		}
-		return true
-	default:
 	}
 	if s.atLimit.CompareAndSwap(false, true) {
 		if l := s.opts.logger; l != nil {
@@ -210,7 +204,28 @@ func (s *Server) acquireSlot() bool {
 	}
 }
 
-// releaseSlot gives back a slot that acquireSlot took.
+// trySlot takes a connection slot if one is free at once, or there is no
+// limit; the loop backend's accept loop asks it before each accept, and
+// waits in acquireSlot, outside the listener's wait, when it reports
+// false.
+func (s *Server) trySlot() bool {
+	if s.slots == nil {
+		return true
+	}
+	select {
+	case s.slots <- struct{}{}:
+		if s.atLimit.CompareAndSwap(true, false) {
+			if l := s.opts.logger; l != nil {
+				l.Info("protoflow: below the connection limit again", "limit", cap(s.slots))
+			}
+		}
+		return true
+	default:
+		return false
+	}
+}
+
+// releaseSlot gives back a slot that acquireSlot or trySlot took.
 func (s *Server) releaseSlot() {
 	if s.slots != nil {
 		<-s.slots
@@ -264,7 +279,7 @@ func (s *Server) Close() error {
 
 // stop marks the server closed, closes its listeners and the sockets
 // whose TLS handshake runs, and returns the connections it still has.
-func (s *Server) stop() []*conn {
+func (s *Server) stop() []Transport {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
@@ -277,7 +292,7 @@ func (s *Server) stop() []*conn {
 	for nc := range s.handshaking {
 		closers = append(closers, nc)
 	}
-	conns := s.conns.all()
+	conns := s.loopConns.appendTo(s.conns.appendTo(make([]Transport, 0, s.conns.n+s.loopConns.len())))
 	s.mu.Unlock()
 	for _, c := range closers {
 		_ = c.Close()
@@ -360,8 +375,7 @@ func (l *connList) remove(c *conn) {
 	l.n--
 }
 
-func (l *connList) all() []*conn {
-	conns := make([]*conn, 0, l.n)
+func (l *connList) appendTo(conns []Transport) []Transport {
 	for c := l.head; c != nil; c = c.next {
 		conns = append(conns, c)
 	}

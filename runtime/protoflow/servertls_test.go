@@ -88,6 +88,9 @@ func TestServerTLS(t *testing.T) {
 			if r.Transport().(*conn).epoll() {
 				t.Errorf("a TLS connection is on the epoll backend")
 			}
+			if got, want := s.Stats().Backends, (BackendStats{Goroutine: 1}); got != want {
+				t.Errorf("Stats().Backends = %+v; want %+v: TLS uses the goroutine backend, and is counted there", got, want)
+			}
 			msg := ttPattern(1, 100<<10)
 			go func() { _, _ = c.Write(msg) }()
 			got := make([]byte, len(msg))

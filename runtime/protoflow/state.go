@@ -1,6 +1,9 @@
 package protoflow
 
-import "strings"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // connState is the set of flags of one connection's life, kept in one word
 // (conn.state) as net/http packs a connection's ConnState and BaseProtocol
@@ -32,6 +35,18 @@ const (
 
 	stDead // the socket is closed or being closed; ConnectionLost is due
 	stGone // ConnectionLost has returned and lose has finished
+
+	// The loop backend's own flags (lconn), written with lconn.mu held.
+	stArmIn    // loop: the socket is registered for reading (EPOLLIN|EPOLLRDHUP)
+	stArmOut   // loop: the socket is registered for writability (EPOLLOUT)
+	stInEpoll  // loop: the socket is in its loop's epoll set
+	stFdClosed // loop: the descriptor is closed: no system call may name it
+	stOwed     // loop: the loop owes the connection work (transitions, timeouts, its death); read without mu after each callback
+	stPosted   // loop: the connection is in its loop's inbox
+	stRetime   // loop: SetTimeouts changed the periods: the loop re-files the timer
+	stLoopConn // the connection is an lconn (set once, before it is shared)
+	stUnix     // loop: a Unix socket (set once, before it is shared)
+	stDetached // loop: hungUp took the socket out of the epoll set
 )
 
 // Masks of the flags that stop reading and writing.
@@ -47,6 +62,7 @@ var stNames = [...]string{
 	"closing", "shutWrite", "shutDone", "flushing", "writePaused",
 	"readPaused", "memWait", "readDone", "hup", "token", "more", "loserOwed",
 	"dead", "gone",
+	"armIn", "armOut", "inEpoll", "fdClosed", "owed", "posted", "retime", "loopConn", "unix", "detached",
 }
 
 // String lists the flags that are set, for test failures and debugging:
@@ -64,9 +80,44 @@ func (s connState) String() string {
 	return strings.Join(names, "|")
 }
 
-// st returns the connection's state. Without c.mu held it is a snapshot,
-// which any flag not set for good may contradict a moment later.
-func (c *conn) st() connState { return connState(c.state.Load()) }
+// core is what both kinds of connection share with an embedded
+// BaseProtocol: the state word, whose write-pause and death flags Drain
+// follows, the protocol's BaseProtocol if it registered, and the cause of
+// death. conn (the goroutine and epoll backends) and lconn (the loop
+// backend) embed it first, each guarding it with its own mutex.
+type core struct {
+	state atomic.Uint32 // connState: written only with the owner's mu held; read without it where a comment says so
+
+	base atomic.Pointer[BaseProtocol] // registered by BaseProtocol.ConnectionMade
+
+	// cause is why the connection died, nil for a clean close. It is
+	// written once, before stDead is set, so that whoever has seen stDead
+	// may read it without a lock (deathErr).
+	cause error
+}
+
+// coreHolder is implemented by this package's transports.
+type coreHolder interface{ coreOf() *core }
+
+// st returns the connection's state. Without the owner's mu held it is a
+// snapshot, which any flag not set for good may contradict a moment later.
+func (c *core) st() connState { return connState(c.state.Load()) }
+
+// writingPaused reports the write state the transport has decided
+// (stWritePaused), which PauseWriting and ResumeWriting report to the
+// protocol a moment later. Without mu: BaseProtocol.Drain asks it on every
+// call.
+func (c *core) writingPaused() bool { return c.st()&stWritePaused != 0 }
+
+// deathErr is what a drainer gets once the connection is dead, nil before:
+// what ConnectionLost will give, but for a panic after a clean death
+// (latePanic). Without mu: cause does not change once stDead is set.
+func (c *core) deathErr() error {
+	if c.st()&stDead == 0 || c.cause == nil {
+		return nil
+	}
+	return &ConnectionLostError{Err: c.cause}
+}
 
 // setLocked sets the flags in bits. c.mu must be held.
 func (c *conn) setLocked(bits connState) {

@@ -8,7 +8,7 @@ import (
 // Every flag has a name of its own, so that a failure message that prints
 // a state shows all of it.
 func TestConnStateString(t *testing.T) {
-	if got, want := len(stNames), bits.Len32(uint32(stGone)); got != want {
+	if got, want := len(stNames), bits.Len32(uint32(stDetached)); got != want {
 		t.Fatalf("%d flag names for %d flags", got, want)
 	}
 	tests := []struct {

@@ -24,6 +24,10 @@ type Stats struct {
 	// MemoryWait is the open connections whose reading is paused until
 	// reassembly memory is free (see [WithReassemblyBudget]).
 	MemoryWait int `json:"memory_wait"`
+	// Backends is the open connections by the backend that drives them:
+	// PROTOFLOW_BACKEND picks it, and TLS connections use the goroutine
+	// backend whatever it picks (see [WithTLS]).
+	Backends BackendStats `json:"backends"`
 
 	// Accepted is the connections accepted, ever (with TLS, the handshakes
 	// begun).
@@ -50,6 +54,18 @@ type Stats struct {
 
 	// Reassembly is the reassembly budget's state.
 	Reassembly ReassemblyStats `json:"reassembly"`
+}
+
+// BackendStats counts open connections by backend (see the package
+// documentation).
+type BackendStats struct {
+	// Loop is the loop backend's (PROTOFLOW_BACKEND=loop, Linux).
+	Loop int `json:"loop"`
+	// Epoll is the epoll backend's (the default on Linux).
+	Epoll int `json:"epoll"`
+	// Goroutine is the goroutine backend's: every connection elsewhere
+	// and with PROTOFLOW_BACKEND=goroutine, and TLS connections.
+	Goroutine int `json:"goroutine"`
 }
 
 // ClosedStats counts the connections closed, by the cause that
@@ -112,22 +128,33 @@ func (s *Server) Stats() Stats {
 		st.BytesWritten += c.written
 		flags := c.st()
 		c.mu.Unlock()
-		if flags&stWritePaused != 0 {
-			st.WritePaused++
-		}
-		if flags&stReadPaused != 0 {
-			st.ReadPaused++
-		}
-		if flags&stMemWait != 0 {
-			st.MemoryWait++
+		st.countFlags(flags)
+		if c.epoll() {
+			st.Backends.Epoll++
+		} else {
+			st.Backends.Goroutine++
 		}
 	}
+	s.addLoopStats(&st)
 	s.mu.Unlock()
 	// After the connections: a connection is marked waiting after the
 	// budget counts its wait, so the counts never show fewer waits than
 	// connections waiting.
 	st.Reassembly = s.opts.budget.stats()
 	return st
+}
+
+// countFlags counts an open connection's pauses.
+func (st *Stats) countFlags(flags connState) {
+	if flags&stWritePaused != 0 {
+		st.WritePaused++
+	}
+	if flags&stReadPaused != 0 {
+		st.ReadPaused++
+	}
+	if flags&stMemWait != 0 {
+		st.MemoryWait++
+	}
 }
 
 // count adds a connection lost with cause to the counts.

@@ -55,6 +55,19 @@ func (p *scCmd) DataReceived(b []byte) {
 	}
 }
 
+// scBackends is what Stats.Backends should say of n open connections of
+// a listener kind: TLS uses the goroutine backend, whatever the
+// environment selects.
+func scBackends(kind string, n int) BackendStats {
+	switch {
+	case kind == "tls" || backendName == "goroutine":
+		return BackendStats{Goroutine: n}
+	case backendName == "loop":
+		return BackendStats{Loop: n}
+	}
+	return BackendStats{Epoll: n}
+}
+
 // scWait waits until s's Stats satisfy cond, and returns them.
 func scWait(t testing.TB, s *Server, what string, cond func(Stats) bool) Stats {
 	t.Helper()
@@ -88,6 +101,9 @@ func TestStatsConnections(t *testing.T) {
 			})
 			if st.Accepted != 3 || st.BytesRead != int64(len(msg))+2 || st.BytesWritten < int64(len(msg)) {
 				t.Errorf("stats %+v; want 3 accepted, %d bytes read, at least %d written", st, len(msg)+2, len(msg))
+			}
+			if want := scBackends(lk.name, 3); st.Backends != want {
+				t.Errorf("backends %+v; want %+v (PROTOFLOW_BACKEND selects %s)", st.Backends, want, backendName)
 			}
 			ttClosePeer(echo)
 			st = scWait(t, s.Server, "the echo's end", func(st Stats) bool { return st.Open == 2 && st.Closed.Clean == 1 })
@@ -127,8 +143,16 @@ func TestStatsReassembly(t *testing.T) {
 	for _, lk := range ttListenKinds {
 		t.Run(lk.name, func(t *testing.T) {
 			t.Parallel()
-			s := bgStart(t, lk, func(i int, t Transport) error { return SetFrameTimeout(t, time.Duration(3-2*i)*p) },
-				WithReassemblyBudget(128<<10))
+			// The holder's frame timeout is far longer than the waiter's,
+			// so that the waiter's expires while it waits however late a
+			// loaded machine lets it connect (with 3p, a TLS handshake
+			// starved for 2p let the holder go first once).
+			s := bgStart(t, lk, func(i int, t Transport) error {
+				if i == 0 {
+					return SetFrameTimeout(t, 20*p)
+				}
+				return SetFrameTimeout(t, p)
+			}, WithReassemblyBudget(128<<10))
 			holder := lk.dial(t, s.addr)
 			defer ttClosePeer(holder)
 			bgWrite(t, holder, ftFrame(100<<10, 1)[:50<<10])

@@ -121,6 +121,11 @@ type TimeoutHandler interface {
 // this package that has a method SetTimeouts(read, idle time.Duration)
 // error, as protoflowtest's does, gets the call instead.
 func SetTimeouts(t Transport, read, idle time.Duration) error {
+	if lc, ok := t.(interface {
+		setTimeouts(read, idle time.Duration) error
+	}); ok {
+		return lc.setTimeouts(read, idle)
+	}
 	c, ok := t.(*conn)
 	if !ok {
 		if s, ok := t.(timeoutSetter); ok {
@@ -163,6 +168,11 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // transport not made by this package that has a method SetFrameTimeout(d
 // time.Duration) error, as protoflowtest's does, gets the call instead.
 func SetFrameTimeout(t Transport, d time.Duration) error {
+	if lc, ok := t.(interface {
+		setFrameTimeout(d time.Duration) error
+	}); ok {
+		return lc.setFrameTimeout(d) // the loop backend's (lframe_linux.go)
+	}
 	c, ok := t.(*conn)
 	if !ok {
 		if s, ok := t.(frameTimeoutSetter); ok {
@@ -220,7 +230,7 @@ func (c *conn) startFloors() {
 // t.Abort, or t's own AbortWithError(err) method if it has one, as
 // protoflowtest's transport does.
 func AbortWithError(t Transport, err error) {
-	c, ok := t.(*conn)
+	c, ok := t.(interface{ kill(error) })
 	if !ok {
 		if a, ok := t.(errorAborter); ok {
 			a.AbortWithError(err)

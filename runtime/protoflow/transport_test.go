@@ -69,7 +69,7 @@ func ttAttachAs(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Optio
 func ttWaitGone(t testing.TB, tr Transport, r *recorder) {
 	t.Helper()
 	select {
-	case <-tr.(*conn).doneChan():
+	case <-tr.(interface{ doneChan() <-chan struct{} }).doneChan():
 	case <-time.After(10 * time.Second):
 		t.Errorf("connection goroutines still running 10s after Abort; events %v\n%s", r.eventsCopy(), ttStacks())
 	}
@@ -331,7 +331,10 @@ func ttPinBuffers(c net.Conn, n int) {
 // ttState describes the transport's internal flow-control state, for
 // failure messages.
 func ttState(tr Transport) string {
-	c := tr.(*conn)
+	c, ok := tr.(*conn)
+	if !ok {
+		return fmt.Sprintf("queue size %d, state %v", tr.WriteBufferSize(), tr.(testConn).coreOf().st())
+	}
 	c.mu.Lock()
 	qs := fmt.Sprintf("queue size %d, state %v", c.q.size, c.st())
 	c.mu.Unlock()
@@ -1536,7 +1539,9 @@ func TestTransportHalfClose(t *testing.T) {
 			}
 			waitFor(t, 10*time.Second, "hello", func() bool { return string(r.received()) == "hello" })
 			ttCloseWrite(t, cli)
-			waitFor(t, 10*time.Second, "EOFReceived", func() bool { return ttCount(r, "eof") == 1 })
+			// Returned, not only entered: its Write must come before this
+			// test's Write and Close, which would otherwise race it.
+			waitFor(t, 10*time.Second, "EOFReceived to return", func() bool { return ttCount(r, "eof") == 1 && r.inside.Load() == 0 })
 			if tr.IsClosing() {
 				t.Errorf("IsClosing after EOFReceived returned true = true, want false")
 			}
@@ -1721,10 +1726,11 @@ func TestTransportWaterMarksExact(t *testing.T) {
 				mu.Unlock()
 			}
 			tr, cli := ttAttach(t, k, r, WithWriteBufferLimits(1<<30, 0))
-			c := tr.(*conn)
+			onLoop := isLoopConn(tr)
 
 			// Fill the socket until bytes queue, then wait until the
-			// flusher waits for writability.
+			// flusher waits for writability (the loop backend has no
+			// flusher: its loop waits for EPOLLOUT).
 			p := make([]byte, 64<<10)
 			for tr.WriteBufferSize() == 0 {
 				if _, err := tr.Write(p); err != nil {
@@ -1732,6 +1738,9 @@ func TestTransportWaterMarksExact(t *testing.T) {
 				}
 			}
 			ttWaitGoroutines(t, "flusher blocked", 1, func(header, stack string) bool {
+				if onLoop {
+					return true
+				}
 				if !strings.Contains(stack, "(*conn).flush(") {
 					return false
 				}
@@ -1746,6 +1755,11 @@ func TestTransportWaterMarksExact(t *testing.T) {
 				t.Helper()
 				if got := tr.WriteBufferSize(); got != wantQ {
 					t.Fatalf("%s: WriteBufferSize = %d, want %d (the queue moved)", what, got, wantQ)
+				}
+				if onLoop { // the loop delivers the transitions a moment later
+					eventually(10*time.Second, func() bool {
+						return ttCount(r, "pause") == wantPauses && ttCount(r, "resume") == wantResumes
+					})
 				}
 				if got := ttCount(r, "pause"); got != wantPauses {
 					t.Errorf("%s: PauseWriting %d times, want %d", what, got, wantPauses)
@@ -1799,9 +1813,7 @@ func TestTransportWaterMarksExact(t *testing.T) {
 					t.Errorf("SetWriteBufferLimits(%d, %d) error (-want +got):\n%s", bad[0], bad[1], diff)
 				}
 			}
-			c.mu.Lock()
-			high, low := c.q.high, c.q.low
-			c.mu.Unlock()
+			high, low := ttLimits(tr)
 			if high != q+1 || low != 0 {
 				t.Errorf("limits after rejected pairs = (%d, %d), want (%d, 0)", high, low, q+1)
 			}
@@ -1917,10 +1929,7 @@ func TestTransportWaterMarksManyWriters(t *testing.T) {
 			if pauses != resumes || pauses == 0 {
 				t.Errorf("PauseWriting %d times, ResumeWriting %d times; want equal and > 0", pauses, resumes)
 			}
-			c := tr.(*conn)
-			c.mu.Lock()
-			qPaused := c.writingPaused()
-			c.mu.Unlock()
+			qPaused := tr.(testConn).coreOf().writingPaused()
 			if qPaused || r.WritingPaused() {
 				t.Errorf("at the end: queue paused = %v, protocol paused = %v; want both false", qPaused, r.WritingPaused())
 			}
@@ -2400,4 +2409,14 @@ func TestTransportReadAfterLinger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ttLimits returns the water marks in force.
+func ttLimits(tr Transport) (high, low int) {
+	if c, ok := tr.(*conn); ok {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.q.high, c.q.low
+	}
+	return tr.(interface{ limits() (int, int) }).limits()
 }

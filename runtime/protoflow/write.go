@@ -338,7 +338,7 @@ func (c *conn) afterTransitions(n int) {
 		return
 	}
 	if b := c.base.Load(); b != nil && !c.writingPaused() {
-		b.flowResumed(c)
+		b.flowResumed(&c.core)
 	}
 	c.s.notify(n)
 }

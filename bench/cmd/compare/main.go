@@ -44,6 +44,7 @@ import (
 type server struct {
 	name string
 	cmd  func(bin string) []string // the command line, given the folder of built binaries
+	env  []string                  // added to the environment
 }
 
 // workload is one benchmark scenario.
@@ -56,14 +57,15 @@ type workload struct {
 
 // sample is what one run of one workload on one server measured.
 type sample struct {
-	msgsPerSec  float64
-	userUsMsg   float64 // server user CPU per message, µs
-	sysUsMsg    float64 // server system CPU per message, µs
-	p99us       float64
-	peakRSSKiB  float64
-	idleKiBConn float64
-	ok          bool
-	note        string
+	msgsPerSec   float64
+	userUsMsg    float64 // server user CPU per message, µs
+	sysUsMsg     float64 // server system CPU per message, µs
+	p99us        float64
+	peakRSSKiB   float64
+	idleKiBConn  float64
+	afterKiBConn float64 // idle workload: RSS per connection once every connection has echoed at once
+	ok           bool
+	note         string
 }
 
 // msgsPerCPU is the messages per server CPU-second (user+system), or 0 if
@@ -109,7 +111,7 @@ func (e *extraServers) Set(v string) error {
 }
 
 func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads string, extra []server) error {
-	if err := raiseFileLimit(idleConns + 1024); err != nil { // per process: the server, or the load generator
+	if err := raiseFileLimit(idleConns+1024, idleConns+64); err != nil { // per process: the server, or the load generator
 		return fmt.Errorf("raising the open-file limit for %d connections: %w", idleConns, err)
 	}
 	bin, err := os.MkdirTemp("", "protogen-bench")
@@ -127,15 +129,16 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 	py := filepath.Join(here, "servers", "aiohttp_echo.py")
 
 	servers := []server{
-		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }},
-		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }},
-		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }},
-		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }},
-		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }},
+		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, nil},
+		{protoflowLoopName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, []string{"PROTOFLOW_BACKEND=loop"}},
+		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }, nil},
+		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }, nil},
+		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }, nil},
+		{"aiohttp uvloop", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "uvloop"} }, nil},
 	}
 	if reason := ensurePython(); reason != "" {
 		fmt.Fprintf(os.Stderr, "skipping the aiohttp servers: %s\n", reason)
-		servers = servers[:3]
+		servers = servers[:4]
 	}
 	servers = append(servers, extra...)
 	if only != "" {
@@ -146,7 +149,8 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 		{"ping-pong 64 × 1 KiB", "64 connections, 1 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "64", "-size", "1024", "-inflight", "1", "-duration", d}, "echo"},
 		{"ping-pong 8 × 64 KiB", "8 connections, 64 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "8", "-size", "65536", "-inflight", "1", "-duration", d}, "echo"},
 		{"pipelined 256 × 128 B × 16", "256 connections, 128 B messages, 16 in flight each", []string{"-mode", "echo", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
-		{fmt.Sprintf("idle %d", idleConns), "connections opened, one echo each, then held idle", []string{"-mode", "idle", "-conns", strconv.Itoa(idleConns)}, "idle"},
+		{"batched 256 × 128 B × 16", "256 connections, each writes 16 messages of 128 B in one write and reads all 16 replies before the next batch, as redis-benchmark -P 16 does; latency is per batch", []string{"-mode", "batch", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
+		{fmt.Sprintf("idle %d", idleConns), "connections opened, one echo each, then held idle; then every connection echoes at once, and is held idle again", []string{"-mode", "idle", "-conns", strconv.Itoa(idleConns)}, "idle"},
 		{"slow consumer 8 × 16 MiB", "8 connections each send 16 MiB and read the echo at 4 MiB/s", []string{"-mode", "slow", "-conns", "8", "-total", strconv.Itoa(16 << 20), "-rate", strconv.Itoa(4 << 20)}, "slow"},
 	}
 	if onlyWorkloads != "" {
@@ -223,6 +227,7 @@ type serverProc struct {
 
 func startServer(bin string, s server) (*serverProc, error) {
 	cmd := proc.Pinned(1, s.cmd(bin)...)
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -315,8 +320,12 @@ func measure(bin string, s server, w workload) sample {
 			if w.kind == "idle" {
 				time.Sleep(500 * time.Millisecond) // let the server reach its idle state
 				smp.idleKiBConn = (p.memKiB("VmRSS") - baseRSS) / float64(connsOf(w))
-				stdin.Close()
+				fmt.Fprintln(stdin, "burst") // every connection echoes at once
 			}
+		case "burst done":
+			time.Sleep(500 * time.Millisecond)
+			smp.afterKiBConn = (p.memKiB("VmRSS") - baseRSS) / float64(connsOf(w))
+			stdin.Close()
 		default:
 			last = line
 		}
@@ -354,25 +363,38 @@ func connsOf(w workload) int {
 }
 
 // raiseFileLimit lifts the open-file limit (inherited by the servers and
-// the load generator) to at least n.
-func raiseFileLimit(n int) error {
+// the load generator) to want, or as far as the hard limit allows when it
+// cannot be raised (without CAP_SYS_RESOURCE), failing only below need.
+func raiseFileLimit(want, need int) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return err
 	}
-	if lim.Cur >= uint64(n) {
+	if lim.Cur >= uint64(want) {
 		return nil
 	}
-	if lim.Max < uint64(n) {
-		lim.Max = uint64(n) // needs CAP_SYS_RESOURCE
+	if lim.Max < uint64(want) {
+		raised := lim
+		raised.Max, raised.Cur = uint64(want), uint64(want)
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
+			return nil
+		}
+		if lim.Max < uint64(need) {
+			return fmt.Errorf("the hard limit is %d, and raising it needs CAP_SYS_RESOURCE", lim.Max)
+		}
 	}
 	lim.Cur = lim.Max
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 }
 
 // protoflowName is the server the others (its rivals, and builds of other
-// commits added with -add) are measured against.
-const protoflowName = "protoflow (generated)"
+// commits added with -add) are measured against, on the default backend;
+// protoflowLoopName is the same server on the loop backend, measured
+// against the same rivals.
+const (
+	protoflowName     = "protoflow (generated)"
+	protoflowLoopName = "protoflow loop backend"
+)
 
 // figure is one row of the table for each workload it applies to.
 type figure struct {
@@ -390,6 +412,7 @@ var figures = []figure{
 	{"server system CPU per message (µs)", func(s sample) float64 { return s.sysUsMsg }, "%.2f", []string{"echo"}, false},
 	{"p99 latency (µs)", func(s sample) float64 { return s.p99us }, "%.0f", []string{"echo"}, false},
 	{"peak RSS (MiB)", func(s sample) float64 { return s.peakRSSKiB / 1024 }, "%.1f", []string{"echo", "slow"}, false},
+	{"RSS per connection after echo (KiB)", func(s sample) float64 { return s.afterKiBConn }, "%.2f", []string{"idle"}, false},
 	{"RSS per idle connection (KiB)", func(s sample) float64 { return s.idleKiBConn }, "%.2f", []string{"idle"}, false},
 }
 
@@ -461,33 +484,45 @@ func printHeader(w io.Writer, servers []server) {
 // rivals in each run would be biased: the largest of four noisy samples is
 // above the typical one.)
 func printRatios(w io.Writer, runs int, servers []server, workloads []workload, results map[string]map[string][]sample) {
-	var rivals []server
-	for _, s := range servers {
-		if s.name != protoflowName {
-			rivals = append(rivals, s)
+	for _, ours := range []string{protoflowName, protoflowLoopName} {
+		if !slices.ContainsFunc(servers, func(s server) bool { return s.name == ours }) {
+			continue
 		}
-	}
-	if len(rivals) == 0 || !slices.ContainsFunc(servers, func(s server) bool { return s.name == protoflowName }) {
-		return
-	}
-	fmt.Fprint(w, "\nprotoflow over each rival, paired run by run: the median (min–max) of the per-run ratios; above 1 protoflow did better.\n\n")
-	printHeader(w, rivals)
-	for _, wl := range workloads {
-		for _, f := range figures {
-			if !f.higher || !slices.Contains(f.kinds, wl.kind) {
-				continue
+		var rivals []server
+		for _, s := range servers {
+			if s.name != ours {
+				rivals = append(rivals, s)
 			}
-			fmt.Fprintf(w, "| %s | %s |", wl.name, f.name)
-			ours := perRun(results[wl.name][protoflowName], f)
-			for _, r := range rivals {
-				sum, ok := stats.Summarize(stats.Ratios(ours, perRun(results[wl.name][r.name], f)))
-				if !ok {
-					fmt.Fprint(w, " — |")
+		}
+		if len(rivals) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s over each other server, paired run by run: the median (min–max) of the per-run ratios; above 1 it did better.\n\n", ours)
+		printHeader(w, rivals)
+		for _, wl := range workloads {
+			for _, f := range figures {
+				if !slices.Contains(f.kinds, wl.kind) {
 					continue
 				}
-				fmt.Fprintf(w, " %s |", cell(sum, "%.2f×", runs))
+				fmt.Fprintf(w, "| %s | %s |", wl.name, f.name)
+				mine := perRun(results[wl.name][ours], f)
+				for _, r := range rivals {
+					theirs := perRun(results[wl.name][r.name], f)
+					if !f.higher { // lower is better: their figure over ours
+						mine, theirs = theirs, mine
+					}
+					sum, ok := stats.Summarize(stats.Ratios(mine, theirs))
+					if !f.higher {
+						mine, theirs = theirs, mine
+					}
+					if !ok {
+						fmt.Fprint(w, " — |")
+						continue
+					}
+					fmt.Fprintf(w, " %s |", cell(sum, "%.2f×", runs))
+				}
+				fmt.Fprintln(w)
 			}
-			fmt.Fprintln(w)
 		}
 	}
 }

@@ -11,8 +11,19 @@
 //	             as each read brings back; latency is from send to
 //	             receive. Prints "measure start" and "measure end" lines
 //	             around the measured -duration, after -warmup.
+//	-mode batch  closed loop, batched as redis-benchmark -P pipelines: each
+//	             of -conns connections writes -inflight messages of -size
+//	             bytes in one write, reads all their replies, and only
+//	             then writes the next batch; latency is from a batch's
+//	             write to the last byte of its replies. Prints "measure
+//	             start" and "measure end" as echo does.
 //	-mode idle   opens -conns connections, echoes 16 bytes on each, prints
-//	             "ready", and holds them open until standard input closes.
+//	             "ready", and holds them open until standard input closes;
+//	             a line "burst" on standard input makes every connection
+//	             echo 16 bytes at once (all the writes, then all the
+//	             reads), after which it prints "burst done". Above 20,000
+//	             connections it dials from 127.0.0.x source addresses in
+//	             turn, so that the ports of one address are not the limit.
 //	-mode slow   each connection sends -total bytes in 64 KiB writes while
 //	             reading the echoes at -rate bytes per second: a slow
 //	             consumer. Prints "ready" once writing has started, and
@@ -62,6 +73,8 @@ func main() {
 	switch *mode {
 	case "echo":
 		r, err = echo(*addr, *conns, *size, *inflight, *warmup, *duration)
+	case "batch":
+		r, err = batch(*addr, *conns, *size, *inflight, *warmup, *duration)
 	case "idle":
 		r, err = idle(*addr, *conns)
 	case "slow":
@@ -98,8 +111,13 @@ func (e *errs) fill(r *Result) {
 
 func dialAll(addr string, n int) ([]net.Conn, error) {
 	conns := make([]net.Conn, 0, n)
-	for range n {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	const perSource = 20000
+	for i := range n {
+		d := net.Dialer{Timeout: 10 * time.Second}
+		if n > perSource {
+			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i/perSource))}
+		}
+		c, err := d.Dial("tcp", addr)
 		if err != nil {
 			for _, c := range conns {
 				c.Close()
@@ -175,6 +193,51 @@ func echo(addr string, n, size, inflight int, warmup, duration time.Duration) (R
 			}
 		}()
 	}
+	return finish(conns, &wg, &measuring, &stop, &e, lat, counts, size, warmup, duration)
+}
+
+// batch is the batched closed loop: a window of messages in one write, all
+// of its replies read, then the next window.
+func batch(addr string, n, size, depth int, warmup, duration time.Duration) (Result, error) {
+	conns, err := dialAll(addr, n)
+	if err != nil {
+		return Result{}, err
+	}
+	var measuring, stop atomic.Bool
+	var e errs
+	lat := make([][]time.Duration, n)
+	counts := make([]int64, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() { // exits when stop is set or the connection fails
+			defer wg.Done()
+			defer c.Close()
+			window := make([]byte, depth*size)
+			replies := make([]byte, depth*size)
+			for !stop.Load() {
+				sent := time.Now()
+				if _, err := c.Write(window); err != nil {
+					e.add(err)
+					return
+				}
+				if _, err := io.ReadFull(c, replies); err != nil {
+					e.add(err)
+					return
+				}
+				if measuring.Load() {
+					lat[i] = append(lat[i], time.Since(sent))
+					counts[i] += int64(depth)
+				}
+			}
+		}()
+	}
+	return finish(conns, &wg, &measuring, &stop, &e, lat, counts, size, warmup, duration)
+}
+
+// finish measures for duration after warmup, stops the connections and
+// sums what they counted.
+func finish(conns []net.Conn, wg *sync.WaitGroup, measuring, stop *atomic.Bool, e *errs, lat [][]time.Duration, counts []int64, size int, warmup, duration time.Duration) (Result, error) {
 	time.Sleep(warmup)
 	fmt.Println("measure start")
 	start := time.Now()
@@ -249,7 +312,23 @@ func idle(addr string, n int) (Result, error) {
 		}
 	}
 	fmt.Println("ready")
-	io.Copy(io.Discard, os.Stdin) // the harness closes stdin when it has measured
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() { // the harness closes stdin when it has measured
+		if in.Text() != "burst" {
+			continue
+		}
+		for _, c := range conns {
+			if _, err := c.Write(msg); err != nil {
+				return Result{}, err
+			}
+		}
+		for _, c := range conns {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return Result{}, err
+			}
+		}
+		fmt.Println("burst done")
+	}
 	return Result{Messages: int64(n), Bytes: int64(n * len(msg))}, nil
 }
 

@@ -28,6 +28,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,10 +75,12 @@ func main() {
 	only := flag.String("only", "", "run only the servers whose names contain this (protoflow or redis-server)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of our server to `file` (of its last run)")
 	pin := flag.Bool("pin", true, "pin the server to CPU 1 and redis-benchmark to CPU 0; with false they share both")
+	backend := flag.String("backend", "", "PROTOFLOW_BACKEND for our server: loop, epoll or goroutine (default: the runtime's default)")
+	clientsFlag := flag.String("client", "redis-benchmark,redisload", "comma-separated load generators: redis-benchmark, and redisload (bench/cmd/redisload, Go on protoflow's loop backend)")
 	flag.Parse()
 
 	cfg := config{runs: *runs, requests: *requests, clients: *clients, tests: strings.Split(*tests, ","), only: *only, cpuprofile: *cpuprofile,
-		serverCPU: serverCPU, clientCPU: clientCPU}
+		serverCPU: serverCPU, clientCPU: clientCPU, loadgens: strings.Split(*clientsFlag, ","), backend: *backend}
 	if !*pin {
 		cfg.serverCPU, cfg.clientCPU = -1, -1
 	}
@@ -100,7 +103,10 @@ type config struct {
 	tests                   []string
 	pipelines               []int
 	only, cpuprofile        string
-	serverCPU, clientCPU    int // the CPU each runs on; -1: any
+	serverCPU, clientCPU    int      // the CPU each runs on; -1: any
+	loadgens                []string // redis-benchmark, redisload
+	bin                     string   // the folder of built binaries
+	backend                 string   // PROTOFLOW_BACKEND for our server, if set
 }
 
 func run(cfg config) error {
@@ -116,7 +122,8 @@ func run(cfg config) error {
 	}
 	defer os.RemoveAll(bin)
 	fmt.Fprintln(os.Stderr, "building our server...")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "protoflow"), "./servers/protoflow")
+	cfg.bin = bin
+	build := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./servers/protoflow", "./cmd/redisload")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
@@ -127,7 +134,11 @@ func run(cfg config) error {
 			if cfg.cpuprofile != "" {
 				argv = append(argv, "-cpuprofile", cfg.cpuprofile)
 			}
-			return proc.Pinned(cfg.serverCPU, argv...)
+			cmd := proc.Pinned(cfg.serverCPU, argv...)
+			if cfg.backend != "" {
+				cmd.Env = append(cmd.Env, "PROTOFLOW_BACKEND="+cfg.backend)
+			}
+			return cmd
 		}},
 		{"redis-server", func(port int) *exec.Cmd {
 			return proc.Pinned(cfg.serverCPU, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
@@ -153,7 +164,9 @@ func run(cfg config) error {
 	return nil
 }
 
-func key(server, test string, pipe int) string { return fmt.Sprintf("%s|%s|%d", server, test, pipe) }
+func key(server, client, test string, pipe int) string {
+	return fmt.Sprintf("%s|%s|%s|%d", server, client, test, pipe)
+}
 
 // measure starts s afresh and runs each test on it once.
 func measure(cfg config, s server, pipe, r int, results map[string][]sample) error {
@@ -182,20 +195,28 @@ func measure(cfg config, s server, pipe, r int, results map[string][]sample) err
 	}
 	pid := cmd.Process.Pid
 	for _, test := range cfg.tests {
-		before := proc.CPUSeconds(pid)
-		rps, clientBusy, err := redisBenchmark(port, test, cfg, pipe)
-		if err != nil {
-			return err
+		for _, client := range cfg.loadgens {
+			before := proc.CPUSeconds(pid)
+			var rps, clientBusy float64
+			var err error
+			if client == "redisload" {
+				rps, clientBusy, err = redisLoad(port, test, cfg, pipe)
+			} else {
+				rps, clientBusy, err = redisBenchmark(port, test, cfg, pipe)
+			}
+			if err != nil {
+				return err
+			}
+			cpu := proc.CPUSeconds(pid) - before
+			smp := sample{rps: rps, clientBusy: clientBusy}
+			if cpu > 0 {
+				smp.perCPU = float64(cfg.requests) / cpu
+			}
+			fmt.Fprintf(os.Stderr, "run %d/%d  -P %-2d  %-10s  %-22s %-15s %10.0f requests/s  %10.0f requests/CPU-s  client busy %3.0f%%\n",
+				r+1, cfg.runs, pipe, test, s.name, client, smp.rps, smp.perCPU, 100*smp.clientBusy)
+			k := key(s.name, client, test, pipe)
+			results[k] = append(results[k], smp)
 		}
-		cpu := proc.CPUSeconds(pid) - before
-		smp := sample{rps: rps, clientBusy: clientBusy}
-		if cpu > 0 {
-			smp.perCPU = float64(cfg.requests) / cpu
-		}
-		fmt.Fprintf(os.Stderr, "run %d/%d  -P %-2d  %-10s  %-22s %10.0f requests/s  %10.0f requests/CPU-s  redis-benchmark busy %3.0f%%\n",
-			r+1, cfg.runs, pipe, test, s.name, smp.rps, smp.perCPU, 100*smp.clientBusy)
-		k := key(s.name, test, pipe)
-		results[k] = append(results[k], smp)
 	}
 	return nil
 }
@@ -225,6 +246,30 @@ func redisBenchmark(port int, test string, cfg config, pipe int) (rps, busy floa
 		}
 	}
 	return 0, 0, fmt.Errorf("redis-benchmark printed no result for %s: %q", test, out)
+}
+
+// redisLoad runs bench/cmd/redisload for one test and returns the requests
+// per second it reports, and how busy it kept the CPUs it may use.
+func redisLoad(port int, test string, cfg config, pipe int) (rps, busy float64, err error) {
+	threads := 1
+	if cfg.clientCPU < 0 {
+		threads = runtime.NumCPU()
+	}
+	cmd := proc.Pinned(cfg.clientCPU, filepath.Join(cfg.bin, "redisload"), "-addr", "127.0.0.1:"+strconv.Itoa(port),
+		"-t", test, "-n", strconv.Itoa(cfg.requests), "-c", strconv.Itoa(cfg.clients), "-P", strconv.Itoa(pipe), "-threads", strconv.Itoa(threads))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("redisload -t %s: %w", test, err)
+	}
+	var res struct {
+		RPS  float64 `json:"rps"`
+		Busy float64 `json:"busy"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return 0, 0, fmt.Errorf("redisload printed %q: %w", out, err)
+	}
+	return res.RPS, res.Busy, nil
 }
 
 func freePort() (int, error) {
@@ -324,46 +369,48 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 	}{
 		{"requests/s", func(s sample) float64 { return s.rps }, thousands, true},
 		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }, thousands, true},
-		// Near 100%, redis-benchmark is what bounds requests/s, and a
+		// Near 100%, the load generator is what bounds requests/s, and a
 		// faster server cannot show it there.
-		{"redis-benchmark's use of its CPU", func(s sample) float64 { return s.clientBusy }, percent, false},
+		{"the load generator's use of its CPU", func(s sample) float64 { return s.clientBusy }, percent, false},
 	}
-	for _, pipe := range cfg.pipelines {
-		for _, test := range cfg.tests {
-			for _, f := range figures {
-				fmt.Fprintf(w, "| `%s` -P %d | %s |", test, pipe, f.name)
-				var runs [][]float64
-				var medians []float64
-				for _, s := range servers {
-					var vals []float64
-					for _, smp := range results[key(s.name, test, pipe)] {
-						vals = append(vals, f.get(smp))
+	for _, client := range cfg.loadgens {
+		for _, pipe := range cfg.pipelines {
+			for _, test := range cfg.tests {
+				for _, f := range figures {
+					fmt.Fprintf(w, "| %s: `%s` -P %d | %s |", client, test, pipe, f.name)
+					var runs [][]float64
+					var medians []float64
+					for _, s := range servers {
+						var vals []float64
+						for _, smp := range results[key(s.name, client, test, pipe)] {
+							vals = append(vals, f.get(smp))
+						}
+						runs = append(runs, vals)
+						sum, ok := stats.Summarize(stats.Measured(vals))
+						medians = append(medians, sum.Median)
+						if !ok {
+							fmt.Fprint(w, " — |")
+							continue
+						}
+						fmt.Fprintf(w, " %s%s |", sum.FormatWith(f.format), sum.Shortfall(cfg.runs))
 					}
-					runs = append(runs, vals)
-					sum, ok := stats.Summarize(stats.Measured(vals))
-					medians = append(medians, sum.Median)
-					if !ok {
-						fmt.Fprint(w, " — |")
-						continue
+					switch {
+					case ratio && !f.ratio:
+						fmt.Fprint(w, " | |")
+					case ratio:
+						if medians[1] > 0 {
+							fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
+						} else {
+							fmt.Fprint(w, " — |")
+						}
+						if sum, ok := stats.Summarize(stats.Ratios(runs[0], runs[1])); ok {
+							fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
+						} else {
+							fmt.Fprint(w, " — |")
+						}
 					}
-					fmt.Fprintf(w, " %s%s |", sum.FormatWith(f.format), sum.Shortfall(cfg.runs))
+					fmt.Fprintln(w)
 				}
-				switch {
-				case ratio && !f.ratio:
-					fmt.Fprint(w, " | |")
-				case ratio:
-					if medians[1] > 0 {
-						fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
-					} else {
-						fmt.Fprint(w, " — |")
-					}
-					if sum, ok := stats.Summarize(stats.Ratios(runs[0], runs[1])); ok {
-						fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
-					} else {
-						fmt.Fprint(w, " — |")
-					}
-				}
-				fmt.Fprintln(w)
 			}
 		}
 	}

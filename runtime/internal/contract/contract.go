@@ -37,6 +37,12 @@ type Kind struct {
 	// socket whose buffer is full, a pipe, the in-memory transport. TCP
 	// may still take bytes after it stalled (window updates).
 	ExactQueue bool
+	// Async is set when PauseWriting and ResumeWriting that a call from
+	// outside the protocol's callbacks decides are delivered a moment
+	// later by the transport's own thread rather than before the call
+	// returns: the loop backend, whose loop runs every callback. The
+	// suite then waits for them (bounded) where it would look at once.
+	Async bool
 }
 
 // Peer is the far end of a connection under test. Its methods are safe

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/protogen/protogen/runtime/protoflow"
 )
@@ -131,6 +132,9 @@ func testWaterMarks(t *testing.T, k Kind) {
 		sent = append(sent, p...)
 		// Where only writes change the queue, PauseWriting comes exactly
 		// with the Write that lifts it above the mark.
+		if k.Async && k.ExactQueue && tr.WriteBufferSize() > high {
+			settle(func() bool { return r.Count("pause") == 1 })
+		}
 		if q := tr.WriteBufferSize(); k.ExactQueue && (q > high) != (r.Count("pause") == 1) {
 			t.Fatalf("after a Write the queue holds %d bytes and PauseWriting has run %d times; want it to run once the queue exceeds %d", q, r.Count("pause"), high)
 		}
@@ -203,12 +207,18 @@ func testSetWriteBufferLimits(t *testing.T, k Kind) {
 	if err := tr.SetWriteBufferLimits(q+1<<20, q+1<<20); err != nil {
 		t.Fatal(err)
 	}
+	if k.Async {
+		settle(func() bool { return r.Count("resume") == 1 })
+	}
 	if got := r.Count("resume"); got != 1 {
 		t.Errorf("ResumeWriting %d times once the low-water mark was raised above the queue, want 1 before SetWriteBufferLimits returned", got)
 	}
 	if k.ExactQueue {
 		if err := tr.SetWriteBufferLimits(0, 0); err != nil {
 			t.Fatal(err)
+		}
+		if k.Async {
+			settle(func() bool { return r.Count("pause") == 2 })
 		}
 		if got := r.Count("pause"); got != 2 {
 			t.Errorf("PauseWriting %d times once the high-water mark was set below the queue, want 2", got)
@@ -258,5 +268,14 @@ func testDrainAtLoss(t *testing.T, k Kind) {
 			t.Logf("ConnectionLost(%v)", lost)
 			checkClosed(t, k, tr, r)
 		})
+	}
+}
+
+// settle waits, up to 10 s, for cond: for a transport that delivers
+// transitions on its own thread (Kind.Async).
+func settle(cond func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
 }
