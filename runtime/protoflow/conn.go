@@ -54,9 +54,9 @@ type conn struct {
 	burstFn func() // readBurst, bound once: a go statement on it does not allocate
 	writeFn func(fd uintptr) bool
 
-	prev, next *conn   // in the Server's list; guarded by Server.mu
-	poller     *poller // the epoll backend's poller, and this conn's id there
-	pollID     uint64
+	list   links[*conn] // in the Server's list; guarded by Server.mu
+	poller *poller      // the epoll backend's poller, and this conn's id there
+	pollID uint64
 
 	framer atomic.Pointer[wire.Framer] // the Framer HostFramer gave this connection, reset by lose
 
@@ -505,3 +505,5 @@ func (c *conn) broadcastLocked() {
 }
 
 func (c *conn) optionsOf() *options { return c.opts }
+
+func (c *conn) listLinks() *links[*conn] { return &c.list }

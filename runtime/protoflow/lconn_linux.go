@@ -37,7 +37,7 @@ type lconn struct {
 
 	framer *wire.Framer // the callbacks' (the loop's): the Framer HostFramer gave the connection, reset by finished
 
-	prev, next *lconn // in the Server's list; guarded by Server.mu
+	list links[*lconn] // in the Server's list; guarded by Server.mu
 }
 
 // lconnExtra is what a connection needs only once it queues bytes, has

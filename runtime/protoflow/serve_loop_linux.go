@@ -214,7 +214,7 @@ func (s *Server) removeLoopConn(c *lconn, cause error) {
 func (s *Server) addLoopStats(st *Stats) {
 	st.Open += s.loopConns.n
 	st.Backends.Loop = s.loopConns.n
-	for c := s.loopConns.head; c != nil; c = c.next {
+	for c := s.loopConns.head; c != nil; c = c.list.next {
 		st.BytesRead += c.nread.Load()
 		c.mu.Lock()
 		st.BytesWritten += c.written
@@ -297,39 +297,7 @@ func dupCloexec(fd int) (int, error) {
 	return int(r), nil
 }
 
-// loopConnList is an intrusive list of a server's loop connections.
-type loopConnList struct {
-	head *lconn
-	n    int
-}
+// loopConnList is the Server's list of the loop backend's connections.
+type loopConnList = connList[*lconn]
 
-func (l *loopConnList) len() int { return l.n }
-
-func (l *loopConnList) add(c *lconn) {
-	c.next = l.head
-	if l.head != nil {
-		l.head.prev = c
-	}
-	l.head = c
-	l.n++
-}
-
-func (l *loopConnList) remove(c *lconn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		l.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	}
-	c.prev, c.next = nil, nil
-	l.n--
-}
-
-func (l *loopConnList) appendTo(conns []Transport) []Transport {
-	for c := l.head; c != nil; c = c.next {
-		conns = append(conns, c)
-	}
-	return conns
-}
+func (c *lconn) listLinks() *links[*lconn] { return &c.list }

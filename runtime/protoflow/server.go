@@ -30,7 +30,7 @@ type Server struct {
 	mu          sync.Mutex
 	closed      bool                      // Shutdown or Close was called
 	listeners   map[net.Listener]struct{} // listeners Serve is accepting from
-	conns       connList                  // connections not yet past ConnectionLost
+	conns       connList[*conn]           // connections not yet past ConnectionLost
 	loopConns   loopConnList              // the loop backend's connections not yet past ConnectionLost
 	handshaking map[net.Conn]struct{}     // accepted sockets whose TLS handshake runs (WithTLS)
 	active      sync.WaitGroup            // one per connection in conns and loopConns, and per handshake
@@ -292,7 +292,7 @@ func (s *Server) stop() []Transport {
 	for nc := range s.handshaking {
 		closers = append(closers, nc)
 	}
-	conns := s.loopConns.appendTo(s.conns.appendTo(make([]Transport, 0, s.conns.n+s.loopConns.len())))
+	conns := s.loopConns.appendTo(s.conns.appendTo(make([]Transport, 0, s.conns.len()+s.loopConns.len())))
 	s.mu.Unlock()
 	for _, c := range closers {
 		_ = c.Close()
@@ -344,40 +344,4 @@ func (s *Server) remove(c *conn) {
 	s.mu.Unlock()
 	s.releaseSlot()
 	s.active.Done()
-}
-
-// connList is an intrusive list of a server's connections: a map would cost
-// an idle connection about a hundred bytes more.
-type connList struct {
-	head *conn
-	n    int
-}
-
-func (l *connList) add(c *conn) {
-	c.next = l.head
-	if l.head != nil {
-		l.head.prev = c
-	}
-	l.head = c
-	l.n++
-}
-
-func (l *connList) remove(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		l.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	}
-	c.prev, c.next = nil, nil
-	l.n--
-}
-
-func (l *connList) appendTo(conns []Transport) []Transport {
-	for c := l.head; c != nil; c = c.next {
-		conns = append(conns, c)
-	}
-	return conns
 }

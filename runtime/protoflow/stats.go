@@ -122,7 +122,7 @@ func (s *Server) Stats() Stats {
 	st.Handshakes = len(s.handshaking)
 	st.Closed = s.closedStats
 	st.BytesRead, st.BytesWritten = s.closedRead, s.closedWritten
-	for c := s.conns.head; c != nil; c = c.next {
+	for c := s.conns.head; c != nil; c = c.list.next {
 		st.BytesRead += c.nread.Load()
 		c.mu.Lock()
 		st.BytesWritten += c.written
