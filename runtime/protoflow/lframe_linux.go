@@ -25,23 +25,16 @@ func (c *lconn) hostFramer(f *wire.Framer) {
 // is a conn.
 type lframeHost lconn
 
-// Buffer implements [wire.Host.Buffer]: on a Server, the budget lends it
-// (budget.lend), which may pause reading until memory is free.
+// Buffer implements [wire.Host.Buffer] (see hostBuffer).
 func (h *lframeHost) Buffer(size, frame int) []byte {
 	c := (*lconn)(h)
-	if bg := c.opts.budget; bg != nil {
-		size = bg.lend(c, size, frame)
-	}
-	return getFrameBuf(size)
+	return hostBuffer(c.opts, c, size, frame)
 }
 
-// Release implements [wire.Host.Release].
+// Release implements [wire.Host.Release] (see hostRelease).
 func (h *lframeHost) Release(buf []byte) {
 	c := (*lconn)(h)
-	if bg := c.opts.budget; bg != nil {
-		bg.giveBack(c, cap(buf))
-	}
-	putFrameBuf(buf)
+	hostRelease(c.opts, c, buf)
 }
 
 // Partial implements [wire.Host.Partial]: it starts or ends the frame's

@@ -47,20 +47,34 @@ type loopFramerHoster interface{ hostFramer(f *wire.Framer) }
 // stay off the transport's, and the conversion costs nothing.
 type frameHost conn
 
-// Buffer implements [wire.Host.Buffer]. On a Server with a budget, a frame
-// whose length the codec tells gets its whole buffer at once (see lend).
+// Buffer implements [wire.Host.Buffer] (see hostBuffer).
 func (h *frameHost) Buffer(size, frame int) []byte {
 	c := (*conn)(h)
-	if bg := c.opts.budget; bg != nil {
+	return hostBuffer(c.opts, c, size, frame)
+}
+
+// Release implements [wire.Host.Release] (see hostRelease).
+func (h *frameHost) Release(buf []byte) {
+	c := (*conn)(h)
+	hostRelease(c.opts, c, buf)
+}
+
+// hostBuffer is a hosting transport's [wire.Host.Buffer] for connection c
+// with options o: a pooled buffer, which on a Server with a budget the
+// budget lends first (budget.lend: a frame whose length the codec tells
+// gets its whole buffer at once, and the connection may wait for memory
+// with reading paused).
+func hostBuffer(o *options, c memConn, size, frame int) []byte {
+	if bg := o.budget; bg != nil {
 		size = bg.lend(c, size, frame)
 	}
 	return getFrameBuf(size)
 }
 
-// Release implements [wire.Host.Release].
-func (h *frameHost) Release(buf []byte) {
-	c := (*conn)(h)
-	if bg := c.opts.budget; bg != nil {
+// hostRelease is a hosting transport's [wire.Host.Release]: the buffer
+// goes back to its pool, and its size to the budget.
+func hostRelease(o *options, c memConn, buf []byte) {
+	if bg := o.budget; bg != nil {
 		bg.giveBack(c, cap(buf))
 	}
 	putFrameBuf(buf)
