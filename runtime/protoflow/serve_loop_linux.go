@@ -297,7 +297,8 @@ func dupCloexec(fd int) (int, error) {
 	return int(r), nil
 }
 
-// loopConnList is the Server's list of the loop backend's connections.
-type loopConnList = connList[*lconn]
+// loopConnList is the Server's list of the loop backend's connections
+// (a type of its own, not an alias: other platforms declare an empty one).
+type loopConnList struct{ connList[*lconn] }
 
 func (c *lconn) listLinks() *links[*lconn] { return &c.list }
