@@ -139,7 +139,6 @@ type budget struct {
 	mu         sync.Mutex           // guards the following and every connMem
 	reserved   int64                // bytes reserved for frames
 	held       int64                // capacity of the buffers lent, within reservations or not
-	waiting    int                  // connections in the queue
 	waits      int64                // times a connection has had to wait, ever
 	head, tail *connMem             // the queue of waiting connections, oldest first
 	conns      map[memConn]*connMem // the connections that borrow now; made by the first
@@ -232,7 +231,6 @@ func (b *budget) lend(c memConn, size, frame int) int {
 			b.tail.next = m
 		}
 		b.tail = m
-		b.waiting++
 		b.waits++
 		c.waitForMemory()
 	}
@@ -321,7 +319,6 @@ func (b *budget) dequeueLocked(m *connMem) {
 		m.next.prev = m.prev
 	}
 	m.prev, m.next, m.queued = nil, nil, false
-	b.waiting--
 }
 
 // updatePressureLocked sets pressure from the queue and the reservations:

@@ -35,7 +35,11 @@ func (b *budget) borrows(c memConn) bool {
 func (b *budget) snapshot() bgSnapshot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return bgSnapshot{b.reserved, b.held, b.waiting}
+	waiting := 0
+	for m := b.head; m != nil; m = m.next {
+		waiting++
+	}
+	return bgSnapshot{b.reserved, b.held, waiting}
 }
 
 // bgServer is a Server of ftFramed protocols, made by set(i) for the i-th

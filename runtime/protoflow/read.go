@@ -113,12 +113,7 @@ func (c *conn) eof() {
 // is already dead: then the error is only the socket closing beneath the
 // read.
 func (c *conn) readFailed(err error) {
-	c.mu.Lock()
-	dead := c.st()&stDead != 0
-	c.mu.Unlock()
-	if !dead {
-		c.kill(err)
-	}
+	c.kill(err) // kill leaves a dead connection's cause as it is
 }
 
 // PauseReading implements [Transport.PauseReading].
