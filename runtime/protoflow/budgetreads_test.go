@@ -128,6 +128,9 @@ func TestBudgetCrowdReadsAtOnce(t *testing.T) {
 				t.Fatalf("timed out waiting for %d frames reserved and %d connections waiting; budget %+v, %d first reads of %d",
 					fit, waiters, snap, crowd.arrived.Load(), clients)
 			}
+			if n := crowd.arrived.Load(); n != clients {
+				t.Fatalf("only %d of %d first reads met at the barrier: the crowd this test is about never formed", n, clients)
+			}
 			slack := int64(frameSize(4<<10+DefaultReadBufferSize)) + int64(waiters)*(8<<10)
 			over := snap.held - snap.reserved
 			t.Logf("%d frames reserved, %d waiting: %d bytes held beyond the reservations (slack %d)", fit, waiters, over, slack)
