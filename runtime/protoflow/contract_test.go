@@ -3,7 +3,6 @@ package protoflow_test
 import (
 	"net"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/protogen/protogen/runtime/internal/contract"
@@ -18,8 +17,8 @@ func TestContract(t *testing.T) {
 	// The loop backend's loop delivers every transition (Kind.Async).
 	loop := os.Getenv("PROTOFLOW_BACKEND") == "loop"
 	kinds := []contract.Kind{
-		{Name: "tcp", Attach: attachOver(tcpPair), HalfClose: true, Async: loop},
-		{Name: "unix", Attach: attachOver(unixPair), HalfClose: true, ExactQueue: true, Async: loop},
+		{Name: "tcp", Attach: attachOver(protoflow.TCPPair), HalfClose: true, Async: loop},
+		{Name: "unix", Attach: attachOver(protoflow.UnixPair), HalfClose: true, ExactQueue: true, Async: loop},
 		{Name: "pipe", Attach: attachOver(func(testing.TB) (net.Conn, net.Conn) { return net.Pipe() }), ExactQueue: true},
 	}
 	for _, k := range kinds {
@@ -50,46 +49,4 @@ func attachOver(pair func(testing.TB) (net.Conn, net.Conn)) func(*testing.T, pro
 		}
 		return tr, peer
 	}
-}
-
-// tcpPair and unixPair return a connected pair of sockets.
-func tcpPair(t testing.TB) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return listenerPair(t, ln)
-}
-
-func unixPair(t testing.TB) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return listenerPair(t, ln)
-}
-
-func listenerPair(t testing.TB, ln net.Listener) (net.Conn, net.Conn) {
-	t.Helper()
-	defer ln.Close()
-	type res struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		c, err := ln.Accept()
-		ch <- res{c, err}
-	}()
-	client, err := net.Dial(ln.Addr().Network(), ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.c, client
 }
