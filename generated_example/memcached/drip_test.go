@@ -109,13 +109,24 @@ func TestHalfSentValuesBounded(t *testing.T) {
 	}
 	// Not all eight need be open at once: on a loaded machine the first
 	// may meet their frame timeout before the last connect.
-	st := dripWait(t, ts, "a connection waiting for memory", func(st protoflow.Stats) bool { return st.MemoryWait > 0 })
-	if st.Reassembly.Reserved > budget {
-		t.Errorf("reassembly %+v with %d half-sent values; want at most %d reserved", st.Reassembly, clients, budget)
+	// What the budget bounds is checked at every look, not once: at most
+	// the budget reserved, and held beyond it only a waiter's last read (one
+	// full read for the first, small ones for the others), as kvbin's
+	// TestHalfSentFramesBounded allows.
+	slack := int64(257<<10 + clients*8<<10)
+	var maxReserved, maxHeld int64
+	bounded := func(st protoflow.Stats) {
+		maxReserved, maxHeld = max(maxReserved, st.Reassembly.Reserved), max(maxHeld, st.Reassembly.Held)
 	}
-	st = dripWait(t, ts, "every client cut", func(st protoflow.Stats) bool {
+	dripWait(t, ts, "a connection waiting for memory", func(st protoflow.Stats) bool { bounded(st); return st.MemoryWait > 0 })
+	st := dripWait(t, ts, "every client cut", func(st protoflow.Stats) bool {
+		bounded(st)
 		return st.Closed.FrameTimeout == clients && st.Open == 0
 	})
+	t.Logf("at most %d bytes reserved and %d held", maxReserved, maxHeld)
+	if maxReserved > budget || maxHeld > budget+slack {
+		t.Errorf("%d bytes reserved and %d held at most with %d half-sent values; want at most %d reserved and %d held", maxReserved, maxHeld, clients, budget, budget+slack)
+	}
 	if st.Reassembly.Waits == 0 || st.Reassembly.Held != 0 || st.Reassembly.Reserved != 0 {
 		t.Errorf("stats %+v; want waits, and nothing held after", st)
 	}
