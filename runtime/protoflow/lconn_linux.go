@@ -20,7 +20,8 @@ type lconn struct {
 	core // first: lconnOf converts a *core back
 
 	fd      int32  // immutable; closed by the loop only, which then sets stFdClosed
-	id      uint32 // loop: the registration's tag in epoll events
+	slot    int32  // loop, written with mu held before the socket is registered: the connection's index in its loop's table, its tag in epoll events
+	id      uint32 // loop, as slot: the registration's tag in epoll events, which tells a stale event from the slot's next connection
 	pending uint8  // mu: transitions decided and not yet delivered by the loop
 	lf      uint8  // loop: lfMade, lfLost, lfPaused
 	rport   uint16 // immutable: the peer's port (TCP)
@@ -149,7 +150,7 @@ func (c *lconn) rearmLocked() {
 		if want == 0 {
 			return
 		}
-		ev := syscall.EpollEvent{Events: want, Fd: c.fd, Pad: int32(c.idLocked())}
+		ev := syscall.EpollEvent{Events: want, Fd: c.slot, Pad: int32(c.idLocked())}
 		if syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_ADD, int(c.fd), &ev) == nil {
 			c.clearLocked(stDetached)
 			c.setLocked(stInEpoll)
@@ -168,16 +169,16 @@ func (c *lconn) rearmLocked() {
 		if armed == want {
 			return
 		}
-		ev := syscall.EpollEvent{Events: want, Fd: c.fd, Pad: int32(c.idLocked())}
+		ev := syscall.EpollEvent{Events: want, Fd: c.slot, Pad: int32(c.idLocked())}
 		if syscall.EpollCtl(c.l.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev) == nil {
 			c.noteArmedLocked(want)
 		}
 	}
 }
 
-// idLocked returns the registration's tag. The loop writes id before it
-// registers the socket, with mu held after: whoever sees stInEpoll or
-// stDetached under mu sees the tag.
+// idLocked returns the registration's tag. The loop writes id and slot
+// before it registers the socket, with mu held after: whoever sees
+// stInEpoll or stDetached under mu sees them.
 func (c *lconn) idLocked() uint32 { return c.id }
 
 // Write implements [Transport.Write].
