@@ -14,14 +14,18 @@
 // one of -keys keys, all set first, in the proportion of the mix:
 // get-heavy is 90% gets, set-heavy 90% sets.
 //
-// For each run each server starts afresh, pinned to CPU 1 (taskset -c 1;
-// our server with GOMAXPROCS=1), and the load runs on CPU 0, so that the
-// server's CPU time (utime+stime from /proc) is measured for each test
-// alone. memcached runs with -t 1 (one worker thread: the fair comparison
-// per core) and with its default of 4 threads, pinned to the same CPU. The
-// order of the servers alternates from run to run; figures are medians
-// with the min–max range, and the ratio of ours to memcached -t 1 is also
-// given run by run, since both servers of a run meet the same machine.
+// For each run the servers start afresh, pinned to CPU 1 (taskset -c 1;
+// ours with GOMAXPROCS=1), and the load runs on CPU 0, so that a server's
+// CPU time (utime+stime from /proc) is measured for each test alone; each
+// test loads the servers one after the other, in an order that turns round
+// from test to test and run to run, so that the servers compared meet the
+// machine seconds apart. memcached runs with -t 1 (one worker thread: the
+// fair comparison per core) and with its default of 4 threads, pinned to
+// the same CPU; ours runs on the runtime's default backend and on its
+// event-loop backend (PROTOFLOW_BACKEND=loop). Figures are medians with
+// the min–max range, and the ratio of each of ours to memcached -t 1 is
+// also given test by test, since both servers of a test meet the same
+// machine.
 //
 // memcached comes from Debian's package, which memcbench installs with
 // apt-get when it can.
@@ -156,6 +160,11 @@ func run(cfg config) error {
 		{"protoflow (generated)", func(port int) *exec.Cmd {
 			return proc.Pinned(serverCPU, filepath.Join(bin, "protoflow"), "-proto", "memcached", "-addr", "127.0.0.1:"+strconv.Itoa(port))
 		}},
+		{"protoflow (generated, loop backend)", func(port int) *exec.Cmd {
+			cmd := proc.Pinned(serverCPU, filepath.Join(bin, "protoflow"), "-proto", "memcached", "-addr", "127.0.0.1:"+strconv.Itoa(port))
+			cmd.Env = append(cmd.Env, "PROTOFLOW_BACKEND=loop")
+			return cmd
+		}},
 		{"memcached -t 1", mc("-t", "1")},
 		{"memcached", mc()},
 	}
@@ -165,11 +174,8 @@ func run(cfg config) error {
 	loadBefore := proc.LoadAverage()
 	results := map[string][]sample{}
 	for r := range cfg.runs {
-		for k := range servers {
-			s := servers[(k+r)%len(servers)]
-			if err := measure(cfg, s, r, results); err != nil {
-				return fmt.Errorf("%s: %w", s.name, err)
-			}
+		if err := measure(cfg, servers, r, results); err != nil {
+			return err
 		}
 	}
 	printTable(os.Stdout, cfg, servers, results, loadBefore, proc.LoadAverage())
@@ -178,51 +184,81 @@ func run(cfg config) error {
 
 func key(server string, t test) string { return server + "|" + t.String() }
 
-func measure(cfg config, s server, r int, results map[string][]sample) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := s.start(port)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
+// running is a server started for a run.
+type running struct {
+	server
+	cmd  *exec.Cmd
+	addr string
+}
+
+// measure runs every test of run r on every server. All the servers of a
+// run start at once, fresh, and each test loads them one after the other
+// (an idle server takes next to no CPU), in an order that turns round from
+// test to test and run to run: this VM's speed drifts over tens of seconds,
+// and the servers compared in a test meet it a few seconds apart.
+func measure(cfg config, servers []server, r int, results map[string][]sample) error {
+	var up []running
 	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }() // ends when the server exits
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		for _, s := range up {
+			stop(s.cmd)
 		}
 	}()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitListening(addr); err != nil {
-		return err
-	}
-	if err := preload(addr, cfg); err != nil {
-		return fmt.Errorf("setting the keys: %w", err)
-	}
-	for _, t := range cfg.tests {
-		before := proc.CPUSeconds(cmd.Process.Pid)
-		n, elapsed, err := load(addr, cfg, t)
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return fmt.Errorf("%s: %w", t, err)
+			return err
 		}
-		cpu := proc.CPUSeconds(cmd.Process.Pid) - before
-		smp := sample{rps: float64(n) / elapsed.Seconds()}
-		if cpu > 0 {
-			smp.perCPU = float64(n) / cpu
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		cmd := s.start(port)
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		fmt.Fprintf(os.Stderr, "run %d/%d  %-26s %-22s %10.0f requests/s  %10.0f requests/CPU-s\n", r+1, cfg.runs, t, s.name, smp.rps, smp.perCPU)
-		results[key(s.name, t)] = append(results[key(s.name, t)], smp)
+		up = append(up, running{s, cmd, "127.0.0.1:" + strconv.Itoa(port)})
+	}
+	for _, s := range up {
+		if err := waitListening(s.addr); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if err := preload(s.addr, cfg); err != nil {
+			return fmt.Errorf("%s: setting the keys: %w", s.name, err)
+		}
+	}
+	for i, t := range cfg.tests {
+		for k := range up {
+			s := up[(k+i+r)%len(up)]
+			if (i+r)%2 == 1 {
+				s = up[(len(up)-1-k+i+r)%len(up)]
+			}
+			before := proc.CPUSeconds(s.cmd.Process.Pid)
+			n, elapsed, err := load(s.addr, cfg, t)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", s.name, t, err)
+			}
+			cpu := proc.CPUSeconds(s.cmd.Process.Pid) - before
+			smp := sample{rps: float64(n) / elapsed.Seconds()}
+			if cpu > 0 {
+				smp.perCPU = float64(n) / cpu
+			}
+			fmt.Fprintf(os.Stderr, "run %d/%d  %-26s %-36s %10.0f requests/s  %10.0f requests/CPU-s\n", r+1, cfg.runs, t, s.name, smp.rps, smp.perCPU)
+			results[key(s.name, t)] = append(results[key(s.name, t)], smp)
+		}
 	}
 	return nil
+}
+
+// stop interrupts a server and waits for it, killing it after 5 s.
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }() // ends when the server exits
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }
 
 func waitListening(addr string) error {
@@ -448,15 +484,20 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 	for _, s := range servers {
 		fmt.Fprintf(w, " %s |", s.name)
 	}
-	ratio := len(servers) >= 2
-	if ratio {
-		fmt.Fprintf(w, " %s / %s, of medians | per run |", servers[0].name, servers[1].name)
+	// Each of our servers is set against memcached -t 1, if both ran.
+	ref := slices.IndexFunc(servers, func(s server) bool { return s.name == "memcached -t 1" })
+	var ours []int
+	for i, s := range servers {
+		if ref >= 0 && strings.HasPrefix(s.name, "protoflow") {
+			ours = append(ours, i)
+			fmt.Fprintf(w, " %s / %s, of medians | per run |", s.name, servers[ref].name)
+		}
 	}
 	fmt.Fprint(w, "\n|---|---|")
 	for range servers {
 		fmt.Fprint(w, "---|")
 	}
-	if ratio {
+	for range ours {
 		fmt.Fprint(w, "---|---|")
 	}
 	fmt.Fprintln(w)
@@ -486,13 +527,13 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 				}
 				fmt.Fprintf(w, " %s%s |", sum.FormatWith(thousands), sum.Shortfall(cfg.runs))
 			}
-			if ratio {
-				if medians[1] > 0 {
-					fmt.Fprintf(w, " %.2f× |", medians[0]/medians[1])
+			for _, i := range ours {
+				if medians[ref] > 0 {
+					fmt.Fprintf(w, " %.2f× |", medians[i]/medians[ref])
 				} else {
 					fmt.Fprint(w, " — |")
 				}
-				if sum, ok := stats.Summarize(stats.Ratios(runs[0], runs[1])); ok {
+				if sum, ok := stats.Summarize(stats.Ratios(runs[i], runs[ref])); ok {
 					fmt.Fprintf(w, " %s |", sum.Format("%.2f×"))
 				} else {
 					fmt.Fprint(w, " — |")
