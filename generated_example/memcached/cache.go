@@ -13,8 +13,12 @@ import (
 
 // The cache behind every connection: items under keys, with memcached's
 // semantics for expiry times, CAS values and flush_all, bounded by a memory
-// limit, evicting the least recently used items first. Nothing in it knows
-// the wire; the hooks translate.
+// limit, evicting the least recently used items first. Recency is kept as
+// memcached keeps it, roughly, so that a get writes no list: a get marks
+// the item (entry.used), and eviction moves a marked item from the tail to
+// the front, unmarked, rather than evict it (the CLOCK algorithm's second
+// chance); memcached moves an item on a get at most once a minute. Nothing
+// in it knows the wire; the hooks translate.
 
 // Defaults, as memcached's.
 const (
@@ -78,6 +82,7 @@ type entry struct {
 	exptime    int64 // Unix seconds; 0 for never
 	cas        uint64
 	stored     int64 // Unix seconds when stored, for a delayed flush_all; unread if none was pending (storeTime)
+	used       bool  // got since it was stored or last passed over by eviction (evictOne)
 	prev, next *entry
 }
 
@@ -87,7 +92,7 @@ func (e *entry) size() int64 { return int64(len(e.key) + len(e.value) + itemOver
 type shard struct {
 	mu    sync.Mutex
 	items map[string]*entry
-	head  entry // sentinel: head.next is the most recently used
+	head  entry // sentinel: head.next is the most recently stored (or passed over by eviction)
 	bytes int64
 	limit int64
 }
@@ -122,15 +127,21 @@ type Cache struct {
 
 	cas atomic.Uint64 // the last CAS value given out
 
-	// flushMu guards the flush state: items stored before flushAt are
-	// dead once it has passed; flushCas kills those whose CAS is at most
-	// it (an immediate flush_all, exact within the second).
-	flushMu  sync.RWMutex
-	flushAt  int64
-	flushCas uint64
+	// flush is the flush state, which every get reads (without a lock:
+	// FlushAll replaces it whole), and flushMu orders its writers.
+	flush   atomic.Pointer[flushState]
+	flushMu sync.Mutex
 
 	// Counters are what the stats command reports.
 	Counters Counters
+}
+
+// flushState is what flush_all left: items stored before at are dead once
+// it has passed; an item whose CAS is at most upto is dead (an immediate
+// flush_all, exact within the second).
+type flushState struct {
+	at   int64
+	upto uint64
 }
 
 // NewCache returns an empty cache.
@@ -153,6 +164,7 @@ func NewCache(c Config) *Cache {
 		c.Now = func() int64 { return (base + int64(time.Since(start))) / int64(time.Second) }
 	}
 	cache := &Cache{seed: maphash.MakeSeed(), itemMax: c.ItemMax, version: c.Version, now: c.Now}
+	cache.flush.Store(&flushState{})
 	cache.started = c.Now()
 	for i := range cache.shards {
 		s := &cache.shards[i]
@@ -205,10 +217,9 @@ func (c *Cache) dead(e *entry, now int64) bool {
 			return true
 		}
 	}
-	c.flushMu.RLock()
-	at, upto := c.flushAt, c.flushCas
-	c.flushMu.RUnlock()
-	if e.cas <= upto {
+	f := c.flush.Load()
+	at := f.at
+	if e.cas <= f.upto {
 		return true
 	}
 	if at == 0 {
@@ -228,10 +239,7 @@ func (c *Cache) storeTime(exptime int64) int64 {
 	if exptime != 0 {
 		return c.now()
 	}
-	c.flushMu.RLock()
-	at := c.flushAt
-	c.flushMu.RUnlock()
-	if at != 0 {
+	if c.flush.Load().at != 0 {
 		return c.now()
 	}
 	return unread
@@ -265,6 +273,22 @@ func (s *shard) pushFront(e *entry) {
 	s.head.next = e
 }
 
+// evictOne evicts the least recently used item of a shard that holds one:
+// the tail, after moving marked items at the tail to the front, unmarked.
+// It ends: each move clears a mark. The shard's lock is held.
+func (c *Cache) evictOne(s *shard) {
+	e := s.head.prev
+	for e.used {
+		e.used = false
+		s.unlink(e)
+		s.pushFront(e)
+		e = s.head.prev
+	}
+	s.remove(e)
+	c.Counters.currItems.Add(-1)
+	c.Counters.evictions.Add(1)
+}
+
 func (s *shard) remove(e *entry) {
 	s.unlink(e)
 	delete(s.items, e.key)
@@ -288,9 +312,7 @@ func (c *Cache) put(s *shard, e, old *entry) StoreResult {
 		c.Counters.currItems.Add(-1)
 	}
 	for s.bytes+e.size() > s.limit && s.head.prev != &s.head {
-		s.remove(s.head.prev)
-		c.Counters.currItems.Add(-1)
-		c.Counters.evictions.Add(1)
+		c.evictOne(s)
 	}
 	e.cas = c.cas.Add(1)
 	s.items[e.key] = e
@@ -321,8 +343,7 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 	switch mode {
 	case ModeAdd:
 		if old != nil {
-			s.unlink(old) // memcached bumps the item it refuses to replace
-			s.pushFront(old)
+			old.used = true // memcached bumps the item it refuses to replace
 			return StoreNotStored, 0
 		}
 	case ModeReplace:
@@ -373,11 +394,9 @@ func (c *Cache) Store(mode StoreMode, key []byte, flags uint32, exptime int64, v
 func (c *Cache) overwrite(s *shard, e *entry, value []byte, flags uint32, exptime, now int64) {
 	s.unlink(e) // out of the list while others are evicted for it
 	s.bytes -= e.size()
-	e.value, e.flags, e.exptime, e.stored = value, flags, exptime, now
+	e.value, e.flags, e.exptime, e.stored, e.used = value, flags, exptime, now, false
 	for s.bytes+e.size() > s.limit && s.head.prev != &s.head {
-		s.remove(s.head.prev)
-		c.Counters.currItems.Add(-1)
-		c.Counters.evictions.Add(1)
+		c.evictOne(s)
 	}
 	e.cas = c.cas.Add(1)
 	s.pushFront(e)
@@ -400,8 +419,7 @@ func (c *Cache) Get(key []byte, touch bool, exptime int64) (Item, bool) {
 		if touch {
 			e.exptime = c.expiry(exptime, now)
 		}
-		s.unlink(e)
-		s.pushFront(e)
+		e.used = true
 		it = Item{Flags: e.flags, Value: e.value, Cas: e.cas}
 	}
 	s.mu.Unlock()
@@ -576,12 +594,13 @@ func (c *Cache) FlushAll(exptime int64) {
 	now := c.now()
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
+	f := *c.flush.Load()
 	if exptime > 0 {
-		c.flushAt = c.expiry(exptime, now)
-		return
+		f.at = c.expiry(exptime, now)
+	} else {
+		f.at, f.upto = 0, c.cas.Load()
 	}
-	c.flushAt = 0
-	c.flushCas = c.cas.Load()
+	c.flush.Store(&f)
 }
 
 // Len returns the number of items stored, dead ones not yet removed
