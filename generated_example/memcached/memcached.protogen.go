@@ -1261,7 +1261,7 @@ func (m *Get) Decode(b []byte) error {
 // decodeArgs decodes Get's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Get) decodeArgs(line, rest, after []byte) error {
-	*m = Get{Keys: m.Keys[:0]}
+	m.Keys = m.Keys[:0]
 	var tok []byte
 	{
 		for {
@@ -1280,7 +1280,11 @@ func (m *Get) decodeArgs(line, rest, after []byte) error {
 				return wire.DecodeFail("Get", "keys", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
 			}
 			e = tok
-			m.Keys = append(m.Keys, e)
+			if len(m.Keys) == cap(m.Keys) {
+				m.Keys = append(make([][]byte, 0, 2*cap(m.Keys)+16), m.Keys...)
+			}
+			m.Keys = m.Keys[:len(m.Keys)+1]
+			m.Keys[len(m.Keys)-1] = e
 		}
 	}
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -1353,7 +1357,7 @@ func (m *Gets) Decode(b []byte) error {
 // decodeArgs decodes Gets's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Gets) decodeArgs(line, rest, after []byte) error {
-	*m = Gets{Keys: m.Keys[:0]}
+	m.Keys = m.Keys[:0]
 	var tok []byte
 	{
 		for {
@@ -1372,7 +1376,11 @@ func (m *Gets) decodeArgs(line, rest, after []byte) error {
 				return wire.DecodeFail("Gets", "keys", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
 			}
 			e = tok
-			m.Keys = append(m.Keys, e)
+			if len(m.Keys) == cap(m.Keys) {
+				m.Keys = append(make([][]byte, 0, 2*cap(m.Keys)+16), m.Keys...)
+			}
+			m.Keys = m.Keys[:len(m.Keys)+1]
+			m.Keys[len(m.Keys)-1] = e
 		}
 	}
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -1447,7 +1455,8 @@ func (m *Gat) Decode(b []byte) error {
 // decodeArgs decodes Gat's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Gat) decodeArgs(line, rest, after []byte) error {
-	*m = Gat{Keys: m.Keys[:0]}
+	m.Exptime = 0
+	m.Keys = m.Keys[:0]
 	var tok []byte
 	tok, rest = wire.Token(rest)
 	if len(tok) == 0 {
@@ -1475,7 +1484,11 @@ func (m *Gat) decodeArgs(line, rest, after []byte) error {
 				return wire.DecodeFail("Gat", "keys", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
 			}
 			e = tok
-			m.Keys = append(m.Keys, e)
+			if len(m.Keys) == cap(m.Keys) {
+				m.Keys = append(make([][]byte, 0, 2*cap(m.Keys)+16), m.Keys...)
+			}
+			m.Keys = m.Keys[:len(m.Keys)+1]
+			m.Keys[len(m.Keys)-1] = e
 		}
 	}
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -1552,7 +1565,8 @@ func (m *Gats) Decode(b []byte) error {
 // decodeArgs decodes Gats's fields from rest, the line after its verb, and its
 // data block from after, what follows the line.
 func (m *Gats) decodeArgs(line, rest, after []byte) error {
-	*m = Gats{Keys: m.Keys[:0]}
+	m.Exptime = 0
+	m.Keys = m.Keys[:0]
 	var tok []byte
 	tok, rest = wire.Token(rest)
 	if len(tok) == 0 {
@@ -1580,7 +1594,11 @@ func (m *Gats) decodeArgs(line, rest, after []byte) error {
 				return wire.DecodeFail("Gats", "keys", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
 			}
 			e = tok
-			m.Keys = append(m.Keys, e)
+			if len(m.Keys) == cap(m.Keys) {
+				m.Keys = append(make([][]byte, 0, 2*cap(m.Keys)+16), m.Keys...)
+			}
+			m.Keys = m.Keys[:len(m.Keys)+1]
+			m.Keys[len(m.Keys)-1] = e
 		}
 	}
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -3229,7 +3247,7 @@ func (m *Stats) Decode(b []byte) error {
 // decodeArgs decodes Stats's fields from rest, the line after its verb, and
 // its data block from after, what follows the line.
 func (m *Stats) decodeArgs(line, rest, after []byte) error {
-	*m = Stats{Args: m.Args[:0]}
+	m.Args = m.Args[:0]
 	var tok []byte
 	{
 		for {
@@ -3248,7 +3266,11 @@ func (m *Stats) decodeArgs(line, rest, after []byte) error {
 				return wire.DecodeFail("Stats", "args", len(line)-len(rest)-len(tok), wire.ErrTooLong, wire.Over(uint64(len(tok)), 250))
 			}
 			e = tok
-			m.Args = append(m.Args, e)
+			if len(m.Args) == cap(m.Args) {
+				m.Args = append(make([][]byte, 0, 2*cap(m.Args)+16), m.Args...)
+			}
+			m.Args = m.Args[:len(m.Args)+1]
+			m.Args[len(m.Args)-1] = e
 		}
 	}
 	if tok, _ = wire.Token(rest); len(tok) > 0 {
@@ -5352,7 +5374,9 @@ func (*BinFlush) isBinary() {}
 // Decode decodes the message that b holds, which must be exactly one BinFlush
 // (with the header of Binary), into m.
 func (m *BinFlush) Decode(b []byte) error {
-	*m = BinFlush{Expiry: m.Expiry[:0]}
+	m.BinaryHeader = BinaryHeader{}
+	m.Opcode = 0
+	m.Expiry = m.Expiry[:0]
 	off := 0
 	var (
 		wExtrasLen uint8
@@ -5438,7 +5462,11 @@ func (m *BinFlush) Decode(b []byte) error {
 				if off == before {
 					return wire.DecodeFail("BinFlush", "expiry", off, wire.ErrInvalid, "an element took no bytes")
 				}
-				m.Expiry = append(m.Expiry, e)
+				if len(m.Expiry) == cap(m.Expiry) {
+					m.Expiry = append(make([]uint32, 0, 2*cap(m.Expiry)+16), m.Expiry...)
+				}
+				m.Expiry = m.Expiry[:len(m.Expiry)+1]
+				m.Expiry[len(m.Expiry)-1] = e
 			}
 		}
 		if off < len(gb1) {

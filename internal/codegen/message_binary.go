@@ -75,7 +75,7 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	// frame's decoding is one call; a struct type's decode, which the
 	// messages that hold it call, returns the offset after it.
 	c.single = m.Set != nil
-	body := []jen.Code{resetMessage(m)}
+	body := resetMessage(m)
 	if c.single {
 		body = append(body, jen.Id("off").Op(":=").Lit(0))
 	}
@@ -128,30 +128,57 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 // resetMessage prints the zeroing of *m before a decode, so that nothing
 // of a message decoded before into it remains (a field absent from this
 // one, say), keeping its lists' capacity to decode into.
-func resetMessage(m *spec.Message) jen.Code {
-	var all []*spec.MessageField
+//
+// A message with lists is zeroed field by field, each list re-sliced in
+// place (m.L = m.L[:0]): the compiler's escape analysis lets a field be
+// re-sliced into itself, but any other store of a list through m (such as
+// *m = T{L: m.L[:0]}) moves the array a dispatch gives the list on its
+// stack (listBacking) to the heap, an allocation per message.
+func resetMessage(m *spec.Message) []jen.Code {
+	var header []*spec.MessageField
 	if m.Set != nil {
-		all = spec.AllFields(m.Set.Header)
+		header = spec.AllFields(m.Set.Header)
 	}
-	if !slices.ContainsFunc(append(all, spec.AllFields(m.Fields)...), (*spec.MessageField).InStruct) && m.TagField == "" {
-		return jen.Null() // nothing to reset
+	own := spec.AllFields(m.Fields)
+	if !slices.ContainsFunc(append(slices.Clone(header), own...), (*spec.MessageField).InStruct) && m.TagField == "" {
+		return nil // nothing to reset
 	}
-	lists := func(fields []*spec.MessageField) jen.Dict {
-		d := jen.Dict{}
-		for _, f := range spec.AllFields(fields) {
-			if f.List && f.InStruct() {
-				d[jen.Id(f.GoName)] = jen.Id("m").Dot(f.GoName).Index(jen.Empty(), jen.Lit(0))
-			}
-		}
-		return d
+	isList := func(f *spec.MessageField) bool { return f.List && f.InStruct() }
+	if !slices.ContainsFunc(header, isList) && !slices.ContainsFunc(own, isList) {
+		return []jen.Code{jen.Op("*").Id("m").Op("=").Id(m.Name).Values()}
 	}
-	own := lists(m.Fields)
+	var out []jen.Code
 	if m.Set != nil && m.Set.HeaderType != "" {
-		if hdr := lists(m.Set.Header); len(hdr) > 0 {
-			own[jen.Id(m.Set.HeaderType)] = jen.Id(m.Set.HeaderType).Values(hdr)
+		if slices.ContainsFunc(header, isList) {
+			out = append(out, resetFields(jen.Id("m").Dot(m.Set.HeaderType), header)...)
+		} else {
+			out = append(out, jen.Id("m").Dot(m.Set.HeaderType).Op("=").Id(m.Set.HeaderType).Values())
 		}
 	}
-	return jen.Op("*").Id("m").Op("=").Id(m.Name).Values(own)
+	if m.TagField != "" {
+		out = append(out, jen.Id("m").Dot(m.TagField).Op("=").Lit(0))
+	}
+	return append(out, resetFields(jen.Id("m"), own)...)
+}
+
+// resetFields prints the zeroing of fields of v, one by one (resetMessage).
+func resetFields(v *jen.Statement, fields []*spec.MessageField) []jen.Code {
+	var out []jen.Code
+	for _, f := range fields {
+		if !f.InStruct() {
+			continue
+		}
+		field := v.Clone().Dot(f.GoName)
+		if f.List {
+			out = append(out, field.Op("=").Add(v.Clone().Dot(f.GoName)).Index(jen.Empty(), jen.Lit(0)))
+		} else {
+			out = append(out, field.Op("=").Add(zeroValue(f)))
+		}
+		if f.HasField != "" {
+			out = append(out, v.Clone().Dot(f.HasField).Op("=").False())
+		}
+	}
+	return out
 }
 
 func headerNote(m *spec.Message) string {
@@ -525,6 +552,23 @@ func (c *binCode) readCount(f *spec.MessageField, buf string, l spec.Length, n s
 	}
 }
 
+// appendElem prints the appending of elem to the list target in a way
+// that keeps an array a dispatch gave the list on its stack (listBacking)
+// there: target = append(target, elem) is a store of the list through m,
+// which the compiler's escape analysis takes for an escape of the array,
+// an allocation per message. Re-slicing the field into itself is not, and
+// a list that outgrows its array moves to a new one.
+func appendElem(f *spec.MessageField, target, elem jen.Code) []jen.Code {
+	t := func() *jen.Statement { return jen.Add(target) }
+	return []jen.Code{
+		jen.If(jen.Len(t()).Op("==").Cap(t())).Block(
+			t().Op("=").Append(jen.Make(goType(f), jen.Lit(0), jen.Lit(2).Op("*").Cap(t()).Op("+").Lit(16)), t().Op("...")),
+		),
+		t().Op("=").Add(t()).Index(jen.Empty(), jen.Len(t()).Op("+").Lit(1)),
+		t().Index(jen.Len(t()).Op("-").Lit(1)).Op("=").Add(elem),
+	}
+}
+
 // decodeList prints the decoding of a list field: its count, checked,
 // then its elements, reusing the capacity the field already has.
 func (c *binCode) decodeList(f *spec.MessageField, buf string) jen.Code {
@@ -543,8 +587,8 @@ func (c *binCode) decodeList(f *spec.MessageField, buf string) jen.Code {
 		loop = append(loop, c.decodeElem(f, buf, elem)...)
 		loop = append(loop,
 			jen.If(jen.Id("off").Op("==").Id("before")).Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Lit("an element took no bytes"))),
-			target.Clone().Op("=").Append(target.Clone(), elem),
 		)
+		loop = append(loop, appendElem(f, target, elem)...)
 		body = append(body, jen.For(jen.Id("off").Op("<").Len(jen.Id(buf))).Block(loop...))
 		if f.MinItems > 0 {
 			body = append(body, jen.If(jen.Len(target.Clone()).Op("<").Lit(f.MinItems)).Block(

@@ -148,7 +148,7 @@ func (t *textCode) decodeBody() []jen.Code {
 // decodeLineBody prints the decoding of the line's fields: decodeArgs's
 // body for a message without a data block, decodeLine's for one with.
 func (t *textCode) decodeLineBody() []jen.Code {
-	body := []jen.Code{resetMessage(t.m), jen.Var().Id("tok").Index().Byte()}
+	body := append(resetMessage(t.m), jen.Var().Id("tok").Index().Byte())
 	for _, f := range t.m.Fields {
 		if f.Computed {
 			body = append(body, jen.Var().Id(localName(f)).Add(elemGoType(f)))
@@ -284,7 +284,7 @@ func (t *textCode) decodeList(f *spec.MessageField) jen.Code {
 	}
 	loop = append(loop, jen.Var().Id("e").Add(elemGoType(f)))
 	loop = append(loop, t.parseToken(f, jen.Id("e"))...)
-	loop = append(loop, target.Clone().Op("=").Append(target.Clone(), jen.Id("e")))
+	loop = append(loop, appendElem(f, target, jen.Id("e"))...)
 	out := []jen.Code{jen.For().Block(loop...)} // the reset left the list empty
 	if f.MinItems > 0 {
 		out = append(out, jen.If(jen.Len(target.Clone()).Op("<").Lit(f.MinItems)).Block(
