@@ -2,20 +2,27 @@
 
 Run with Debian's python3 (python3-aiohttp, python3-uvloop):
 
-    /usr/bin/python3 aiohttp_echo.py --loop asyncio|uvloop [--addr 127.0.0.1:0]
+    /usr/bin/python3 aiohttp_echo.py --loop asyncio|uvloop [--addr 127.0.0.1:0] [--block-on-s 2ms]
 
 It prints "listening ADDR" once ready and serves until killed. The
 back-pressure policy is the common one: stop reading while writing is
-paused.
+paused. With --block-on-s it blocks its callback for that long on a read
+that starts with "S", as a callback that makes a synchronous call does.
 """
 import argparse
 import asyncio
+import time
 
 from aiohttp.base_protocol import BaseProtocol
 
 
+BLOCK = 0.0  # seconds: --block-on-s
+
+
 class Echo(BaseProtocol):
     def data_received(self, data):
+        if BLOCK and data[:1] == b"S":
+            time.sleep(BLOCK)
         self.transport.write(data)
 
     def pause_writing(self):
@@ -39,7 +46,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     ap.add_argument("--addr", default="127.0.0.1:0")
+    ap.add_argument("--block-on-s", default="0ms", help="Go duration in ms, such as 2ms")
     args = ap.parse_args()
+    global BLOCK
+    BLOCK = float(args.block_on_s.removesuffix("ms")) / 1000
     host, port = args.addr.rsplit(":", 1)
     if args.loop == "uvloop":
         import uvloop

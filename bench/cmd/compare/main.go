@@ -49,10 +49,11 @@ type server struct {
 
 // workload is one benchmark scenario.
 type workload struct {
-	name string
-	desc string
-	args []string // loadgen flags
-	kind string   // "echo", "idle" or "slow"
+	name       string
+	desc       string
+	args       []string // loadgen flags
+	kind       string   // "echo", "idle" or "slow"
+	serverArgs []string // added to every server's command line
 }
 
 // sample is what one run of one workload on one server measured.
@@ -146,12 +147,13 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 	}
 	d := duration.String()
 	workloads := []workload{
-		{"ping-pong 64 × 1 KiB", "64 connections, 1 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "64", "-size", "1024", "-inflight", "1", "-duration", d}, "echo"},
-		{"ping-pong 8 × 64 KiB", "8 connections, 64 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "8", "-size", "65536", "-inflight", "1", "-duration", d}, "echo"},
-		{"pipelined 256 × 128 B × 16", "256 connections, 128 B messages, 16 in flight each", []string{"-mode", "echo", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
-		{"batched 256 × 128 B × 16", "256 connections, each writes 16 messages of 128 B in one write and reads all 16 replies before the next batch, as redis-benchmark -P 16 does; latency is per batch", []string{"-mode", "batch", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo"},
-		{fmt.Sprintf("idle %d", idleConns), "connections opened, one echo each, then held idle; then every connection echoes at once, and is held idle again", []string{"-mode", "idle", "-conns", strconv.Itoa(idleConns)}, "idle"},
-		{"slow consumer 8 × 16 MiB", "8 connections each send 16 MiB and read the echo at 4 MiB/s", []string{"-mode", "slow", "-conns", "8", "-total", strconv.Itoa(16 << 20), "-rate", strconv.Itoa(4 << 20)}, "slow"},
+		{"ping-pong 64 × 1 KiB", "64 connections, 1 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "64", "-size", "1024", "-inflight", "1", "-duration", d}, "echo", nil},
+		{"ping-pong 8 × 64 KiB", "8 connections, 64 KiB messages, one in flight each", []string{"-mode", "echo", "-conns", "8", "-size", "65536", "-inflight", "1", "-duration", d}, "echo", nil},
+		{"pipelined 256 × 128 B × 16", "256 connections, 128 B messages, 16 in flight each", []string{"-mode", "echo", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo", nil},
+		{"batched 256 × 128 B × 16", "256 connections, each writes 16 messages of 128 B in one write and reads all 16 replies before the next batch, as redis-benchmark -P 16 does; latency is per batch", []string{"-mode", "batch", "-conns", "256", "-size", "128", "-inflight", "16", "-duration", d}, "echo", nil},
+		{fmt.Sprintf("idle %d", idleConns), "connections opened, one echo each, then held idle; then every connection echoes at once, and is held idle again", []string{"-mode", "idle", "-conns", strconv.Itoa(idleConns)}, "idle", nil},
+		{"slow consumer 8 × 16 MiB", "8 connections each send 16 MiB and read the echo at 4 MiB/s", []string{"-mode", "slow", "-conns", "8", "-total", strconv.Itoa(16 << 20), "-rate", strconv.Itoa(4 << 20)}, "slow", nil},
+		{"blocking neighbour 64 × 1 KiB", "ping-pong 64 × 1 KiB while one more connection asks every 20 ms for a reply whose callback blocks for 2 ms (a synchronous call in a callback); latency of the 64", []string{"-mode", "echo", "-conns", "64", "-size", "1024", "-inflight", "1", "-duration", d, "-blocker-every", "20ms"}, "echo", []string{"--block-on-s=2ms"}},
 	}
 	if onlyWorkloads != "" {
 		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return !containsName(onlyWorkloads, w.name) })
@@ -225,8 +227,8 @@ type serverProc struct {
 	addr string
 }
 
-func startServer(bin string, s server) (*serverProc, error) {
-	cmd := proc.Pinned(1, s.cmd(bin)...)
+func startServer(bin string, s server, args []string) (*serverProc, error) {
+	cmd := proc.Pinned(1, append(s.cmd(bin), args...)...)
 	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -287,7 +289,7 @@ type loadResult struct {
 
 // measure runs one workload on a fresh server process.
 func measure(bin string, s server, w workload) sample {
-	p, err := startServer(bin, s)
+	p, err := startServer(bin, s, w.serverArgs)
 	if err != nil {
 		return sample{note: err.Error()}
 	}

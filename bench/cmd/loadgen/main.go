@@ -10,7 +10,11 @@
 //	             sends them in one write, and as many again, in one write,
 //	             as each read brings back; latency is from send to
 //	             receive. Prints "measure start" and "measure end" lines
-//	             around the measured -duration, after -warmup.
+//	             around the measured -duration, after -warmup. With
+//	             -blocker-every, one more connection, the first to
+//	             connect, sends the 1-byte message "S" that often and
+//	             waits for its echo: a server started with -block-on-s
+//	             blocks its callback on it (its latency is not counted).
 //	-mode batch  closed loop, batched as redis-benchmark -P pipelines: each
 //	             of -conns connections writes -inflight messages of -size
 //	             bytes in one write, reads all their replies, and only
@@ -67,12 +71,17 @@ func main() {
 	warmup := flag.Duration("warmup", time.Second, "time before measuring")
 	total := flag.Int64("total", 64<<20, "slow mode: bytes each connection sends")
 	rate := flag.Int64("rate", 1<<20, "slow mode: bytes per second each connection reads")
+	blockerEvery := flag.Duration("blocker-every", 0, "echo mode: send \"S\" on one more connection this often (0: no such connection)")
 	flag.Parse()
 	var r Result
 	var err error
 	switch *mode {
 	case "echo":
-		r, err = echo(*addr, *conns, *size, *inflight, *warmup, *duration)
+		var stop func()
+		if stop, err = blocker(*addr, *blockerEvery); err == nil {
+			r, err = echo(*addr, *conns, *size, *inflight, *warmup, *duration)
+			stop()
+		}
 	case "batch":
 		r, err = batch(*addr, *conns, *size, *inflight, *warmup, *duration)
 	case "idle":
@@ -194,6 +203,41 @@ func echo(addr string, n, size, inflight int, warmup, duration time.Duration) (R
 		}()
 	}
 	return finish(conns, &wg, &measuring, &stop, &e, lat, counts, size, warmup, duration)
+}
+
+// blocker connects, and, every d, sends "S" and waits for its echo, until
+// the returned function is called. d of 0 connects nothing.
+func blocker(addr string, d time.Duration) (stop func(), err error) {
+	if d <= 0 {
+		return func() {}, nil
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when done closes or the connection fails
+		defer wg.Done()
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		var b [1]byte
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if _, err := c.Write([]byte("S")); err != nil {
+				return
+			}
+			if _, err := io.ReadFull(c, b[:]); err != nil {
+				return
+			}
+		}
+	}()
+	return func() { close(done); c.Close(); wg.Wait() }, nil
 }
 
 // batch is the batched closed loop: a window of messages in one write, all

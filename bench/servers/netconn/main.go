@@ -1,7 +1,8 @@
 // Command netconn is the plain Go baseline of the side-by-side benchmark:
 // one goroutine per connection that reads into a 64 KiB buffer and writes
 // back with a blocking Write, which is its back-pressure: while the peer
-// does not read, the goroutine does not read either. It prints
+// does not read, the goroutine does not read either. With -block-on-s it
+// sleeps that long before echoing a read that starts with "S". It prints
 // "listening ADDR" once ready and serves until killed.
 package main
 
@@ -10,10 +11,12 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"time"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen on `host:port`")
+	flag.DurationVar(&block, "block-on-s", 0, "sleep this long before echoing a read that starts with \"S\"")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -29,12 +32,17 @@ func main() {
 	}
 }
 
+var block time.Duration
+
 func serve(c net.Conn) {
 	defer c.Close()
 	buf := make([]byte, 64*1024)
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
+			if block > 0 && buf[0] == 'S' {
+				time.Sleep(block)
+			}
 			if _, werr := c.Write(buf[:n]); werr != nil {
 				return
 			}

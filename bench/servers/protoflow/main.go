@@ -7,6 +7,9 @@
 // "listening ADDR" once ready and serves until killed; with -cpuprofile it
 // writes a CPU profile when interrupted or terminated.
 //
+// -block-on-s makes the echo server block its callback for that long on a
+// read that starts with "S", for compare's blocking workload.
+//
 // -no-frame-timeout switches off the frame timeout that kvbin's spec sets,
 // so that hostile can measure what the reassembly budget alone bounds: a
 // server should keep its frame timeout.
@@ -21,6 +24,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/protogen/protogen/generated_example/echo"
 	"github.com/protogen/protogen/generated_example/kvbin"
@@ -35,12 +39,17 @@ func main() {
 	noFrameTimeout := flag.Bool("no-frame-timeout", false, "kvbin: switch off its spec's frame timeout")
 	budget := flag.Int64("reassembly-budget", 0, "the reassembly budget in `bytes` (0: the default, -1: none)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `file` on SIGINT or SIGTERM")
+	block := flag.Duration("block-on-s", 0, "echo: block the callback this long on a read that starts with \"S\"")
 	flag.Parse()
 	var srv *protoflow.Server
 	opt := protoflow.WithReassemblyBudget(*budget)
 	switch *proto {
 	case "echo":
-		srv = protoflow.NewServer(echo.NewEcho, opt)
+		if *block > 0 {
+			srv = protoflow.NewServer(func() protoflow.Protocol { return blockOnS{echo.NewEcho(), *block} }, opt)
+		} else {
+			srv = protoflow.NewServer(echo.NewEcho, opt)
+		}
 	case "redis":
 		srv = protoflow.NewServer(redis.NewDB().Protocol, opt)
 	case "memcached":
@@ -89,4 +98,18 @@ func (p kvbinNoFrameTimeout) ConnectionMade(t protoflow.Transport) {
 	if err := protoflow.SetFrameTimeout(t, 0); err != nil {
 		panic(err)
 	}
+}
+
+// blockOnS is the echo server blocking its callback for block on a read
+// that starts with "S", as a callback that makes a synchronous call does.
+type blockOnS struct {
+	*echo.Echo
+	block time.Duration
+}
+
+func (p blockOnS) DataReceived(b []byte) {
+	if len(b) > 0 && b[0] == 'S' {
+		time.Sleep(p.block)
+	}
+	p.Echo.DataReceived(b)
 }
