@@ -3,10 +3,10 @@ package kvbin
 import (
 	"encoding/binary"
 	"io"
-	"net"
 	"testing"
 
 	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 	"github.com/protogen/protogen/runtime/wire"
 )
 
@@ -118,27 +118,13 @@ func BenchmarkEncode(b *testing.B) {
 	})
 }
 
-// discardTransport is a transport that takes every write and goes nowhere:
-// the benchmarks below measure a server's work for a message, not a
-// socket's.
-type discardTransport struct {
-	protoflow.Transport // nil: the methods a server does not call
-}
-
-func (discardTransport) Write(p []byte) (int, error)         { return len(p), nil }
-func (discardTransport) IsClosing() bool                     { return false }
-func (discardTransport) NetConn() net.Conn                   { return nil }
-func (discardTransport) SetWriteBufferLimits(int, int) error { return nil }
-func (discardTransport) PauseReading() error                 { return nil }
-func (discardTransport) ResumeReading() error                { return nil }
-
-// readyServer returns a server past its handshake, on a discardTransport,
+// readyServer returns a server past its handshake, on a Discard transport,
 // with the key of benchFrames stored.
 func readyServer(b *testing.B) *Server {
 	store := NewStore()
 	store.set([]byte("some-key"), make([]byte, 100))
 	p := store.Protocol()
-	p.ConnectionMade(discardTransport{})
+	p.ConnectionMade(&protoflowtest.Discard{})
 	if err := p.Fire(ServerEventHello); err != nil {
 		b.Fatal(err)
 	}

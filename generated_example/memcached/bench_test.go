@@ -3,31 +3,10 @@ package memcached
 import (
 	"bytes"
 	"encoding/binary"
-	"net"
 	"testing"
 
-	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 )
-
-// discard is a Transport that takes every write at once, so that a
-// benchmark measures the server's own path: framing, decoding, dispatch,
-// the cache, and the encoded reply.
-type discard struct{ written int }
-
-func (d *discard) Write(p []byte) (int, error)         { d.written += len(p); return len(p), nil }
-func (d *discard) WriteBufferSize() int                { return 0 }
-func (d *discard) SetWriteBufferLimits(int, int) error { return nil }
-func (d *discard) PauseReading() error                 { return nil }
-func (d *discard) ResumeReading() error                { return nil }
-func (d *discard) CloseWrite() error                   { return nil }
-func (d *discard) Close() error                        { return nil }
-func (d *discard) Abort()                              {}
-func (d *discard) IsClosing() bool                     { return false }
-func (d *discard) LocalAddr() net.Addr                 { return nil }
-func (d *discard) RemoteAddr() net.Addr                { return nil }
-func (d *discard) NetConn() net.Conn                   { return nil }
-
-var _ protoflow.Transport = (*discard)(nil)
 
 // binaryRequest is a binary protocol request with no extras but set's.
 func binaryRequest(op byte, extras []byte, key, value string) []byte {
@@ -66,11 +45,11 @@ func BenchmarkCommand(b *testing.B) {
 				cache := NewCache(Config{})
 				cache.Store(ModeSet, []byte(key), 0, 0, []byte(value), 0)
 				p := cache.Protocol()
-				var t discard
+				var t protoflowtest.Discard
 				p.ConnectionMade(&t)
 				read := bytes.Repeat(tc.request, pipeline)
 				p.DataReceived(read) // warm up the buffers
-				before := t.written
+				before := t.Written
 				b.SetBytes(int64(len(tc.request)))
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -78,7 +57,7 @@ func BenchmarkCommand(b *testing.B) {
 					p.DataReceived(read)
 				}
 				b.StopTimer()
-				if t.written == before {
+				if t.Written == before {
 					b.Fatal("the server wrote no reply")
 				}
 				if hits := cache.Counters.getHits.Load(); tc.name[len(tc.name)-3:] == "get" && hits == 0 {

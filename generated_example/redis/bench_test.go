@@ -2,29 +2,10 @@ package redis
 
 import (
 	"bytes"
-	"net"
 	"testing"
 
-	"github.com/protogen/protogen/runtime/protoflow"
+	"github.com/protogen/protogen/runtime/protoflowtest"
 )
-
-// discard is a Transport that takes every write at once, so that a
-// benchmark measures the server's own command path: framing, parsing,
-// the command and its reply, and the batched Write.
-type discard struct{ written int }
-
-func (d *discard) Write(p []byte) (int, error)         { d.written += len(p); return len(p), nil }
-func (d *discard) WriteBufferSize() int                { return 0 }
-func (d *discard) SetWriteBufferLimits(int, int) error { return nil }
-func (d *discard) PauseReading() error                 { return nil }
-func (d *discard) ResumeReading() error                { return nil }
-func (d *discard) CloseWrite() error                   { return nil }
-func (d *discard) Close() error                        { return nil }
-func (d *discard) Abort()                              {}
-func (d *discard) IsClosing() bool                     { return false }
-func (d *discard) LocalAddr() net.Addr                 { return nil }
-func (d *discard) RemoteAddr() net.Addr                { return nil }
-func (d *discard) NetConn() net.Conn                   { return nil }
 
 // BenchmarkCommand feeds reads of redis-benchmark's commands to a server
 // connection, one command per read (-P 1) or 16 (-P 16), and reports the
@@ -53,7 +34,7 @@ func BenchmarkCommand(b *testing.B) {
 				db.setLocked([]byte("big"), bytes.Repeat([]byte("v"), 16<<10), 0)
 				db.mu.Unlock()
 				p := db.Protocol()
-				var t discard
+				var t protoflowtest.Discard
 				p.ConnectionMade(&t)
 				read := bytes.Repeat(tc.command, pipeline)
 				p.DataReceived(read) // warm up the buffers
@@ -64,13 +45,11 @@ func BenchmarkCommand(b *testing.B) {
 					p.DataReceived(read)
 				}
 				b.StopTimer()
-				if p.err != nil || t.written == 0 {
-					b.Fatalf("the server failed: %v (%d bytes written)", p.err, t.written)
+				if p.err != nil || t.Written == 0 {
+					b.Fatalf("the server failed: %v (%d bytes written)", p.err, t.Written)
 				}
 				p.ConnectionLost(nil)
 			})
 		}
 	}
 }
-
-var _ protoflow.Transport = (*discard)(nil)

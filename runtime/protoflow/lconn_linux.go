@@ -75,6 +75,8 @@ func newLconn(fd int, p Protocol, o *options, l *loop, unix bool, raddr [16]byte
 	return c
 }
 
+var _ ownTransport = (*lconn)(nil)
+
 func (c *lconn) coreOf() *core         { return &c.core }
 func (c *lconn) optionsOf() *options   { return c.opts }
 func (c *lconn) setLocked(b connState) { c.state.Store(uint32(c.st() | b)) }

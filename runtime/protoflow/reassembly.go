@@ -25,23 +25,19 @@ import "github.com/protogen/protogen/runtime/wire"
 // its fake clock), gets the call; for any other it does nothing, which
 // leaves f on its own.
 func HostFramer(t Transport, f *wire.Framer) {
-	c, ok := t.(*conn)
-	if !ok {
-		switch h := t.(type) {
-		case loopFramerHoster: // the loop backend's lconn (lframe_linux.go)
-			h.hostFramer(f)
-		case framerHoster:
-			h.HostFramer(f)
-		}
-		return
+	switch h := t.(type) {
+	case ownTransport: // conn; the loop backend's lconn (lframe_linux.go)
+		h.hostFramer(f)
+	case framerHoster:
+		h.HostFramer(f)
 	}
+}
+
+// hostFramer is HostFramer for the epoll and goroutine backends.
+func (c *conn) hostFramer(f *wire.Framer) {
 	f.SetHost((*frameHost)(c))
 	c.framer.Store(f)
 }
-
-// loopFramerHoster is the loop backend's transport, which hosts framers
-// as conn does.
-type loopFramerHoster interface{ hostFramer(f *wire.Framer) }
 
 // frameHost is a conn seen as the wire.Host of its framer: its methods
 // stay off the transport's, and the conversion costs nothing.

@@ -121,18 +121,17 @@ type TimeoutHandler interface {
 // this package that has a method SetTimeouts(read, idle time.Duration)
 // error, as protoflowtest's does, gets the call instead.
 func SetTimeouts(t Transport, read, idle time.Duration) error {
-	if lc, ok := t.(interface {
-		setTimeouts(read, idle time.Duration) error
-	}); ok {
-		return lc.setTimeouts(read, idle)
+	switch s := t.(type) {
+	case ownTransport: // conn; the loop backend's lconn (ltimer_linux.go)
+		return s.setTimeouts(read, idle)
+	case timeoutSetter:
+		return s.SetTimeouts(read, idle)
 	}
-	c, ok := t.(*conn)
-	if !ok {
-		if s, ok := t.(timeoutSetter); ok {
-			return s.SetTimeouts(read, idle)
-		}
-		return ErrNotSupported
-	}
+	return ErrNotSupported
+}
+
+// setTimeouts is SetTimeouts for the epoll and goroutine backends.
+func (c *conn) setTimeouts(read, idle time.Duration) error {
 	if read < 0 || idle < 0 {
 		return fmt.Errorf("protoflow: negative timeout (read %v, idle %v): %w", read, idle, fs.ErrInvalid)
 	}
@@ -168,18 +167,17 @@ func SetTimeouts(t Transport, read, idle time.Duration) error {
 // transport not made by this package that has a method SetFrameTimeout(d
 // time.Duration) error, as protoflowtest's does, gets the call instead.
 func SetFrameTimeout(t Transport, d time.Duration) error {
-	if lc, ok := t.(interface {
-		setFrameTimeout(d time.Duration) error
-	}); ok {
-		return lc.setFrameTimeout(d) // the loop backend's (lframe_linux.go)
+	switch s := t.(type) {
+	case ownTransport: // conn; the loop backend's lconn (lframe_linux.go)
+		return s.setFrameTimeout(d)
+	case frameTimeoutSetter:
+		return s.SetFrameTimeout(d)
 	}
-	c, ok := t.(*conn)
-	if !ok {
-		if s, ok := t.(frameTimeoutSetter); ok {
-			return s.SetFrameTimeout(d)
-		}
-		return ErrNotSupported
-	}
+	return ErrNotSupported
+}
+
+// setFrameTimeout is SetFrameTimeout for the epoll and goroutine backends.
+func (c *conn) setFrameTimeout(d time.Duration) error {
 	if d < 0 {
 		return fmt.Errorf("protoflow: negative frame timeout %v: %w", d, fs.ErrInvalid)
 	}

@@ -206,7 +206,7 @@ func ensurePython() string {
 		cmd := exec.Command("apt-get", "install", "-y", "-q", "python3-aiohttp", "python3-uvloop")
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Sprintf("apt-get install failed: %v: %s", err, lastLine(out))
+			return fmt.Sprintf("apt-get install failed: %v: %s", err, proc.LastLine(out))
 		}
 		if err := check(); err != nil {
 			return fmt.Sprintf("aiohttp or uvloop does not import after installing: %v", err)
@@ -214,11 +214,6 @@ func ensurePython() string {
 		return ""
 	}
 	return "/usr/bin/python3 cannot import aiohttp and uvloop, and installing them needs root (apt-get install python3-aiohttp python3-uvloop)"
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[len(lines)-1]
 }
 
 // proc is a running server.

@@ -200,7 +200,7 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 	var up []running
 	defer func() {
 		for _, s := range up {
-			stop(s.cmd)
+			proc.Stop(s.cmd)
 		}
 	}()
 	for _, s := range servers {
@@ -218,7 +218,7 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 		up = append(up, running{s, cmd, "127.0.0.1:" + strconv.Itoa(port)})
 	}
 	for _, s := range up {
-		if err := waitListening(s.addr); err != nil {
+		if err := proc.WaitListening(s.addr); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		if err := preload(s.addr, cfg); err != nil {
@@ -246,34 +246,6 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 		}
 	}
 	return nil
-}
-
-// stop interrupts a server and waits for it, killing it after 5 s.
-func stop(cmd *exec.Cmd) {
-	cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }() // ends when the server exits
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		<-done
-	}
-}
-
-func waitListening(addr string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the server did not listen on %s within 20 s: %w", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // conn is one client connection of the load.
@@ -525,7 +497,7 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 					fmt.Fprint(w, " — |")
 					continue
 				}
-				fmt.Fprintf(w, " %s%s |", sum.FormatWith(thousands), sum.Shortfall(cfg.runs))
+				fmt.Fprintf(w, " %s%s |", sum.FormatWith(stats.Thousands), sum.Shortfall(cfg.runs))
 			}
 			for _, i := range ours {
 				if medians[ref] > 0 {
@@ -542,17 +514,4 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 			fmt.Fprintln(w)
 		}
 	}
-}
-
-// thousands formats v rounded, with groups: 123456 → "123,456".
-func thousands(v float64) string {
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -179,18 +179,8 @@ func measure(cfg config, s server, pipe, r int, results map[string][]sample) err
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt) // our server writes its profile
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }() // ends when the server exits
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	if err := waitListening(port); err != nil {
+	defer proc.Stop(cmd) // our server writes its profile when interrupted
+	if err := proc.WaitListening("127.0.0.1:" + strconv.Itoa(port)); err != nil {
 		return err
 	}
 	pid := cmd.Process.Pid
@@ -281,21 +271,6 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitListening(port int) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the server did not listen on port %d within 20 s: %w", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // ensureRedis installs redis-server and redis-tools with apt-get when one
 // is missing and we are root.
 func ensureRedis() error {
@@ -319,17 +294,12 @@ func ensureRedis() error {
 	cmd := exec.Command("apt-get", "install", "-y", "-q", "redis-server", "redis-tools", "util-linux")
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apt-get install: %w: %s", err, lastLine(out))
+		return fmt.Errorf("apt-get install: %w: %s", err, proc.LastLine(out))
 	}
 	if m := missing(); len(m) > 0 {
 		return errors.New(strings.Join(m, ", ") + " still missing after apt-get install")
 	}
 	return nil
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[len(lines)-1]
 }
 
 // printTable prints the results as Markdown.
@@ -367,8 +337,8 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 		format func(float64) string
 		ratio  bool // print the ratio columns
 	}{
-		{"requests/s", func(s sample) float64 { return s.rps }, thousands, true},
-		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }, thousands, true},
+		{"requests/s", func(s sample) float64 { return s.rps }, stats.Thousands, true},
+		{"requests per server CPU-second", func(s sample) float64 { return s.perCPU }, stats.Thousands, true},
 		// Near 100%, the load generator is what bounds requests/s, and a
 		// faster server cannot show it there.
 		{"the load generator's use of its CPU", func(s sample) float64 { return s.clientBusy }, percent, false},
@@ -414,19 +384,6 @@ func printTable(w io.Writer, cfg config, servers []server, results map[string][]
 			}
 		}
 	}
-}
-
-// thousands formats v rounded, with thin groups: 123456 → "123,456".
-func thousands(v float64) string {
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func toolVersion(tool string) string {

@@ -6,6 +6,8 @@ package stats
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Summary is the median and range of a set of measurements.
@@ -67,4 +69,18 @@ func (s Summary) Shortfall(runs int) string {
 		return fmt.Sprintf(", %d of %d runs", s.N, runs)
 	}
 	return ""
+}
+
+// Thousands formats v, not negative, rounded, its digits in groups of three:
+// 123456.4 → "123,456".
+func Thousands(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

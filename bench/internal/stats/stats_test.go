@@ -80,3 +80,16 @@ func TestShortfall(t *testing.T) {
 		}
 	}
 }
+
+func TestThousands(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {999.4, "999"}, {999.5, "1,000"}, {123456, "123,456"}, {1234567.2, "1,234,567"},
+	} {
+		if got := Thousands(c.in); got != c.want {
+			t.Errorf("Thousands(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
