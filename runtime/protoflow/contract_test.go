@@ -2,7 +2,6 @@ package protoflow_test
 
 import (
 	"net"
-	"os"
 	"testing"
 
 	"github.com/protogen/protogen/runtime/internal/contract"
@@ -11,11 +10,12 @@ import (
 
 // TestContract runs the contract suite that protoflowtest's in-memory
 // transport also passes over this package's transport on TCP, Unix sockets
-// and pipes: on the epoll backend, and on the goroutine backend with
-// PROTOFLOW_BACKEND=goroutine (as CI runs it).
+// and pipes: on the loop backend (Linux's default), and on the epoll and
+// goroutine backends with PROTOFLOW_BACKEND=epoll or goroutine (as CI runs
+// it).
 func TestContract(t *testing.T) {
 	// The loop backend's loop delivers every transition (Kind.Async).
-	loop := os.Getenv("PROTOFLOW_BACKEND") == "loop"
+	loop := protoflow.BackendName == "loop"
 	kinds := []contract.Kind{
 		{Name: "tcp", Attach: attachOver(protoflow.TCPPair), HalfClose: true, Async: loop},
 		{Name: "unix", Attach: attachOver(protoflow.UnixPair), HalfClose: true, ExactQueue: true, Async: loop},

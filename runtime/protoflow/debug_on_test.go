@@ -56,12 +56,13 @@ func TestDebugTokenCheck(t *testing.T) {
 
 // The read path's checks are wired in: on a live connection, a goroutine
 // that does not hold the token cannot deliver data, the end of stream or
-// ConnectionLost.
+// ConnectionLost. The read token is the epoll and goroutine backends'
+// (WithBlockingCallbacks: not the loop backend, Linux's default).
 func TestDebugTokenCheckOnConnection(t *testing.T) {
 	server, client := tcpPair(t)
 	defer client.Close()
 	r := newRecorder()
-	tr, err := Attach(server, r)
+	tr, err := Attach(server, r, WithBlockingCallbacks())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,13 +26,32 @@
 // # Which goroutine runs what
 //
 // ConnectionMade runs on the connection's first goroutine: the caller's for
-// [Dial] and [Attach], a new one for each connection a [Server] accepts.
-// Reading depends on the backend:
+// [Dial] and [Attach]; for each connection a [Server] accepts, its event
+// loop on the loop backend, a new goroutine on the others. Reading depends
+// on the backend:
 //
-//   - On Linux, TCP and Unix sockets use the epoll backend. One poller
-//     goroutine watches every idle connection; when a socket has data, a
-//     reader goroutine starts, reads until the socket is drained, runs
-//     DataReceived (and EOFReceived) for what it read, and exits; a
+//   - On Linux, TCP and Unix sockets use the loop backend: up to
+//     GOMAXPROCS event loops, each a goroutine locked to its OS thread and
+//     blocking in epoll_wait itself, run every callback of their
+//     connections inline, ConnectionMade of a Server's connections
+//     included, and ConnectionLost; PauseWriting, ResumeWriting and
+//     Timeout run there too, right after the callback that decided them
+//     returns, or as soon as the loop is free. Sockets are raw descriptors
+//     that Go's netpoller never sees (NetConn makes a net.Conn only when
+//     asked), and an idle connection costs its transport (152 bytes) and
+//     its protocol: no goroutine, timer or buffer. A callback that blocks
+//     stalls every connection of its loop, as in asyncio, Netty or gnet:
+//     a protocol whose callbacks may block says so with
+//     [WithBlockingCallbacks]. Drain inside a callback writes the
+//     connection's queue itself while it waits. Write from any goroutine
+//     writes through to the socket and never waits for the loop, but while
+//     the loop runs a corked callback of the connection (below), when it
+//     joins the loop's cork.
+//   - With [WithBlockingCallbacks], or PROTOFLOW_BACKEND=epoll in the
+//     environment, TCP and Unix sockets on Linux use the epoll backend. One
+//     poller goroutine watches every idle connection; when a socket has
+//     data, a reader goroutine starts, reads until the socket is drained,
+//     runs DataReceived (and EOFReceived) for what it read, and exits; a
 //     connection in active use keeps its reader waiting for the next
 //     message for a moment (50 ms) first, reading the socket once per
 //     message. An idle connection holds no goroutine and no buffer.
@@ -40,22 +59,6 @@
 //     has one reader goroutine for its whole life, which reads and runs
 //     DataReceived and EOFReceived. PROTOFLOW_BACKEND=goroutine in the
 //     environment selects this backend on Linux too.
-//   - PROTOFLOW_BACKEND=loop selects, on Linux, the loop backend for TCP
-//     and Unix sockets (TLS and other connections keep the goroutine
-//     backend): up to GOMAXPROCS event loops, each a goroutine locked to
-//     its OS thread and blocking in epoll_wait itself, run every callback
-//     of their connections inline, ConnectionMade of a Server's
-//     connections included, and ConnectionLost; PauseWriting,
-//     ResumeWriting and Timeout run there too, right after the callback
-//     that decided them returns, or as soon as the loop is free. Sockets
-//     are raw descriptors that Go's netpoller never sees (NetConn makes a
-//     net.Conn only when asked), and an idle connection costs its transport
-//     (152 bytes) and its protocol: no goroutine, timer or buffer. A
-//     callback that blocks stalls every connection of its loop; Drain
-//     inside a callback writes the connection's queue itself while it
-//     waits. Write from any goroutine writes through to the socket and
-//     never waits for the loop, but while the loop runs a corked callback
-//     of the connection (below), when it joins the loop's cork.
 //
 // Either way one reader at a time holds the right to read, and once the
 // connection is dead the holder runs ConnectionLost, after which no

@@ -2,6 +2,7 @@ package protoflow_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -137,4 +138,41 @@ func Example_generatedCode() {
 	// Output:
 	// HELLO
 	// 1 lines, then <nil>
+}
+
+// lookup is a protocol whose callback blocks: it answers each line with
+// what a slow store (here a sleep) says about it.
+type lookup struct{ protoflow.BaseProtocol }
+
+func (l *lookup) DataReceived(p []byte) {
+	time.Sleep(10 * time.Millisecond) // a database call, say
+	l.Transport().Write(bytes.ToUpper(p))
+}
+
+// A protocol whose callbacks block says so with WithBlockingCallbacks:
+// its connections then run their callbacks on goroutines of their own
+// (on Linux, the epoll backend) rather than on the event loops of the
+// default backend, where a blocked callback would stall the other
+// connections of its loop.
+func ExampleWithBlockingCallbacks() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv := protoflow.NewServer(func() protoflow.Protocol { return new(lookup) }, protoflow.WithBlockingCallbacks())
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "key\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	fmt.Print(line)
+	fmt.Println(srv.Stats().Backends.Loop, "connections on event loops")
+	// Output:
+	// KEY
+	// 0 connections on event loops
 }

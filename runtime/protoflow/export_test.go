@@ -4,4 +4,8 @@ package protoflow
 var (
 	TCPPair  = tcpPair
 	UnixPair = unixPair
+
+	// BackendName is the backend this test process runs on: "loop",
+	// "epoll" or "goroutine".
+	BackendName = backendName
 )

@@ -8,9 +8,11 @@ import (
 	"unsafe"
 )
 
-// The loop backend (PROTOFLOW_BACKEND=loop): event loops that run the
-// protocol's callbacks inline, on threads of their own, over raw sockets
-// that Go's netpoller never sees.
+// The loop backend, Linux's default: event loops that run the protocol's
+// callbacks inline, on threads of their own, over raw sockets that Go's
+// netpoller never sees. PROTOFLOW_BACKEND=epoll or goroutine selects
+// another backend for the process, and WithBlockingCallbacks the epoll
+// backend for a Server's or a Dial's connections.
 //
 // # Threads and goroutines
 //
@@ -106,14 +108,14 @@ import (
 // at once. WithMaxConns stops the accept loop at the limit (serveLoop);
 // Stats walks the loop connections as it walks the others.
 
-// backendName is the backend that PROTOFLOW_BACKEND selects: "loop",
-// "epoll" (the default) or "goroutine".
+// backendName is the backend that PROTOFLOW_BACKEND selects: "loop" (the
+// default), "epoll" or "goroutine".
 var backendName = func() string {
 	switch b := getenvBackend(); b {
-	case "loop", "goroutine":
+	case "epoll", "goroutine":
 		return b
 	}
-	return "epoll"
+	return "loop"
 }()
 
 // loopEnabled selects the loop backend for TCP and Unix sockets.

@@ -75,7 +75,7 @@ func isLoopConn(tr Transport) bool { _, ok := tr.(*lconn); return ok }
 // ConnectionLost has returned.
 func TestLoopDoneWhenAskedDuringConnectionLost(t *testing.T) {
 	if !loopEnabled {
-		t.Skip("the loop backend's own test: run with PROTOFLOW_BACKEND=loop")
+		t.Skip("the loop backend's own test: it is not selected (PROTOFLOW_BACKEND)")
 	}
 	inLost, asked := make(chan struct{}), make(chan struct{})
 	var recs ttRecorders
@@ -130,7 +130,7 @@ func loopsRetireWithin(d time.Duration) bool {
 // connection).
 func TestLoopTableDense(t *testing.T) {
 	if !loopEnabled {
-		t.Skip("the loop backend's own test: run with PROTOFLOW_BACKEND=loop")
+		t.Skip("the loop backend's own test: it is not selected (PROTOFLOW_BACKEND)")
 	}
 	for range 300 { // push the sockets' descriptors past 300
 		f, err := os.Open(os.DevNull)

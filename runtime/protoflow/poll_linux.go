@@ -6,11 +6,12 @@ import (
 	"syscall"
 )
 
-// epollEnabled selects the epoll backend for TCP and Unix sockets on Linux.
+// epollEnabled selects the epoll backend for the TCP and Unix sockets on
+// Linux that the loop backend does not take: those of a Server or a Dial
+// with WithBlockingCallbacks, or all of them with PROTOFLOW_BACKEND=epoll.
 // PROTOFLOW_BACKEND=goroutine turns it off (one reader goroutine per
-// connection, as on other systems), and PROTOFLOW_BACKEND=loop selects the
-// loop backend instead (loop_linux.go): CI runs the tests all three ways.
-var epollEnabled = backendName == "epoll"
+// connection, as on other systems): CI runs the tests all three ways.
+var epollEnabled = backendName != "goroutine"
 
 // pollEvents are the events a socket is registered for: one-shot, so that
 // the poller hears of a socket only while no reader holds it (a reader

@@ -20,7 +20,7 @@ import (
 // inside the listener's wait: at the limit it returns from it and waits
 // for a slot in acquireSlot, and the kernel's backlog holds the peers.
 func (s *Server) serveLoop(ln net.Listener) (bool, error) {
-	if !loopEnabled || s.opts.tls != nil {
+	if !loopEnabled || s.opts.tls != nil || s.opts.blockingCallbacks {
 		return false, nil
 	}
 	var sc syscall.Conn
@@ -230,7 +230,7 @@ func (s *Server) addLoopStats(st *Stats) {
 // ConnectionMade on the calling goroutine, then gives the connection to a
 // loop. nil when nc is not for the loop backend.
 func attachLoop(nc net.Conn, p Protocol, o *options) (t Transport) {
-	if !loopEnabled {
+	if !loopEnabled || o.blockingCallbacks {
 		return nil
 	}
 	unix := false

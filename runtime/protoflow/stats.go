@@ -59,9 +59,10 @@ type Stats struct {
 // BackendStats counts open connections by backend (see the package
 // documentation).
 type BackendStats struct {
-	// Loop is the loop backend's (PROTOFLOW_BACKEND=loop, Linux).
+	// Loop is the loop backend's (the default on Linux).
 	Loop int `json:"loop"`
-	// Epoll is the epoll backend's (the default on Linux).
+	// Epoll is the epoll backend's: on Linux, connections with
+	// WithBlockingCallbacks, and every one with PROTOFLOW_BACKEND=epoll.
 	Epoll int `json:"epoll"`
 	// Goroutine is the goroutine backend's: every connection elsewhere
 	// and with PROTOFLOW_BACKEND=goroutine, and TLS connections.

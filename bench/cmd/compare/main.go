@@ -131,7 +131,7 @@ func run(runs int, duration time.Duration, idleConns int, only, onlyWorkloads st
 
 	servers := []server{
 		{protoflowName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, nil},
-		{protoflowLoopName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, []string{"PROTOFLOW_BACKEND=loop"}},
+		{protoflowEpollName, func(b string) []string { return []string{filepath.Join(b, "protoflow")} }, []string{"PROTOFLOW_BACKEND=epoll"}},
 		{"net.Conn goroutines", func(b string) []string { return []string{filepath.Join(b, "netconn")} }, nil},
 		{"gnet v2", func(b string) []string { return []string{filepath.Join(b, "gnet")} }, nil},
 		{"aiohttp asyncio", func(string) []string { return []string{"/usr/bin/python3", py, "--loop", "asyncio"} }, nil},
@@ -385,12 +385,13 @@ func raiseFileLimit(want, need int) error {
 }
 
 // protoflowName is the server the others (its rivals, and builds of other
-// commits added with -add) are measured against, on the default backend;
-// protoflowLoopName is the same server on the loop backend, measured
-// against the same rivals.
+// commits added with -add) are measured against, on the default backend
+// (on Linux the loop backend); protoflowEpollName is the same server on
+// the epoll backend (WithBlockingCallbacks' backend), measured against the
+// same rivals.
 const (
-	protoflowName     = "protoflow (generated)"
-	protoflowLoopName = "protoflow loop backend"
+	protoflowName      = "protoflow (generated)"
+	protoflowEpollName = "protoflow epoll backend"
 )
 
 // figure is one row of the table for each workload it applies to.
@@ -481,7 +482,7 @@ func printHeader(w io.Writer, servers []server) {
 // rivals in each run would be biased: the largest of four noisy samples is
 // above the typical one.)
 func printRatios(w io.Writer, runs int, servers []server, workloads []workload, results map[string]map[string][]sample) {
-	for _, ours := range []string{protoflowName, protoflowLoopName} {
+	for _, ours := range []string{protoflowName, protoflowEpollName} {
 		if !slices.ContainsFunc(servers, func(s server) bool { return s.name == ours }) {
 			continue
 		}
