@@ -142,10 +142,12 @@
 // Cache:
 //
 //   - There are no slab classes. The memory limit (-m) is split among 16
-//     shards, each with its own lock and a plain LRU list; memcached has
-//     slab classes, each with a segmented LRU (hot, warm, cold) that
-//     background threads maintain. So the items evicted under pressure
-//     differ, and an item larger than a shard's share (-m/16: 64 KiB at
+//     shards, each with its own lock and an LRU list in which a get marks
+//     its item and eviction gives a marked item a second pass (CLOCK), so
+//     that a get writes no list; memcached has slab classes, each with a
+//     segmented LRU (hot, warm, cold) that background threads maintain,
+//     and moves an item on a get at most once a minute. So the items
+//     evicted under pressure differ, and an item larger than a shard's share (-m/16: 64 KiB at
 //     -m 1) is refused with "SERVER_ERROR out of memory storing object".
 //     By design: a simpler cache, and locks that do not contend.
 //   - An expired or flushed item goes when a command finds it or when it
