@@ -156,7 +156,7 @@ func resetMessage(m *spec.Message) []jen.Code {
 		}
 	}
 	if m.TagField != "" {
-		out = append(out, jen.Id("m").Dot(m.TagField).Op("=").Lit(0))
+		out = append(out, jen.Id("m").Dot(m.TagField).Op("=").Add(zeroValue(m.Set.Tag)))
 	}
 	return append(out, resetFields(jen.Id("m"), own)...)
 }
