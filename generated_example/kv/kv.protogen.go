@@ -643,7 +643,11 @@ func (p *ClientProtocol) SendPing(m *Ping) error {
 // requests. A caller waits, as long as its ctx allows, while the server does
 // not read; every call waiting when the connection ends fails with why (an
 // error matching protoflow.ErrConnectionLost), and so does every later one.
-// Make one with DialClient or NewClient.
+// Make one with DialClient or NewClient. Its connection is not on an event
+// loop (protoflow.WithBlockingCallbacks), so that a call made from a callback
+// of a server's connection still gets its reply; but that callback's loop
+// waits meanwhile, so a server whose callbacks call a client should be made
+// with protoflow.WithBlockingCallbacks too.
 type Client struct {
 	p *ClientProtocol
 }
@@ -652,7 +656,7 @@ type Client struct {
 // Client over a new ClientProtocol.
 func DialClient(ctx context.Context, network, address string, opts ...protoflow.Option) (*Client, error) {
 	p := NewClientProtocol()
-	if _, err := protoflow.Dial(ctx, network, address, p, opts...); err != nil {
+	if _, err := protoflow.Dial(ctx, network, address, p, append([]protoflow.Option{protoflow.WithBlockingCallbacks()}, opts...)...); err != nil {
 		return nil, err
 	}
 	return &Client{p: p}, nil
@@ -662,7 +666,7 @@ func DialClient(ctx context.Context, network, address string, opts ...protoflow.
 // owns from then on.
 func NewClient(nc net.Conn, opts ...protoflow.Option) (*Client, error) {
 	p := NewClientProtocol()
-	if _, err := protoflow.Attach(nc, p, opts...); err != nil {
+	if _, err := protoflow.Attach(nc, p, append([]protoflow.Option{protoflow.WithBlockingCallbacks()}, opts...)...); err != nil {
 		return nil, err
 	}
 	return &Client{p: p}, nil

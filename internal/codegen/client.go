@@ -196,6 +196,15 @@ func errorMethods(f *jen.File, s *spec.Spec) {
 	}
 }
 
+// clientOptions prints a client connection's options: the caller's, and
+// WithBlockingCallbacks, which keeps the connection off the event loops.
+// On the loop backend a client called from a callback would otherwise
+// wait, with that callback's loop stalled, for a reply that the same loop
+// may be the one to read: it would never come.
+func clientOptions() jen.Code {
+	return jen.Append(jen.Index().Qual(runtimePkg, "Option").Values(jen.Qual(runtimePkg, "WithBlockingCallbacks").Call()), jen.Id("opts").Op("...")).Op("...")
+}
+
 // clientType prints the client of protocol p: its type, how to make one,
 // and a method per request that declares its reply.
 func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
@@ -206,14 +215,14 @@ func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 		match = "by the id that each request and its reply carry"
 	}
 	f.Line()
-	prose(f, fmt.Sprintf("%s is a client of %s, generated from %s: a method per request, which sends it and waits for its reply. Its methods are safe for concurrent use: the requests of many goroutines are pipelined on one connection, and the replies are matched to them %s. A caller waits, as long as its ctx allows, while the server does not read; every call waiting when the connection ends fails with why (an error matching protoflow.ErrConnectionLost), and so does every later one. Make one with %s or %s.", name, p.Name, s.Source, match, dial, newc))
+	prose(f, fmt.Sprintf("%s is a client of %s, generated from %s: a method per request, which sends it and waits for its reply. Its methods are safe for concurrent use: the requests of many goroutines are pipelined on one connection, and the replies are matched to them %s. A caller waits, as long as its ctx allows, while the server does not read; every call waiting when the connection ends fails with why (an error matching protoflow.ErrConnectionLost), and so does every later one. Make one with %s or %s. Its connection is not on an event loop (protoflow.WithBlockingCallbacks), so that a call made from a callback of a server's connection still gets its reply; but that callback's loop waits meanwhile, so a server whose callbacks call a client should be made with protoflow.WithBlockingCallbacks too.", name, p.Name, s.Source, match, dial, newc))
 	f.Type().Id(name).Struct(jen.Id("p").Op("*").Id(p.Name))
 
 	f.Line()
 	prose(f, fmt.Sprintf("%s connects to address on network (\"tcp\" or \"unix\") and returns a %s over a new %s.", dial, name, p.Name))
 	f.Func().Id(dial).Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.List(jen.Id("network"), jen.Id("address")).String(), jen.Id("opts").Op("...").Qual(runtimePkg, "Option")).Params(jen.Op("*").Id(name), jen.Error()).Block(
 		jen.Id("p").Op(":=").Id(p.Member(spec.RoleConstructor).Name).Call(),
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Dial").Call(jen.Id("ctx"), jen.Id("network"), jen.Id("address"), jen.Id("p"), jen.Id("opts").Op("...")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Dial").Call(jen.Id("ctx"), jen.Id("network"), jen.Id("address"), jen.Id("p"), clientOptions()), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
 		),
 		jen.Return(jen.Op("&").Id(name).Values(jen.Id("p").Op(":").Id("p")), jen.Nil()),
@@ -223,7 +232,7 @@ func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	prose(f, fmt.Sprintf("%s returns a %s over nc, any connection (TLS, net.Pipe), which it owns from then on.", newc, name))
 	f.Func().Id(newc).Params(jen.Id("nc").Qual(netPkg, "Conn"), jen.Id("opts").Op("...").Qual(runtimePkg, "Option")).Params(jen.Op("*").Id(name), jen.Error()).Block(
 		jen.Id("p").Op(":=").Id(p.Member(spec.RoleConstructor).Name).Call(),
-		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Attach").Call(jen.Id("nc"), jen.Id("p"), jen.Id("opts").Op("...")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(runtimePkg, "Attach").Call(jen.Id("nc"), jen.Id("p"), clientOptions()), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
 		),
 		jen.Return(jen.Op("&").Id(name).Values(jen.Id("p").Op(":").Id("p")), jen.Nil()),

@@ -164,6 +164,12 @@ func WithMaxConns(n int) Option {
 // holds about 2 KiB instead of 0.3. It applies to a Server's connections
 // and to those of Dial and Attach, and changes nothing on other systems,
 // whose connections have a goroutine each already.
+//
+// A callback that waits for another connection of the same process must
+// not wait for one on its own loop, which cannot run meanwhile: the
+// connections of generated clients use this option for that reason (a
+// client called from a callback then gets its reply), and so must a
+// server that such a callback calls in the same process.
 func WithBlockingCallbacks() Option {
 	return func(o *options) { o.blockingCallbacks = true }
 }
