@@ -24,8 +24,9 @@ func Dial(ctx context.Context, network, address string, p Protocol, opts ...Opti
 
 // Attach drives an existing connection, such as a [crypto/tls.Conn] or one
 // end of a [net.Pipe], with p. ConnectionMade runs on the calling goroutine
-// before Attach returns; reading then goes on in a goroutine of its own
-// until ConnectionLost. The transport owns nc from then on. If an option is
+// before Attach returns; reading then goes on until ConnectionLost, on an
+// event loop for a TCP or Unix connection on Linux (unless
+// [WithBlockingCallbacks]), else on a goroutine of its own. The transport owns nc from then on. If an option is
 // invalid, Attach returns its error and leaves nc alone.
 func Attach(nc net.Conn, p Protocol, opts ...Option) (Transport, error) {
 	o := buildOptions(opts)

@@ -83,7 +83,9 @@
 //
 // PauseWriting and ResumeWriting run on the goroutine whose write or flush
 // crossed a water mark, unless another callback of the connection is
-// running: then they run right after it returns, on its goroutine. So the
+// running: then they run right after it returns, on its goroutine. On the
+// loop backend the connection's loop runs them, right after the callback
+// that decided them, or as soon as the loop is free. So the
 // callbacks of one connection never run concurrently, a Write from inside a
 // callback never re-enters the protocol, and a Write from any other
 // goroutine never waits for a callback.
@@ -137,8 +139,9 @@
 // bounds a Close that waits for a peer that stopped reading. An expired
 // timeout aborts the connection, and ConnectionLost receives a
 // [*TimeoutError], unless the protocol implements [TimeoutHandler]: then
-// Timeout is called, on the goroutine of the connection's timer and
-// serialized with the other callbacks, and the timeout starts a new period.
+// Timeout is called, on the goroutine of the connection's timer (on the
+// loop backend, its loop) and serialized with the other callbacks, and the
+// timeout starts a new period.
 // Reads and writes only store a clock reading; one timer per connection
 // checks them when a period could have run out; a connection without
 // timeouts carries one nil pointer for them. [AbortWithError] aborts a

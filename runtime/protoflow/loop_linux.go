@@ -12,7 +12,7 @@ import (
 // callbacks inline, on threads of their own, over raw sockets that Go's
 // netpoller never sees. PROTOFLOW_BACKEND=epoll or goroutine selects
 // another backend for the process, and WithBlockingCallbacks the epoll
-// backend for a Server's or a Dial's connections.
+// backend for the connections of a Server, a Dial or an Attach.
 //
 // # Threads and goroutines
 //

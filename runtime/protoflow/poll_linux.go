@@ -7,8 +7,10 @@ import (
 )
 
 // epollEnabled selects the epoll backend for the TCP and Unix sockets on
-// Linux that the loop backend does not take: those of a Server or a Dial
-// with WithBlockingCallbacks, or all of them with PROTOFLOW_BACKEND=epoll.
+// Linux that the loop backend does not take: those of a Server, a Dial or
+// an Attach with WithBlockingCallbacks, those of other listeners than
+// *net.TCPListener and *net.UnixListener, or all of them with
+// PROTOFLOW_BACKEND=epoll.
 // PROTOFLOW_BACKEND=goroutine turns it off (one reader goroutine per
 // connection, as on other systems): CI runs the tests all three ways.
 var epollEnabled = backendName != "goroutine"

@@ -30,7 +30,9 @@ func TestPollerEmptiesAndRefills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(func() *pollEcho { return new(pollEcho) })
+	// WithBlockingCallbacks: on the epoll backend when the loop backend is
+	// the default too.
+	srv := NewServer(func() *pollEcho { return new(pollEcho) }, WithBlockingCallbacks())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // ends with Shutdown below
 	deadline := time.Now().Add(60 * time.Second)

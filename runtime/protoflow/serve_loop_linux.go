@@ -31,7 +31,7 @@ func (s *Server) serveLoop(ln net.Listener) (bool, error) {
 	case *net.UnixListener:
 		sc, unix = l, true
 	default:
-		return false, nil // TLS and other listeners: the goroutine backend
+		return false, nil // other listeners: their connections go to newConn (epoll for a raw socket, else goroutine)
 	}
 	// A listener's RawConn cannot wait for readability: wait on a
 	// duplicate of its descriptor, as an *os.File, which can. Closing the

@@ -61,8 +61,11 @@ func NewServer[P Protocol](factory func() P, opts ...Option) *Server {
 }
 
 // Serve accepts connections from ln until the server is shut down or ln
-// fails, and serves each on a goroutine of its own, which runs its
-// protocol's callbacks and exits after ConnectionLost. Serve closes ln when
+// fails, and serves each: on Linux, a TCP or Unix connection on one of the
+// event loops, which runs its protocol's callbacks (see the package
+// documentation); otherwise, and with [WithBlockingCallbacks], on
+// goroutines of its own, which run them and exit after ConnectionLost.
+// Serve closes ln when
 // it returns. After Shutdown or Close it returns [ErrServerClosed];
 // otherwise it returns the error that stopped accepting. Temporary accept
 // errors, such as running out of file descriptors, are retried with a

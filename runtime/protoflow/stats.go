@@ -25,8 +25,9 @@ type Stats struct {
 	// reassembly memory is free (see [WithReassemblyBudget]).
 	MemoryWait int `json:"memory_wait"`
 	// Backends is the open connections by the backend that drives them:
-	// PROTOFLOW_BACKEND picks it, and TLS connections use the goroutine
-	// backend whatever it picks (see [WithTLS]).
+	// on Linux the loop backend unless [WithBlockingCallbacks] (the epoll
+	// backend) or PROTOFLOW_BACKEND picks another; TLS connections use the
+	// goroutine backend whatever it picks (see [WithTLS]).
 	Backends BackendStats `json:"backends"`
 
 	// Accepted is the connections accepted, ever (with TLS, the handshakes
