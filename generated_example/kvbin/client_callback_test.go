@@ -32,25 +32,6 @@ func (p *proxy) DataReceived(b []byte) {
 	}
 }
 
-// serve serves on a fresh loopback listener until the test ends, and
-// returns its address.
-func serve(t *testing.T, factory func() protoflow.Protocol, opts ...protoflow.Option) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := protoflow.NewServer(factory, opts...)
-	go srv.Serve(ln) // returns once Shutdown closes ln
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
 // A generated client called from a server's callback gets its reply,
 // with one event loop for everything (GOMAXPROCS=1): the client's
 // connection is kept off the loops, or its reply would wait for the very
@@ -61,14 +42,14 @@ func TestClientCalledFromCallback(t *testing.T) {
 	// share the one loop that the proxy's callback stalls.
 	store := NewStore()
 	store.set([]byte("k"), []byte("value"))
-	backend := serve(t, func() protoflow.Protocol { return store.Protocol() }, protoflow.WithBlockingCallbacks())
+	backend := serve(t, "tcp", func() protoflow.Protocol { return store.Protocol() }, protoflow.WithBlockingCallbacks())
 	c, err := Dial(context.Background(), "tcp", backend)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	// The proxy runs on the loop backend, Linux's default.
-	proxyAddr := serve(t, func() protoflow.Protocol { return &proxy{c: c} })
+	proxyAddr := serve(t, "tcp", func() protoflow.Protocol { return &proxy{c: c} })
 	pc, err := net.Dial("tcp", proxyAddr)
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,22 @@ type testServer struct {
 
 func startServer(t *testing.T, network string) *testServer {
 	t.Helper()
+	ts := &testServer{network: network, store: NewStore()}
+	ts.addr = serve(t, network, func() protoflow.Protocol {
+		p := ts.store.Protocol()
+		ts.mu.Lock()
+		ts.protocols = append(ts.protocols, p)
+		ts.mu.Unlock()
+		return p
+	})
+	return ts
+}
+
+// serve serves the protocols of factory on a fresh listener of network
+// ("tcp" on loopback, or "unix") until the test ends, and returns its
+// address; the cleanup shuts the server down and checks how Serve ended.
+func serve(t *testing.T, network string, factory func() protoflow.Protocol, opts ...protoflow.Option) string {
+	t.Helper()
 	address := "127.0.0.1:0"
 	if network == "unix" {
 		address = filepath.Join(t.TempDir(), "kvbin.sock")
@@ -61,14 +77,7 @@ func startServer(t *testing.T, network string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{network: network, addr: ln.Addr().String(), store: NewStore()}
-	srv := protoflow.NewServer(func() *Server {
-		p := ts.store.Protocol()
-		ts.mu.Lock()
-		ts.protocols = append(ts.protocols, p)
-		ts.mu.Unlock()
-		return p
-	})
+	srv := protoflow.NewServer(factory, opts...)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }() // ends with Shutdown below
 	t.Cleanup(func() {
@@ -81,7 +90,7 @@ func startServer(t *testing.T, network string) *testServer {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
-	return ts
+	return ln.Addr().String()
 }
 
 func (ts *testServer) dial(t *testing.T) *Client {

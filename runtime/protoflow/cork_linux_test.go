@@ -206,17 +206,7 @@ func TestCorkWaterMarks(t *testing.T) {
 		pausedInside = r.counts["pause"]
 		r.mu.Unlock()
 	}
-	server, client := unixPair(t)
-	tr, err := Attach(server, r, WithWriteBufferLimits(high, low))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		tr.Abort()
-		client.Close()
-		r.waitLost(t, 10*time.Second)
-		r.check(t)
-	})
+	_, client := ttAttach(t, connKinds[1], r, WithWriteBufferLimits(high, low)) // unix
 	if _, err := client.Write([]byte("go")); err != nil {
 		t.Fatal(err)
 	}
@@ -271,17 +261,7 @@ func TestCorkDrainInCallback(t *testing.T) {
 				}
 				drained <- nil
 			}
-			server, client := unixPair(t)
-			tr, err := Attach(server, r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				tr.Abort()
-				client.Close()
-				r.waitLost(t, 10*time.Second)
-				r.check(t)
-			})
+			tr, client := ttAttach(t, connKinds[1], r) // unix
 			if _, err := client.Write([]byte("go")); err != nil {
 				t.Fatal(err)
 			}

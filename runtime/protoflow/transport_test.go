@@ -45,7 +45,8 @@ func ttAttach(t *testing.T, k connKind, r *recorder, opts ...Option) (Transport,
 }
 
 // ttAttachAs is ttAttach for any protocol p that reports to r. Cleanup
-// also checks that the connection's timeouts, if any, have stopped.
+// also checks that the connection's timeouts, if any, have stopped, and
+// that r saw no violation of the contract.
 func ttAttachAs(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Option) (Transport, net.Conn) {
 	t.Helper()
 	srv, cli := k.pair(t)
@@ -60,6 +61,7 @@ func ttAttachAs(t *testing.T, k connKind, p Protocol, r *recorder, opts ...Optio
 		ttClosePeer(cli)
 		ttWaitGone(t, tr, r)
 		toCheckStopped(t, tr)
+		r.check(t)
 	})
 	return tr, cli
 }
