@@ -1,6 +1,7 @@
 package protoflow
 
 import (
+	"net"
 	"os"
 	"runtime"
 	"testing"
@@ -124,7 +125,8 @@ func loopsRetireWithin(d time.Duration) bool {
 
 // TestLoopTableDense checks that a loop files its connections in a dense
 // table, not by descriptor: with the process's descriptors numbered in
-// the hundreds, each connection's slot is below the number of connections.
+// the hundreds, the connections of one loop take slots 0, 1, 2, ..., and
+// a lost connection's slot goes to the next.
 // A table by descriptor held 8 bytes per descriptor of the process in
 // every loop (at 100,000 connections and 64 loops, half a kilobyte per
 // connection).
@@ -146,9 +148,19 @@ func TestLoopTableDense(t *testing.T) {
 		recs.add(r)
 		return r
 	})
-	for i := range n {
-		cli := ttListenKinds[0].dial(t, s.addr)
-		t.Cleanup(func() { cli.Close() })
+	// One loop (GOMAXPROCS=1 when the connections are given out), so
+	// that every connection shares one table: slots 0 to n-1, and the
+	// slot of a lost connection is the next one's.
+	// A loop left from an earlier test would hand out its free slots.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if !loopsRetireWithin(10 * time.Second) {
+		t.Fatal("a loop of an earlier test still runs 10 s on")
+	}
+	clients := make([]net.Conn, n+1)
+	slotOf := func(i int) int32 {
+		t.Helper()
+		clients[i] = ttListenKinds[0].dial(t, s.addr)
+		t.Cleanup(func() { clients[i].Close() })
 		r := recs.get(t, i)
 		<-r.madeCh
 		c := r.Transport().(*lconn)
@@ -156,13 +168,22 @@ func TestLoopTableDense(t *testing.T) {
 			t.Fatalf("connection %d not registered within 10s", i)
 		}
 		c.mu.Lock()
-		fd, slot := c.fd, c.slot
-		c.mu.Unlock()
-		if fd < 300 {
-			t.Fatalf("connection %d has descriptor %d: the test meant it past 300", i, fd)
+		defer c.mu.Unlock()
+		if c.fd < 300 {
+			t.Fatalf("connection %d has descriptor %d: the test meant it past 300", i, c.fd)
 		}
-		if slot < 0 || slot >= n {
-			t.Errorf("connection %d (descriptor %d) has slot %d in its loop's table of %d connections at most", i, fd, slot, n)
+		return c.slot
+	}
+	for i := range n {
+		if slot := slotOf(i); slot != int32(i) {
+			t.Errorf("connection %d has slot %d, want %d: the table is not dense", i, slot, i)
 		}
+	}
+	clients[1].Close()
+	_ = recs.get(t, 1).waitLost(t, 10*time.Second) // its cause does not matter here
+	// The loop frees the slot before it runs ConnectionLost: the next
+	// connection registers after that, on the same loop.
+	if slot := slotOf(n); slot != 1 {
+		t.Errorf("the connection after one was lost has slot %d, want 1, the freed slot", slot)
 	}
 }
