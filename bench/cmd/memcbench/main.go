@@ -17,9 +17,11 @@
 // For each run the servers start afresh, pinned to CPU 1 (taskset -c 1;
 // ours with GOMAXPROCS=1), and the load runs on CPU 0, so that a server's
 // CPU time (utime+stime from /proc) is measured for each test alone; each
-// test loads the servers one after the other, in an order that turns round
-// from test to test and run to run, so that the servers compared meet the
-// machine seconds apart. memcached runs with -t 1 (one worker thread: the
+// test loads the servers in turns (-slices of -d each), one after the
+// other, in an order that turns round from test to test and run to run and
+// runs backwards every other turn, so that the servers compared meet the
+// machine within a second of each other and before and after each other.
+// memcached runs with -t 1 (one worker thread: the
 // fair comparison per core) and with its default of 4 threads, pinned to
 // the same CPU; ours runs on the runtime's default backend (on Linux its
 // event loops) and on its epoll backend (PROTOFLOW_BACKEND=epoll, what
@@ -89,6 +91,7 @@ type sample struct{ rps, perCPU float64 }
 type config struct {
 	runs, conns, keys, value int
 	dur                      time.Duration
+	slices                   int
 	tests                    []test
 	only                     string
 }
@@ -96,6 +99,7 @@ type config struct {
 func main() {
 	runs := flag.Int("runs", 5, "interleaved runs of every test on every server")
 	dur := flag.Duration("d", 3*time.Second, "how long each test loads a server")
+	slices := flag.Int("slices", 4, "how many turns each test's -d is split into, the servers taking turns")
 	conns := flag.Int("c", 50, "connections")
 	keys := flag.Int("keys", 10000, "distinct keys")
 	value := flag.Int("value", 100, "bytes of each value set")
@@ -104,7 +108,7 @@ func main() {
 	mixes := flag.String("mix", "90,10", "comma-separated percentages of gets (90: get-heavy, 10: set-heavy)")
 	only := flag.String("only", "", "run only the servers whose names contain this")
 	flag.Parse()
-	cfg := config{runs: *runs, conns: *conns, keys: *keys, value: *value, dur: *dur, only: *only}
+	cfg := config{runs: *runs, conns: *conns, keys: *keys, value: *value, dur: *dur, slices: max(*slices, 1), only: *only}
 	for _, p := range strings.Split(*protos, ",") {
 		for _, m := range strings.Split(*mixes, ",") {
 			for _, d := range strings.Split(*pipes, ",") {
@@ -193,10 +197,12 @@ type running struct {
 }
 
 // measure runs every test of run r on every server. All the servers of a
-// run start at once, fresh, and each test loads them one after the other
-// (an idle server takes next to no CPU), in an order that turns round from
-// test to test and run to run: this VM's speed drifts over tens of seconds,
-// and the servers compared in a test meet it a few seconds apart.
+// run start at once, fresh, and each test loads them in turns, one after
+// the other (an idle server takes next to no CPU), in an order that turns
+// round from test to test and run to run: this VM's speed drifts over tens
+// of seconds, and in short turns the servers compared in a test meet it
+// within a second of each other. A server's figures for the test are its
+// turns' requests over their time (or CPU time) together.
 func measure(cfg config, servers []server, r int, results map[string][]sample) error {
 	var up []running
 	defer func() {
@@ -226,27 +232,49 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 			return fmt.Errorf("%s: setting the keys: %w", s.name, err)
 		}
 	}
+	type total struct {
+		n       int
+		elapsed time.Duration
+		cpu     float64
+	}
 	for i, t := range cfg.tests {
-		for k := range up {
-			s := up[(k+i+r)%len(up)]
-			if (i+r)%2 == 1 {
-				s = up[(len(up)-1-k+i+r)%len(up)]
+		totals := make([]total, len(up))
+		for turn := range cfg.slices {
+			for k := range up {
+				j := turnOrder(k, i+r, turn, len(up))
+				s := up[j]
+				before := proc.CPUSeconds(s.cmd.Process.Pid)
+				n, elapsed, err := load(s.addr, cfg, t, cfg.dur/time.Duration(cfg.slices))
+				if err != nil {
+					return fmt.Errorf("%s: %s: %w", s.name, t, err)
+				}
+				totals[j].cpu += proc.CPUSeconds(s.cmd.Process.Pid) - before
+				totals[j].n += n
+				totals[j].elapsed += elapsed
 			}
-			before := proc.CPUSeconds(s.cmd.Process.Pid)
-			n, elapsed, err := load(s.addr, cfg, t)
-			if err != nil {
-				return fmt.Errorf("%s: %s: %w", s.name, t, err)
-			}
-			cpu := proc.CPUSeconds(s.cmd.Process.Pid) - before
-			smp := sample{rps: float64(n) / elapsed.Seconds()}
-			if cpu > 0 {
-				smp.perCPU = float64(n) / cpu
+		}
+		for j, s := range up {
+			tot := totals[j]
+			smp := sample{rps: float64(tot.n) / tot.elapsed.Seconds()}
+			if tot.cpu > 0 {
+				smp.perCPU = float64(tot.n) / tot.cpu
 			}
 			fmt.Fprintf(os.Stderr, "run %d/%d  %-26s %-36s %10.0f requests/s  %10.0f requests/CPU-s\n", r+1, cfg.runs, t, s.name, smp.rps, smp.perCPU)
 			results[key(s.name, t)] = append(results[key(s.name, t)], smp)
 		}
 	}
 	return nil
+}
+
+// turnOrder is the server that goes k-th in a turn of a test: the order
+// turns round from test to test (and run to run: rot), and every other
+// turn runs it backwards, so that each server meets the machine before and
+// after each other one.
+func turnOrder(k, rot, turn, n int) int {
+	if turn%2 == 1 {
+		k = n - 1 - k
+	}
+	return (k + rot) % n
 }
 
 // conn is one client connection of the load.
@@ -363,7 +391,7 @@ func preload(addr string, cfg config) error {
 }
 
 // load runs test t for cfg.dur and returns the requests answered.
-func load(addr string, cfg config, t test) (int, time.Duration, error) {
+func load(addr string, cfg config, t test, d time.Duration) (int, time.Duration, error) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -372,7 +400,7 @@ func load(addr string, cfg config, t test) (int, time.Duration, error) {
 	)
 	value := bytes.Repeat([]byte("v"), cfg.value)
 	start := time.Now()
-	deadline := start.Add(cfg.dur)
+	deadline := start.Add(d)
 	for i := range cfg.conns {
 		c, err := dialConn(addr, t.binary, value)
 		if err != nil {
