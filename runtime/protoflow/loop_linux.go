@@ -227,7 +227,7 @@ func (l *loop) post(t loopTask) {
 func (l *loop) wake() {
 	if l.sleeping.CompareAndSwap(true, false) {
 		one := uint64(1)
-		_, _ = rawWrite(uintptr(l.evfd), (*[8]byte)(unsafe.Pointer(&one))[:])
+		_, _, _ = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(l.evfd), uintptr(unsafe.Pointer(&one)), 8) // an eventfd: not rawWrite, which is for sockets
 	}
 }
 
@@ -293,7 +293,7 @@ func (l *loop) run() {
 			slot := ev.Fd
 			if slot == wakeSlot {
 				var b [8]byte
-				_, _ = rawRead(uintptr(l.evfd), b[:])
+				_, _, _ = syscall.RawSyscall(syscall.SYS_READ, uintptr(l.evfd), uintptr(unsafe.Pointer(&b)), 8) // an eventfd: not rawRead, which is for sockets
 				continue
 			}
 			if slot < 0 || int(slot) >= len(l.conns) {

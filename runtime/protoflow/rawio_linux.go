@@ -36,7 +36,7 @@ func rawConnOf(nc net.Conn) syscall.RawConn {
 // the end, and a read or write waiting on it returns.
 func shutdownSocket(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }
 
-// rawRead reads once from the non-blocking fd. It returns EAGAIN when
+// rawRead reads once from the non-blocking socket fd. It returns EAGAIN when
 // nothing is ready and (0, nil) at end of file.
 func rawRead(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
@@ -67,7 +67,7 @@ func rawWritev(fd uintptr, iov []iovec, bufs [][]byte) (int, []iovec, error) {
 	return n, iov, err
 }
 
-// rawWrite writes p to the non-blocking fd with one write call.
+// rawWrite writes p to the non-blocking socket fd with one system call.
 func rawWrite(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
