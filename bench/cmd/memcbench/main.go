@@ -478,8 +478,8 @@ func ensureMemcached() error {
 // printTable prints the results as Markdown.
 func printTable(w io.Writer, cfg config, servers []server, results map[string][]sample, loadBefore, loadAfter string) {
 	version, _ := exec.Command("memcached", "-V").Output()
-	fmt.Fprintf(w, "memcbench -c %d -keys %d -value %d -d %s, %s, %s/%s, %d CPUs (%s), %s, %s; servers pinned to CPU 1, the load to CPU 0; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
-		cfg.conns, cfg.keys, cfg.value, cfg.dur, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(),
+	fmt.Fprintf(w, "memcbench -c %d -keys %d -value %d -d %s -slices %d, %s, %s/%s, %d CPUs (%s), %s, %s; servers pinned to CPU 1, the load to CPU 0; load average %s before, %s after; %d interleaved runs; median (min–max).\n\n",
+		cfg.conns, cfg.keys, cfg.value, cfg.dur, cfg.slices, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), proc.CPUModel(),
 		runtime.Version(), strings.TrimSpace(string(version)), loadBefore, loadAfter, cfg.runs)
 	fmt.Fprint(w, "| test | figure |")
 	for _, s := range servers {
