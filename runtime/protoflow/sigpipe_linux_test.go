@@ -16,7 +16,7 @@ import (
 )
 
 // A write to a socket whose sending side is shut raises no SIGPIPE: the
-// transport writes with sendto and MSG_NOSIGNAL, so a program that asks
+// transport writes with sendto or sendmsg and MSG_NOSIGNAL, so a program that asks
 // for SIGPIPE (signal.Notify) hears of its own pipes only. The control
 // row writes with write(2), which does raise it, so that the test can
 // tell. A signal raised by a system call is the thread's and pending when
@@ -34,6 +34,11 @@ func TestSocketWriteRaisesNoSIGPIPE(t *testing.T) {
 		wantPipe bool
 	}{
 		{"sysWrite", sysWrite, false},
+		{"sysWritev", func(fd uintptr, p []byte) (int, syscall.Errno) {
+			v := iovec{Base: &p[0]}
+			v.SetLen(len(p))
+			return sysWritev(fd, []iovec{v})
+		}, false},
 		{"write(2), the control", plainWrite, true},
 	}
 	sigs := make(chan os.Signal, 2)

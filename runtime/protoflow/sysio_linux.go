@@ -19,12 +19,13 @@ import (
 // transport's back (NetConn().File() then Fd()) would stall the process:
 // NetConn's documentation forbids it.
 //
-// A socket is read with recvfrom and written with sendto (as nginx does,
-// with recv and send), not read and write: those pass through the file
-// layer first (the position lock, rw_verify_area, the security and
-// fsnotify hooks), about 1 % of a loopback request's CPU (perf, memcached
-// -P 1), and sendto takes MSG_NOSIGNAL, so a write to a peer gone returns
-// EPIPE without raising SIGPIPE for the runtime to ignore.
+// A socket is read with recvfrom and written with sendto or sendmsg (as
+// nginx does, with recv, send and sendmsg), not read, write and writev:
+// those pass through the file layer first (the position lock,
+// rw_verify_area, the security and fsnotify hooks), about 1 % of a
+// loopback request's CPU (perf, memcached -P 1), and sendto and sendmsg
+// take MSG_NOSIGNAL, so a write to a peer gone returns EPIPE without
+// raising SIGPIPE for the runtime to ignore.
 //
 // Under the race detector sysio_race.go uses syscall.Read and
 // syscall.Write instead, which tell the detector that bytes written to a
@@ -42,6 +43,12 @@ func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 }
 
 func sysWritev(fd uintptr, iov []iovec) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(unsafe.SliceData(iov))), uintptr(len(iov)))
+	msg := syscall.Msghdr{Iov: unsafe.SliceData(iov)}
+	setLen(&msg.Iovlen, len(iov))
+	n, _, errno := syscall.RawSyscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), syscall.MSG_NOSIGNAL)
 	return int(n), errno
 }
+
+// setLen stores n in a length field of a system call's structure, which is
+// 32 or 64 bits wide as the architecture's size_t is.
+func setLen[T ~uint32 | ~uint64](field *T, n int) { *field = T(n) }
