@@ -8,12 +8,13 @@ import (
 
 // ownTransport is a transport made by this package, on any backend: the
 // functions that act on a transport (SetTimeouts, SetFrameTimeout,
-// HostFramer) pass the call on to it, and otherwise to a foreign
-// transport's method of the same name.
+// HostFramer, AbortWithError) pass the call on to it, and otherwise to a
+// foreign transport's method of the same name.
 type ownTransport interface {
 	setTimeouts(read, idle time.Duration) error
 	setFrameTimeout(d time.Duration) error
 	hostFramer(f *wire.Framer)
+	kill(err error)
 }
 
 var _ ownTransport = (*conn)(nil)

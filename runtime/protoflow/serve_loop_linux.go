@@ -20,7 +20,7 @@ import (
 // inside the listener's wait: at the limit it returns from it and waits
 // for a slot in acquireSlot, and the kernel's backlog holds the peers.
 func (s *Server) serveLoop(ln net.Listener) (bool, error) {
-	if !loopEnabled || s.opts.tls != nil || s.opts.blockingCallbacks {
+	if !s.opts.onLoop() {
 		return false, nil
 	}
 	var sc syscall.Conn
@@ -224,13 +224,20 @@ func (s *Server) addLoopStats(st *Stats) {
 	}
 }
 
+// onLoop reports whether connections with these options go on the loop
+// backend: it is selected, and neither blocking callbacks nor TLS (which
+// reads through a net.Conn) keep them off it.
+func (o *options) onLoop() bool {
+	return loopEnabled && !o.blockingCallbacks && o.tls == nil
+}
+
 // attachLoop drives nc on the loop backend when it is selected and nc is a
 // plain TCP or Unix connection: the loop works on a duplicate of its
 // descriptor, and nc stays open (as NetConn) until ConnectionLost. It runs
 // ConnectionMade on the calling goroutine, then gives the connection to a
 // loop. nil when nc is not for the loop backend.
 func attachLoop(nc net.Conn, p Protocol, o *options) (t Transport) {
-	if !loopEnabled || o.blockingCallbacks {
+	if !o.onLoop() {
 		return nil
 	}
 	unix := false

@@ -228,16 +228,14 @@ func (c *conn) startFloors() {
 // t.Abort, or t's own AbortWithError(err) method if it has one, as
 // protoflowtest's transport does.
 func AbortWithError(t Transport, err error) {
-	c, ok := t.(interface{ kill(error) })
-	if !ok {
-		if a, ok := t.(errorAborter); ok {
-			a.AbortWithError(err)
-			return
-		}
+	switch c := t.(type) {
+	case ownTransport:
+		c.kill(err)
+	case errorAborter:
+		c.AbortWithError(err)
+	default:
 		t.Abort()
-		return
 	}
-	c.kill(err)
 }
 
 // timeouts is the timeout state of one connection, made by the first
