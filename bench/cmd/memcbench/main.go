@@ -243,12 +243,12 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 			for k := range up {
 				j := turnOrder(k, i+r, turn, len(up))
 				s := up[j]
-				before := proc.CPUSeconds(s.cmd.Process.Pid)
-				n, elapsed, err := load(s.addr, cfg, t, cfg.dur/time.Duration(cfg.slices))
+				cpuSeconds := func() float64 { return proc.CPUSeconds(s.cmd.Process.Pid) }
+				n, elapsed, cpu, err := load(s.addr, cfg, t, cfg.dur/time.Duration(cfg.slices), cpuSeconds)
 				if err != nil {
 					return fmt.Errorf("%s: %s: %w", s.name, t, err)
 				}
-				totals[j].cpu += proc.CPUSeconds(s.cmd.Process.Pid) - before
+				totals[j].cpu += cpu
 				totals[j].n += n
 				totals[j].elapsed += elapsed
 			}
@@ -390,8 +390,11 @@ func preload(addr string, cfg config) error {
 	return nil
 }
 
-// load runs test t for cfg.dur and returns the requests answered.
-func load(addr string, cfg config, t test, d time.Duration) (int, time.Duration, error) {
+// load runs test t for d and returns the requests answered, the time it
+// took and the server's CPU seconds (by cpuSeconds) meanwhile. The
+// connections are made before and closed after what it measures, so that
+// a turn's figures are the requests' alone.
+func load(addr string, cfg config, t test, d time.Duration, cpuSeconds func() float64) (int, time.Duration, float64, error) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -399,15 +402,24 @@ func load(addr string, cfg config, t test, d time.Duration) (int, time.Duration,
 		first error
 	)
 	value := bytes.Repeat([]byte("v"), cfg.value)
-	start := time.Now()
-	deadline := start.Add(d)
-	for i := range cfg.conns {
+	conns := make([]*conn, 0, cfg.conns)
+	defer func() {
+		for _, c := range conns {
+			c.c.Close()
+		}
+	}()
+	for range cfg.conns {
 		c, err := dialConn(addr, t.binary, value)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
+		conns = append(conns, c)
+	}
+	cpuBefore := cpuSeconds()
+	start := time.Now()
+	deadline := start.Add(d)
+	for i, c := range conns {
 		wg.Go(func() { // ends at the deadline, or on an error
-			defer c.c.Close()
 			rng := rand.New(rand.NewPCG(uint64(i), 18))
 			gets := make([]bool, t.pipe)
 			n := 0
@@ -442,7 +454,7 @@ func load(addr string, cfg config, t test, d time.Duration) (int, time.Duration,
 		})
 	}
 	wg.Wait()
-	return total, time.Since(start), first
+	return total, time.Since(start), cpuSeconds() - cpuBefore, first
 }
 
 // ensureMemcached installs memcached with apt-get when it is missing and
