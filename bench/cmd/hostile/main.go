@@ -198,17 +198,7 @@ func startServer(argv []string) (*server, error) {
 	}
 }
 
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
+func (s *server) stop() { proc.Stop(s.cmd) }
 
 // closed returns the server's counts of connections closed by cause, as
 // JSON, from its expvar variable protoflow, or "" if it has none.

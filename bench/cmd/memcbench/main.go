@@ -211,12 +211,10 @@ func measure(cfg config, servers []server, r int, results map[string][]sample) e
 		}
 	}()
 	for _, s := range servers {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := proc.FreePort()
 		if err != nil {
 			return err
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
 		cmd := s.start(port)
 		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -479,7 +477,7 @@ func ensureMemcached() error {
 	cmd := exec.Command("apt-get", "install", "-y", "-q", "memcached", "util-linux")
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("apt-get install: %w: %s", err, out)
+		return fmt.Errorf("apt-get install: %w: %s", err, proc.LastLine(out))
 	}
 	if m := missing(); len(m) > 0 {
 		return errors.New(strings.Join(m, ", ") + " still missing after apt-get install")

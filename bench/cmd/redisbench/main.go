@@ -33,7 +33,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,7 +169,7 @@ func key(server, client, test string, pipe int) string {
 
 // measure starts s afresh and runs each test on it once.
 func measure(cfg config, s server, pipe, r int, results map[string][]sample) error {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -260,15 +259,6 @@ func redisLoad(port int, test string, cfg config, pipe int) (rps, busy float64, 
 		return 0, 0, fmt.Errorf("redisload printed %q: %w", out, err)
 	}
 	return res.RPS, res.Busy, nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // ensureRedis installs redis-server and redis-tools with apt-get when one

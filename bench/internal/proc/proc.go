@@ -114,15 +114,26 @@ func WaitListening(addr string) error {
 	}
 }
 
+// FreePort returns a loopback TCP port free a moment ago, for a server
+// that is told its port.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 // Stop interrupts a started command (a server of ours writes its profile
-// then) and waits for it to exit, killing it after 5 s.
+// then) and waits for it to exit, killing it after 10 s.
 func Stop(cmd *exec.Cmd) {
 	cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }() // ends when the process exits
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		<-done
 	}
