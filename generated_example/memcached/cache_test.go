@@ -5,13 +5,32 @@ import (
 	"testing"
 )
 
-// A get keeps an item from eviction, however long ago it was stored: the
-// items of one shard are stored in order, some of them are got, and the
-// items stored after evict the others, oldest first.
-func TestCacheEvictionSparesGotItems(t *testing.T) {
+// A get, or a set of a stored key, keeps an item from eviction, however
+// long ago it was first stored: the items of one shard are stored in
+// order, some of them are got or set again, and the items stored after
+// evict the others, oldest first.
+func TestCacheEvictionSparesUsedItems(t *testing.T) {
+	value := make([]byte, 1000-itemOverhead-4) // with a 4-byte key, 1,000 bytes an item
+	for _, tc := range []struct {
+		name string
+		use  func(c *Cache, key string) bool
+	}{
+		{"get", func(c *Cache, key string) bool {
+			_, ok := c.Get([]byte(key), false, 0)
+			return ok
+		}},
+		{"set again", func(c *Cache, key string) bool {
+			res, _ := c.Store(ModeSet, []byte(key), 0, 0, value, 0)
+			return res == StoreOK
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testEvictionSparesUsed(t, value, tc.use) })
+	}
+}
+
+func testEvictionSparesUsed(t *testing.T, value []byte, use func(c *Cache, key string) bool) {
 	const memory = shardCount * 10_000 // 10,000 bytes a shard
 	c := NewCache(Config{Memory: memory, Now: func() int64 { return 1_000_000 }})
-	value := make([]byte, 1000-itemOverhead-4) // with a 4-byte key, 1,000 bytes an item
 	// Keys of one shard, so that its limit alone decides.
 	var keys []string
 	want := c.shard([]byte("k000"))
@@ -27,12 +46,12 @@ func TestCacheEvictionSparesGotItems(t *testing.T) {
 		}
 	}
 	got := map[string]bool{keys[0]: true, keys[3]: true, keys[9]: true}
-	for k := range got {
-		if _, ok := c.Get([]byte(k), false, 0); !ok {
-			t.Fatalf("get %s: missing before any eviction", k)
+	for _, i := range []int{9, 0, 3} { // used out of order, to show the order stored is what counts
+		if !use(c, keys[i]) {
+			t.Fatalf("use %s: missing before any eviction", keys[i])
 		}
 	}
-	for _, k := range keys[10:17] { // 7 evictions: the 7 items not got
+	for _, k := range keys[10:17] { // 7 evictions: the 7 items not used
 		if res, _ := c.Store(ModeSet, []byte(k), 0, 0, value, 0); res != StoreOK {
 			t.Fatalf("set %s: %v", k, res)
 		}
@@ -47,7 +66,7 @@ func TestCacheEvictionSparesGotItems(t *testing.T) {
 	for i, k := range keys[:17] {
 		ok := present(k)
 		if wantOK := got[k] || i >= 10; ok != wantOK {
-			t.Errorf("item %d (%s, got: %v) present: %v, want %v", i, k, got[k], ok, wantOK)
+			t.Errorf("item %d (%s, used: %v) present: %v, want %v", i, k, got[k], ok, wantOK)
 		}
 	}
 	if n := c.Counters.evictions.Load(); n != 7 {
