@@ -91,6 +91,26 @@ func (s *Spec) PackageIdents() []string {
 	return names
 }
 
+// TypeNames lists the types that the code generated from s declares: the
+// protocols' types and the messages part's (message, enum, struct, set and
+// header types).
+func (s *Spec) TypeNames() []string {
+	var names []string
+	for _, p := range s.Protocols {
+		for _, m := range p.PackageNames() {
+			if m.Kind == KindType {
+				names = append(names, m.Name)
+			}
+		}
+	}
+	for _, m := range s.Members {
+		if m.Kind == KindType {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
 // HasHooks reports whether any protocol declares a hook, and so whether the
 // spec has a hook file.
 func (s *Spec) HasHooks() bool {

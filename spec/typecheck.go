@@ -58,19 +58,8 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 		if c.generated[dir] == nil {
 			c.generated[dir] = make(map[string]bool)
 		}
-		// The protocols' types, and the messages part's: message, enum,
-		// struct, set and header types.
-		for _, p := range s.Protocols {
-			for _, m := range p.PackageNames() {
-				if m.Kind == KindType {
-					c.generated[dir][m.Name] = true
-				}
-			}
-		}
-		for _, m := range s.Members {
-			if m.Kind == KindType {
-				c.generated[dir][m.Name] = true
-			}
+		for _, name := range s.TypeNames() {
+			c.generated[dir][name] = true
 		}
 	}
 	refs := make(map[string][]typeRef) // a type's source → its names: specs repeat types

@@ -169,7 +169,10 @@ func lacking(s *spec.Spec, defined methodSet) ([]Missing, []templates.Stub) {
 // another signature than the hook's.
 func wrong(s *spec.Spec, pkg *pkgInfo) []Wrong {
 	var out []Wrong
-	c := sigChecker{pkg}
+	c := sigChecker{pkg: pkg, generated: make(map[string]bool)}
+	for _, name := range s.TypeNames() {
+		c.generated[name] = true
+	}
 	for _, p := range s.Protocols {
 		for _, h := range p.Hooks {
 			for _, d := range pkg.methods[p.Name][h.User.Name] {

@@ -387,6 +387,61 @@ protocols:
 	}
 }
 
+// A message hook takes a pointer to its message, a type the generated file
+// declares: the package's files, read without it, do not, and a method
+// taking another of the spec's types, or the message itself, is wrong all
+// the same (the build says "wrong type for method").
+func TestPlanWrongMessageHooks(t *testing.T) {
+	const specSrc = `version: 1
+package: srv
+messages:
+  - set: Req
+    max: 1KiB
+    header:
+      - {name: op, type: u8, tag: true}
+      - {name: len, type: u16, counts: body}
+    messages:
+      - {name: Echo, tag: 1, fields: [{name: text, type: string, length: rest}]}
+      - {name: Fail, tag: 2}
+protocols:
+  - name: Srv
+    receives: Req
+`
+	tests := []struct {
+		name, hooks string
+		wrong       string // the methods of Plan's Wrong, and their signatures
+	}{
+		{"right", "func (p *Srv) onEcho(m *Echo) {}\nfunc (p *Srv) onFail(*Fail) {}\n", ""},
+		{"a message, not a pointer", "func (p *Srv) onEcho(m Echo) {}\nfunc (p *Srv) onFail(m *Fail) {}\n", "onEcho(m Echo)"},
+		{"another message", "func (p *Srv) onEcho(m *Echo) {}\nfunc (p *Srv) onFail(m *Echo) {}\n", "onFail(m *Echo)"},
+		{"a pointer to the protocol", "func (p *Srv) onEcho(m *Srv) {}\nfunc (p *Srv) onFail(m *Fail) {}\n", "onEcho(m *Srv)"},
+		{"an alias in the package", "type echo = Echo\n\nfunc (p *Srv) onEcho(m *echo) {}\nfunc (p *Srv) onFail(m *Fail) {}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "srv_hooks.go"), []byte("package srv\n\n"+tt.hooks), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := spec.Parse(filepath.Join(dir, "srv.yaml"), []byte(specSrc), spec.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Plan(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wrong []string
+			for _, w := range res.Wrong {
+				wrong = append(wrong, w.Hook.User.Name+w.Have)
+			}
+			if got := strings.Join(wrong, " "); got != tt.wrong {
+				t.Errorf("Wrong = %s\nwant    %s", got, tt.wrong)
+			}
+		})
+	}
+}
+
 // The comparison of signatures takes two names of the runtime's packages
 // for two types, which holds while they declare no type alias.
 func TestRuntimeDeclaresNoAliases(t *testing.T) {
