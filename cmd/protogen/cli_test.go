@@ -363,8 +363,10 @@ protocols:
 }
 
 // A hook method of the wrong signature, and the method of a hook removed
-// from the spec: -check exits 1 naming each at its file:line, generating
-// warns about both and writes, and neither run touches the hook file.
+// from the spec: -check exits 1 naming each at its file:line; generating
+// names both and writes, exiting 1 for the wrong signature (the package
+// will not build) and 0 for the left-over method; neither run touches the
+// hook file.
 func TestCLIHookMethods(t *testing.T) {
 	dir := t.TempDir()
 	const spec = "version: 1\npackage: chat\nprotocols:\n  - name: Chat\n    read_timeout: 30s\n    hooks: [data_received, timeout]\n"
@@ -386,8 +388,8 @@ func TestCLIHookMethods(t *testing.T) {
 	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || stdout != wrongLine {
 		t.Errorf("-check with a wrong signature: exit %d, stdout %q; want 1 and %q\nstderr:\n%s", exit, stdout, wrongLine, stderr)
 	}
-	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 0 || stderr != wrongLine {
-		t.Errorf("generating with a wrong signature: exit %d, stderr %q; want 0 and %q", exit, stderr, wrongLine)
+	if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 1 || stderr != wrongLine {
+		t.Errorf("generating with a wrong signature: exit %d, stderr %q; want 1 and %q", exit, stderr, wrongLine)
 	}
 
 	writeFile(t, hooksPath, hooks)

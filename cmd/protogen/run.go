@@ -18,7 +18,7 @@ import (
 // Exit statuses.
 const (
 	exitOK    = 0
-	exitStale = 1 // -check found a stale or missing file, or a hook method missing, of the wrong signature or left over
+	exitStale = 1 // -check found a stale or missing file, or a hook method missing, of the wrong signature or left over; or a run wrote its files beside a hook method of the wrong signature
 	exitError = 2 // bad spec, bad usage, a package file that does not parse, or a file could not be written
 )
 
@@ -139,6 +139,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		printError(stderr, err)
 		return exitError
+	}
+	if len(res.Wrong) > 0 {
+		// The package will not build: a go:generate step should fail here
+		// rather than pass on to a build error in the generated file.
+		return exitStale
 	}
 	return exitOK
 }
