@@ -204,7 +204,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		}
 		s.Package = opts.DefaultPackage
 	default:
-		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE")
+		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE (or in a folder that holds a Go package)")
 	}
 	if protocols == nil || isNull(protocols) {
 		// A spec of messages alone generates their types and codecs,

@@ -49,7 +49,9 @@
 //	protoflow.NewServer(chat.NewChatServer).Serve(listener)
 //
 // Typically protogen runs from a go:generate line in the package, where
-// the package name defaults to $GOPACKAGE. With protogen as a tool of the
+// the package name defaults to $GOPACKAGE; elsewhere (by hand, -check in
+// CI) it defaults to the package of the Go files in the output's folder.
+// With protogen as a tool of the
 // module (go get -tool github.com/protogen/protogen/cmd/protogen, which
 // adds a tool directive to go.mod and pins protogen's version there):
 //

@@ -7,6 +7,7 @@ package generate
 import (
 	"errors"
 	"fmt"
+	"go/build"
 	"os"
 	"path/filepath"
 
@@ -18,7 +19,9 @@ import (
 
 // Options apply to every spec.
 type Options struct {
-	// DefaultPackage names the package of specs without a package key.
+	// DefaultPackage names the package of specs without a package key
+	// ($GOPACKAGE). If empty, such a spec takes the package of the Go
+	// files already in its output's folder, if there are any.
 	DefaultPackage string
 	// OutFile, if set, is the generated file's path; only with one spec.
 	OutFile string
@@ -53,7 +56,11 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 	var errs []error
 	var specs []*spec.Spec
 	for _, path := range specPaths {
-		s, err := spec.Load(path, spec.Options{DefaultPackage: opts.DefaultPackage, OutFile: opts.OutFile})
+		pkg := opts.DefaultPackage
+		if pkg == "" {
+			pkg = folderPackage(path, opts.OutFile)
+		}
+		s, err := spec.Load(path, spec.Options{DefaultPackage: pkg, OutFile: opts.OutFile})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -134,6 +141,23 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// folderPackage returns the name of the Go package in the folder that the
+// spec at path generates into (outFile's, if set), or "" if it holds none
+// or more than one. A spec without a package key, written for go generate
+// ($GOPACKAGE), is then also one that -check in CI and a run by hand can
+// load: once generated, the folder holds at least the generated file.
+func folderPackage(path, outFile string) string {
+	dir := filepath.Dir(path)
+	if outFile != "" {
+		dir = filepath.Dir(outFile)
+	}
+	p, err := build.ImportDir(dir, 0)
+	if err != nil {
+		return ""
+	}
+	return p.Name
 }
 
 // checkShared checks specs whose output shares a folder, and so a Go
