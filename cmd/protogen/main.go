@@ -51,9 +51,9 @@
 // Typically protogen runs from a go:generate line in the package, where
 // the package name defaults to $GOPACKAGE; elsewhere (by hand, -check in
 // CI) it defaults to the package of the Go files in the output's folder.
-// With protogen as a tool of the
-// module (go get -tool github.com/protogen/protogen/cmd/protogen, which
-// adds a tool directive to go.mod and pins protogen's version there):
+// With protogen as a tool of the module (go get -tool
+// github.com/protogen/protogen/cmd/protogen, which adds a tool directive to
+// go.mod and pins protogen's version there):
 //
 //	//go:generate go tool protogen -spec chat.yaml
 //
