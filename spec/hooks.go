@@ -61,6 +61,12 @@ func (k HookKind) SpecName() string { return hookInfos[k].specName }
 // UserMethod returns the name of the method the user writes for the hook.
 func (k HookKind) UserMethod() string { return hookInfos[k].user }
 
+// StubCalls lists the generated methods that the hook's stub calls. A
+// protocol declares them while it has what they need (the timeout stub's
+// abortOnTimeout needs a timeout), not necessarily the hook: a stub left
+// over from a removed hook may call one that is gone.
+func (k HookKind) StubCalls() []string { return hookInfos[k].stubCalls }
+
 // Doc says when the hook runs.
 func (k HookKind) Doc() string { return hookInfos[k].doc }
 

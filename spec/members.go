@@ -195,6 +195,10 @@ func (p *Protocol) uses(f feature) bool {
 	return true
 }
 
+// timeoutDefaultName is the method of RoleTimeoutDefault, which the
+// timeout hook's stub calls.
+const timeoutDefaultName = "abortOnTimeout"
+
 // hookInfo is what a hook kind fixes: its name in a spec, the text of its
 // stub, and the methods that run it and that the user writes.
 type hookInfo struct {
@@ -202,8 +206,11 @@ type hookInfo struct {
 	doc      string // when the hook runs, for the stub the user starts from
 	// stub returns the body of the stub, which does what the protocol does
 	// without the hook (see Protocol.stubBody); nil for an empty body.
-	stub  func(p *Protocol, params []Param) string
-	needs feature
+	stub func(p *Protocol, params []Param) string
+	// stubCalls lists the generated methods that the stub calls, which
+	// a spec without the feature they need lacks (StubCalls).
+	stubCalls []string
+	needs     feature
 	// runner is the method of the generated type that runs the hook, such
 	// as "DataReceived": a protoflow.Protocol method, protoflow's optional
 	// "Timeout", or an unexported one that the generated code calls
@@ -273,6 +280,7 @@ var hookInfos = [numHooks]hookInfo{
 		// Without the hook, protoflow aborts the connection with a
 		// *protoflow.TimeoutError: so does the stub, through the method
 		// of RoleTimeoutDefault, until the user changes it.
+		stubCalls: []string{timeoutDefaultName},
 		stub: func(p *Protocol, params []Param) string {
 			def := p.Member(RoleTimeoutDefault)
 			return "// As without the timeout hook, abort the connection: ConnectionLost\n" +
@@ -402,7 +410,7 @@ func declareMembers(p *Protocol) []*Member {
 	// Timeouts: what an expired timeout does without the timeout hook, for
 	// the stub of that hook (stubBody) and the user's own.
 	if p.uses(withTimeouts) {
-		method(RoleTimeoutDefault, "abortOnTimeout", "the method that aborts the connection as an expired timeout does",
+		method(RoleTimeoutDefault, timeoutDefaultName, "the method that aborts the connection as an expired timeout does",
 			[]Param{{"kind", timeoutKindType}}, nil)
 	}
 

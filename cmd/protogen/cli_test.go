@@ -404,4 +404,22 @@ func TestCLIHookMethods(t *testing.T) {
 	if after, err := os.ReadFile(hooksPath); err != nil || !bytes.Equal(after, hooks) {
 		t.Errorf("the hook file changed (%v):\n%s", err, after)
 	}
+
+	// Without the timeout too, the generated code no longer declares
+	// abortOnTimeout, which the left-over stub calls: the package will not
+	// build, so generating exits 1 (having written the new file, which is
+	// right), and -check says the same.
+	noTimeout := strings.Replace(strings.Replace(spec, ", timeout]", "]", 1), "    read_timeout: 30s\n", "", 1)
+	writeFile(t, filepath.Join(dir, "chat.yaml"), []byte(noTimeout))
+	const goneLine = "chat_hooks.go:18:16: Chat.onTimeout, the method of hook timeout, is left over: chat.yaml:5:12 does not list the hook, " +
+		"and it uses abortOnTimeout, which the generated code no longer declares, so the package will not build; " +
+		"delete it (protogen never deletes your code) or list the hook again\n"
+	if stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml", "-check"); exit != 1 || !strings.HasSuffix(stdout, goneLine) {
+		t.Errorf("-check without the timeout: exit %d, stdout %q; want 1 and a diff, then %q\nstderr:\n%s", exit, stdout, goneLine, stderr)
+	}
+	for run := range 2 { // the second run, with the new file on disk, knows it as well
+		if _, stderr, exit := protogen(t, dir, "-spec", "chat.yaml"); exit != 1 || stderr != goneLine {
+			t.Errorf("generating without the timeout (run %d): exit %d, stderr %q; want 1 and %q", run+1, exit, stderr, goneLine)
+		}
+	}
 }

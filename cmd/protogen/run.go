@@ -18,7 +18,7 @@ import (
 // Exit statuses.
 const (
 	exitOK    = 0
-	exitStale = 1 // -check found a stale or missing file, or a hook method missing, of the wrong signature or left over; or a run wrote its files beside a hook method of the wrong signature
+	exitStale = 1 // -check found a stale or missing file, or a hook method missing, of the wrong signature or left over; or a run wrote its files beside a hook method that fails the build (breaksBuild)
 	exitError = 2 // bad spec, bad usage, a package file that does not parse, or a file could not be written
 )
 
@@ -140,12 +140,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 		return exitError
 	}
-	if len(res.Wrong) > 0 {
+	if breaksBuild(res) {
 		// The package will not build: a go:generate step should fail here
-		// rather than pass on to a build error in the generated file.
+		// rather than pass on to a build error.
 		return exitStale
 	}
 	return exitOK
+}
+
+// breaksBuild reports whether a hook method that protogen leaves to the
+// user fails the build: one of the wrong signature, or a left-over one
+// that uses a method the generated code no longer declares.
+func breaksBuild(res *generate.Result) bool {
+	if len(res.Wrong) > 0 {
+		return true
+	}
+	for _, m := range res.Stale {
+		if len(m.Gone) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // printHookMethods prints a line for each hook method that protogen
@@ -159,6 +174,14 @@ func printHookMethods(w io.Writer, res *generate.Result) {
 			m.Protocol.Name, m.Hook.User.Name, want)
 	}
 	for _, m := range res.Stale {
+		if len(m.Gone) > 0 {
+			fmt.Fprintf(w, "%v: %s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
+				"and it uses %s, which the generated code no longer declares, so the package will not build; "+
+				"delete it (protogen never deletes your code) or list the hook again\n",
+				m.Pos, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos,
+				strings.Join(m.Gone, ", "))
+			continue
+		}
 		fmt.Fprintf(w, "%v: warning: %s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
 			"and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n",
 			m.Pos, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos)

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/protogen/protogen/spec"
@@ -53,6 +54,11 @@ type Stale struct {
 	Protocol *spec.Protocol
 	Kind     spec.HookKind
 	Pos      token.Position // the method's name
+	// Gone lists the generated methods that the hook's stub calls
+	// (HookKind.StubCalls) which the method uses and the protocol no
+	// longer has: the timeout stub's abortOnTimeout, once the spec has no
+	// timeout. The package will not build until the method goes.
+	Gone []string
 }
 
 // Edit brings an existing hook file up to date: Old is its content as read,
@@ -195,7 +201,25 @@ func stale(s *spec.Spec, pkg *pkgInfo) []Stale {
 			if p.Hook(k) != nil || len(decls) == 0 || pkg.called(k.UserMethod(), decls) {
 				continue
 			}
-			out = append(out, Stale{s, p, k, pkg.fset.Position(decls[0].fn.Name.Pos())})
+			out = append(out, Stale{s, p, k, pkg.fset.Position(decls[0].fn.Name.Pos()), gone(p, k, pkg, decls)})
+		}
+	}
+	return out
+}
+
+// gone lists the generated methods that the stub of hook k calls which
+// decls use after a dot, and which are neither members of p nor methods
+// that the package declares itself.
+func gone(p *spec.Protocol, k spec.HookKind, pkg *pkgInfo, decls []methodDecl) []string {
+	used := make(map[string]int)
+	for _, d := range decls {
+		pkg.countSelectors(d.fn, used)
+	}
+	var out []string
+	for _, name := range k.StubCalls() {
+		if used[name] > 0 && !slices.ContainsFunc(p.Members, func(m *spec.Member) bool { return m.Name == name }) &&
+			!pkg.methods.has(p.Name, name) {
+			out = append(out, name)
 		}
 	}
 	return out

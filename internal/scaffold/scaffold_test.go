@@ -387,6 +387,47 @@ protocols:
 	}
 }
 
+// The timeout hook's stub calls abortOnTimeout, which the generated code
+// declares while the protocol has a timeout: a stub left over from the
+// hook uses a method that is gone once the timeout goes too, unless the
+// package declares one of that name itself.
+func TestPlanStaleStubCallsGone(t *testing.T) {
+	const stub = "package echo\n\nimport \"github.com/protogen/protogen/runtime/protoflow\"\n\n" +
+		"func (p *Echo) onFrameReceived(frame []byte) {}\n" +
+		"func (p *Echo) onTimeout(kind protoflow.TimeoutKind) { p.abortOnTimeout(kind) }\n"
+	tests := []struct {
+		name, spec, more string
+		gone             string
+	}{
+		{"no timeout", "", "", "abortOnTimeout"},
+		{"a timeout still", "    read_timeout: 1s\n", "", ""},
+		{"the package's own", "", "func (p *Echo) abortOnTimeout(protoflow.TimeoutKind) {}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "echo_hooks.go"), []byte(stub+tt.more), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src := "version: 1\npackage: echo\nprotocols:\n  - name: Echo\n" + tt.spec + "    framing: line\n    hooks: [frame_received]\n"
+			s, err := spec.Parse(filepath.Join(dir, "echo.yaml"), []byte(src), spec.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Plan(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Stale) != 1 || res.Stale[0].Kind.UserMethod() != "onTimeout" {
+				t.Fatalf("Stale = %v, want onTimeout alone", res.Stale)
+			}
+			if got := strings.Join(res.Stale[0].Gone, " "); got != tt.gone {
+				t.Errorf("Gone = %q, want %q", got, tt.gone)
+			}
+		})
+	}
+}
+
 // A message hook takes a pointer to its message, a type the generated file
 // declares: the package's files, read without it, do not, and a method
 // taking another of the spec's types, or the message itself, is wrong all
