@@ -172,7 +172,8 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		return
 	}
 	// The messages part first: protocols refer to its sets.
-	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{}, pending: map[*MessageField]*fieldRefs{}}
+	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{},
+		messages: map[string]*Message{}, pending: map[*MessageField]*fieldRefs{}}
 	if enums != nil {
 		s.Enums = d.enums(enums, d.msgs)
 	}

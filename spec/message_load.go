@@ -29,9 +29,10 @@ var wireName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 // messageScope is what the decoder knows while it reads the messages part:
 // the enums, struct types and sets declared so far, by name.
 type messageScope struct {
-	enums map[string]*Enum
-	types map[string]*Message
-	sets  map[string]*MessageSet
+	enums    map[string]*Enum
+	types    map[string]*Message
+	sets     map[string]*MessageSet
+	messages map[string]*Message // the sets' messages, which share one namespace
 	// pending holds, for each field decoded, the references it makes to
 	// other fields by name, resolved once its message is complete.
 	pending map[*MessageField]*fieldRefs
@@ -486,9 +487,18 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		return s
 	}
 	d.sequence(messagesNode, "set "+s.Name+": messages", func(item *yaml.Node) {
-		if m := d.message(item, s, sc); m != nil {
-			s.Messages = append(s.Messages, m)
+		m := d.message(item, s, sc)
+		if m == nil {
+			return
 		}
+		if prev := sc.messages[m.Name]; prev != nil {
+			// One error, at the second, rather than the collisions of the
+			// two messages' Go type, hook and Send method.
+			d.errorAt(m.Pos, "message %s is declared twice (first at %v)", m.Name, prev.Pos)
+			return
+		}
+		sc.messages[m.Name] = m
+		s.Messages = append(s.Messages, m)
 	})
 	d.checkSetMessages(s)
 	for _, m := range s.Messages {
