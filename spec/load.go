@@ -305,7 +305,11 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 	if clientNode != nil {
 		if name, ok := d.str(clientNode, "client"); ok && d.checkExported(clientNode, "client", name) {
 			p.Client = name
-			d.checkClient(p, clientNode)
+			// sends or receives that name no set they know were reported
+			// there; the client's check would only say to give them.
+			if (sendsNode == nil || len(p.Sends) > 0) && (receivesNode == nil || len(p.Receives) > 0) {
+				d.checkClient(p, clientNode)
+			}
 		}
 	}
 	// A protocol that receives messages is framed by its framing or by its
