@@ -53,8 +53,8 @@ protocols:
 	}
 }
 
-// The starter spec loads, names every hook that its hook file defines, and
-// validates against the spec's JSON Schema, whatever the name and package.
+// The starter spec loads, names every hook (its hook file defines those it
+// declares), and validates against the spec's JSON Schema, whatever the name and package.
 func TestStarterSpec(t *testing.T) {
 	schema := compileSpecSchema(t)
 	for _, st := range []Starter{
@@ -79,6 +79,13 @@ func TestStarterSpec(t *testing.T) {
 		for _, h := range s.Protocols[0].Hooks {
 			if !bytes.Contains(hooks, []byte(") "+h.User.Name+"(")) {
 				t.Errorf("%s: the starter hook file has no %s", st.File, h.User.Name)
+			}
+		}
+		// Its comment names the hooks it does not declare, for a reader
+		// choosing one: every hook is in the spec's text.
+		for _, k := range spec.AllHooks() {
+			if !bytes.Contains(data, []byte(k.SpecName())) {
+				t.Errorf("%s: the starter spec never names hook %s", st.File, k.SpecName())
 			}
 		}
 		if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema="+spec.SchemaURL+"\n")) {
