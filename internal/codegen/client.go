@@ -183,11 +183,32 @@ func errorMethods(f *jen.File, s *spec.Spec) {
 		if m == nil {
 			continue
 		}
-		var text jen.Code = jen.Lit(set.Name + ": " + m.Name)
+		// The text: the message's name, the names of its enum fields'
+		// values (an error code), and its first text field (why).
+		var codes []*spec.MessageField
+		var why *spec.MessageField
 		for _, fd := range spec.AllFields(m.Fields) {
-			if fd.InStruct() && (fd.Kind == spec.WireString || fd.Kind == spec.WireBytes) && !fd.List && fd.Size == 0 {
-				text = jen.Lit(m.Name + ": ").Op("+").String().Parens(jen.Id("m").Dot(fd.GoName))
-				break
+			switch {
+			case !fd.InStruct() || fd.List:
+			case fd.Kind == spec.WireEnum:
+				codes = append(codes, fd)
+			case why == nil && (fd.Kind == spec.WireString || fd.Kind == spec.WireBytes) && fd.Size == 0:
+				why = fd
+			}
+		}
+		var text *jen.Statement
+		switch {
+		case len(codes) == 0 && why == nil:
+			text = jen.Lit(set.Name + ": " + m.Name)
+		case len(codes) == 0:
+			text = jen.Lit(m.Name + ": ").Op("+").String().Parens(jen.Id("m").Dot(why.GoName))
+		default:
+			text = jen.Lit(m.Name + " ").Op("+").Id("m").Dot(codes[0].GoName).Dot("String").Call()
+			for _, fd := range codes[1:] {
+				text = text.Op("+").Lit(" ").Op("+").Id("m").Dot(fd.GoName).Dot("String").Call()
+			}
+			if why != nil {
+				text = text.Op("+").Lit(": ").Op("+").String().Parens(jen.Id("m").Dot(why.GoName))
 			}
 		}
 		f.Line()
