@@ -2,6 +2,7 @@ package spec
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -111,6 +112,47 @@ func (l *ErrorList) sort() {
 		)
 	})
 	*l = slices.CompactFunc(*l, func(a, b *Error) bool { return *a == *b })
+}
+
+// MergeErrors joins errs as [errors.Join] does, except that the problems
+// of [ErrorList]s about one file, from different checks (a spec's own and
+// CheckTypes'), become one list, sorted, where the file's first list was:
+// a spec's problems print in the order of the file.
+func MergeErrors(errs ...error) error {
+	var out []error
+	at := make(map[string]int) // file → index of its list in out
+	var add func(err error)
+	add = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				add(inner)
+			}
+		case ErrorList:
+			for _, pe := range e {
+				i, ok := at[pe.File]
+				if !ok {
+					i = len(out)
+					at[pe.File] = i
+					out = append(out, ErrorList(nil))
+				}
+				out[i] = append(out[i].(ErrorList), pe)
+			}
+		default:
+			out = append(out, err)
+		}
+	}
+	for _, err := range errs {
+		add(err)
+	}
+	for i, err := range out {
+		if l, ok := err.(ErrorList); ok {
+			l.sort()
+			out[i] = l
+		}
+	}
+	return errors.Join(out...)
 }
 
 // err returns the list as an error, or nil when it is empty.

@@ -48,9 +48,33 @@ func Load(path string, opts Options) (*Spec, error) {
 // Parse validates and resolves a spec read from file. On failure the error
 // is an [ErrorList] holding every problem found.
 func Parse(file string, data []byte, opts Options) (*Spec, error) {
+	s, err := ParsePartial(file, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadPartial is [Load], except that for a spec with errors it also
+// returns what of the spec could be read (unless the file is not one YAML
+// mapping), so that [CheckTypes] can report the problems of its field
+// types with the others, all at once. Such a spec is for CheckTypes only.
+func LoadPartial(path string, opts Options) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePartial(path, data, opts)
+}
+
+// ParsePartial is [Parse] as LoadPartial is Load.
+func ParsePartial(file string, data []byte, opts Options) (*Spec, error) {
 	s, err := parse(file, data, opts)
 	if err != nil {
-		return nil, withSource(err, file, data)
+		if s != nil {
+			s.incomplete = true
+		}
+		return s, withSource(err, file, data)
 	}
 	return s, nil
 }
@@ -64,13 +88,13 @@ func parse(file string, data []byte, opts Options) (*Spec, error) {
 	s := &Spec{Path: file, data: data}
 	d.topLevel(root, s, opts)
 	if err := d.errs.err(); err != nil {
-		return nil, err
+		return s, err
 	}
 	if err := d.placeOutput(s, opts); err != nil {
-		return nil, err
+		return s, err
 	}
 	if err := d.errs.err(); err != nil {
-		return nil, err
+		return s, err
 	}
 	return s, nil
 }

@@ -56,6 +56,9 @@ type Spec struct {
 	Members []*Member
 
 	data []byte // the spec file's content, for the excerpts of errors
+	// incomplete marks a spec with errors, as LoadPartial returns it: only
+	// what it was sure of is in the model.
+	incomplete bool
 }
 
 // Errorf returns an error about the spec at pos, which holds the text of

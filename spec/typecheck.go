@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -54,6 +55,9 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 		generated: make(map[string]map[string]bool),
 	}
 	for _, s := range specs {
+		if s.incomplete {
+			continue // what it generates is not known
+		}
 		dir := filepath.Clean(filepath.Dir(s.OutFile))
 		if c.generated[dir] == nil {
 			c.generated[dir] = make(map[string]bool)
@@ -64,7 +68,7 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 	}
 	refs := make(map[string][]typeRef) // a type's source → its names: specs repeat types
 	for _, s := range specs {
-		dir := filepath.Clean(filepath.Dir(s.OutFile))
+		dir := filepath.Clean(filepath.Dir(cmp.Or(s.OutFile, s.Path)))
 		for _, p := range s.Protocols {
 			for _, f := range p.Fields {
 				if f.Type == nil {
@@ -81,6 +85,11 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 					case r.path != "":
 						c.refs[r.path] = append(c.refs[r.path], u)
 					case universeType(r.name) || c.generated[dir][r.name]:
+					case s.incomplete:
+						// Its generated types are not known, nor, then,
+						// which names are missing: only a near miss of a
+						// predeclared type is certain.
+						c.guesses = append(c.guesses, u)
 					default:
 						c.locals[dir] = append(c.locals[dir], u)
 					}
@@ -88,11 +97,14 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 			}
 		}
 	}
-	if len(c.refs) == 0 && len(c.locals) == 0 {
+	if len(c.refs) == 0 && len(c.locals) == 0 && len(c.guesses) == 0 {
 		return nil, nil // every type is predeclared or generated: nothing to load
 	}
 	c.outFiles = make(map[string]bool)
 	for _, s := range specs {
+		if s.OutFile == "" {
+			continue
+		}
 		abs, err := filepath.Abs(s.OutFile)
 		if err == nil {
 			c.outFiles[abs] = true
@@ -110,6 +122,7 @@ var loadPackages = packages.Load
 type typeChecker struct {
 	refs      map[string][]typeUse       // import path → the uses of its names
 	locals    map[string][]typeUse       // output folder → the unqualified names it must declare
+	guesses   []typeUse                  // the unqualified names of incomplete specs: near misses of predeclared types only
 	generated map[string]map[string]bool // output folder → the types the generated code declares there
 	outFiles  map[string]bool            // the generated files being replaced, as absolute paths
 
@@ -485,14 +498,12 @@ func (c *typeChecker) result(specs []*Spec) (ErrorList, error) {
 				continue
 			}
 			// The package's declarations are unknown (it has no file yet,
-			// or one does not parse): report only a near miss of a
-			// predeclared type, which no package would name a type.
-			if first, _ := utf8.DecodeRuneInString(name); unicode.IsLower(first) {
-				if sug := suggest(name, universeTypes()); sug != "" {
-					c.fail(u, true, "unknown type %s; did you mean %s?", name, sug)
-				}
-			}
+			// or one does not parse).
+			c.nearPredeclared(u)
 		}
+	}
+	for _, u := range c.guesses {
+		c.nearPredeclared(u)
 	}
 	var errs []error
 	for _, s := range specs {
@@ -529,6 +540,18 @@ func (c *typeChecker) checkName(u typeUse, d *declSet, what, name string, candid
 func (c *typeChecker) fail(u typeUse, atName bool, format string, args ...any) {
 	e := u.s.Errorf(u.pos(atName), "field type %q: %s", u.f.Type.Src, fmt.Sprintf(format, args...))
 	c.errs = append(c.errs, e)
+}
+
+// nearPredeclared reports u's name if it is a near miss of a predeclared
+// type, which no package would name a type: all that can be said of a
+// name when what the package declares is not known.
+func (c *typeChecker) nearPredeclared(u typeUse) {
+	name := u.ref.name
+	if first, _ := utf8.DecodeRuneInString(name); unicode.IsLower(first) {
+		if sug := suggest(name, universeTypes()); sug != "" {
+			c.fail(u, true, "unknown type %s; did you mean %s?", name, sug)
+		}
+	}
 }
 
 // warn says what cannot be settled about u's package.

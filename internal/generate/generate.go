@@ -55,12 +55,16 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 	res := new(Result)
 	var errs []error
 	var specs []*spec.Spec
+	var checked []*spec.Spec // specs, and what of the others could be read: their field types are checked too
 	for _, path := range specPaths {
 		pkg := opts.DefaultPackage
 		if pkg == "" {
 			pkg = folderPackage(path, opts.OutFile)
 		}
-		s, err := spec.Load(path, spec.Options{DefaultPackage: pkg, OutFile: opts.OutFile})
+		s, err := spec.LoadPartial(path, spec.Options{DefaultPackage: pkg, OutFile: opts.OutFile})
+		if s != nil {
+			checked = append(checked, s)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -73,7 +77,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 	typed := make(chan error, 1)
 	go func() {
 		var err error
-		res.Warnings, err = spec.CheckTypes(specs)
+		res.Warnings, err = spec.CheckTypes(checked)
 		typed <- err
 	}()
 	if err := checkShared(specs); err != nil {
@@ -83,7 +87,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		if err := <-typed; err != nil {
 			errs = append(errs, err)
 		}
-		return nil, errors.Join(errs...)
+		return nil, spec.MergeErrors(errs...)
 	}
 	owner := make(map[string]string) // output path → the spec that writes it
 	for _, s := range specs {
@@ -137,7 +141,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 	if err := <-typed; err != nil {
 		errs = append(errs, err)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := spec.MergeErrors(errs...); err != nil {
 		return nil, err
 	}
 	return res, nil
