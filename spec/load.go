@@ -38,11 +38,11 @@ const Version = 1
 
 // Load reads, validates and resolves the spec at path.
 func Load(path string, opts Options) (*Spec, error) {
-	data, err := os.ReadFile(path)
+	s, err := LoadPartial(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, opts)
+	return s, nil
 }
 
 // Parse validates and resolves a spec read from file. On failure the error

@@ -353,20 +353,7 @@ protocols:
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, data := range tt.files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			s, err := spec.Parse(filepath.Join(dir, "echo.yaml"), []byte(specSrc), spec.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Plan(s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, res := planIn(t, tt.files, "echo.yaml", specSrc)
 			var wrong, stale []string
 			for _, w := range res.Wrong {
 				wrong = append(wrong, w.Hook.User.Name+w.Have)
@@ -405,19 +392,8 @@ func TestPlanStaleStubCallsGone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "echo_hooks.go"), []byte(stub+tt.more), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			src := "version: 1\npackage: echo\nprotocols:\n  - name: Echo\n" + tt.spec + "    framing: line\n    hooks: [frame_received]\n"
-			s, err := spec.Parse(filepath.Join(dir, "echo.yaml"), []byte(src), spec.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Plan(s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, res := planIn(t, map[string]string{"echo_hooks.go": stub + tt.more}, "echo.yaml", src)
 			if len(res.Stale) != 1 || res.Stale[0].Kind.UserMethod() != "onTimeout" {
 				t.Fatalf("Stale = %v, want onTimeout alone", res.Stale)
 			}
@@ -460,18 +436,7 @@ protocols:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "srv_hooks.go"), []byte("package srv\n\n"+tt.hooks), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			s, err := spec.Parse(filepath.Join(dir, "srv.yaml"), []byte(specSrc), spec.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Plan(s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, res := planIn(t, map[string]string{"srv_hooks.go": "package srv\n\n" + tt.hooks}, "srv.yaml", specSrc)
 			var wrong []string
 			for _, w := range res.Wrong {
 				wrong = append(wrong, w.Hook.User.Name+w.Have)
@@ -481,6 +446,27 @@ protocols:
 			}
 		})
 	}
+}
+
+// planIn writes files into a new folder, parses src as the spec name there,
+// and returns the folder and Plan's result.
+func planIn(t *testing.T, files map[string]string, name, src string) (string, *Result) {
+	t.Helper()
+	dir := t.TempDir()
+	for file, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := spec.Parse(filepath.Join(dir, name), []byte(src), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, res
 }
 
 // The comparison of signatures takes two names of the runtime's packages
