@@ -201,21 +201,29 @@ func (l *loop) runTimers() {
 			// memory aborts it, handler or not: that memory is the
 			// server's to protect (see SetFrameTimeout).
 			if _, ok := c.proto.(TimeoutHandler); ok && !memWait {
-				switch kind {
-				case ReadTimeout:
-					to.readFrom.Store(now)
-				case IdleTimeout:
-					to.idleFrom.Store(now)
-				case FrameTimeout:
-					to.frameFrom.Store(now)
-				}
+				// The period starts again once Timeout returns (and, for
+				// a Timeout that ends the goroutine, when it was called).
+				to.restart(kind)
 				l.callback(c, cbTimeout, nil, kind, nil)
+				to.restart(kind)
 			} else {
 				c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			}
 		}
 		l.retime(c)
 		l.service(c)
+	}
+}
+
+// restart starts kind's period now, on the loop.
+func (to *ltimeouts) restart(kind TimeoutKind) {
+	switch now := monoNow(); kind {
+	case ReadTimeout:
+		to.readFrom.Store(now)
+	case IdleTimeout:
+		to.idleFrom.Store(now)
+	case FrameTimeout:
+		to.frameFrom.Store(now)
 	}
 }
 

@@ -89,8 +89,9 @@ func (e *TimeoutError) Is(target error) bool {
 // (but for a frame timeout while the connection waits for reassembly
 // memory, see [SetFrameTimeout]), serialized with the connection's other
 // callbacks: never concurrently with them, and never after ConnectionLost.
-// The expired timeout is re-armed from that moment, so a handler that does
-// nothing is called again after another full period. Timeout runs on the
+// The expired timeout is re-armed from the moment Timeout returns, so a
+// handler that does nothing is called again a full period after it
+// returned, however long it ran or waited to run. Timeout runs on the
 // goroutine of the connection's timer, and may call any method of the
 // transport, [SetTimeouts] and [AbortWithError] included.
 type TimeoutHandler interface {
@@ -609,17 +610,24 @@ func (to *timeouts) fire() {
 		// or the connection died.
 		c.s.acquire(false)
 		if kind, _, _ = to.expired(); kind != 0 {
-			switch now := to.now(); kind {
-			case ReadTimeout:
-				to.readFrom.Store(now)
-			case IdleTimeout:
-				to.idleFrom.Store(now)
-			case FrameTimeout:
-				to.frameFrom.Store(now) // inside the serializer, as Partial is
-			}
+			to.restart(kind) // this fire is handled, whatever Timeout does
 			c.call("Timeout", func() { h.Timeout(kind) })
+			to.restart(kind) // the period starts once Timeout returns
 		}
 		c.s.release()
+	}
+}
+
+// restart starts kind's period now. It runs inside the serializer, as
+// Partial does for the frame timeout.
+func (to *timeouts) restart(kind TimeoutKind) {
+	switch now := to.now(); kind {
+	case ReadTimeout:
+		to.readFrom.Store(now)
+	case IdleTimeout:
+		to.idleFrom.Store(now)
+	case FrameTimeout:
+		to.frameFrom.Store(now)
 	}
 }
 

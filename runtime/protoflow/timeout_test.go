@@ -448,6 +448,51 @@ func TestTimeoutHandler(t *testing.T) {
 	})
 }
 
+// TestTimeoutHandlerSlow checks that the period starts again when Timeout
+// returns: a handler that takes longer than the period is called again a
+// full period after it returned, not at once (a period counted from when
+// it was called would have run out while it ran). A busy machine that
+// delays a call cannot shorten the gap either, which a period counted from
+// when the timeout was seen could.
+func TestTimeoutHandlerSlow(t *testing.T) {
+	const p = 100 * time.Millisecond
+	toEach(t, func(t *testing.T, k connKind) {
+		r := newRecorder()
+		h := &toHandler{recorder: r}
+		var (
+			mu   sync.Mutex
+			ends []time.Time
+		)
+		h.onTimeout = func(*toHandler, TimeoutKind) {
+			time.Sleep(3 * p / 2)
+			mu.Lock()
+			ends = append(ends, time.Now())
+			mu.Unlock()
+		}
+		setErr := toSetInMade(r, p, 0)
+		tr, _ := ttAttachAs(t, k, h, r)
+		if err := setErr(); err != nil {
+			t.Fatalf("SetTimeouts: %v", err)
+		}
+		waitFor(t, 10*time.Second, "three Timeout calls", func() bool { return ttCount(r, "timeout") >= 3 })
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.waitLost(t, 10*time.Second); err != nil {
+			t.Errorf("ConnectionLost(%v) after Close; want nil", err)
+		}
+		_, starts := h.timeouts()
+		mu.Lock()
+		defer mu.Unlock()
+		for i := 1; i < len(starts) && i <= len(ends); i++ {
+			if gap := starts[i].Sub(ends[i-1]); gap < p*9/10 {
+				t.Errorf("Timeout #%d came %v after #%d returned; want a period (%v)", i, gap, i-1, p)
+			}
+		}
+		r.check(t)
+	})
+}
+
 // TestTimeoutHandlerBoth checks that a handler hears of both kinds, and
 // that one it ignores keeps coming while the other is kept alive.
 func TestTimeoutHandlerBoth(t *testing.T) {
