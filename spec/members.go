@@ -95,6 +95,7 @@ const (
 	RoleSetDecode     // the function that decodes any message of a set
 	RoleSetHeader     // the struct of a set's header fields, embedded in its messages
 	RoleSetBlockLen   // the function that gives a text set's codec a data block's length
+	RoleSetCodec      // the function that returns the codec of a set that frames itself
 	RoleMessageStruct // a message's type
 )
 
@@ -548,6 +549,7 @@ var (
 	timeoutKindType  = mustType(RuntimePath + ".TimeoutKind")
 	framerType       = mustType(WirePath + ".Framer")
 	sniffType        = mustType(WirePath + ".SniffCodec")
+	headerCodecType  = mustType(WirePath + ".HeaderCodec")
 	callsType        = mustType(RuntimePath + ".Calls[any]")
 	anySliceType     = mustType("[]any")
 	atomicUint64Type = mustType("sync/atomic.Uint64")
@@ -593,6 +595,10 @@ func declareMessageMembers(s *Spec) []*Member {
 		}
 		if set.BlockLenFunc != "" {
 			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name, Pos: set.Pos})
+		}
+		if set.CodecFunc != "" {
+			add(Member{Role: RoleSetCodec, Kind: KindFunc, Name: set.CodecFunc, What: "codec function of set " + set.Name,
+				Results: []Param{{"", headerCodecType}}, Pos: set.Pos})
 		}
 		for _, m := range set.Messages {
 			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type", Pos: m.Pos})

@@ -74,6 +74,11 @@ type MessageSet struct {
 	// data blocks the length of the block a line announces
 	// (requestBlockLen); empty for other sets.
 	BlockLenFunc string
+	// CodecFunc returns the codec that frames a set that frames itself
+	// (FrameLength), for the generated code and the user's tests
+	// (RequestCodec); empty for other sets, which the protocol's framing
+	// frames.
+	CodecFunc string
 }
 
 // HasBlocks reports whether a message of the text set has a data block.

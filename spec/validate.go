@@ -118,7 +118,7 @@ func (d *decoder) checkMessageNames(s *Spec) {
 			d.errorAt(m.Pos, "%s %s collides with %s", m.What, m.Name, prev)
 			continue
 		}
-		taken[m.Name] = "the " + m.What + " " + m.Name
+		taken[m.Name] = m.Name + ", the " + m.What
 	}
 }
 

@@ -467,12 +467,7 @@ func (p *Server) dispatchText(frame []byte) {
 // serverSniff is what each connection of Server copies its codec from: the
 // first bytes of a connection choose among Binary and Text, for its life.
 var serverSniff = wire.SniffCodec{
-	Codecs: []wire.Codec{wire.HeaderCodec{
-		From:   24,
-		Max:    1048858,
-		Offset: 8,
-		Size:   4,
-	}, wire.BlockCodec{
+	Codecs: []wire.Codec{BinaryCodec(), wire.BlockCodec{
 		Block:    textBlockLen,
 		MaxBlock: 1048576,
 		MaxLine:  262144,
@@ -4576,6 +4571,18 @@ func DecodeBinary(b []byte) (Binary, error) {
 	return nil, wire.DecodeFail("Binary", "opcode", 1, wire.ErrUnknownMessage, wire.Value(uint64(Opcode(b[1]))))
 }
 
+// BinaryCodec returns the codec that frames the messages of Binary by the
+// length in their header, at most 1048858 bytes a message: for a wire.Framer,
+// or protoflowtest's ReadFrame in a test.
+func BinaryCodec() wire.HeaderCodec {
+	return wire.HeaderCodec{
+		From:   24,
+		Max:    1048858,
+		Offset: 8,
+		Size:   4,
+	}
+}
+
 // BinGet asks for the item under Key; the quiet ones answer only a hit, the K ones return the key.
 //
 // After Decode, Key aliases the decoded bytes: valid only until the hook that
@@ -6268,6 +6275,18 @@ func DecodeBinaryReply(b []byte) (BinaryReply, error) {
 		return m, nil
 	}
 	return nil, wire.DecodeFail("BinaryReply", "opcode", 1, wire.ErrUnknownMessage, wire.Value(uint64(Opcode(b[1]))))
+}
+
+// BinaryReplyCodec returns the codec that frames the messages of BinaryReply
+// by the length in their header, at most 2097152 bytes a message: for a
+// wire.Framer, or protoflowtest's ReadFrame in a test.
+func BinaryReplyCodec() wire.HeaderCodec {
+	return wire.HeaderCodec{
+		From:   24,
+		Max:    2097152,
+		Offset: 8,
+		Size:   4,
+	}
 }
 
 // BinItem answers a get, gat or touch, with the item's Flags on a hit, else why.

@@ -32,7 +32,7 @@ func messageCodec(p *spec.Protocol) jen.Code {
 func setCodec(p *spec.Protocol, s *spec.MessageSet) jen.Code {
 	switch {
 	case s.FrameLength != nil:
-		return headerCodec(s)
+		return jen.Id(s.CodecFunc).Call()
 	case s.Encoding == spec.Text && s.HasBlocks():
 		d := jen.Dict{
 			jen.Id("Block"):    jen.Id(s.BlockLenFunc),
@@ -67,6 +67,19 @@ func sniffVar(f *jen.File, p *spec.Protocol) {
 		jen.Id("Magics"): jen.Index().Index().Byte().Values(magics...),
 		jen.Id("Codecs"): jen.Index().Qual(wirePkg, "Codec").Values(codecs...),
 	})
+}
+
+// codecFunc prints the function that returns the codec of a set that
+// frames itself, which the generated code uses and tests may: to read
+// back a frame that a hook sent (protoflowtest's ReadFrame), or to split
+// a stream of the set's messages with a wire.Framer.
+func codecFunc(f *jen.File, s *spec.MessageSet) {
+	if s.CodecFunc == "" {
+		return
+	}
+	f.Line()
+	prose(f, fmt.Sprintf("%s returns the codec that frames the messages of %s by the length in their header, at most %d bytes a message: for a wire.Framer, or protoflowtest's ReadFrame in a test.", s.CodecFunc, s.Name, s.Max))
+	f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "HeaderCodec").Block(jen.Return(headerCodec(s)))
 }
 
 // headerCodec prints the wire.HeaderCodec of a set whose header holds the

@@ -37,6 +37,7 @@ func messages(f *jen.File, s *spec.Spec) {
 		if set.BlockLenFunc != "" {
 			blockLenFunc(f, set)
 		}
+		codecFunc(f, set)
 		for _, m := range set.Messages {
 			messageType(f, m)
 		}
