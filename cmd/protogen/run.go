@@ -110,13 +110,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s:%v: hook %s: %s has no method %s (protogen would add a stub to %s)\n",
 				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.User.Name, m.Spec.HooksFile)
 		}
-		printHookMethods(stdout, res)
+		printHookMethods(stdout, res, true)
 		if !current || len(res.Missing) > 0 || len(res.Wrong) > 0 || len(res.Stale) > 0 {
 			return exitStale
 		}
 		return exitOK
 	}
-	printHookMethods(stderr, res)
+	printHookMethods(stderr, res, false)
 	written, err := output.Write(res.Files)
 	for _, path := range written {
 		for _, f := range res.Files {
@@ -165,8 +165,10 @@ func breaksBuild(res *generate.Result) bool {
 
 // printHookMethods prints a line for each hook method that protogen
 // leaves to the user: one whose signature is not its hook's (the build
-// fails on it), and one of a hook that the spec no longer declares.
-func printHookMethods(w io.Writer, res *generate.Result) {
+// fails on it), and one of a hook that the spec no longer declares. A
+// left-over method that builds is a warning when generating, and one of
+// -check's failures (check), which says so without "warning:".
+func printHookMethods(w io.Writer, res *generate.Result, check bool) {
 	for _, m := range res.Wrong {
 		want := m.Hook.User.Signature(importname.Guess)
 		fmt.Fprintf(w, "%v: %s.%s%s has the wrong signature for hook %s (%s:%v); it must be func (p *%s) %s%s\n",
@@ -182,9 +184,13 @@ func printHookMethods(w io.Writer, res *generate.Result) {
 				strings.Join(m.Gone, ", "))
 			continue
 		}
-		fmt.Fprintf(w, "%v: warning: %s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
+		warning := "warning: "
+		if check {
+			warning = ""
+		}
+		fmt.Fprintf(w, "%v: %s%s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
 			"and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n",
-			m.Pos, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos)
+			m.Pos, warning, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos)
 	}
 }
 
