@@ -19,6 +19,10 @@ const (
 )
 
 // An Option configures a transport made by [Dial], [Attach] or a [Server].
+// An invalid option (a negative timeout, water marks out of order) is
+// reported by Dial or Attach, which then make no connection, or by the
+// server's [Server.Serve], which then serves nothing: [NewServer] returns
+// no error.
 type Option func(*options)
 
 type options struct {
@@ -35,7 +39,7 @@ type options struct {
 
 	tls              *tls.Config   // WithTLS; nil for plain connections
 	handshakeTimeout time.Duration // WithHandshakeTimeout
-	err              error         // first invalid option, reported by the constructor
+	err              error         // first invalid option, reported by Dial, Attach or Server.Serve
 
 	// Set by the constructors, not by Options; kept here rather than in
 	// each conn because the options are shared by a Server's connections.
@@ -64,8 +68,8 @@ func buildOptions(opts []Option) options {
 }
 
 // WithWriteBufferLimits sets the initial water marks; see
-// [Transport.SetWriteBufferLimits]. A bad pair makes the constructor fail
-// with a [*BufferLimitsError].
+// [Transport.SetWriteBufferLimits]. A bad pair is an invalid option: a
+// [*BufferLimitsError].
 func WithWriteBufferLimits(high, low int) Option {
 	return func(o *options) {
 		if err := checkLimits(high, low); err != nil {
@@ -107,7 +111,7 @@ func WithLogger(l *slog.Logger) Option {
 // [SetTimeouts]) from the end of ConnectionMade on. The protocol may set
 // a shorter one with SetTimeouts, not a longer one, nor switch it off: an
 // operator's bound holds whatever the protocol does. 0, the default, sets
-// none; a negative d makes the constructor fail with an error that matches
+// none; a negative d is an invalid option, with an error that matches
 // [fs.ErrInvalid].
 func WithIdleTimeout(d time.Duration) Option {
 	return func(o *options) {
@@ -123,7 +127,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // [SetFrameTimeout]): a frame whose first bytes have arrived must be
 // complete within d. The protocol may set a shorter one with
 // SetFrameTimeout, not a longer one, nor switch it off. 0, the default,
-// sets none; a negative d makes the constructor fail with an error that
+// sets none; a negative d is an invalid option, with an error that
 // matches [fs.ErrInvalid].
 func WithFrameTimeout(d time.Duration) Option {
 	return func(o *options) {
@@ -198,7 +202,7 @@ const DefaultHandshakeTimeout = 10 * time.Second
 // workload). Writes go through the flusher goroutine.
 //
 // cfg must have a certificate (Certificates, GetCertificate or
-// GetConfigForClient), or the constructor fails; nil serves plain
+// GetConfigForClient), or it is an invalid option; nil serves plain
 // connections, the default. Do not change cfg once the server serves. It
 // has no effect on [Dial] and [Attach], which take any [net.Conn]: wrap it
 // with tls.Client.
