@@ -52,13 +52,14 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 	c := &typeChecker{
 		refs:      make(map[string][]typeUse),
 		locals:    make(map[string][]typeUse),
+		guesses:   make(map[string][]typeUse),
 		generated: make(map[string]map[string]bool),
 	}
 	for _, s := range specs {
 		if s.incomplete {
 			continue // what it generates is not known
 		}
-		dir := filepath.Clean(filepath.Dir(s.OutFile))
+		dir := s.outDir()
 		if c.generated[dir] == nil {
 			c.generated[dir] = make(map[string]bool)
 		}
@@ -68,7 +69,7 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 	}
 	refs := make(map[string][]typeRef) // a type's source → its names: specs repeat types
 	for _, s := range specs {
-		dir := filepath.Clean(filepath.Dir(cmp.Or(s.OutFile, s.Path)))
+		dir := s.outDir()
 		for _, p := range s.Protocols {
 			for _, f := range p.Fields {
 				if f.Type == nil {
@@ -87,9 +88,10 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 					case universeType(r.name) || c.generated[dir][r.name]:
 					case s.incomplete:
 						// Its generated types are not known, nor, then,
-						// which names are missing: only a near miss of a
-						// predeclared type is certain.
-						c.guesses = append(c.guesses, u)
+						// which names are missing: a name that the
+						// package's files do not declare is reported
+						// only as a near miss of a predeclared type.
+						c.guesses[dir] = append(c.guesses[dir], u)
 					default:
 						c.locals[dir] = append(c.locals[dir], u)
 					}
@@ -122,7 +124,7 @@ var loadPackages = packages.Load
 type typeChecker struct {
 	refs      map[string][]typeUse       // import path → the uses of its names
 	locals    map[string][]typeUse       // output folder → the unqualified names it must declare
-	guesses   []typeUse                  // the unqualified names of incomplete specs: near misses of predeclared types only
+	guesses   map[string][]typeUse       // output folder → the unqualified names of incomplete specs: near misses of predeclared types only
 	generated map[string]map[string]bool // output folder → the types the generated code declares there
 	outFiles  map[string]bool            // the generated files being replaced, as absolute paths
 
@@ -266,7 +268,7 @@ func (c *typeChecker) run(specs []*Spec) {
 	c.dirs = make(map[string]*declSet)
 	c.modules = make(map[string]string)
 	var wg sync.WaitGroup
-	for dir := range c.locals {
+	for dir := range mapsUnion(c.locals, c.guesses) {
 		wg.Go(func() {
 			d := c.readOutputDir(dir, specs)
 			c.mu.Lock()
@@ -279,7 +281,7 @@ func (c *typeChecker) run(specs []*Spec) {
 	groups := make(map[string][]string) // module root → import paths
 	dirOf := make(map[string]string)    // module root → a folder to run go list in
 	for path, uses := range c.refs {
-		dir := filepath.Dir(uses[0].s.OutFile)
+		dir := uses[0].s.outDir()
 		root, modPath := moduleOf(dir)
 		if _, ok := dirOf[root]; !ok {
 			dirOf[root] = existingDir(dir)
@@ -361,7 +363,7 @@ func (c *typeChecker) load(root, dir string, paths []string) {
 func (c *typeChecker) readOutputDir(dir string, specs []*Spec) *declSet {
 	var pkg string
 	for _, s := range specs {
-		if filepath.Clean(filepath.Dir(s.OutFile)) == dir {
+		if s.outDir() == dir && s.Package != "" {
 			pkg = s.Package
 		}
 	}
@@ -502,8 +504,13 @@ func (c *typeChecker) result(specs []*Spec) (ErrorList, error) {
 			c.nearPredeclared(u)
 		}
 	}
-	for _, u := range c.guesses {
-		c.nearPredeclared(u)
+	for dir, uses := range c.guesses {
+		d := c.dirs[dir]
+		for _, u := range uses {
+			if d == nil || (!d.types[u.ref.name] && d.other[u.ref.name] == "") {
+				c.nearPredeclared(u)
+			}
+		}
 	}
 	var errs []error
 	for _, s := range specs {
@@ -540,6 +547,23 @@ func (c *typeChecker) checkName(u typeUse, d *declSet, what, name string, candid
 func (c *typeChecker) fail(u typeUse, atName bool, format string, args ...any) {
 	e := u.s.Errorf(u.pos(atName), "field type %q: %s", u.f.Type.Src, fmt.Sprintf(format, args...))
 	c.errs = append(c.errs, e)
+}
+
+// outDir is the folder of the spec's output: its package's. A spec whose
+// output is not placed (one with errors) is taken to generate beside
+// itself, as it does by default.
+func (s *Spec) outDir() string { return filepath.Clean(filepath.Dir(cmp.Or(s.OutFile, s.Path))) }
+
+// mapsUnion returns the keys of a and b.
+func mapsUnion[V any](a, b map[string]V) map[string]bool {
+	keys := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	return keys
 }
 
 // nearPredeclared reports u's name if it is a near miss of a predeclared
