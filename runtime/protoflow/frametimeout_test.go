@@ -339,6 +339,53 @@ func TestFrameTimeoutHandler(t *testing.T) {
 	})
 }
 
+// ftResetHandler drops the frame under way when it hears of the frame
+// timeout, as a protocol that gives up on a slow frame does.
+type ftResetHandler struct {
+	*ftFramed
+	kinds chan TimeoutKind
+}
+
+func (h *ftResetHandler) Timeout(kind TimeoutKind) {
+	h.enter("timeout")
+	defer h.leave()
+	h.kinds <- kind
+	if kind == FrameTimeout {
+		h.frames.Reset() // Partial(false): no frame under way
+	}
+}
+
+// TestFrameTimeoutHandlerReset checks that a frame dropped by the handler
+// stays dropped: the frame timeout's period, which starts again when
+// Timeout returns, does not start for a frame that Timeout has dropped,
+// and Timeout is not called again.
+func TestFrameTimeoutHandlerReset(t *testing.T) {
+	const p = 80 * time.Millisecond
+	toEach(t, func(t *testing.T, k connKind) {
+		f := newFtFramed(func(t Transport) error { return SetFrameTimeout(t, p) })
+		h := &ftResetHandler{ftFramed: f, kinds: make(chan TimeoutKind, 100)}
+		_, cli := ttAttachAs(t, k, h, f.recorder)
+		if err := f.err(); err != nil {
+			t.Fatal(err)
+		}
+		frame := ftFrame(50, 1)
+		if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, frame[:20]), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-h.kinds:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no Timeout within 10s")
+		}
+		time.Sleep(5 * p) // nothing should come: a longer wait only makes the check stricter
+		if n := len(h.kinds); n > 0 {
+			t.Errorf("%d Timeout calls after the frame was dropped by Reset; want none", n)
+		}
+		toAlive(t, f.recorder, "after the handler dropped the frame")
+		f.check(t)
+	})
+}
+
 // TestTimeoutFloors checks the options that bound every connection's
 // timeouts: they apply without the protocol asking, the protocol cannot
 // lengthen them or switch them off, and it can shorten them.

@@ -202,10 +202,14 @@ func (l *loop) runTimers() {
 			// server's to protect (see SetFrameTimeout).
 			if _, ok := c.proto.(TimeoutHandler); ok && !memWait {
 				// The period starts again once Timeout returns (and, for
-				// a Timeout that ends the goroutine, when it was called).
-				to.restart(kind)
+				// a Timeout that ends the goroutine, when it was called),
+				// unless Timeout changed it: SetTimeouts, or a frame
+				// dropped (Partial(false)).
+				from := to.from(kind)
+				handled := monoNow()
+				from.Store(handled)
 				l.callback(c, cbTimeout, nil, kind, nil)
-				to.restart(kind)
+				from.CompareAndSwap(handled, monoNow())
 			} else {
 				c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			}
@@ -215,16 +219,15 @@ func (l *loop) runTimers() {
 	}
 }
 
-// restart starts kind's period now, on the loop.
-func (to *ltimeouts) restart(kind TimeoutKind) {
-	switch now := monoNow(); kind {
+// from returns the stamp that starts kind's period.
+func (to *ltimeouts) from(kind TimeoutKind) *atomic.Int64 {
+	switch kind {
 	case ReadTimeout:
-		to.readFrom.Store(now)
+		return &to.readFrom
 	case IdleTimeout:
-		to.idleFrom.Store(now)
-	case FrameTimeout:
-		to.frameFrom.Store(now)
+		return &to.idleFrom
 	}
+	return &to.frameFrom
 }
 
 // timeoutMs is how long epoll_wait may sleep: until the first due, or for

@@ -610,25 +610,28 @@ func (to *timeouts) fire() {
 		// or the connection died.
 		c.s.acquire(false)
 		if kind, _, _ = to.expired(); kind != 0 {
-			to.restart(kind) // this fire is handled, whatever Timeout does
+			from := to.from(kind)
+			handled := to.now()
+			from.Store(handled) // this fire is handled, whatever Timeout does
 			c.call("Timeout", func() { h.Timeout(kind) })
-			to.restart(kind) // the period starts once Timeout returns
+			// The period starts once Timeout returns, unless Timeout
+			// changed it: SetTimeouts, or a frame dropped (Partial(false)).
+			from.CompareAndSwap(handled, to.now())
 		}
 		c.s.release()
 	}
 }
 
-// restart starts kind's period now. It runs inside the serializer, as
-// Partial does for the frame timeout.
-func (to *timeouts) restart(kind TimeoutKind) {
-	switch now := to.now(); kind {
+// from returns the stamp that starts kind's period. fire writes it inside
+// the serializer, as Partial does the frame timeout's.
+func (to *timeouts) from(kind TimeoutKind) *atomic.Int64 {
+	switch kind {
 	case ReadTimeout:
-		to.readFrom.Store(now)
+		return &to.readFrom
 	case IdleTimeout:
-		to.idleFrom.Store(now)
-	case FrameTimeout:
-		to.frameFrom.Store(now)
+		return &to.idleFrom
 	}
+	return &to.frameFrom
 }
 
 // settle ends a fire: it re-arms the timer for the next due, unless
