@@ -550,6 +550,7 @@ var (
 	framerType       = mustType(WirePath + ".Framer")
 	sniffType        = mustType(WirePath + ".SniffCodec")
 	headerCodecType  = mustType(WirePath + ".HeaderCodec")
+	blockCodecType   = mustType(WirePath + ".BlockCodec")
 	callsType        = mustType(RuntimePath + ".Calls[any]")
 	anySliceType     = mustType("[]any")
 	atomicUint64Type = mustType("sync/atomic.Uint64")
@@ -597,8 +598,12 @@ func declareMessageMembers(s *Spec) []*Member {
 			add(Member{Role: RoleSetBlockLen, Kind: KindFunc, Name: set.BlockLenFunc, What: "data block length function of set " + set.Name, Pos: set.Pos})
 		}
 		if set.CodecFunc != "" {
+			codec := headerCodecType
+			if set.FrameLength == nil {
+				codec = blockCodecType
+			}
 			add(Member{Role: RoleSetCodec, Kind: KindFunc, Name: set.CodecFunc, What: "codec function of set " + set.Name,
-				Results: []Param{{"", headerCodecType}}, Pos: set.Pos})
+				Results: []Param{{"", codec}}, Pos: set.Pos})
 		}
 		for _, m := range set.Messages {
 			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type", Pos: m.Pos})

@@ -74,10 +74,12 @@ type MessageSet struct {
 	// data blocks the length of the block a line announces
 	// (requestBlockLen); empty for other sets.
 	BlockLenFunc string
-	// CodecFunc returns the codec that frames a set that frames itself
-	// (FrameLength), for the generated code and the user's tests
-	// (RequestCodec); empty for other sets, which the protocol's framing
-	// frames.
+	// CodecFunc returns the codec that frames the set's messages, for the
+	// user's tests and, for a set that frames itself (FrameLength), the
+	// generated code (RequestCodec): a wire.HeaderCodec, or for a text set
+	// with data blocks a wire.BlockCodec, which keeps a line and its block
+	// together. Empty for other sets, whose frames are the protocol's
+	// lines.
 	CodecFunc string
 }
 

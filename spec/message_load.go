@@ -543,7 +543,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	if s.Encoding == Text && s.HasBlocks() {
 		s.BlockLenFunc = lowerFirst(s.Name) + "BlockLen"
 	}
-	if s.FrameLength != nil {
+	if s.FrameLength != nil || s.BlockLenFunc != "" {
 		s.CodecFunc = s.Name + "Codec"
 	}
 	return s

@@ -1230,6 +1230,18 @@ func textBlockLen(line []byte) int {
 	return -1
 }
 
+// TextCodec returns a codec that frames the messages of Text each with the
+// data block its line announces (lines of at most wire.DefaultMaxLine bytes,
+// blocks of at most 1048576): for protoflowtest's ReadFrame in a test, or a
+// wire.Framer. A protocol that receives Text frames them the same, with its
+// own line maximum.
+func TextCodec() wire.BlockCodec {
+	return wire.BlockCodec{
+		Block:    textBlockLen,
+		MaxBlock: 1048576,
+	}
+}
+
 // Get asks for the items under Keys.
 //
 // After Decode, Keys aliases the decoded bytes: valid only until the hook that
@@ -3512,6 +3524,18 @@ func textReplyBlockLen(line []byte) int {
 		return int(min(uint64(n), uint64(math.MaxInt32)))
 	}
 	return -1
+}
+
+// TextReplyCodec returns a codec that frames the messages of TextReply each
+// with the data block its line announces (lines of at most wire.DefaultMaxLine
+// bytes, blocks of at most 1048576): for protoflowtest's ReadFrame in a test,
+// or a wire.Framer. A protocol that receives TextReply frames them the same,
+// with its own line maximum.
+func TextReplyCodec() wire.BlockCodec {
+	return wire.BlockCodec{
+		Block:    textReplyBlockLen,
+		MaxBlock: 1048576,
+	}
 }
 
 // Value is an item that a get finds; the line END follows the last.

@@ -74,12 +74,20 @@ func sniffVar(f *jen.File, p *spec.Protocol) {
 // back a frame that a hook sent (protoflowtest's ReadFrame), or to split
 // a stream of the set's messages with a wire.Framer.
 func codecFunc(f *jen.File, s *spec.MessageSet) {
-	if s.CodecFunc == "" {
-		return
+	switch {
+	case s.CodecFunc == "":
+	case s.FrameLength != nil:
+		f.Line()
+		prose(f, fmt.Sprintf("%s returns the codec that frames the messages of %s by the length in their header, at most %d bytes a message: for a wire.Framer, or protoflowtest's ReadFrame in a test.", s.CodecFunc, s.Name, s.Max))
+		f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "HeaderCodec").Block(jen.Return(headerCodec(s)))
+	default:
+		f.Line()
+		prose(f, fmt.Sprintf("%s returns a codec that frames the messages of %s each with the data block its line announces (lines of at most wire.DefaultMaxLine bytes, blocks of at most %d): for protoflowtest's ReadFrame in a test, or a wire.Framer. A protocol that receives %s frames them the same, with its own line maximum.", s.CodecFunc, s.Name, maxBlock(s), s.Name))
+		f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "BlockCodec").Block(jen.Return(jen.Qual(wirePkg, "BlockCodec").Values(jen.Dict{
+			jen.Id("Block"):    jen.Id(s.BlockLenFunc),
+			jen.Id("MaxBlock"): jen.Lit(maxBlock(s)),
+		})))
 	}
-	f.Line()
-	prose(f, fmt.Sprintf("%s returns the codec that frames the messages of %s by the length in their header, at most %d bytes a message: for a wire.Framer, or protoflowtest's ReadFrame in a test.", s.CodecFunc, s.Name, s.Max))
-	f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "HeaderCodec").Block(jen.Return(headerCodec(s)))
 }
 
 // headerCodec prints the wire.HeaderCodec of a set whose header holds the
