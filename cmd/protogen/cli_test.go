@@ -310,8 +310,9 @@ func TestGoGenerate(t *testing.T) {
 
 // TestCLIRemovesStaleTests checks that the tests protogen generated for a
 // spec's messages go when the spec no longer has messages: -check reports
-// them, a run removes them and says so, and a test file of that name that
-// protogen did not generate stays.
+// them, a run removes them and says so (and that the hook of the message
+// is left over, naming a type that is gone), and a test file of that name
+// that protogen did not generate stays.
 func TestCLIRemovesStaleTests(t *testing.T) {
 	const withMessages = `version: 1
 package: chat
@@ -340,15 +341,34 @@ protocols:
 	if exit != 1 || !strings.Contains(stdout, "stale generated file: chat.protogen_test.go") {
 		t.Errorf("-check without messages: exit %d, stdout %q; want 1 and the stale tests named", exit, stdout)
 	}
+	// The hook of the message Say is left, naming a type that is gone: the
+	// run writes its files, says so and exits 1, as the package will not
+	// build; -check says the same.
+	const dangling = "chat_hooks.go:10:16: Chat.onSay uses type Say, which nothing declares (chat.yaml has no message or type of that name any more), " +
+		"so the package will not build; change or delete the method (protogen never deletes your code)\n"
 	stdout, stderr, exit := protogen(t, dir, "-spec", "chat.yaml")
-	if exit != 0 || !strings.Contains(stdout, "removed chat.protogen_test.go") {
-		t.Errorf("run without messages: exit %d, stdout %q, stderr %q; want 0 and the removal said", exit, stdout, stderr)
+	if exit != 1 || !strings.Contains(stdout, "removed chat.protogen_test.go") || stderr != dangling {
+		t.Errorf("run without messages: exit %d, stdout %q, stderr %q; want 1, the removal said and %q", exit, stdout, stderr, dangling)
 	}
 	if _, err := os.Stat(tests); !os.IsNotExist(err) {
 		t.Errorf("the stale tests are still there (%v)", err)
 	}
-	if _, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml"); exit != 0 {
-		t.Errorf("-check after the removal: exit %d; want 0", exit)
+	if stdout, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml"); exit != 1 || stdout != dangling {
+		t.Errorf("-check after the removal: exit %d, stdout %q; want 1 and %q", exit, stdout, dangling)
+	}
+	hooksPath := filepath.Join(dir, "chat_hooks.go")
+	hooks, err := os.ReadFile(hooksPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(hooks, []byte("func (p *Chat) onSay("))
+	end := bytes.Index(hooks[start:], []byte("\n}\n"))
+	if start < 0 || end < 0 {
+		t.Fatalf("no onSay in the hook file:\n%s", hooks)
+	}
+	writeFile(t, hooksPath, append(hooks[:start:start], hooks[start+end+3:]...))
+	if stdout, _, exit := protogen(t, dir, "-check", "-spec", "chat.yaml"); exit != 0 {
+		t.Errorf("-check once onSay is deleted: exit %d, stdout %q; want 0", exit, stdout)
 	}
 
 	// A hand-written file of that name is not protogen's to remove.

@@ -150,10 +150,11 @@
 // current); 1 when -check finds a stale or missing file, or a hook method
 // that is missing, of the wrong signature or left over, and when a run
 // writes its files but a hook method has the wrong signature, or is left
-// over and calls what the generated code no longer declares (the package
-// will not build until it is fixed); and 2 on any error: a bad spec, a bad
-// flag, a package file that does not parse, a file that cannot be written,
-// or a file that -init would replace.
+// over and calls what the generated code no longer declares, or a method
+// of the protocol names a type that is gone (the hook of a message renamed
+// or removed): the package will not build until it is fixed; and 2 on any
+// error: a bad spec, a bad flag, a package file that does not parse, a
+// file that cannot be written, or a file that -init would replace.
 package main
 
 import (

@@ -39,6 +39,10 @@ type Result struct {
 	// that nothing calls: protogen leaves both to the user.
 	Wrong []scaffold.Wrong
 	Stale []scaffold.Stale
+	// Dangling lists the protocols' methods whose signatures name a type
+	// that nothing declares any more (a message the spec no longer has):
+	// the package will not build.
+	Dangling []scaffold.Dangling
 	// Warnings are what the check of the field types could not settle
 	// (spec.CheckTypes).
 	Warnings spec.ErrorList
@@ -118,6 +122,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		}
 		res.Wrong = append(res.Wrong, plan.Wrong...)
 		res.Stale = append(res.Stale, plan.Stale...)
+		res.Dangling = append(res.Dangling, plan.Dangling...)
 		switch edit := plan.Edit; {
 		case edit == nil: // no hooks, or every hook method exists
 		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added

@@ -75,6 +75,9 @@ type pkgInfo struct {
 	// parse.
 	selectors map[string]int
 	partial   bool
+	// otherGenerated holds the types that the package's generated files
+	// declare, but for the file this run replaces: another spec's output.
+	otherGenerated map[string]bool
 }
 
 // typeDecl is a package-level type declaration: a defined type, or an
@@ -86,7 +89,8 @@ type typeDecl struct {
 }
 
 func newPkgInfo(fset *token.FileSet) *pkgInfo {
-	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int)}
+	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int),
+		otherGenerated: make(map[string]bool)}
 }
 
 // add records what f declares and uses.
@@ -106,6 +110,19 @@ func (pi *pkgInfo) add(f *ast.File, test bool) {
 			pi.types[ts.Name.Name] = typeDecl{alias: ts.Assign.IsValid(), typ: ts.Type, file: f}
 		}
 	}
+}
+
+// declaredTypes returns the names of the types that f declares.
+func declaredTypes(f *ast.File) map[string]bool {
+	names := make(map[string]bool)
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+			for _, sp := range gd.Specs {
+				names[sp.(*ast.TypeSpec).Name.Name] = true
+			}
+		}
+	}
+	return names
 }
 
 // countSelectors adds to counts each name that n uses after a dot, and
@@ -167,6 +184,11 @@ func readPackage(fset *token.FileSet, dir string, skip ...string) (*pkgInfo, err
 		f, err := parser.ParseFile(fset, path, src, parser.ParseComments|parser.SkipObjectResolution)
 		switch {
 		case f != nil && ast.IsGenerated(f):
+			if !test {
+				for name := range declaredTypes(f) {
+					pi.otherGenerated[name] = true
+				}
+			}
 		case err != nil && test:
 			pi.partial = true // what it uses is unknown; the build ignores it
 		case err != nil:

@@ -19,6 +19,7 @@ import (
 	"go/printer"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,18 @@ type Stale struct {
 	Gone []string
 }
 
+// Dangling is a method of a protocol type whose signature names a type
+// that nothing declares: one the generated code declared before, such as
+// the message of a hook whose message the spec no longer has (renamed or
+// removed). The package will not build until the method is changed.
+type Dangling struct {
+	Spec     *spec.Spec
+	Protocol *spec.Protocol
+	Pos      token.Position // the method's name
+	Method   string
+	Type     string // the name nothing declares
+}
+
 // Edit brings an existing hook file up to date: Old is its content as read,
 // New the same with the imports and stubs that Missing needs inserted.
 type Edit struct {
@@ -78,6 +91,9 @@ type Result struct {
 	// in spec order.
 	Wrong []Wrong
 	Stale []Stale
+	// Dangling are the protocols' methods that name a type nothing
+	// declares any more.
+	Dangling []Dangling
 }
 
 // Plan returns the edit that adds to s's hook file a stub for each
@@ -121,7 +137,7 @@ func Plan(s *spec.Spec) (*Result, error) {
 		}
 		pkg.add(hooks, false)
 	}
-	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg)}
+	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg), Dangling: dangling(s, pkg)}
 	missing, stubs := lacking(s, pkg.methods)
 	if len(missing) == 0 {
 		return res, nil
@@ -205,6 +221,81 @@ func stale(s *spec.Spec, pkg *pkgInfo) []Stale {
 		}
 	}
 	return out
+}
+
+// dangling lists the methods of s's protocols, in the package's own files,
+// whose parameters or results name an unqualified type that neither the
+// package, nor the code generated from s, nor another spec's generated
+// file declares, nor the language: the type of a message that the spec
+// no longer has, say. Names inside type literals count; those the
+// method's own type parameters declare cannot occur (a protocol type is
+// not generic).
+func dangling(s *spec.Spec, pkg *pkgInfo) []Dangling {
+	now := make(map[string]bool)
+	for _, name := range s.TypeNames() {
+		now[name] = true
+	}
+	declared := func(name string) bool {
+		_, own := pkg.types[name]
+		return own || now[name] || pkg.otherGenerated[name] || predeclared(name)
+	}
+	var out []Dangling
+	for _, p := range s.Protocols {
+		names := slices.Sorted(maps.Keys(pkg.methods[p.Name]))
+		for _, name := range names {
+			for _, d := range pkg.methods[p.Name][name] {
+				if dotImport(d.file) {
+					continue // its names may come from the imported package
+				}
+				if missing := undeclared(d.fn.Type, declared); missing != "" {
+					out = append(out, Dangling{s, p, pkg.fset.Position(d.fn.Name.Pos()), name, missing})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dotImport reports whether f imports a package with the name ".".
+func dotImport(f *ast.File) bool {
+	for _, is := range f.Imports {
+		if is.Name != nil && is.Name.Name == "." {
+			return true
+		}
+	}
+	return false
+}
+
+// undeclared returns the first unqualified type name in ft's parameters
+// and results for which declared is false, or "".
+func undeclared(ft *ast.FuncType, declared func(string) bool) string {
+	var missing string
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			return false // pkg.Name: another package's
+		case *ast.ArrayType:
+			ast.Inspect(n.Elt, visit) // a length may name a constant
+			return false
+		case *ast.Field: // in a literal: its names are no types
+			ast.Inspect(n.Type, visit)
+			return false
+		case *ast.Ident:
+			if missing == "" && !declared(n.Name) {
+				missing = n.Name
+			}
+		}
+		return true
+	}
+	for _, fl := range []*ast.FieldList{ft.Params, ft.Results} {
+		if fl != nil {
+			for _, f := range fl.List {
+				ast.Inspect(f.Type, visit)
+			}
+		}
+	}
+	return missing
 }
 
 // gone lists the generated methods that the stub of hook k calls which
