@@ -528,12 +528,15 @@ func (p *ClientProtocol) onErr(m *Err) {
 // holds its callers back instead of growing a queue; then it sends a request
 // with send, under the lock that orders the calls, and waits for the reply,
 // the connection's end or ctx. A caller whose ctx ends returns at once; its
-// reply, when it comes, is dropped.
-func (p *ClientProtocol) call(ctx context.Context, send func() error) (any, error) {
+// reply, when it comes, is dropped. A reply that accept refuses is not the
+// call's (a request went unanswered): it ends the connection with
+// protoflow.ErrUnexpectedReply, rather than let every later reply go to the
+// call before its own.
+func (p *ClientProtocol) call(ctx context.Context, accept func(any) bool, send func() error) (any, error) {
 	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
 		return nil, err
 	}
-	call, err := p.calls.Start(send)
+	call, err := p.calls.StartFor(accept, send)
 	if err != nil {
 		return nil, err
 	}
@@ -690,7 +693,13 @@ func (c *Client) Close() error {
 // Set sends m and returns its OK reply, a copy that may be kept. An *Err reply
 // is the error. Other replies are an error.
 func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *OK, *Err:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendSet(m)
 	})
 	if err != nil {
@@ -705,7 +714,13 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
 // be kept. An *Err reply is the error. Other replies are an error.
 func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *Value, *NotFound, *Err:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendGet(m)
 	})
 	if err != nil {
@@ -721,7 +736,13 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
 // kept. An *Err reply is the error. Other replies are an error.
 func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *OK, *NotFound, *Err:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendDel(m)
 	})
 	if err != nil {
@@ -737,7 +758,13 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 // Ping sends m and returns its Pong reply, a copy that may be kept. An *Err
 // reply is the error. Other replies are an error.
 func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *Pong, *Err:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendPing(m)
 	})
 	if err != nil {

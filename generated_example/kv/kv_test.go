@@ -325,3 +325,62 @@ func TestClientConnectionLost(t *testing.T) {
 		t.Errorf("Ping on a lost connection = %v, want ErrConnectionLost", err)
 	}
 }
+
+// A request that the server does not answer (here it drops a GET) would
+// leave every later reply to the call before its own: the GET's caller
+// gives up, and the PONG that comes next is taken off the queue for it.
+// The GET's call does not take a PONG, so the client ends the connection
+// with ErrUnexpectedReply, and the PING's caller hears of it, rather than
+// get another request's reply later.
+func TestClientUnansweredRequest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := DialClient(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer := <-accepted
+	defer peer.Close()
+	lines := bufio.NewReader(peer)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, &Get{Key: []byte("k")})
+		got <- err
+	}()
+	if line, err := lines.ReadString('\n'); err != nil || line != "GET k\n" {
+		t.Fatalf("the server read %q, %v; want the GET", line, err)
+	}
+	cancel() // the GET's caller gives up; its reply never comes
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get = %v, want context.Canceled", err)
+	}
+
+	pinged := make(chan error, 1)
+	go func() {
+		// Bounded: a client that handed the PONG to the GET's call would
+		// wait for good.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pinged <- ping(ctx, c)
+	}()
+	if line, err := lines.ReadString('\n'); err != nil || line != "PING\n" {
+		t.Fatalf("the server read %q, %v; want the PING", line, err)
+	}
+	if _, err := io.WriteString(peer, "PONG\n"); err != nil { // the PING's reply, which the GET's call is first for
+		t.Fatal(err)
+	}
+	if err := <-pinged; !errors.Is(err, protoflow.ErrUnexpectedReply) {
+		t.Errorf("Ping after an unanswered GET = %v, want an error matching ErrUnexpectedReply", err)
+	}
+}

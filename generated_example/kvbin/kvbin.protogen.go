@@ -682,12 +682,15 @@ func (p *ClientProtocol) onError(m *Error) {
 // holds its callers back instead of growing a queue; then it sends a request
 // with send, under the lock that orders the calls, and waits for the reply,
 // the connection's end or ctx. A caller whose ctx ends returns at once; its
-// reply, when it comes, is dropped.
-func (p *ClientProtocol) call(ctx context.Context, send func() error) (any, error) {
+// reply, when it comes, is dropped. A reply that accept refuses is not the
+// call's (a request went unanswered): it ends the connection with
+// protoflow.ErrUnexpectedReply, rather than let every later reply go to the
+// call before its own.
+func (p *ClientProtocol) call(ctx context.Context, accept func(any) bool, send func() error) (any, error) {
 	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
 		return nil, err
 	}
-	call, err := p.calls.Start(send)
+	call, err := p.calls.StartFor(accept, send)
 	if err != nil {
 		return nil, err
 	}
@@ -865,7 +868,13 @@ func (c *Client) Close() error {
 // Hello sends m and returns its Welcome reply, a copy that may be kept. An
 // *Error reply is the error. Other replies are an error.
 func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *Welcome, *Error:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendHello(m)
 	})
 	if err != nil {
@@ -880,7 +889,13 @@ func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
 // be kept. An *Error reply is the error. Other replies are an error.
 func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *Value, *NotFound, *Error:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendGet(m)
 	})
 	if err != nil {
@@ -896,7 +911,13 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 // Set sends m and returns its OK reply, a copy that may be kept. An *Error
 // reply is the error. Other replies are an error.
 func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *OK, *Error:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendSet(m)
 	})
 	if err != nil {
@@ -911,7 +932,13 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
 // kept. An *Error reply is the error. Other replies are an error.
 func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *OK, *NotFound, *Error:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendDel(m)
 	})
 	if err != nil {
@@ -927,7 +954,13 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 // Quit sends m and returns its OK reply, a copy that may be kept. An *Error
 // reply is the error. Other replies are an error.
 func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
-	r, err := c.p.call(ctx, func() error {
+	r, err := c.p.call(ctx, func(r any) bool {
+		switch r.(type) {
+		case *OK, *Error:
+			return true
+		}
+		return false
+	}, func() error {
 		return c.p.SendQuit(m)
 	})
 	if err != nil {

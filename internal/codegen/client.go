@@ -133,27 +133,29 @@ func errorReplies(p *spec.Protocol) []*spec.Message {
 func callMethod(f *jen.File, p *spec.Protocol) {
 	name := p.Member(spec.RoleCall).Name
 	calls := jen.Id("p").Dot(p.Member(spec.RoleCalls).Name)
-	start := calls.Clone().Dot("Start").Call(jen.Id("send"))
-	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("send").Func().Params().Error()}
+	accept := jen.Id("accept").Func().Params(jen.Any()).Bool()
+	start := calls.Clone().Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))
+	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), accept, jen.Id("send").Func().Params().Error()}
 	idNote := ""
 	if clientCorrelates(p) {
-		params = []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("id").Uint64(), jen.Id("byID").Bool(), jen.Id("send").Func().Params().Error()}
-		start = jen.Id("start")
+		params = []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("id").Uint64(), jen.Id("byID").Bool(), accept, jen.Id("send").Func().Params().Error()}
 		idNote = " A request of a set that correlates carries id, which its reply returns."
 	}
 	f.Line()
-	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx ends returns at once; its reply, when it comes, is dropped.%s", name, idNote))
+	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx ends returns at once; its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s", name, idNote))
 	var body []jen.Code
 	if clientCorrelates(p) {
 		body = append(body,
-			jen.Id("start").Op(":=").Add(calls.Clone()).Dot("Start"),
+			jen.Id("start").Op(":=").Func().Params().Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
+				jen.Return(calls.Clone().Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))),
+			),
 			jen.If(jen.Id("byID")).Block(
-				jen.Id("start").Op("=").Func().Params(jen.Id("send").Func().Params().Error()).Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
-					jen.Return(calls.Clone().Dot("StartID").Call(jen.Id("id"), jen.Id("send"))),
+				jen.Id("start").Op("=").Func().Params().Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
+					jen.Return(calls.Clone().Dot("StartIDFor").Call(jen.Id("id"), jen.Id("accept"), jen.Id("send"))),
 				),
 			),
 		)
-		start = jen.Id("start").Call(jen.Id("send"))
+		start = jen.Id("start").Call()
 	}
 	body = append(body,
 		// Wait first, so that a caller adds nothing to the queue while
@@ -309,6 +311,23 @@ func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) 
 	f.Line()
 	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))
 	send := jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Id("m"))))
+	// The replies the call takes: its own, or the stream's items, and the
+	// error replies.
+	var takes []jen.Code
+	if m.Stream != nil {
+		takes = append(takes, jen.Index().Any())
+	} else {
+		for _, r := range m.Replies {
+			takes = append(takes, jen.Op("*").Id(r.Name))
+		}
+	}
+	for _, e := range errs {
+		takes = append(takes, jen.Op("*").Id(e.Name))
+	}
+	accept := jen.Func().Params(jen.Id("r").Any()).Bool().Block(
+		jen.Switch(jen.Id("r").Assert(jen.Type())).Block(jen.Case(takes...).Block(jen.Return(jen.True()))),
+		jen.Return(jen.False()),
+	)
 	call := p.Member(spec.RoleCall).Name
 	var body []jen.Code
 	switch {
@@ -318,12 +337,12 @@ func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) 
 		body = append(body,
 			jen.Id("id").Op(":=").Add(elemGoType(c)).Parens(jen.Id("c").Dot("p").Dot(p.Member(spec.RoleNextID).Name).Dot("Add").Call(jen.Lit(1))),
 			jen.Id("m").Dot(c.GoName).Op("=").Id("id"),
-			jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Uint64().Parens(jen.Id("id")), jen.True(), send),
+			jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Uint64().Parens(jen.Id("id")), jen.True(), accept, send),
 		)
 	case clientCorrelates(p):
-		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Lit(0), jen.False(), send))
+		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Lit(0), jen.False(), accept, send))
 	default:
-		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), send))
+		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), accept, send))
 	}
 	body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
 	unexpected := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T reply: %%w", s.Package, p.Client, m.Name)), jen.Id("r"), jen.Qual(runtimePkg, "ErrUnexpectedReply")))

@@ -8,8 +8,9 @@ import (
 )
 
 // ErrUnexpectedReply is matched by the error with which a client aborts a
-// connection whose peer sent a reply that no call waits for: the stream
-// can no longer be matched to the calls.
+// connection whose peer sent a reply that no call waits for, or one that
+// the call it came to does not take ([Calls.StartFor]): the stream can no
+// longer be matched to the calls.
 var ErrUnexpectedReply = errors.New("protoflow: a reply that no call waits for")
 
 // Calls matches the replies of a connection to the calls waiting for them,
@@ -37,7 +38,8 @@ type Calls[R any] struct {
 
 // Call is one call: a request sent, and its reply to come.
 type Call[R any] struct {
-	done chan struct{} // closed once reply or err is set
+	done   chan struct{} // closed once reply or err is set
+	accept func(R) bool  // the replies it takes; nil for any. Set before it is queued
 	// Set once, before done is closed.
 	reply R
 	err   error
@@ -50,8 +52,20 @@ var errClosedCalls = fmt.Errorf("protoflow: connection closed before the reply: 
 // Start makes a call whose reply comes in the order of the calls: it runs
 // send, which writes the request, while it holds the lock that orders the
 // calls. send must not block (a Transport's Write does not); its error, or
-// the connection's end, ends the call at once.
+// the connection's end, ends the call at once. The call takes any reply.
 func (c *Calls[R]) Start(send func() error) (*Call[R], error) {
+	return c.StartFor(nil, send)
+}
+
+// StartFor is Start for a call that takes only the replies accept accepts
+// (nil: any). A reply it does not accept is not its own: a request went
+// unanswered, say (a flag that silences the reply, which the client waited
+// for), and every later reply would go to the call before its own. Deliver
+// then ends the call with an error matching [ErrUnexpectedReply] and
+// reports false, so that the reader ends the connection and every other
+// call with it, rather than hand replies to the wrong calls for good. The
+// reply of a call whose caller has stopped waiting is checked too.
+func (c *Calls[R]) StartFor(accept func(R) bool, send func() error) (*Call[R], error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lost != nil {
@@ -60,7 +74,7 @@ func (c *Calls[R]) Start(send func() error) (*Call[R], error) {
 	if err := send(); err != nil {
 		return nil, err
 	}
-	call := &Call[R]{done: make(chan struct{})}
+	call := &Call[R]{done: make(chan struct{}), accept: accept}
 	if c.head > 0 && c.head >= len(c.queue)/2 {
 		// Move the waiting calls down, so that a queue that never empties
 		// does not grow for good: amortized, each call moves once.
@@ -75,6 +89,12 @@ func (c *Calls[R]) Start(send func() error) (*Call[R], error) {
 // StartID makes a call whose reply carries id. send runs under the same
 // lock as Start's; id must not be that of a call still waiting.
 func (c *Calls[R]) StartID(id uint64, send func() error) (*Call[R], error) {
+	return c.StartIDFor(id, nil, send)
+}
+
+// StartIDFor is StartID for a call that takes only the replies accept
+// accepts (nil: any), as StartFor.
+func (c *Calls[R]) StartIDFor(id uint64, accept func(R) bool, send func() error) (*Call[R], error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lost != nil {
@@ -89,13 +109,15 @@ func (c *Calls[R]) StartID(id uint64, send func() error) (*Call[R], error) {
 	if c.byID == nil {
 		c.byID = make(map[uint64]*Call[R])
 	}
-	call := &Call[R]{done: make(chan struct{})}
+	call := &Call[R]{done: make(chan struct{}), accept: accept}
 	c.byID[id] = call
 	return call, nil
 }
 
 // Deliver hands r to the oldest waiting call, and reports false when no
-// call waits: the peer sent a reply nobody asked for.
+// call waits, or when that call does not accept r (StartFor), which it
+// then ends with an error matching [ErrUnexpectedReply]: either way the
+// peer sent a reply that no call asked for.
 func (c *Calls[R]) Deliver(r R) bool {
 	c.mu.Lock()
 	if c.head == len(c.queue) {
@@ -106,6 +128,17 @@ func (c *Calls[R]) Deliver(r R) bool {
 	c.queue[c.head] = nil
 	c.head++
 	c.mu.Unlock()
+	return call.finish(r)
+}
+
+// finish ends call with r, or with an error if it does not accept r, and
+// reports whether it accepted it.
+func (call *Call[R]) finish(r R) bool {
+	if call.accept != nil && !call.accept(r) {
+		call.err = fmt.Errorf("protoflow: a %T reply, which the call does not take: %w", r, ErrUnexpectedReply)
+		close(call.done)
+		return false
+	}
 	call.reply = r
 	close(call.done)
 	return true
@@ -120,9 +153,7 @@ func (c *Calls[R]) DeliverID(id uint64, r R) bool {
 	if !ok {
 		return false
 	}
-	call.reply = r
-	close(call.done)
-	return true
+	return call.finish(r)
 }
 
 // Lose ends every waiting call, and every later one, with the

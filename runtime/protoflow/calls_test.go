@@ -86,6 +86,70 @@ func TestCallsCancelKeepsStep(t *testing.T) {
 }
 
 // Lose fails every waiting call and every later one with the cause.
+// A call started with StartFor takes only the replies it accepts: another
+// ends it with ErrUnexpectedReply and Deliver reports false, so that the
+// reader ends the connection rather than hand every later reply to the
+// call before its own (a request that got no reply). The reply of a call
+// whose caller stopped waiting is checked as well.
+func TestCallsAccept(t *testing.T) {
+	even := func(r int) bool { return r%2 == 0 }
+	for _, tc := range []struct {
+		name      string
+		byID      bool
+		cancelled bool
+		reply     int
+		want      bool // Deliver's result, and whether Wait returns the reply
+	}{
+		{"in order, accepted", false, false, 2, true},
+		{"in order, refused", false, false, 3, false},
+		{"in order, refused, caller gone", false, true, 3, false},
+		{"in order, accepted, caller gone", false, true, 2, true},
+		{"by id, accepted", true, false, 4, true},
+		{"by id, refused", true, false, 5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Calls[int]
+			var w callsWire
+			var call *Call[int]
+			var err error
+			if tc.byID {
+				call, err = c.StartIDFor(7, even, w.send(1))
+			} else {
+				call, err = c.StartFor(even, w.send(1))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.cancelled {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				if _, err := call.Wait(ctx); !errors.Is(err, context.Canceled) {
+					t.Fatalf("Wait after cancel = %v, want context.Canceled", err)
+				}
+			}
+			var ok bool
+			if tc.byID {
+				ok = c.DeliverID(7, tc.reply)
+			} else {
+				ok = c.Deliver(tc.reply)
+			}
+			if ok != tc.want {
+				t.Errorf("Deliver(%d) = %v, want %v", tc.reply, ok, tc.want)
+			}
+			r, err := call.Wait(context.Background())
+			switch {
+			case tc.want && (err != nil || r != tc.reply):
+				t.Errorf("Wait = %d, %v; want %d", r, err, tc.reply)
+			case !tc.want && !errors.Is(err, ErrUnexpectedReply):
+				t.Errorf("Wait = %d, %v; want an error matching ErrUnexpectedReply", r, err)
+			}
+			if n := c.Waiting(); n != 0 {
+				t.Errorf("%d calls still waiting", n)
+			}
+		})
+	}
+}
+
 func TestCallsLose(t *testing.T) {
 	var c Calls[int]
 	fifo, _ := c.Start(func() error { return nil })
