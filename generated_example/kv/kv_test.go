@@ -296,21 +296,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 
 // Requests still waiting when the connection ends fail with the cause.
 func TestClientConnectionLost(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := DialClient(context.Background(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := <-accepted
+	c, peer := clientAndPeer(t)
 	result := make(chan error, 1)
 	go func() { result <- ping(context.Background(), c) }()
 	buf := make([]byte, 5)
@@ -333,22 +319,8 @@ func TestClientConnectionLost(t *testing.T) {
 // with ErrUnexpectedReply, and the PING's caller hears of it, rather than
 // get another request's reply later.
 func TestClientUnansweredRequest(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := DialClient(context.Background(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, peer := clientAndPeer(t)
 	defer c.Close()
-	peer := <-accepted
 	defer peer.Close()
 	lines := bufio.NewReader(peer)
 
@@ -383,4 +355,25 @@ func TestClientUnansweredRequest(t *testing.T) {
 	if err := <-pinged; !errors.Is(err, protoflow.ErrUnexpectedReply) {
 		t.Errorf("Ping after an unanswered GET = %v, want an error matching ErrUnexpectedReply", err)
 	}
+}
+
+// clientAndPeer returns a client dialled to a listener of the test's, and
+// the connection that listener accepted: the test plays the server.
+func clientAndPeer(t *testing.T) (*Client, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := DialClient(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, <-accepted
 }
