@@ -24,6 +24,10 @@ type decoder struct {
 	// msgs holds the messages part's names, for the protocols that refer
 	// to its sets.
 	msgs *messageScope
+	// dropped holds the names of the message fields left out for an error
+	// of their own, so that a reference to one by name is not reported
+	// again as a field that does not exist.
+	dropped map[string]bool
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }

@@ -920,9 +920,27 @@ func (d *decoder) messageFields(n *yaml.Node, owner *Message, s *MessageSet, sc 
 	d.sequence(n, "fields", func(item *yaml.Node) {
 		if f := d.messageField(item, owner, s, sc, enc); f != nil {
 			out = append(out, f)
+		} else if name := mappingString(item, "name"); name != "" {
+			if d.dropped == nil {
+				d.dropped = make(map[string]bool)
+			}
+			d.dropped[name] = true
 		}
 	})
 	return out
+}
+
+// mappingString returns the scalar value of key in the mapping n, or "".
+func mappingString(n *yaml.Node, key string) string {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == key && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+	}
+	return ""
 }
 
 // messageField decodes one field. References to other fields by name are
@@ -1400,6 +1418,8 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 	lookup := func(r ref, at int, what string, also ...string) *MessageField {
 		i, ok := index[r.name]
 		switch {
+		case !ok && d.dropped[r.name]:
+			return nil // the field has an error of its own, reported
 		case !ok:
 			d.errorf(r.node, "%s: no field %q in %s%s", what, r.name, m.what(), didYouMean(r.name, append(names(), also...)))
 			return nil
