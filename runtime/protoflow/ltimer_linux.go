@@ -23,12 +23,10 @@ type ltimeouts struct {
 	read, idle time.Duration // c.mu: the periods SetTimeouts set; 0 is disabled
 	frame      time.Duration // c.mu: the period SetFrameTimeout set; 0 is disabled
 
-	lastRead  atomic.Int64 // the last read that delivered data; by the loop
-	lastWrite atomic.Int64 // the last write that moved bytes; by writers and the loop, with c.mu held
-	readFrom  atomic.Int64 // the read period starts no earlier: by SetTimeouts, ResumeReading and the loop
-	idleFrom  atomic.Int64 // the idle period starts no earlier: by SetTimeouts and the loop
-	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (the host's Partial) and the loop
-	resumed   atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
+	lastRead     atomic.Int64 // the last read that delivered data; by the loop
+	lastWrite    atomic.Int64 // the last write that moved bytes; by writers and the loop, with c.mu held
+	periodStarts              // by SetTimeouts, ResumeReading, the host's Partial and the loop
+	resumed      atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
 
 	framePeriod atomic.Int64 // the frame timeout in effect, for Partial: written with c.mu held
 	dueHint     atomic.Int64 // due while filed in the heap, else never, for Partial: written by the loop
@@ -201,15 +199,7 @@ func (l *loop) runTimers() {
 			// memory aborts it, handler or not: that memory is the
 			// server's to protect (see SetFrameTimeout).
 			if _, ok := c.proto.(TimeoutHandler); ok && !memWait {
-				// The period starts again once Timeout returns (and, for
-				// a Timeout that ends the goroutine, when it was called),
-				// unless Timeout changed it: SetTimeouts, or a frame
-				// dropped (Partial(false)).
-				from := to.from(kind)
-				handled := monoNow()
-				from.Store(handled)
-				l.callback(c, cbTimeout, nil, kind, nil)
-				from.CompareAndSwap(handled, monoNow())
+				to.handled(kind, monoNow, func() { l.callback(c, cbTimeout, nil, kind, nil) })
 			} else {
 				c.kill(&TimeoutError{Kind: kind, After: after, MemoryWait: memWait})
 			}
@@ -217,17 +207,6 @@ func (l *loop) runTimers() {
 		l.retime(c)
 		l.service(c)
 	}
-}
-
-// from returns the stamp that starts kind's period.
-func (to *ltimeouts) from(kind TimeoutKind) *atomic.Int64 {
-	switch kind {
-	case ReadTimeout:
-		return &to.readFrom
-	case IdleTimeout:
-		return &to.idleFrom
-	}
-	return &to.frameFrom
 }
 
 // timeoutMs is how long epoll_wait may sleep: until the first due, or for

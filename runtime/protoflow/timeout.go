@@ -271,12 +271,10 @@ type timeouts struct {
 	fireFn func() // fire, bound once
 
 	// Stamps: monoNow readings, written with atomic stores.
-	lastRead  atomic.Int64 // the last read that delivered data; by the reading goroutine
-	lastWrite atomic.Int64 // the last write that moved bytes to the socket; by writers and the flusher, with c.mu held
-	readFrom  atomic.Int64 // the read period starts no earlier: by set, ResumeReading (with c.mu held) and fire
-	idleFrom  atomic.Int64 // the idle period starts no earlier: by set and fire
-	frameFrom atomic.Int64 // when the frame held began, 0 if none: by the callbacks (the host's Partial, fire's Timeout)
-	resumed   atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
+	lastRead     atomic.Int64 // the last read that delivered data; by the reading goroutine
+	lastWrite    atomic.Int64 // the last write that moved bytes to the socket; by writers and the flusher, with c.mu held
+	periodStarts              // by set, ResumeReading (with c.mu held), the host's Partial and fire (in the serializer)
+	resumed      atomic.Int64 // the last ResumeReading, from which a frame has a full period: with c.mu held
 
 	framePeriod atomic.Int64 // the frame timeout in effect (frameLocked), for Partial; written with mu held
 	dueHint     atomic.Int64 // due while scheduled, else never, for Partial; written with mu held
@@ -610,28 +608,37 @@ func (to *timeouts) fire() {
 		// or the connection died.
 		c.s.acquire(false)
 		if kind, _, _ = to.expired(); kind != 0 {
-			from := to.from(kind)
-			handled := to.now()
-			from.Store(handled) // this fire is handled, whatever Timeout does
-			c.call("Timeout", func() { h.Timeout(kind) })
-			// The period starts once Timeout returns, unless Timeout
-			// changed it: SetTimeouts, or a frame dropped (Partial(false)).
-			from.CompareAndSwap(handled, to.now())
+			to.handled(kind, to.now, func() { c.call("Timeout", func() { h.Timeout(kind) }) })
 		}
 		c.s.release()
 	}
 }
 
-// from returns the stamp that starts kind's period. fire writes it inside
-// the serializer, as Partial does the frame timeout's.
-func (to *timeouts) from(kind TimeoutKind) *atomic.Int64 {
+// periodStarts are when each period of a connection's timeouts starts,
+// monoNow readings written with atomic stores, for both timer
+// implementations (timeouts, ltimeouts).
+type periodStarts struct {
+	readFrom  atomic.Int64 // the read period starts no earlier
+	idleFrom  atomic.Int64 // the idle period starts no earlier
+	frameFrom atomic.Int64 // when the frame held began, 0 if none
+}
+
+// handled runs timeout, the protocol's Timeout for an expired kind, and
+// starts kind's period again once it returns (and, for a Timeout that
+// ends its goroutine, when it was called), unless Timeout changed it:
+// SetTimeouts, or a frame dropped (Partial(false)).
+func (ps *periodStarts) handled(kind TimeoutKind, now func() int64, timeout func()) {
+	from := &ps.frameFrom
 	switch kind {
 	case ReadTimeout:
-		return &to.readFrom
+		from = &ps.readFrom
 	case IdleTimeout:
-		return &to.idleFrom
+		from = &ps.idleFrom
 	}
-	return &to.frameFrom
+	start := now()
+	from.Store(start)
+	timeout()
+	from.CompareAndSwap(start, now())
 }
 
 // settle ends a fire: it re-arms the timer for the next due, unless
