@@ -5,7 +5,6 @@ package kv
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 
 	"github.com/protogen/protogen/runtime/protoflow"
@@ -705,10 +704,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := r.(*OK); ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("kv: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(*OK), nil
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
@@ -726,11 +722,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch v := r.(type) {
-	case *Value, *NotFound:
-		return v.(Reply), nil
-	}
-	return nil, fmt.Errorf("kv: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(Reply), nil
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
@@ -748,11 +740,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch v := r.(type) {
-	case *OK, *NotFound:
-		return v.(Reply), nil
-	}
-	return nil, fmt.Errorf("kv: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(Reply), nil
 }
 
 // Ping sends m and returns its Pong reply, a copy that may be kept. An *Err
@@ -770,10 +758,7 @@ func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := r.(*Pong); ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("kv: Client.Ping got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(*Pong), nil
 }
 
 // Request is a line that a client sends. Verbs are matched in any case.

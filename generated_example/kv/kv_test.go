@@ -357,6 +357,34 @@ func TestClientUnansweredRequest(t *testing.T) {
 	}
 }
 
+// A reply of the wrong kind for a waiting call (PONG for a GET) fails the
+// call with ErrUnexpectedReply, and the connection with it.
+func TestClientWrongReply(t *testing.T) {
+	c, peer := clientAndPeer(t)
+	defer c.Close()
+	defer peer.Close()
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := c.Get(ctx, &Get{Key: []byte("k")})
+		got <- err
+	}()
+	if line, err := bufio.NewReader(peer).ReadString('\n'); err != nil || line != "GET k\n" {
+		t.Fatalf("the server read %q, %v; want the GET", line, err)
+	}
+	if _, err := io.WriteString(peer, "PONG\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; !errors.Is(err, protoflow.ErrUnexpectedReply) {
+		t.Errorf("Get answered with PONG = %v, want an error matching ErrUnexpectedReply", err)
+	}
+	waitUntil(t, func() bool { return !c.Protocol().Connected() }) // until then a call may still meet the closing transport
+	if err := ping(context.Background(), c); !errors.Is(err, protoflow.ErrConnectionLost) || !errors.Is(err, protoflow.ErrUnexpectedReply) {
+		t.Errorf("Ping after the wrong reply = %v, want ErrConnectionLost and ErrUnexpectedReply", err)
+	}
+}
+
 // clientAndPeer returns a client dialled to a listener of the test's, and
 // the connection that listener accepted: the test plays the server.
 func clientAndPeer(t *testing.T) (*Client, net.Conn) {

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -880,10 +879,7 @@ func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := r.(*Welcome); ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("kvbin: Client.Hello got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(*Welcome), nil
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
@@ -901,11 +897,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch v := r.(type) {
-	case *Value, *NotFound:
-		return v.(Reply), nil
-	}
-	return nil, fmt.Errorf("kvbin: Client.Get got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(Reply), nil
 }
 
 // Set sends m and returns its OK reply, a copy that may be kept. An *Error
@@ -923,10 +915,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := r.(*OK); ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("kvbin: Client.Set got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(*OK), nil
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
@@ -944,11 +933,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch v := r.(type) {
-	case *OK, *NotFound:
-		return v.(Reply), nil
-	}
-	return nil, fmt.Errorf("kvbin: Client.Del got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(Reply), nil
 }
 
 // Quit sends m and returns its OK reply, a copy that may be kept. An *Error
@@ -966,10 +951,7 @@ func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := r.(*OK); ok {
-		return v, nil
-	}
-	return nil, fmt.Errorf("kvbin: Client.Quit got a %T reply: %w", r, protoflow.ErrUnexpectedReply)
+	return r.(*OK), nil
 }
 
 // Request is a message that a client sends. Its first byte, op, tells the requests apart.

@@ -134,7 +134,6 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 	name := p.Member(spec.RoleCall).Name
 	calls := jen.Id("p").Dot(p.Member(spec.RoleCalls).Name)
 	accept := jen.Id("accept").Func().Params(jen.Any()).Bool()
-	start := calls.Clone().Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))
 	params := []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), accept, jen.Id("send").Func().Params().Error()}
 	idNote := ""
 	if clientCorrelates(p) {
@@ -143,27 +142,28 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 	}
 	f.Line()
 	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx ends returns at once; its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s", name, idNote))
-	var body []jen.Code
+	// Start the call, by id for a request of a set that correlates.
+	start := []jen.Code{jen.List(jen.Id("call"), jen.Err()).Op(":=").Add(calls.Clone()).Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))}
 	if clientCorrelates(p) {
-		body = append(body,
-			jen.Id("start").Op(":=").Func().Params().Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
-				jen.Return(calls.Clone().Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))),
-			),
+		start = []jen.Code{
+			jen.Var().Id("call").Op("*").Qual(runtimePkg, "Call").Types(jen.Any()),
+			jen.Var().Err().Error(),
 			jen.If(jen.Id("byID")).Block(
-				jen.Id("start").Op("=").Func().Params().Params(jen.Op("*").Qual(runtimePkg, "Call").Types(jen.Any()), jen.Error()).Block(
-					jen.Return(calls.Clone().Dot("StartIDFor").Call(jen.Id("id"), jen.Id("accept"), jen.Id("send"))),
-				),
+				jen.List(jen.Id("call"), jen.Err()).Op("=").Add(calls.Clone()).Dot("StartIDFor").Call(jen.Id("id"), jen.Id("accept"), jen.Id("send")),
+			).Else().Block(
+				jen.List(jen.Id("call"), jen.Err()).Op("=").Add(calls.Clone()).Dot("StartFor").Call(jen.Id("accept"), jen.Id("send")),
 			),
-		)
-		start = jen.Id("start").Call()
+		}
 	}
-	body = append(body,
+	body := []jen.Code{
 		// Wait first, so that a caller adds nothing to the queue while
 		// writing is paused. A connection that has ended says so in Start.
 		jen.If(jen.Err().Op(":=").Id("p").Dot("Drain").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("ctx").Dot("Err").Call().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
 		),
-		jen.List(jen.Id("call"), jen.Err()).Op(":=").Add(start),
+	}
+	body = append(body, start...)
+	body = append(body,
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("call").Dot("Wait").Call(jen.Id("ctx")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
@@ -175,6 +175,38 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 	}
 	body = append(body, jen.Return(jen.Id("r"), jen.Nil()))
 	f.Func().Params(jen.Id("p").Op("*").Id(p.Name)).Id(name).Params(params...).Params(jen.Any(), jen.Error()).Block(body...)
+}
+
+// acceptFunc prints the function that tells the replies request m takes
+// (Calls.StartFor): its replies, or a stream of its stream's messages, and
+// the error replies errs. Any other is not m's: a request went unanswered.
+func acceptFunc(m *spec.Message, errs []*spec.Message) jen.Code {
+	var own, errCases []jen.Code
+	for _, e := range errs {
+		errCases = append(errCases, jen.Op("*").Id(e.Name))
+	}
+	if m.Stream == nil {
+		for _, r := range m.Replies {
+			own = append(own, jen.Op("*").Id(r.Name))
+		}
+		return jen.Func().Params(jen.Id("r").Any()).Bool().Block(
+			jen.Switch(jen.Id("r").Assert(jen.Type())).Block(jen.Case(append(own, errCases...)...).Block(jen.Return(jen.True()))),
+			jen.Return(jen.False()),
+		)
+	}
+	cases := []jen.Code{jen.Case(jen.Index().Any()).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("item")).Op(":=").Range().Id("r")).Block(
+			jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("item").Assert(jen.Op("*").Id(m.Stream.Name)), jen.Op("!").Id("ok")).Block(jen.Return(jen.False())),
+		),
+		jen.Return(jen.True()),
+	)}
+	if len(errCases) > 0 {
+		cases = append(cases, jen.Case(errCases...).Block(jen.Return(jen.True())))
+	}
+	return jen.Func().Params(jen.Id("r").Any()).Bool().Block(
+		jen.Switch(jen.Id("r").Op(":=").Id("r").Assert(jen.Type())).Block(cases...),
+		jen.Return(jen.False()),
+	)
 }
 
 // errorMethods prints Error for the messages that clients return as
@@ -275,13 +307,13 @@ func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 
 	for _, m := range p.SentMessages() {
 		if m.HasReply() {
-			clientMethod(f, s, p, m)
+			clientMethod(f, p, m)
 		}
 	}
 }
 
 // clientMethod prints the client's method for request m.
-func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) {
+func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 	var result jen.Code
 	var what string
 	switch {
@@ -311,23 +343,7 @@ func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) 
 	f.Line()
 	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))
 	send := jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Id("m"))))
-	// The replies the call takes: its own, or the stream's items, and the
-	// error replies.
-	var takes []jen.Code
-	if m.Stream != nil {
-		takes = append(takes, jen.Index().Any())
-	} else {
-		for _, r := range m.Replies {
-			takes = append(takes, jen.Op("*").Id(r.Name))
-		}
-	}
-	for _, e := range errs {
-		takes = append(takes, jen.Op("*").Id(e.Name))
-	}
-	accept := jen.Func().Params(jen.Id("r").Any()).Bool().Block(
-		jen.Switch(jen.Id("r").Assert(jen.Type())).Block(jen.Case(takes...).Block(jen.Return(jen.True()))),
-		jen.Return(jen.False()),
-	)
+	accept := acceptFunc(m, errs)
 	call := p.Member(spec.RoleCall).Name
 	var body []jen.Code
 	switch {
@@ -345,36 +361,22 @@ func clientMethod(f *jen.File, s *spec.Spec, p *spec.Protocol, m *spec.Message) 
 		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), accept, send))
 	}
 	body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
-	unexpected := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T reply: %%w", s.Package, p.Client, m.Name)), jen.Id("r"), jen.Qual(runtimePkg, "ErrUnexpectedReply")))
+	// accept let only the call's replies through, and call returned the
+	// error replies as errors: r is one of the call's.
 	switch {
 	case m.Stream != nil:
 		body = append(body,
-			jen.List(jen.Id("items"), jen.Id("ok")).Op(":=").Id("r").Assert(jen.Index().Any()),
-			jen.If(jen.Op("!").Id("ok")).Block(unexpected),
+			jen.Id("items").Op(":=").Id("r").Assert(jen.Index().Any()),
 			jen.Id("out").Op(":=").Make(jen.Index().Op("*").Id(m.Stream.Name), jen.Len(jen.Id("items"))),
 			jen.For(jen.List(jen.Id("i"), jen.Id("item")).Op(":=").Range().Id("items")).Block(
-				jen.If(jen.List(jen.Id("out").Index(jen.Id("i")), jen.Id("ok")).Op("=").Id("item").Assert(jen.Op("*").Id(m.Stream.Name)), jen.Op("!").Id("ok")).Block(
-					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: %s.%s got a %%T in its stream of replies: %%w", s.Package, p.Client, m.Name)), jen.Id("item"), jen.Qual(runtimePkg, "ErrUnexpectedReply"))),
-				),
+				jen.Id("out").Index(jen.Id("i")).Op("=").Id("item").Assert(jen.Op("*").Id(m.Stream.Name)),
 			),
 			jen.Return(jen.Id("out"), jen.Nil()),
 		)
 	case len(m.Replies) == 1:
-		body = append(body,
-			jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("r").Assert(jen.Op("*").Id(m.Replies[0].Name)), jen.Id("ok")).Block(jen.Return(jen.Id("v"), jen.Nil())),
-			unexpected,
-		)
+		body = append(body, jen.Return(jen.Id("r").Assert(jen.Op("*").Id(m.Replies[0].Name)), jen.Nil()))
 	default:
-		cases := make([]jen.Code, len(m.Replies))
-		for i, r := range m.Replies {
-			cases[i] = jen.Op("*").Id(r.Name)
-		}
-		body = append(body,
-			jen.Switch(jen.Id("v").Op(":=").Id("r").Assert(jen.Type())).Block(
-				jen.Case(cases...).Block(jen.Return(jen.Id("v").Assert(jen.Id(m.Replies[0].Set.Name)), jen.Nil())),
-			),
-			unexpected,
-		)
+		body = append(body, jen.Return(jen.Id("r").Assert(jen.Id(m.Replies[0].Set.Name)), jen.Nil()))
 	}
 	f.Func().Params(jen.Id("c").Op("*").Id(p.Client)).Id(m.Name).Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("m").Op("*").Id(m.Name)).Params(result, jen.Error()).Block(body...)
 }
