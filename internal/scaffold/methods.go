@@ -75,9 +75,6 @@ type pkgInfo struct {
 	// parse.
 	selectors map[string]int
 	partial   bool
-	// otherGenerated holds the types that the package's generated files
-	// declare, but for the file this run replaces: another spec's output.
-	otherGenerated map[string]bool
 }
 
 // typeDecl is a package-level type declaration: a defined type, or an
@@ -89,8 +86,7 @@ type typeDecl struct {
 }
 
 func newPkgInfo(fset *token.FileSet) *pkgInfo {
-	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int),
-		otherGenerated: make(map[string]bool)}
+	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int)}
 }
 
 // add records what f declares and uses.
@@ -100,6 +96,11 @@ func (pi *pkgInfo) add(f *ast.File, test bool) {
 		return
 	}
 	pi.methods.add(f)
+	pi.addTypes(f)
+}
+
+// addTypes records the types that f declares.
+func (pi *pkgInfo) addTypes(f *ast.File) {
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -110,19 +111,6 @@ func (pi *pkgInfo) add(f *ast.File, test bool) {
 			pi.types[ts.Name.Name] = typeDecl{alias: ts.Assign.IsValid(), typ: ts.Type, file: f}
 		}
 	}
-}
-
-// declaredTypes returns the names of the types that f declares.
-func declaredTypes(f *ast.File) map[string]bool {
-	names := make(map[string]bool)
-	for _, d := range f.Decls {
-		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
-			for _, sp := range gd.Specs {
-				names[sp.(*ast.TypeSpec).Name.Name] = true
-			}
-		}
-	}
-	return names
 }
 
 // countSelectors adds to counts each name that n uses after a dot, and
@@ -185,9 +173,7 @@ func readPackage(fset *token.FileSet, dir string, skip ...string) (*pkgInfo, err
 		switch {
 		case f != nil && ast.IsGenerated(f):
 			if !test {
-				for name := range declaredTypes(f) {
-					pi.otherGenerated[name] = true
-				}
+				pi.addTypes(f) // another spec's output: its types are the package's too
 			}
 		case err != nil && test:
 			pi.partial = true // what it uses is unknown; the build ignores it

@@ -137,6 +137,15 @@ func Plan(s *spec.Spec) (*Result, error) {
 		}
 		pkg.add(hooks, false)
 	}
+	// The types that the code generated from s declares are the package's
+	// own, though its generated file is not read (it is about to be
+	// replaced). It declares no alias. (A file of the package declaring one
+	// of the names too is a build error of its own; it is kept.)
+	for _, name := range s.TypeNames() {
+		if _, ok := pkg.types[name]; !ok {
+			pkg.types[name] = typeDecl{}
+		}
+	}
 	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg), Dangling: dangling(s, pkg)}
 	missing, stubs := lacking(s, pkg.methods)
 	if len(missing) == 0 {
@@ -191,10 +200,7 @@ func lacking(s *spec.Spec, defined methodSet) ([]Missing, []templates.Stub) {
 // another signature than the hook's.
 func wrong(s *spec.Spec, pkg *pkgInfo) []Wrong {
 	var out []Wrong
-	c := sigChecker{pkg: pkg, generated: make(map[string]bool)}
-	for _, name := range s.TypeNames() {
-		c.generated[name] = true
-	}
+	c := sigChecker{pkg}
 	for _, p := range s.Protocols {
 		for _, h := range p.Hooks {
 			for _, d := range pkg.methods[p.Name][h.User.Name] {
@@ -231,13 +237,9 @@ func stale(s *spec.Spec, pkg *pkgInfo) []Stale {
 // method's own type parameters declare cannot occur (a protocol type is
 // not generic).
 func dangling(s *spec.Spec, pkg *pkgInfo) []Dangling {
-	now := make(map[string]bool)
-	for _, name := range s.TypeNames() {
-		now[name] = true
-	}
 	declared := func(name string) bool {
 		_, own := pkg.types[name]
-		return own || now[name] || pkg.otherGenerated[name] || predeclared(name)
+		return own || predeclared(name)
 	}
 	var out []Dangling
 	for _, p := range s.Protocols {

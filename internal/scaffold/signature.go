@@ -43,10 +43,6 @@ var ownPackages = map[string]bool{spec.RuntimePath: true, spec.WirePath: true}
 // hooks'.
 type sigChecker struct {
 	pkg *pkgInfo
-	// generated holds the types that the spec's generated code declares:
-	// pkg lacks them, since the generated file is not read (it is about to
-	// be replaced), but they are the package's own types all the same.
-	generated map[string]bool
 }
 
 // check compares fn, declared in file, with the hook method m.
@@ -106,8 +102,6 @@ func (c sigChecker) types(got ast.Expr, file *ast.File, want ast.Expr, depth int
 				}
 				return c.types(d.typ, d.file, want, depth+1)
 			}
-			g = named{".", x.Name}
-		} else if c.generated[x.Name] {
 			g = named{".", x.Name}
 		} else if predeclared(x.Name) {
 			g = named{"", canonical(x.Name)}
