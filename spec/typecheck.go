@@ -52,7 +52,6 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 	c := &typeChecker{
 		refs:      make(map[string][]typeUse),
 		locals:    make(map[string][]typeUse),
-		guesses:   make(map[string][]typeUse),
 		generated: make(map[string]map[string]bool),
 	}
 	for _, s := range specs {
@@ -86,20 +85,14 @@ func CheckTypes(specs []*Spec) (warnings ErrorList, err error) {
 					case r.path != "":
 						c.refs[r.path] = append(c.refs[r.path], u)
 					case universeType(r.name) || c.generated[dir][r.name]:
-					case s.incomplete:
-						// Its generated types are not known, nor, then,
-						// which names are missing: a name that the
-						// package's files do not declare is reported
-						// only as a near miss of a predeclared type.
-						c.guesses[dir] = append(c.guesses[dir], u)
-					default:
+					default: // a spec with errors is checked less (result)
 						c.locals[dir] = append(c.locals[dir], u)
 					}
 				}
 			}
 		}
 	}
-	if len(c.refs) == 0 && len(c.locals) == 0 && len(c.guesses) == 0 {
+	if len(c.refs) == 0 && len(c.locals) == 0 {
 		return nil, nil // every type is predeclared or generated: nothing to load
 	}
 	c.outFiles = make(map[string]bool)
@@ -124,7 +117,6 @@ var loadPackages = packages.Load
 type typeChecker struct {
 	refs      map[string][]typeUse       // import path → the uses of its names
 	locals    map[string][]typeUse       // output folder → the unqualified names it must declare
-	guesses   map[string][]typeUse       // output folder → the unqualified names of incomplete specs: near misses of predeclared types only
 	generated map[string]map[string]bool // output folder → the types the generated code declares there
 	outFiles  map[string]bool            // the generated files being replaced, as absolute paths
 
@@ -268,7 +260,7 @@ func (c *typeChecker) run(specs []*Spec) {
 	c.dirs = make(map[string]*declSet)
 	c.modules = make(map[string]string)
 	var wg sync.WaitGroup
-	for dir := range mapsUnion(c.locals, c.guesses) {
+	for dir := range c.locals {
 		wg.Go(func() {
 			d := c.readOutputDir(dir, specs)
 			c.mu.Lock()
@@ -490,24 +482,20 @@ func (c *typeChecker) result(specs []*Spec) (ErrorList, error) {
 		d := c.dirs[dir]
 		for _, u := range uses {
 			name := u.ref.name
-			if d != nil {
+			switch {
+			case d != nil && !u.s.incomplete:
 				candidates := slices.Concat(slices.Collect(maps.Keys(d.types)), slices.Collect(maps.Keys(c.generated[dir])))
 				if first, _ := utf8.DecodeRuneInString(name); unicode.IsLower(first) {
 					candidates = append(candidates, universeTypes()...) // strin: string
 				}
 				slices.Sort(candidates)
 				c.checkName(u, d, "package "+u.s.Package, name, candidates)
-				continue
-			}
-			// The package's declarations are unknown (it has no file yet,
-			// or one does not parse).
-			c.nearPredeclared(u)
-		}
-	}
-	for dir, uses := range c.guesses {
-		d := c.dirs[dir]
-		for _, u := range uses {
-			if d == nil || (!d.types[u.ref.name] && d.other[u.ref.name] == "") {
+			case d != nil && (d.types[name] || d.other[name] != ""):
+				// A spec with errors: the package declares it.
+			default:
+				// The package's declarations are unknown (it has no file
+				// yet, or one does not parse), or the spec has errors, so
+				// which types it generates is not known either.
 				c.nearPredeclared(u)
 			}
 		}
@@ -553,18 +541,6 @@ func (c *typeChecker) fail(u typeUse, atName bool, format string, args ...any) {
 // output is not placed (one with errors) is taken to generate beside
 // itself, as it does by default.
 func (s *Spec) outDir() string { return filepath.Clean(filepath.Dir(cmp.Or(s.OutFile, s.Path))) }
-
-// mapsUnion returns the keys of a and b.
-func mapsUnion[V any](a, b map[string]V) map[string]bool {
-	keys := make(map[string]bool, len(a)+len(b))
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	return keys
-}
 
 // nearPredeclared reports u's name if it is a near miss of a predeclared
 // type, which no package would name a type: all that can be said of a
