@@ -920,33 +920,24 @@ func (d *decoder) messageFields(n *yaml.Node, owner *Message, s *MessageSet, sc 
 	d.sequence(n, "fields", func(item *yaml.Node) {
 		if f := d.messageField(item, owner, s, sc, enc); f != nil {
 			out = append(out, f)
-		} else if name := mappingString(item, "name"); name != "" {
-			if d.dropped == nil {
-				d.dropped = make(map[string]bool)
-			}
-			d.dropped[name] = true
 		}
 	})
 	return out
 }
 
-// mappingString returns the scalar value of key in the mapping n, or "".
-func mappingString(n *yaml.Node, key string) string {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k, v := n.Content[i], n.Content[i+1]; k.Value == key && v.Kind == yaml.ScalarNode {
-			return v.Value
-		}
-	}
-	return ""
-}
-
 // messageField decodes one field. References to other fields by name are
-// kept in sc.pending until its message is complete.
-func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *messageScope, enc Encoding) *MessageField {
+// kept in sc.pending until its message is complete. A named field left out
+// for an error is noted in d.dropped.
+func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *messageScope, enc Encoding) (out *MessageField) {
 	f := &MessageField{Pos: posOf(n)}
+	defer func() {
+		if out == nil && f.Name != "" {
+			if d.dropped == nil {
+				d.dropped = make(map[string]bool)
+			}
+			d.dropped[f.Name] = true
+		}
+	}()
 	refs := &fieldRefs{}
 	var named, typed, isGroup bool
 	var endianNode, constNode, fieldsNode, typeNode *yaml.Node

@@ -34,10 +34,7 @@ func setCodec(p *spec.Protocol, s *spec.MessageSet) jen.Code {
 	case s.FrameLength != nil:
 		return jen.Id(s.CodecFunc).Call()
 	case s.Encoding == spec.Text && s.HasBlocks():
-		d := jen.Dict{
-			jen.Id("Block"):    jen.Id(s.BlockLenFunc),
-			jen.Id("MaxBlock"): jen.Lit(maxBlock(s)),
-		}
+		d := blockCodecDict(s)
 		if line, ok := p.Framing.Codec.(wire.LineCodec); ok && line.Max != 0 {
 			d[jen.Id("MaxLine")] = jen.Lit(line.Max)
 		}
@@ -83,10 +80,16 @@ func codecFunc(f *jen.File, s *spec.MessageSet) {
 	default:
 		f.Line()
 		prose(f, fmt.Sprintf("%s returns a codec that frames the messages of %s each with the data block its line announces (lines of at most wire.DefaultMaxLine bytes, blocks of at most %d): for protoflowtest's ReadFrame in a test, or a wire.Framer. A protocol that receives %s frames them the same, with its own line maximum.", s.CodecFunc, s.Name, maxBlock(s), s.Name))
-		f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "BlockCodec").Block(jen.Return(jen.Qual(wirePkg, "BlockCodec").Values(jen.Dict{
-			jen.Id("Block"):    jen.Id(s.BlockLenFunc),
-			jen.Id("MaxBlock"): jen.Lit(maxBlock(s)),
-		})))
+		f.Func().Id(s.CodecFunc).Params().Qual(wirePkg, "BlockCodec").Block(jen.Return(jen.Qual(wirePkg, "BlockCodec").Values(blockCodecDict(s))))
+	}
+}
+
+// blockCodecDict is the wire.BlockCodec of a text set with data blocks, but
+// for its line maximum, which is the receiving protocol's.
+func blockCodecDict(s *spec.MessageSet) jen.Dict {
+	return jen.Dict{
+		jen.Id("Block"):    jen.Id(s.BlockLenFunc),
+		jen.Id("MaxBlock"): jen.Lit(maxBlock(s)),
 	}
 }
 
