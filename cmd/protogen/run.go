@@ -182,21 +182,17 @@ func printHookMethods(w io.Writer, res *generate.Result, check bool) {
 			m.Pos, m.Protocol.Name, m.Method, m.Type, m.Spec.Path)
 	}
 	for _, m := range res.Stale {
-		if len(m.Gone) > 0 {
-			fmt.Fprintf(w, "%v: %s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
-				"and it uses %s, which the generated code no longer declares, so the package will not build; "+
-				"delete it (protogen never deletes your code) or list the hook again\n",
-				m.Pos, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos,
-				strings.Join(m.Gone, ", "))
-			continue
-		}
-		warning := "warning: "
+		// A left-over method that builds is a warning when generating.
+		warning, why := "warning: ", "nothing calls the method; "
 		if check {
 			warning = ""
 		}
-		fmt.Fprintf(w, "%v: %s%s.%s, the method of hook %s, is left over: %s:%v does not list the hook, "+
-			"and nothing calls the method; delete it (protogen never deletes your code) or list the hook again\n",
-			m.Pos, warning, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos)
+		if len(m.Gone) > 0 {
+			warning, why = "", "it uses "+strings.Join(m.Gone, ", ")+", which the generated code no longer declares, so the package will not build; "
+		}
+		fmt.Fprintf(w, "%v: %s%s.%s, the method of hook %s, is left over: %s:%v does not list the hook, and %s"+
+			"delete it (protogen never deletes your code) or list the hook again\n",
+			m.Pos, warning, m.Protocol.Name, m.Kind.UserMethod(), m.Kind.SpecName(), m.Spec.Path, m.Protocol.HooksPos, why)
 	}
 }
 
