@@ -18,8 +18,8 @@ import (
 // the item (entry.used), as a set of a stored key does, and eviction moves
 // a marked item from the tail to the front, unmarked, rather than evict it
 // (the CLOCK algorithm's second chance); memcached moves an item on a get
-// at most once a minute. Nothing
-// in it knows the wire; the hooks translate.
+// at most once a minute. Nothing in it knows the wire; the hooks
+// translate.
 
 // Defaults, as memcached's.
 const (
