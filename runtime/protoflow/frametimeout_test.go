@@ -97,12 +97,34 @@ func (p *ftFramed) err() error {
 type ftHandler struct {
 	*ftFramed
 	kinds chan TimeoutKind
+	reset bool // drop the frame under way on a frame timeout, as a protocol that gives up on a slow frame does
 }
 
 func (h *ftHandler) Timeout(kind TimeoutKind) {
 	h.enter("timeout")
 	defer h.leave()
 	h.kinds <- kind
+	if h.reset && kind == FrameTimeout {
+		h.frames.Reset() // Partial(false): no frame under way
+	}
+}
+
+// ftHalfFrame attaches a framed protocol that handles its timeouts and
+// sets a frame timeout of p, on a connection of kind k, and sends the
+// first 20 bytes of frame, a frame of 50. It returns the handler and the
+// peer.
+func ftHalfFrame(t *testing.T, k connKind, p time.Duration, frame []byte, reset bool) (*ftHandler, net.Conn) {
+	t.Helper()
+	f := newFtFramed(func(t Transport) error { return SetFrameTimeout(t, p) })
+	h := &ftHandler{ftFramed: f, kinds: make(chan TimeoutKind, 100), reset: reset}
+	_, cli := ttAttachAs(t, k, h, f.recorder)
+	if err := f.err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, frame[:20]), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return h, cli
 }
 
 // ftTrickle writes p to c, then one byte every interval until the returned
@@ -303,16 +325,9 @@ func TestFrameTimeoutPaused(t *testing.T) {
 func TestFrameTimeoutHandler(t *testing.T) {
 	const p = 80 * time.Millisecond
 	toEach(t, func(t *testing.T, k connKind) {
-		f := newFtFramed(func(t Transport) error { return SetFrameTimeout(t, p) })
-		h := &ftHandler{ftFramed: f, kinds: make(chan TimeoutKind, 100)}
-		_, cli := ttAttachAs(t, k, h, f.recorder)
-		if err := f.err(); err != nil {
-			t.Fatal(err)
-		}
 		frame := ftFrame(50, 1)
-		if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, frame[:20]), 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
+		h, cli := ftHalfFrame(t, k, p, frame, false)
+		f := h.ftFramed
 		for i := range 2 {
 			select {
 			case kind := <-h.kinds:
@@ -339,22 +354,6 @@ func TestFrameTimeoutHandler(t *testing.T) {
 	})
 }
 
-// ftResetHandler drops the frame under way when it hears of the frame
-// timeout, as a protocol that gives up on a slow frame does.
-type ftResetHandler struct {
-	*ftFramed
-	kinds chan TimeoutKind
-}
-
-func (h *ftResetHandler) Timeout(kind TimeoutKind) {
-	h.enter("timeout")
-	defer h.leave()
-	h.kinds <- kind
-	if kind == FrameTimeout {
-		h.frames.Reset() // Partial(false): no frame under way
-	}
-}
-
 // TestFrameTimeoutHandlerReset checks that a frame dropped by the handler
 // stays dropped: the frame timeout's period, which starts again when
 // Timeout returns, does not start for a frame that Timeout has dropped,
@@ -362,16 +361,8 @@ func (h *ftResetHandler) Timeout(kind TimeoutKind) {
 func TestFrameTimeoutHandlerReset(t *testing.T) {
 	const p = 80 * time.Millisecond
 	toEach(t, func(t *testing.T, k connKind) {
-		f := newFtFramed(func(t Transport) error { return SetFrameTimeout(t, p) })
-		h := &ftResetHandler{ftFramed: f, kinds: make(chan TimeoutKind, 100)}
-		_, cli := ttAttachAs(t, k, h, f.recorder)
-		if err := f.err(); err != nil {
-			t.Fatal(err)
-		}
-		frame := ftFrame(50, 1)
-		if err := ttWaitErr(t, "peer write", ttPeerWrite(cli, frame[:20]), 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
+		h, _ := ftHalfFrame(t, k, p, ftFrame(50, 1), true)
+		f := h.ftFramed
 		select {
 		case <-h.kinds:
 		case <-time.After(10 * time.Second):
