@@ -404,12 +404,9 @@ func TestPlanStaleStubCallsGone(t *testing.T) {
 	}
 }
 
-// A message hook takes a pointer to its message, a type the generated file
-// declares: the package's files, read without it, do not, and a method
-// taking another of the spec's types, or the message itself, is wrong all
-// the same (the build says "wrong type for method").
-func TestPlanWrongMessageHooks(t *testing.T) {
-	const specSrc = `version: 1
+// srvSpec is a spec of a protocol Srv that receives two messages, Echo
+// and Fail, whose hooks take *Echo and *Fail.
+const srvSpec = `version: 1
 package: srv
 messages:
   - set: Req
@@ -424,6 +421,12 @@ protocols:
   - name: Srv
     receives: Req
 `
+
+// A message hook takes a pointer to its message, a type the generated file
+// declares: the package's files, read without it, do not, and a method
+// taking another of the spec's types, or the message itself, is wrong all
+// the same (the build says "wrong type for method").
+func TestPlanWrongMessageHooks(t *testing.T) {
 	tests := []struct {
 		name, hooks string
 		wrong       string // the methods of Plan's Wrong, and their signatures
@@ -436,7 +439,7 @@ protocols:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, res := planIn(t, map[string]string{"srv_hooks.go": "package srv\n\n" + tt.hooks}, "srv.yaml", specSrc)
+			_, res := planIn(t, map[string]string{"srv_hooks.go": "package srv\n\n" + tt.hooks}, "srv.yaml", srvSpec)
 			var wrong []string
 			for _, w := range res.Wrong {
 				wrong = append(wrong, w.Hook.User.Name+w.Have)
@@ -454,21 +457,7 @@ protocols:
 // the language is not, nor is a name that is no type (a field's, an
 // array's constant length), nor anything in a file with a dot import.
 func TestPlanDangling(t *testing.T) {
-	const specSrc = `version: 1
-package: srv
-messages:
-  - set: Req
-    max: 1KiB
-    header:
-      - {name: op, type: u8, tag: true}
-      - {name: len, type: u16, counts: body}
-    messages:
-      - {name: Pingx, tag: 1}
-protocols:
-  - name: Srv
-    receives: Req
-`
-	const right = "package srv\n\nfunc (p *Srv) onPingx(m *Pingx) {}\n"
+	const right = "package srv\n\nfunc (p *Srv) onEcho(m *Echo) {}\nfunc (p *Srv) onFail(m *Fail) {}\n"
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -484,11 +473,12 @@ protocols:
 		}, ""},
 		{"names that are no types", map[string]string{"srv_hooks.go": right +
 			"const n = 4\n\nfunc (p *Srv) raw(b [n]byte, s struct{ ping, Pong int }, f func(ping int) error) {}\n"}, ""},
-		{"a dot import", map[string]string{"srv_hooks.go": "package srv\n\nimport . \"example.com/msgs\"\n\nfunc (p *Srv) onPingx(m *Pingx) {}\nfunc (p *Srv) onPing(m *Ping) {}\n"}, ""},
+		{"a dot import", map[string]string{"srv_hooks.go": strings.Replace(right, "package srv\n", "package srv\n\nimport . \"example.com/msgs\"\n", 1) +
+			"func (p *Srv) onPing(m *Ping) {}\n"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, res := planIn(t, tt.files, "srv.yaml", specSrc)
+			_, res := planIn(t, tt.files, "srv.yaml", srvSpec)
 			var got []string
 			for _, d := range res.Dangling {
 				got = append(got, d.Method+":"+d.Type)
