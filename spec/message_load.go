@@ -1601,14 +1601,19 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 				continue
 			}
 			what := "message " + m.Name + ": reply"
+			var named []*yaml.Node // the nodes naming m's replies, stream and end
+			resolve := func(v *yaml.Node, what string) *Message {
+				named = append(named, v)
+				return find(v, what)
+			}
 			switch n.Kind {
 			case yaml.MappingNode:
 				d.mapping(n, what, replyKeys, func(key string, k, v *yaml.Node) {
 					switch key {
 					case "stream":
-						m.Stream = find(v, what+": stream")
+						m.Stream = resolve(v, what+": stream")
 					case "end":
-						m.End = find(v, what+": end")
+						m.End = resolve(v, what+": end")
 					}
 				})
 				if m.Stream == nil || m.End == nil {
@@ -1619,19 +1624,28 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 				}
 			case yaml.SequenceNode:
 				d.sequence(n, what, func(item *yaml.Node) {
-					if r := find(item, what); r != nil {
+					if r := resolve(item, what); r != nil {
 						m.Replies = append(m.Replies, r)
 					}
 				})
 			default:
-				if r := find(n, what); r != nil {
+				if r := resolve(n, what); r != nil {
 					m.Replies = append(m.Replies, r)
 				}
 			}
-			for _, r := range append(append([]*Message(nil), m.Replies...), m.Stream, m.End) {
-				if r != nil && r.Set == s {
-					d.errorf(n, "%s: %s is of the same set as %s: a reply is of another set, the one the server sends", what, r.Name, m.Name)
+			seen := make(map[*Message]bool)
+			for _, v := range named {
+				r := byName[v.Value]
+				switch {
+				case r == nil:
+				case r.Set == s:
+					d.errorf(v, "%s: %s is of the same set as %s: a reply is of another set, the one the server sends", what, r.Name, m.Name)
+				case r == r.Set.Error:
+					d.errorf(v, "%s: %s is the error of set %s, which may answer every request already: name only the other replies", what, r.Name, r.Set.Name)
+				case seen[r]:
+					d.errorf(v, "%s: %s is named twice", what, r.Name)
 				}
+				seen[r] = true
 			}
 		}
 	}
