@@ -197,7 +197,8 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 	}
 	// The messages part first: protocols refer to its sets.
 	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{},
-		messages: map[string]*Message{}, pending: map[*MessageField]*fieldRefs{}}
+		messages: map[string]*Message{}, pending: map[*MessageField]*fieldRefs{},
+		ownEndian: map[*MessageField]bool{}, typeEndian: map[*Message]*yaml.Node{}}
 	if enums != nil {
 		s.Enums = d.enums(enums, d.msgs)
 	}
@@ -208,6 +209,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		s.Sets = d.messageSets(messages, d.msgs)
 		d.resolveReplies(s.Sets)
 	}
+	d.typeEndians(s.Types, s.Sets, d.msgs)
 	s.Members = declareMessageMembers(s)
 	switch {
 	case version == nil:

@@ -15,7 +15,7 @@ import (
 // them.
 var (
 	enumKeys         = []string{"name", "doc", "type", "values", "unknown"}
-	typeKeys         = []string{"name", "doc", "fields"}
+	typeKeys         = []string{"name", "doc", "endian", "fields"}
 	setKeys          = []string{"set", "doc", "encoding", "endian", "case", "max", "header", "correlate", "error", "messages"}
 	messageKeys      = []string{"name", "doc", "tag", "verb", "event", "reply", "fields"}
 	replyKeys        = []string{"stream", "end"}
@@ -36,6 +36,12 @@ type messageScope struct {
 	// pending holds, for each field decoded, the references it makes to
 	// other fields by name, resolved once its message is complete.
 	pending map[*MessageField]*fieldRefs
+	// ownEndian holds the fields that give their own byte order (endian:),
+	// and typeEndian the types that do, by the node that says so: the
+	// other fields of a type take the byte order of the sets that use it
+	// (typeEndians).
+	ownEndian  map[*MessageField]bool
+	typeEndian map[*Message]*yaml.Node
 }
 
 // fieldRefs are the names a field refers to, with where the spec writes
@@ -310,6 +316,10 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 			case "doc":
 				if !isNull(v) {
 					m.Doc = d.doc(v)
+				}
+			case "endian":
+				if _, ok := d.endian(v, "endian"); ok {
+					sc.typeEndian[m] = v
 				}
 			case "fields":
 				m.Fields = d.messageFields(v, m, nil, sc, Binary)
@@ -1086,22 +1096,24 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			return nil
 		}
 	}
-	// The byte order: the field's own, else the set's.
-	if s != nil {
-		f.Int.Endian = s.Endian
-	}
-	if endianNode != nil {
-		if enc == Text {
-			d.errorf(endianNode, "%s: endian is for binary fields", what)
-		} else if e, ok := d.endian(endianNode, "endian"); ok {
-			f.Int.Endian = e
-		}
-	}
 	if refs.length.set() {
 		refs.length = d.checkLengthRef(refs.length, &f.Length, f, "length")
 	}
 	if refs.count.set() {
 		refs.count = d.checkLengthRef(refs.count, &f.Count, f, "count")
+	}
+	// The byte order, of the field and of its length or count prefix: the
+	// field's own, else the set's (a type's fields: typeEndians).
+	if s != nil {
+		setEndian(f, s.Endian)
+	}
+	if endianNode != nil {
+		if enc == Text {
+			d.errorf(endianNode, "%s: endian is for binary fields", what)
+		} else if e, ok := d.endian(endianNode, "endian"); ok {
+			setEndian(f, e)
+			sc.ownEndian[f] = true
+		}
 	}
 	if constNode != nil && (f.List || f.Kind == WireGroup || f.Kind == WireStruct) {
 		d.errorf(constNode, "%s: const is for one number or bytes, not a %s", what, map[bool]string{true: "list", false: f.typeName()}[f.List])

@@ -255,6 +255,9 @@ type schemaStructType struct {
 	Name schemaTypeName `json:"name" jsonschema:"required"`
 	// The type's doc comment.
 	Doc string `json:"doc" jsonschema:"nullable"`
+	// The byte order of its integers that do not give their own; without
+	// it, that of the sets that use the type.
+	Endian string `json:"endian" jsonschema:"enum=big,enum=little"`
 	// Its fields, in wire order.
 	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
 }
@@ -269,7 +272,8 @@ type schemaSet struct {
 	// binary (the default): fields of fixed or declared sizes; text: a line
 	// of a verb and space-separated tokens, and maybe a data block.
 	Encoding string `json:"encoding" jsonschema:"enum=binary,enum=text"`
-	// The byte order of a binary set's integers; default big.
+	// The byte order of a binary set's integers, their length and count
+	// prefixes and the struct types they hold; default big.
 	Endian string `json:"endian" jsonschema:"enum=big,enum=little"`
 	// Whether a text set's verbs match in any case: sensitive (the default)
 	// or insensitive.

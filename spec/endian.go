@@ -1,0 +1,111 @@
+package spec
+
+import "strings"
+
+// setEndian gives f byte order e: its integer's and its length or count
+// prefix's.
+func setEndian(f *MessageField, e Endian) {
+	f.Int.Endian = e
+	f.Length.Prefix.Endian = e
+	f.Count.Prefix.Endian = e
+}
+
+// String names the byte order as a spec does.
+func (e Endian) String() string {
+	if e == LittleEndian {
+		return "little"
+	}
+	return "big"
+}
+
+// endianUse is one field whose type is a struct type, with the byte order
+// the field is in.
+type endianUse struct {
+	order Endian
+	at    string // where: "set Report's message Batch, field pt"
+}
+
+// typeEndians gives the fields of the spec's types their byte order: the
+// field's own (endian: on the field), else the type's (endian: on the
+// type), else that of the binary sets whose messages use the type,
+// directly or through other types: a struct is written as the message
+// around it is. A type that sets of both orders use must say which it is;
+// one that nothing uses is big-endian, as a set is by default.
+func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageScope) {
+	uses := make(map[*Message][]endianUse)      // by the sets' messages
+	inner := make(map[*Message][]*MessageField) // by other types: the fields
+	owner := make(map[*MessageField]*Message)
+	for _, s := range sets {
+		if s.Encoding != Binary {
+			continue
+		}
+		for _, m := range append([]*Message{{Name: "", Set: s, Fields: s.Header}}, s.Messages...) {
+			for _, f := range AllFields(m.Fields) {
+				if f.Kind == WireStruct && f.Struct != nil {
+					uses[f.Struct] = append(uses[f.Struct], endianUse{f.Int.Endian, m.what() + ", field " + f.Name})
+				}
+			}
+		}
+	}
+	for _, t := range types {
+		for _, f := range AllFields(t.Fields) {
+			if f.Kind == WireStruct && f.Struct != nil {
+				inner[f.Struct] = append(inner[f.Struct], f)
+				owner[f] = t
+			}
+		}
+	}
+	// order returns t's byte order and whether anything settles it. A type
+	// in a cycle, which checkTypeCycles reports, is unsettled while its
+	// order is sought, so that the recursion ends.
+	type settled struct {
+		order Endian
+		ok    bool
+	}
+	memo := make(map[*Message]settled)
+	var order func(t *Message) (Endian, bool)
+	order = func(t *Message) (Endian, bool) {
+		if r, done := memo[t]; done {
+			return r.order, r.ok
+		}
+		if n := sc.typeEndian[t]; n != nil {
+			e, _ := d.endian(n, "endian")
+			memo[t] = settled{e, true}
+			return e, true
+		}
+		memo[t] = settled{}
+		all := append([]endianUse(nil), uses[t]...)
+		for _, f := range inner[t] {
+			o := owner[f]
+			switch e, ok := order(o); {
+			case sc.ownEndian[f]:
+				all = append(all, endianUse{f.Int.Endian, o.what() + ", field " + f.Name})
+			case ok:
+				all = append(all, endianUse{e, o.what() + ", field " + f.Name})
+			}
+		}
+		var r settled
+		var by [2][]string
+		for _, u := range all {
+			r = settled{u.order, true}
+			by[u.order] = append(by[u.order], u.at)
+		}
+		if len(by[BigEndian]) > 0 && len(by[LittleEndian]) > 0 {
+			d.errorAt(t.Pos, "type %s is written big-endian by %s and little-endian by %s: give it endian: big or little (or the fields that use it endian:)",
+				t.Name, strings.Join(by[BigEndian], ", "), strings.Join(by[LittleEndian], ", "))
+		}
+		memo[t] = r
+		return r.order, r.ok
+	}
+	for _, t := range types {
+		e, ok := order(t)
+		if !ok {
+			continue
+		}
+		for _, f := range AllFields(t.Fields) {
+			if !sc.ownEndian[f] {
+				setEndian(f, e)
+			}
+		}
+	}
+}
