@@ -311,6 +311,7 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 		nodes = append(nodes, item)
 	})
 	for i, m := range out {
+		var fields *yaml.Node
 		d.mapping(nodes[i], "type "+m.Name, typeKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "doc":
@@ -322,9 +323,13 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 					sc.typeEndian[m] = v
 				}
 			case "fields":
+				fields = v
 				m.Fields = d.messageFields(v, m, nil, sc, Binary)
 			}
 		})
+		if fields == nil || isNull(fields) || fields.Kind == yaml.SequenceNode && len(fields.Content) == 0 {
+			d.errorAt(m.Pos, "type %s: fields: list at least one field (a struct of none takes no bytes, so a list of them could not be counted)", m.Name)
+		}
 		d.resolveFields(m, nil, sc)
 	}
 	d.checkTypeCycles(out)
@@ -494,6 +499,10 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	}
 	if messagesNode == nil || isNull(messagesNode) {
 		d.errorf(n, "set %s: missing messages: list at least one message", s.Name)
+		return s
+	}
+	if messagesNode.Kind == yaml.SequenceNode && len(messagesNode.Content) == 0 {
+		d.errorf(messagesNode, "set %s: messages: list at least one message", s.Name)
 		return s
 	}
 	d.sequence(messagesNode, "set "+s.Name+": messages", func(item *yaml.Node) {
@@ -1635,6 +1644,9 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 					m.Stream, m.End = nil, nil
 				}
 			case yaml.SequenceNode:
+				if len(n.Content) == 0 {
+					d.errorf(n, "%s: list at least one message, or leave reply out for a request that nothing answers", what)
+				}
 				d.sequence(n, what, func(item *yaml.Node) {
 					if r := resolve(item, what); r != nil {
 						m.Replies = append(m.Replies, r)

@@ -258,8 +258,8 @@ type schemaStructType struct {
 	// The byte order of its integers that do not give their own; without
 	// it, that of the sets that use the type.
 	Endian string `json:"endian" jsonschema:"enum=big,enum=little"`
-	// Its fields, in wire order.
-	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
+	// Its fields, in wire order, at least one.
+	Fields []schemaMessageField `json:"fields" jsonschema:"required,minItems=1"`
 }
 
 // schemaSet is a set of messages.
