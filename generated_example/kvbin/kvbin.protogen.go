@@ -254,7 +254,7 @@ func (p *Server) dispatch(frame []byte) {
 		}
 		p.onQuit(&m)
 	default:
-		p.badMessage(wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(frame[0]))))
+		p.badMessage(wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.ByteValue(byte(frame[0]))))
 	}
 }
 
@@ -623,7 +623,7 @@ func (p *ClientProtocol) dispatch(frame []byte) {
 		}
 		p.onError(&m)
 	default:
-		p.badMessage(wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(frame[0]))))
+		p.badMessage(wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.ByteValue(byte(frame[0]))))
 	}
 }
 
@@ -1004,7 +1004,7 @@ func DecodeRequest(b []byte) (Request, error) {
 		}
 		return m, nil
 	}
-	return nil, wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(b[0])))
+	return nil, wire.DecodeFail("Request", "op", 0, wire.ErrUnknownMessage, wire.ByteValue(byte(b[0])))
 }
 
 // Hello opens a session, naming the protocol version the client speaks. It must come first.
@@ -1332,7 +1332,7 @@ func DecodeReply(b []byte) (Reply, error) {
 		}
 		return m, nil
 	}
-	return nil, wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.Value(uint64(b[0])))
+	return nil, wire.DecodeFail("Reply", "op", 0, wire.ErrUnknownMessage, wire.ByteValue(byte(b[0])))
 }
 
 // Welcome answers Hello with the server's version.

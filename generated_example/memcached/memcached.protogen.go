@@ -304,7 +304,7 @@ func (p *Server) dispatchBinary(frame []byte) {
 		}
 		p.onBinTouch(&m)
 	default:
-		p.badMessage(wire.DecodeFail("Binary", "opcode", 1, wire.ErrUnknownMessage, wire.Value(uint64(Opcode(frame[1])))))
+		p.badMessage(wire.DecodeFail("Binary", "opcode", 1, wire.ErrUnknownMessage, wire.ByteValue(byte(Opcode(frame[1])))))
 	}
 }
 
@@ -4592,7 +4592,7 @@ func DecodeBinary(b []byte) (Binary, error) {
 		}
 		return m, nil
 	}
-	return nil, wire.DecodeFail("Binary", "opcode", 1, wire.ErrUnknownMessage, wire.Value(uint64(Opcode(b[1]))))
+	return nil, wire.DecodeFail("Binary", "opcode", 1, wire.ErrUnknownMessage, wire.ByteValue(byte(Opcode(b[1]))))
 }
 
 // BinaryCodec returns the codec that frames the messages of Binary by the
@@ -4644,7 +4644,7 @@ func (m *BinGet) Decode(b []byte) error {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinGet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinGet", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -4718,7 +4718,7 @@ func (m *BinGet) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq:
 	default:
-		return dst[:start], wire.EncodeFail("BinGet", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinGet", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -4796,7 +4796,7 @@ func (m *BinSet) Decode(b []byte) error {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinSet", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinSet", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -4894,7 +4894,7 @@ func (m *BinSet) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq:
 	default:
-		return dst[:start], wire.EncodeFail("BinSet", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinSet", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -4976,7 +4976,7 @@ func (m *BinDelete) Decode(b []byte) error {
 	case OpcodeDelete, OpcodeDeleteq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinDelete", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinDelete", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -5050,7 +5050,7 @@ func (m *BinDelete) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeDelete, OpcodeDeleteq:
 	default:
-		return dst[:start], wire.EncodeFail("BinDelete", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinDelete", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -5127,7 +5127,7 @@ func (m *BinIncr) Decode(b []byte) error {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinIncr", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinIncr", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -5225,7 +5225,7 @@ func (m *BinIncr) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 	default:
-		return dst[:start], wire.EncodeFail("BinIncr", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinIncr", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -5300,7 +5300,7 @@ func (m *BinQuit) Decode(b []byte) error {
 	case OpcodeQuit, OpcodeQuitq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinQuit", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinQuit", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -5365,7 +5365,7 @@ func (m *BinQuit) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeQuit, OpcodeQuitq:
 	default:
-		return dst[:start], wire.EncodeFail("BinQuit", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinQuit", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(0))
@@ -5427,7 +5427,7 @@ func (m *BinFlush) Decode(b []byte) error {
 	case OpcodeFlush, OpcodeFlushq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinFlush", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinFlush", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -5523,7 +5523,7 @@ func (m *BinFlush) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeFlush, OpcodeFlushq:
 	default:
-		return dst[:start], wire.EncodeFail("BinFlush", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinFlush", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(0))
@@ -5830,7 +5830,7 @@ func (m *BinAppend) Decode(b []byte) error {
 	case OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinAppend", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinAppend", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -5909,7 +5909,7 @@ func (m *BinAppend) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq:
 	default:
-		return dst[:start], wire.EncodeFail("BinAppend", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinAppend", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -6118,7 +6118,7 @@ func (m *BinTouch) Decode(b []byte) error {
 	case OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinTouch", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinTouch", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -6206,7 +6206,7 @@ func (m *BinTouch) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 	default:
-		return dst[:start], wire.EncodeFail("BinTouch", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinTouch", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -6298,7 +6298,7 @@ func DecodeBinaryReply(b []byte) (BinaryReply, error) {
 		}
 		return m, nil
 	}
-	return nil, wire.DecodeFail("BinaryReply", "opcode", 1, wire.ErrUnknownMessage, wire.Value(uint64(Opcode(b[1]))))
+	return nil, wire.DecodeFail("BinaryReply", "opcode", 1, wire.ErrUnknownMessage, wire.ByteValue(byte(Opcode(b[1]))))
 }
 
 // BinaryReplyCodec returns the codec that frames the messages of BinaryReply
@@ -6356,7 +6356,7 @@ func (m *BinItem) Decode(b []byte) error {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq, OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinItem", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinItem", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -6451,7 +6451,7 @@ func (m *BinItem) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeGet, OpcodeGetq, OpcodeGetk, OpcodeGetkq, OpcodeTouch, OpcodeGat, OpcodeGatq, OpcodeGatk, OpcodeGatkq:
 	default:
-		return dst[:start], wire.EncodeFail("BinItem", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinItem", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{
@@ -6535,7 +6535,7 @@ func (m *BinCounter) Decode(b []byte) error {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinCounter", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinCounter", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -6614,7 +6614,7 @@ func (m *BinCounter) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeIncrement, OpcodeIncrementq, OpcodeDecrement, OpcodeDecrementq:
 	default:
-		return dst[:start], wire.EncodeFail("BinCounter", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinCounter", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(0))
@@ -6687,7 +6687,7 @@ func (m *BinResult) Decode(b []byte) error {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq, OpcodeDelete, OpcodeDeleteq, OpcodeQuit, OpcodeQuitq, OpcodeFlush, OpcodeFlushq, OpcodeNoop, OpcodeVersion, OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq, OpcodeStat:
 		m.Opcode = t
 	default:
-		return wire.DecodeFail("BinResult", "opcode", off, wire.ErrInvalid, wire.Value(uint64(t)))
+		return wire.DecodeFail("BinResult", "opcode", off, wire.ErrInvalid, wire.ByteValue(byte(t)))
 	}
 	off += 1
 	if len(b)-off < 2 {
@@ -6766,7 +6766,7 @@ func (m *BinResult) Append(dst []byte) ([]byte, error) {
 	switch m.Opcode {
 	case OpcodeSet, OpcodeSetq, OpcodeAdd, OpcodeAddq, OpcodeReplace, OpcodeReplaceq, OpcodeDelete, OpcodeDeleteq, OpcodeQuit, OpcodeQuitq, OpcodeFlush, OpcodeFlushq, OpcodeNoop, OpcodeVersion, OpcodeAppend, OpcodeAppendq, OpcodePrepend, OpcodePrependq, OpcodeStat:
 	default:
-		return dst[:start], wire.EncodeFail("BinResult", "opcode", wire.ErrInvalid, wire.Value(uint64(m.Opcode)))
+		return dst[:start], wire.EncodeFail("BinResult", "opcode", wire.ErrInvalid, wire.ByteValue(byte(m.Opcode)))
 	}
 	dst = append(dst, byte(m.Opcode))
 	{

@@ -377,7 +377,7 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 				jen.Case(jen.Id("n").Op("==").Lit(0)).Block(c.fail(f, jen.Id("off"), "ErrTruncated", jen.Lit("a varint ends early"))),
 				jen.Case(jen.Id("n").Op("<").Lit(0)).Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Lit("a varint over 64 bits"))),
 			),
-			c.assign(f, target, conv, jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(jen.Id("v")))),
+			c.assign(f, target, conv, valueDetail(f.Int, jen.Id("v"))),
 			jen.Id("off").Op("+=").Id("n"),
 		)}
 	}
@@ -403,14 +403,14 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 			jen.Switch(raw).Block(
 				jen.Case(jen.Lit(0)).Block(target.Clone().Op("=").False()),
 				jen.Case(jen.Lit(1)).Block(target.Clone().Op("=").True()),
-				jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(raw.Clone())))),
+				jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", valueDetail(f.Int, raw.Clone()))),
 			),
 			jen.Id("off").Op("++"),
 		}
 	}
 	return []jen.Code{
 		c.checkAvail(f, buf, n),
-		c.assign(f, target, conv, jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(raw.Clone()))),
+		c.assign(f, target, conv, valueDetail(f.Int, raw.Clone())),
 		jen.Id("off").Op("+=").Lit(n),
 	}
 }
@@ -423,12 +423,12 @@ func (c *binCode) assign(f *spec.MessageField, target *jen.Statement, v jen.Code
 	case c.constOf(f) != nil:
 		want := constCode(f, *c.constOf(f))
 		return jen.If(jen.Add(v).Op("!=").Add(want)).Block(
-			c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(v), jen.Uint64().Parens(want))),
+			c.fail(f, jen.Id("off"), "ErrInvalid", gotDetail(f.Int, v, want)),
 		)
 	case f.Tag && c.m.Set != nil:
 		return jen.Switch(jen.Id("t").Op(":=").Add(v), jen.Id("t")).Block(
 			jen.Case(c.tagCodes(f)...).Block(target.Clone().Op("=").Id("t")),
-			jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(jen.Id("t"))))),
+			jen.Default().Block(c.fail(f, jen.Id("off"), "ErrInvalid", valueDetail(f.Int, jen.Id("t")))),
 		)
 	case f.Computed && c.m.LengthOf(f) == nil:
 		// A header length that this message measures nothing with.
@@ -462,6 +462,28 @@ func (c *binCode) tagCodes(f *spec.MessageField) []jen.Code {
 		vals[i] = constCode(f, t)
 	}
 	return vals
+}
+
+// valueDetail describes v, a value of integer type t, in a decode or
+// encode error: a signed one in decimal, an unsigned one in hexadecimal,
+// with its character if it is a printable byte.
+func valueDetail(t spec.IntType, v jen.Code) jen.Code {
+	switch {
+	case t.Signed:
+		return jen.Qual(wirePkg, "IntValue").Call(jen.Int64().Parens(v))
+	case t.Bits == 8 && !t.Varint:
+		return jen.Qual(wirePkg, "ByteValue").Call(jen.Byte().Parens(v))
+	}
+	return jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(v))
+}
+
+// gotDetail describes got, a value of integer type t that differs from the
+// constant want, as valueDetail does.
+func gotDetail(t spec.IntType, got, want jen.Code) jen.Code {
+	if t.Signed {
+		return jen.Qual(wirePkg, "GotInt").Call(jen.Int64().Parens(got), jen.Int64().Parens(want))
+	}
+	return jen.Qual(wirePkg, "Got").Call(jen.Uint64().Parens(got), jen.Uint64().Parens(want))
 }
 
 // constCode prints a constant of field f's type.
@@ -943,7 +965,7 @@ func (c *binCode) encodeValue(f *spec.MessageField, v *jen.Statement) []jen.Code
 		return []jen.Code{
 			jen.Switch(v.Clone()).Block(
 				jen.Case(c.tagCodes(f)...),
-				jen.Default().Block(c.efail(f, "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(v.Clone())))),
+				jen.Default().Block(c.efail(f, "ErrInvalid", valueDetail(f.Int, v.Clone()))),
 			),
 			appendInt(f.Int, v.Clone()),
 		}
@@ -978,7 +1000,7 @@ func (c *binCode) encodeValue(f *spec.MessageField, v *jen.Statement) []jen.Code
 			// does the encoder.
 			return []jen.Code{
 				jen.If(jen.Op("!").Add(v.Clone()).Dot("known").Call()).Block(
-					c.efail(f, "ErrInvalid", jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(v.Clone()))),
+					c.efail(f, "ErrInvalid", valueDetail(f.Int, v.Clone())),
 				),
 				appendInt(f.Int, v),
 			}

@@ -85,7 +85,7 @@ func tagValue(s *spec.MessageSet, buf string) *jen.Statement {
 
 // unknownTag is the error for a tag no message of s has.
 func unknownTag(s *spec.MessageSet, tag jen.Code) jen.Code {
-	detail := jen.Qual(wirePkg, "Value").Call(jen.Uint64().Parens(tag))
+	detail := valueDetail(s.Tag.Int, tag)
 	if s.Tag.Kind == spec.WireBytes {
 		detail = jen.Qual(wirePkg, "TokenDetail").Call(jen.Index().Byte().Parens(tag))
 	}

@@ -439,6 +439,8 @@ func tagText(f *spec.MessageField, c spec.Const) string {
 		return fmt.Sprintf("%q", c.Bytes)
 	case f.Kind == spec.WireUint && f.Int.Bits == 8 && c.Int >= 0x20 && c.Int < 0x7f:
 		return strconv.QuoteRune(rune(c.Int))
+	case f.Int.Signed:
+		return strconv.FormatInt(int64(c.Int), 10) // two's complement
 	}
 	return fmt.Sprintf("%#x", c.Int)
 }

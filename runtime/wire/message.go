@@ -189,16 +189,34 @@ func GotBytes(got []byte, want string) string {
 	return strconv.Quote(string(got)) + ", want " + strconv.Quote(want)
 }
 
-// Value describes a value that is not allowed: "0x7a", or "0x58 ('X')"
-// for a printable byte.
+// Value describes an unsigned value that is not allowed: "0x4d".
 //
 //go:noinline
-func Value(v uint64) string {
-	s := "0x" + strconv.FormatUint(v, 16)
-	if v >= 0x20 && v < 0x7f {
-		s += " (" + strconv.QuoteRune(rune(v)) + ")"
+func Value(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
+
+// ByteValue describes a one-byte value that is not allowed: "0x80", or
+// "0x58 ('X')" for a printable byte.
+//
+//go:noinline
+func ByteValue(b byte) string {
+	s := Value(uint64(b))
+	if b >= 0x20 && b < 0x7f {
+		s += " (" + strconv.QuoteRune(rune(b)) + ")"
 	}
 	return s
+}
+
+// IntValue describes a signed value that is not allowed: "-5".
+//
+//go:noinline
+func IntValue(v int64) string { return strconv.FormatInt(v, 10) }
+
+// GotInt describes a signed value that differs from the one required:
+// "-2, want -1".
+//
+//go:noinline
+func GotInt(got, want int64) string {
+	return strconv.FormatInt(got, 10) + ", want " + strconv.FormatInt(want, 10)
 }
 
 // TokenDetail describes a text token that is not allowed: `"12x"`.

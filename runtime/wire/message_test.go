@@ -49,8 +49,11 @@ func TestDetails(t *testing.T) {
 		{Counted(10, 12), "it says 10, the message has 12"},
 		{Got(0x81, 0x80), "0x81, want 0x80"},
 		{GotBytes([]byte("PGM2"), "PGM1"), `"PGM2", want "PGM1"`},
-		{Value(0x7a), "0x7a ('z')"},
-		{Value(0x80), "0x80"},
+		{GotInt(-2, -1), "-2, want -1"},
+		{Value(0x4d), "0x4d"},
+		{ByteValue(0x7a), "0x7a ('z')"},
+		{ByteValue(0x80), "0x80"},
+		{IntValue(-5), "-5"},
 		{TokenDetail([]byte("12x")), `"12x"`},
 	}
 	for _, tt := range tests {
