@@ -6473,6 +6473,8 @@ func (m *BinItem) Append(dst []byte) ([]byte, error) {
 		g := len(dst)
 		if m.Status == StatusOk {
 			dst = binary.BigEndian.AppendUint32(dst, uint32(m.Flags))
+		} else if m.Flags != 0 {
+			return dst[:start], wire.EncodeFail("BinItem", "flags", wire.ErrInvalid, "set while status == ok is false, which leaves it off the wire")
 		}
 		if uint64(len(dst)-g) > 255 {
 			return dst[:start], wire.EncodeFail("BinItem", "extras", wire.ErrTooLong, wire.Over(uint64(len(dst)-g), 255))
@@ -6628,9 +6630,13 @@ func (m *BinCounter) Append(dst []byte) ([]byte, error) {
 	bodyStart = len(dst)
 	if m.Status == StatusOk {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(m.Value))
+	} else if m.Value != 0 {
+		return dst[:start], wire.EncodeFail("BinCounter", "value", wire.ErrInvalid, "set while status == ok is false, which leaves it off the wire")
 	}
 	if m.Status != StatusOk {
 		dst = append(dst, m.Message...)
+	} else if len(m.Message) != 0 {
+		return dst[:start], wire.EncodeFail("BinCounter", "message", wire.ErrInvalid, "set while status != ok is false, which leaves it off the wire")
 	}
 	if uint64(len(dst)-bodyStart) > 0x1fffe8 {
 		return dst[:start], wire.EncodeFail("BinCounter", "body_len", wire.ErrTooLong, wire.Over(uint64(len(dst)-bodyStart), 0x1fffe8))

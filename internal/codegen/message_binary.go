@@ -875,7 +875,12 @@ func (c *binCode) encodeField(f *spec.MessageField) []jen.Code {
 		body = append(body, c.encodeValue(f, c.val(f))...)
 	}
 	if f.If != nil {
-		body = []jen.Code{jen.If(c.cond(f.If)).Block(body...)}
+		present := jen.If(c.cond(f.If)).Block(body...)
+		// The decoder would give back the zero value: refuse another.
+		if set := isSet(f, c.val(f)); set != nil {
+			present.Else().If(set).Block(c.efail(f, "ErrInvalid", jen.Lit("set while "+f.If.Src+" is false, which leaves it off the wire")))
+		}
+		body = []jen.Code{present}
 	}
 	// As in the decoder, the marks stand outside the condition.
 	if c.starts[f] {
@@ -885,6 +890,40 @@ func (c *binCode) encodeField(f *spec.MessageField) []jen.Code {
 		body = append(body, jen.Id(endName(f)).Op("=").Len(jen.Id("dst")))
 	}
 	return body
+}
+
+// isSet prints whether v, the Go value of f, is other than its zero
+// value; nil for a field the Go struct does not hold, a group, or a
+// struct that Go cannot compare (one holding a list or variable bytes).
+func isSet(f *spec.MessageField, v *jen.Statement) jen.Code {
+	switch {
+	case !f.InStruct() || f.Kind == spec.WireGroup:
+		return nil
+	case f.List, f.Kind == spec.WireBytes && f.Size == 0, f.Kind == spec.WireString:
+		return jen.Len(v).Op("!=").Lit(0)
+	case f.Kind == spec.WireBool:
+		return v
+	case f.Kind == spec.WireBytes, f.Kind == spec.WireStruct && comparable(f.Struct):
+		return v.Op("!=").Add(elemGoType(f)).Values()
+	case f.Kind == spec.WireStruct:
+		return nil
+	}
+	return v.Op("!=").Lit(0)
+}
+
+// comparable reports whether Go can compare values of struct type m with
+// ==: none of its fields is a list or of variable bytes.
+func comparable(m *spec.Message) bool {
+	for _, f := range spec.AllFields(m.Fields) {
+		switch {
+		case !f.InStruct():
+		case f.List, f.Kind == spec.WireBytes && f.Size == 0:
+			return false
+		case f.Kind == spec.WireStruct && !comparable(f.Struct):
+			return false
+		}
+	}
+	return true
 }
 
 func zeros(n int) []jen.Code {
