@@ -199,6 +199,15 @@ func (d *decoder) checkClient(p *Protocol, n *yaml.Node) {
 		received[m] = true
 	}
 	methods := 0
+	// role is what a reply is to the first request it answers: a reply
+	// alone, a stream's item or a stream's end. The client hands a
+	// stream's items to the stream and its end to the call; a message
+	// with two roles would be taken for the wrong one.
+	type role struct {
+		what string
+		req  *Message
+	}
+	roles := make(map[*Message]role)
 	type setPair struct{ req, reply *MessageSet }
 	reported := make(map[setPair]bool) // a correlation problem is a pair of sets', said once
 	for _, m := range p.SentMessages() {
@@ -225,6 +234,23 @@ func (d *decoder) checkClient(p *Protocol, n *yaml.Node) {
 				reported[pair] = true
 				d.errorAt(m.ReplyPos, "client %s: set %s correlates on %s, %s, but set %s's %s is %s: ids past what the narrower holds would match no call",
 					p.Client, m.Set.Name, req.Name, req.typeDesc(), r.Set.Name, rep.Name, rep.typeDesc())
+			}
+		}
+		answers := map[string][]*Message{"a reply alone": m.Replies}
+		if m.Stream != nil && m.Set.Correlate == nil { // else refused below
+			answers["the item of a stream"] = []*Message{m.Stream}
+			answers["the end of a stream"] = []*Message{m.End}
+		}
+		for _, what := range []string{"a reply alone", "the item of a stream", "the end of a stream"} {
+			for _, a := range answers[what] {
+				prev, seen := roles[a]
+				switch {
+				case !seen:
+					roles[a] = role{what, m}
+				case prev.what != what:
+					d.errorAt(m.ReplyPos, "client %s: %s answers %s as %s and %s as %s: the client could not tell which it is; answer them with different messages",
+						p.Client, a.Name, prev.req.Name, prev.what, m.Name, what)
+				}
 			}
 		}
 		if m.Stream != nil && m.Set.Correlate != nil {
