@@ -1442,6 +1442,14 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 		return seq[i]
 	}
 	uses := make(map[*MessageField][]*MessageField) // length field → the fields it measures, in m
+	// The header's uses, resolved with the set, count too.
+	for _, f := range seq[:own] {
+		for _, l := range []Length{f.Length, f.Count} {
+			if l.Kind == LengthField && l.Field != nil {
+				uses[l.Field] = append(uses[l.Field], f)
+			}
+		}
+	}
 	for at := own; at < len(seq); at++ {
 		f := seq[at]
 		refs := sc.pending[f]
@@ -1526,6 +1534,9 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 		}
 	}
 	for g, fs := range uses {
+		if !slices.ContainsFunc(fs, func(f *MessageField) bool { return index[f.Name] >= own }) {
+			continue // the header's alone: checked with the set
+		}
 		if len(fs) > 1 {
 			d.errorAt(fs[1].Pos, "%s: field %s holds the length of %s: one field holds one length", m.what(), g.Name, fieldNames(fs))
 		}
