@@ -1165,6 +1165,15 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 		misplaced("max_items", "is for lists (count)")
 		misplaced("min_items", "is for lists (count)")
 	}
+	switch {
+	case f.Kind == WireBytes || f.Kind == WireString:
+	case f.List:
+		misplaced("max", "is the longest bytes or string value; a list's most items is max_items")
+	case f.Kind == WireUint || f.Kind == WireInt || f.Kind == WireFloat:
+		misplaced("max", "is the longest bytes or string value, not a bound on a number")
+	default:
+		misplaced("max", "is the longest bytes or string value")
+	}
 	d.checkFieldShape(n, f, enc, keys)
 	sc.pending[f] = refs
 	return f
