@@ -97,6 +97,7 @@ const (
 	RoleSetBlockLen   // the function that gives a text set's codec a data block's length
 	RoleSetCodec      // the function that returns the codec of a set that frames itself
 	RoleMessageStruct // a message's type
+	RoleSetFuzz       // a fuzz test of a set, in the generated test file
 )
 
 // Member is one name that the generated code declares or asks the user to
@@ -557,6 +558,7 @@ var (
 	boolType         = mustType("bool")
 	bytesType        = mustType("[]byte")
 	errorType        = mustType("error")
+	fuzzType         = mustType("*testing.F")
 	stringType       = mustType("string")
 	uint8Type        = mustType("uint8")
 )
@@ -604,6 +606,10 @@ func declareMessageMembers(s *Spec) []*Member {
 			}
 			add(Member{Role: RoleSetCodec, Kind: KindFunc, Name: set.CodecFunc, What: "codec function of set " + set.Name,
 				Results: []Param{{"", codec}}, Pos: set.Pos})
+		}
+		for _, name := range []string{set.FuzzDecodeName(), set.FuzzRoundTripName()} {
+			add(Member{Role: RoleSetFuzz, Kind: KindFunc, Name: name, What: "fuzz test of set " + set.Name + " in the generated tests",
+				Params: []Param{{"f", fuzzType}}, Pos: set.Pos})
 		}
 		for _, m := range set.Messages {
 			add(Member{Role: RoleMessageStruct, Kind: KindType, Name: m.Name, What: "message type", Pos: m.Pos})

@@ -83,6 +83,14 @@ type MessageSet struct {
 	CodecFunc string
 }
 
+// FuzzDecodeName is the generated test that decodes any bytes as a message
+// of the set.
+func (s *MessageSet) FuzzDecodeName() string { return "FuzzDecode" + s.Name }
+
+// FuzzRoundTripName is the generated test that encodes and decodes the
+// set's messages, filled from any bytes.
+func (s *MessageSet) FuzzRoundTripName() string { return "FuzzRoundTrip" + s.Name }
+
 // HasBlocks reports whether a message of the text set has a data block.
 func (s *MessageSet) HasBlocks() bool {
 	for _, m := range s.Messages {

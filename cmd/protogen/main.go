@@ -131,7 +131,8 @@
 //		chat.yaml:9:45: hook connection_lost: ChatServer has no method onConnectionLost (protogen would add a stub to chat_hooks.go)
 //
 //		and a line for each hook method of the wrong signature and each
-//		left-over one (see above). For CI.
+//		left-over one (see above), and for each generated name that a
+//		file of the package declares too. For CI.
 //	-init file.yaml
 //		Write a starter spec at file.yaml, the code generated from it, a
 //		hook file, and a main.go in a folder without Go files (see above).
@@ -152,7 +153,9 @@
 // writes its files but a hook method has the wrong signature, or is left
 // over and calls what the generated code no longer declares, or a method
 // of the protocol names a type that is gone (the hook of a message renamed
-// or removed): the package will not build until it is fixed; and 2 on any
+// or removed), or a file of the package (the user's, or another spec's
+// generated code) declares a name the generated code declares: the package
+// will not build until it is fixed; and 2 on any
 // error: a bad spec, a bad flag, a package file that does not parse, a
 // file that cannot be written, or a file that -init would replace.
 package main

@@ -111,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				m.Spec.Path, m.Hook.Pos, m.Hook.SpecName, m.Protocol.Name, m.Hook.User.Name, m.Spec.HooksFile)
 		}
 		printHookMethods(stdout, res, true)
-		if !current || len(res.Missing) > 0 || len(res.Wrong) > 0 || len(res.Stale) > 0 || len(res.Dangling) > 0 {
+		if !current || len(res.Missing) > 0 || len(res.Wrong) > 0 || len(res.Stale) > 0 || len(res.Dangling) > 0 || len(res.Redeclared) > 0 {
 			return exitStale
 		}
 		return exitOK
@@ -148,12 +148,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// breaksBuild reports whether a method that protogen leaves to the user
-// fails the build: a hook method of the wrong signature, a left-over one
-// that uses a method the generated code no longer declares, or a method
-// that names a type nothing declares any more.
+// breaksBuild reports whether code that protogen leaves to the user fails
+// the build: a hook method of the wrong signature, a left-over one that
+// uses a method the generated code no longer declares, a method that
+// names a type nothing declares any more, or a declaration of a name that
+// the generated code declares too.
 func breaksBuild(res *generate.Result) bool {
-	if len(res.Wrong) > 0 || len(res.Dangling) > 0 {
+	if len(res.Wrong) > 0 || len(res.Dangling) > 0 || len(res.Redeclared) > 0 {
 		return true
 	}
 	for _, m := range res.Stale {
@@ -175,6 +176,10 @@ func printHookMethods(w io.Writer, res *generate.Result, check bool) {
 		fmt.Fprintf(w, "%v: %s.%s%s has the wrong signature for hook %s (%s:%v); it must be func (p *%s) %s%s\n",
 			m.Pos, m.Protocol.Name, m.Hook.User.Name, m.Have, m.Hook.SpecName, m.Spec.Path, m.Hook.Pos,
 			m.Protocol.Name, m.Hook.User.Name, want)
+	}
+	for _, r := range res.Redeclared {
+		fmt.Fprintf(w, "%s:%v: %s, the %s, is declared at %v too, so the package will not build; rename one of them\n",
+			r.Spec.Path, r.Pos, r.Name, r.What, r.At)
 	}
 	for _, m := range res.Dangling {
 		fmt.Fprintf(w, "%v: %s.%s uses type %s, which nothing declares (%s has no message or type of that name any more), "+

@@ -57,7 +57,7 @@ func lastElem(path string) string {
 // maximums, and encodes to bytes that decode to a message that encodes the
 // same.
 func fuzzSet(f *jen.File, s *spec.MessageSet) {
-	name := "FuzzDecode" + s.Name
+	name := s.FuzzDecodeName()
 	f.Line()
 	prose(f, fmt.Sprintf("%s checks the generated decoder and encoder of %s on any bytes: decoding never panics "+
 		"and fails only with a *wire.DecodeError; a message that decodes keeps within its maximums, and encodes to "+

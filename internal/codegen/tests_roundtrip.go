@@ -17,7 +17,7 @@ const wiretestPkg = "github.com/protogen/protogen/runtime/wire/wiretest"
 // encoding leaves out (absent under their condition, or an optional number
 // whose Has field is false) are zeroed.
 func fuzzRoundTrip(f *jen.File, s *spec.MessageSet, norm *normalizers) {
-	name := "FuzzRoundTrip" + s.Name
+	name := s.FuzzRoundTripName()
 	f.Line()
 	prose(f, fmt.Sprintf("%s checks that the generated encoder and decoder of %s agree: a message built from the fuzz input "+
 		"(the first byte chooses which, when there are several; wiretest.Fill sets its fields from the rest) either fails to encode with a "+

@@ -5,6 +5,7 @@
 package generate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/build"
@@ -43,6 +44,9 @@ type Result struct {
 	// that nothing declares any more (a message the spec no longer has):
 	// the package will not build.
 	Dangling []scaffold.Dangling
+	// Redeclared lists the generated package-level names that a file of
+	// the package declares already: the package will not build.
+	Redeclared []scaffold.Redeclared
 	// Warnings are what the check of the field types could not settle
 	// (spec.CheckTypes).
 	Warnings spec.ErrorList
@@ -123,6 +127,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		res.Wrong = append(res.Wrong, plan.Wrong...)
 		res.Stale = append(res.Stale, plan.Stale...)
 		res.Dangling = append(res.Dangling, plan.Dangling...)
+		res.Redeclared = append(res.Redeclared, plan.Redeclared...)
 		switch edit := plan.Edit; {
 		case edit == nil: // no hooks, or every hook method exists
 		default: // the hook file with the stubs the package lacks: new, or edit.Old with them added
@@ -193,9 +198,9 @@ func checkShared(specs []*spec.Spec) error {
 		for _, m := range s.Members {
 			d := decl{s, nil, m.What + " " + m.Name}
 			if prev, dup := declared[dir][m.Name]; dup && prev.s != s {
-				errs = append(errs, s.Errorf(spec.Pos{Line: 1, Col: 1},
+				errs = append(errs, s.Errorf(cmp.Or(m.Pos, spec.Pos{Line: 1, Col: 1}),
 					"the %s is also declared by %s, in the same package", d.what, prev.s.Path))
-				break
+				continue
 			}
 			declared[dir][m.Name] = d
 		}

@@ -75,6 +75,10 @@ type pkgInfo struct {
 	// parse.
 	selectors map[string]int
 	partial   bool
+	// decls are the package-level names that the files read declare
+	// (types, functions, constants and variables; not methods), where
+	// first; with the hook file's once Plan adds it.
+	decls map[string]token.Pos
 }
 
 // typeDecl is a package-level type declaration: a defined type, or an
@@ -86,7 +90,8 @@ type typeDecl struct {
 }
 
 func newPkgInfo(fset *token.FileSet) *pkgInfo {
-	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int)}
+	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int),
+		decls: make(map[string]token.Pos)}
 }
 
 // add records what f declares and uses.
@@ -99,8 +104,33 @@ func (pi *pkgInfo) add(f *ast.File, test bool) {
 	pi.addTypes(f)
 }
 
-// addTypes records the types that f declares.
+// addTypes records the types that f declares, and every package-level
+// name.
 func (pi *pkgInfo) addTypes(f *ast.File) {
+	declare := func(id *ast.Ident) {
+		if _, dup := pi.decls[id.Name]; !dup && id.Name != "_" && id.Name != "init" {
+			pi.decls[id.Name] = id.Pos()
+		}
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				declare(d.Name)
+			}
+		case *ast.GenDecl:
+			for _, sp := range d.Specs {
+				switch sp := sp.(type) {
+				case *ast.TypeSpec:
+					declare(sp.Name)
+				case *ast.ValueSpec:
+					for _, id := range sp.Names {
+						declare(id)
+					}
+				}
+			}
+		}
+	}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {

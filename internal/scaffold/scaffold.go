@@ -12,6 +12,7 @@
 package scaffold
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -74,6 +75,17 @@ type Dangling struct {
 	Type     string // the name nothing declares
 }
 
+// Redeclared is a package-level name that the code generated from a spec
+// declares and a file of the package declares too: the package will not
+// build until one of them is renamed.
+type Redeclared struct {
+	Spec *spec.Spec
+	Pos  spec.Pos       // where the spec gives rise to the name
+	Name string         // the name: A
+	What string         // what the generated code declares by it: "message type"
+	At   token.Position // the other declaration
+}
+
 // Edit brings an existing hook file up to date: Old is its content as read,
 // New the same with the imports and stubs that Missing needs inserted.
 type Edit struct {
@@ -94,6 +106,9 @@ type Result struct {
 	// Dangling are the protocols' methods that name a type nothing
 	// declares any more.
 	Dangling []Dangling
+	// Redeclared are the generated package-level names that the package
+	// declares already, in spec order.
+	Redeclared []Redeclared
 }
 
 // Plan returns the edit that adds to s's hook file a stub for each
@@ -137,6 +152,7 @@ func Plan(s *spec.Spec) (*Result, error) {
 		}
 		pkg.add(hooks, false)
 	}
+	redeclared := redeclared(s, pkg)
 	// The types that the code generated from s declares are the package's
 	// own, though its generated file is not read (it is about to be
 	// replaced). It declares no alias. (A file of the package declaring one
@@ -146,7 +162,7 @@ func Plan(s *spec.Spec) (*Result, error) {
 			pkg.types[name] = typeDecl{}
 		}
 	}
-	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg), Dangling: dangling(s, pkg)}
+	res := &Result{Wrong: wrong(s, pkg), Stale: stale(s, pkg), Dangling: dangling(s, pkg), Redeclared: redeclared}
 	missing, stubs := lacking(s, pkg.methods)
 	if len(missing) == 0 {
 		return res, nil
@@ -253,6 +269,28 @@ func dangling(s *spec.Spec, pkg *pkgInfo) []Dangling {
 					out = append(out, Dangling{s, p, pkg.fset.Position(d.fn.Name.Pos()), name, missing})
 				}
 			}
+		}
+	}
+	return out
+}
+
+// redeclared returns the package-level names that the code generated from
+// s declares and that pkg, the rest of the package, declares too: a file
+// of the user's, or another spec's generated code (which a run of protogen
+// per spec, each from its own go:generate line, does not see otherwise).
+func redeclared(s *spec.Spec, pkg *pkgInfo) []Redeclared {
+	var out []Redeclared
+	check := func(m *spec.Member, at spec.Pos) {
+		if pos, ok := pkg.decls[m.Name]; ok && m.Kind.PackageLevel() {
+			out = append(out, Redeclared{s, cmp.Or(m.Pos, at), m.Name, m.What, pkg.fset.Position(pos)})
+		}
+	}
+	for _, m := range s.Members {
+		check(m, spec.Pos{Line: 1, Col: 1})
+	}
+	for _, p := range s.Protocols {
+		for _, m := range p.Members {
+			check(m, p.Pos)
 		}
 	}
 	return out
