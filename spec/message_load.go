@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -736,8 +738,8 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 		if verbNode != nil {
 			m.verbGiven = true
 			if verb, ok := d.str(verbNode, "verb"); ok {
-				if verb == "" || strings.ContainsAny(verb, " \t\r\n") {
-					d.errorf(verbNode, "message %s: verb %q must be one word", m.Name, verb)
+				if why := tokenProblem(verb); why != "" {
+					d.errorf(verbNode, "message %s: verb %q %s", m.Name, verb, why)
 				} else {
 					m.Verb = verb
 				}
@@ -1052,8 +1054,8 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			}
 		case "word":
 			if w, ok := d.str(v, "word"); ok {
-				if w == "" || strings.ContainsAny(w, " \t\r\n") {
-					d.errorf(v, "word %q must be one word", w)
+				if why := tokenProblem(w); why != "" {
+					d.errorf(v, "word %q %s", w, why)
 				} else {
 					f.Word = w
 				}
@@ -1695,6 +1697,27 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 	}
 }
 
+// tokenProblem says what is wrong with a verb or a flag's word, one token
+// of a line: empty, or holding a space or a character that is not
+// printable (a control character, a line separator, a byte order mark),
+// which a peer could not type and the generated comments could not hold.
+// It returns "" for a good one.
+func tokenProblem(tok string) string {
+	switch i := strings.IndexFunc(tok, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }); {
+	case tok == "":
+		return "must be one word, not empty"
+	case !utf8.ValidString(tok):
+		return "must be valid UTF-8"
+	case i >= 0:
+		r, _ := utf8.DecodeRuneInString(tok[i:])
+		if unicode.IsSpace(r) {
+			return "must be one word"
+		}
+		return fmt.Sprintf("must be printable: it holds %U", r)
+	}
+	return ""
+}
+
 // what names m in an error message.
 func (m *Message) what() string {
 	switch {
@@ -1923,7 +1946,7 @@ func (d *decoder) checkTextFields(m *Message) {
 				}
 			}
 			if f.Word != "" && !wireName.MatchString(f.Word) {
-				d.errorAt(f.Pos, "message %s: the flag %s's word %q must start with a letter, so that no number is taken for it", m.Name, f.Name, f.Word)
+				d.errorAt(f.Pos, "message %s: the flag %s's word %q must be letters, digits and underscores, starting with a letter, so that no number is taken for it", m.Name, f.Name, f.Word)
 			}
 			continue
 		}
