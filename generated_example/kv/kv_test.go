@@ -312,6 +312,30 @@ func TestClientConnectionLost(t *testing.T) {
 	}
 }
 
+// A call made after Close fails with an error matching ErrConnectionLost,
+// whether the transport is still closing (the request is not sent) or the
+// connection has ended: a caller checks one error, whatever the timing.
+func TestClientCallAfterClose(t *testing.T) {
+	ts := startServer(t, "tcp")
+	for range 20 { // right after Close, and later
+		c := ts.dial(t)
+		if err := ping(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		err := ping(context.Background(), c)
+		if !errors.Is(err, protoflow.ErrConnectionLost) || !strings.Contains(err.Error(), "not sent") {
+			t.Fatalf("Ping right after Close = %v, want an error matching ErrConnectionLost that says the request was not sent", err)
+		}
+		waitUntil(t, func() bool { return !c.Protocol().Connected() })
+		if err := ping(context.Background(), c); !errors.Is(err, protoflow.ErrConnectionLost) {
+			t.Fatalf("Ping once the connection ended = %v, want ErrConnectionLost", err)
+		}
+	}
+}
+
 // A request that the server does not answer (here it drops a GET) would
 // leave every later reply to the call before its own: the GET's caller
 // gives up, and the PONG that comes next is taken off the queue for it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 )
 
@@ -24,7 +25,10 @@ var ErrUnexpectedReply = errors.New("protoflow: a reply that no call waits for")
 // Deliver (or DeliverID), and the caller waits for it with Wait. A caller
 // whose context ends stops waiting at once; its reply, when it comes, is
 // taken off the queue and dropped, so the stream stays in step. Lose fails
-// every waiting call and every later one with the connection's end.
+// every waiting call and every later one with the connection's end; so
+// does a send that fails because the transport is closing. Each of these
+// errors matches [ErrConnectionLost]; those of calls whose request was not
+// sent say so, and match the send's error too.
 //
 // The zero value is ready to use. R is the type of a reply; a reply the
 // reader hands over must not alias its read buffer.
@@ -49,6 +53,37 @@ type Call[R any] struct {
 // that were still waiting.
 var errClosedCalls = fmt.Errorf("protoflow: connection closed before the reply: %w", ErrConnectionLost)
 
+// notSentError is the error of a call whose request was not sent because
+// the connection is closing or closed: Err is the send's error (one
+// matching net.ErrClosed, say) or the connection's end. It matches
+// [ErrConnectionLost] as well as Err, so that a caller checks one error
+// whether the call came before the end or after it.
+type notSentError struct{ Err error }
+
+func (e *notSentError) Error() string {
+	return "protoflow: request not sent: " + e.Err.Error()
+}
+func (e *notSentError) Unwrap() error        { return e.Err }
+func (e *notSentError) Is(target error) bool { return target == ErrConnectionLost }
+
+// notSent returns the error of a call whose send failed with err: a
+// notSentError when the transport is closing or gone, err as it is
+// otherwise (a message that does not encode, say).
+func notSent(err error) error {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, ErrConnectionReset) {
+		return &notSentError{err}
+	}
+	return err
+}
+
+// lostLocked returns the error of a call started after Lose.
+func (c *Calls[R]) lostLocked() error {
+	if c.lost == errClosedCalls {
+		return &notSentError{ErrConnectionLost}
+	}
+	return &notSentError{c.lost}
+}
+
 // Start makes a call whose reply comes in the order of the calls: it runs
 // send, which writes the request, while it holds the lock that orders the
 // calls. send must not block (a Transport's Write does not); its error, or
@@ -69,10 +104,10 @@ func (c *Calls[R]) StartFor(accept func(R) bool, send func() error) (*Call[R], e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lost != nil {
-		return nil, c.lost
+		return nil, c.lostLocked()
 	}
 	if err := send(); err != nil {
-		return nil, err
+		return nil, notSent(err)
 	}
 	call := &Call[R]{done: make(chan struct{}), accept: accept}
 	if c.head > 0 && c.head >= len(c.queue)/2 {
@@ -98,13 +133,13 @@ func (c *Calls[R]) StartIDFor(id uint64, accept func(R) bool, send func() error)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lost != nil {
-		return nil, c.lost
+		return nil, c.lostLocked()
 	}
 	if _, dup := c.byID[id]; dup {
 		return nil, fmt.Errorf("protoflow: call id %d is already waiting", id)
 	}
 	if err := send(); err != nil {
-		return nil, err
+		return nil, notSent(err)
 	}
 	if c.byID == nil {
 		c.byID = make(map[uint64]*Call[R])

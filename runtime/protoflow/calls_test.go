@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -162,13 +164,37 @@ func TestCallsLose(t *testing.T) {
 			t.Errorf("Wait after Lose = %v, want the cause and ErrConnectionLost", err)
 		}
 	}
-	if _, err := c.Start(func() error { t.Error("send ran after Lose"); return nil }); !errors.Is(err, cause) {
-		t.Errorf("Start after Lose = %v, want the cause", err)
+	if _, err := c.Start(func() error { t.Error("send ran after Lose"); return nil }); !errors.Is(err, cause) || !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("Start after Lose = %v, want the cause and ErrConnectionLost", err)
 	}
 	var clean Calls[int]
 	clean.Lose(nil)
-	if _, err := clean.Start(func() error { return nil }); !errors.Is(err, ErrConnectionLost) {
-		t.Errorf("Start after a clean close = %v, want ErrConnectionLost", err)
+	_, err := clean.Start(func() error { return nil })
+	if want := "protoflow: request not sent: protoflow: connection lost"; !errors.Is(err, ErrConnectionLost) || err.Error() != want {
+		t.Errorf("Start after a clean close = %v, want %q, matching ErrConnectionLost", err, want)
+	}
+}
+
+// A call made while the transport closes, before Lose, fails as one made
+// after it: with an error matching ErrConnectionLost (and the send's).
+func TestCallsSendWhileClosing(t *testing.T) {
+	for _, sendErr := range []error{
+		fmt.Errorf("protoflow: transport is closed: %w", net.ErrClosed),
+		ErrConnectionReset, // no transport any more
+	} {
+		var c Calls[int]
+		for _, start := range []func(func() error) (*Call[int], error){
+			c.Start,
+			func(send func() error) (*Call[int], error) { return c.StartID(1, send) },
+		} {
+			_, err := start(func() error { return sendErr })
+			if !errors.Is(err, ErrConnectionLost) || !errors.Is(err, sendErr) || !strings.Contains(err.Error(), "request not sent") {
+				t.Errorf("send failing with %v: Start = %v, want an error matching ErrConnectionLost and the send's, saying the request was not sent", sendErr, err)
+			}
+		}
+		if c.Waiting() != 0 {
+			t.Errorf("Waiting() = %d after failed sends, want 0", c.Waiting())
+		}
 	}
 }
 
