@@ -599,7 +599,11 @@ func (d *decoder) checkHeader(s *MessageSet) {
 			}
 			s.Tag = f
 			if f.FixedSize() < 0 || f.Kind != WireUint && f.Kind != WireEnum && f.Kind != WireBytes {
-				d.errorAt(f.Pos, "set %s: the tag %s must be an unsigned integer, an enum or bytes of a fixed size", s.Name, f.Name)
+				desc := f.typeDesc()
+				if f.Kind == WireEnum {
+					desc += ", an enum over a " + f.Int.String()
+				}
+				d.errorAt(f.Pos, "set %s: the tag %s is %s; a tag is an unsigned integer of a fixed size (u8 to u64), an enum over an integer of a fixed size, or bytes with a size", s.Name, f.Name, desc)
 			}
 			for _, g := range s.Header[:i] {
 				if g.FixedSize() < 0 {

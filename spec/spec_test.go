@@ -110,6 +110,26 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// A word refused for another reason is not suggested to itself.
+	if got := suggest("varint", []string{"varint", "uvarint"}); got != "uvarint" {
+		t.Errorf("suggest(varint) among varint and uvarint = %q, want uvarint", got)
+	}
+}
+
+// A name that must be exported gets an example only when upper-casing its
+// first letter gives one.
+func TestExportedExample(t *testing.T) {
+	for name, want := range map[string]string{
+		"chat":  `protocol name "chat" must be exported: start it with an upper-case letter, as in Chat`,
+		"_chat": `protocol name "_chat" must be exported: start it with an upper-case letter`,
+		"日本":    `protocol name "日本" must be exported: start it with an upper-case letter`,
+	} {
+		_, err := Parse("e.yaml", []byte("version: 1\npackage: p\nprotocols:\n  - name: \""+name+"\"\n"), Options{})
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) != 1 || list[0].Msg != want {
+			t.Errorf("protocol %q: error %v, want %q", name, err, want)
+		}
+	}
 }
 
 // A spec whose aliases multiply the nodes walked (here 3,000 protocols

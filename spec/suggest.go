@@ -14,6 +14,9 @@ func suggest(s string, candidates []string) string {
 	}
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
+		if c == s {
+			continue // the word itself, refused for another reason
+		}
 		if d := editDistance(s, c); d < bestDist {
 			best, bestDist = c, d
 		}

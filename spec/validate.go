@@ -33,7 +33,11 @@ func (d *decoder) checkExported(n *yaml.Node, what, name string) bool {
 		return false
 	}
 	if !ast.IsExported(name) {
-		d.errorf(n, "%s %q must be exported: start it with an upper-case letter, as in %s", what, name, upperFirst(name))
+		example := ""
+		if up := upperFirst(name); ast.IsExported(up) {
+			example = ", as in " + up // not for _S or 日本, which have no upper case
+		}
+		d.errorf(n, "%s %q must be exported: start it with an upper-case letter%s", what, name, example)
 		return false
 	}
 	return true
