@@ -214,7 +214,7 @@ func (p *Server) dispatch(frame []byte) {
 var serverSendCodec = wire.LineCodec{Max: 65536}
 
 // SendOK sends m to the peer as one frame, with one Write. It never blocks and
-// is safe for concurrent use. Its error is an *wire.EncodeError for a message
+// is safe for concurrent use. Its error is a *wire.EncodeError for a message
 // that cannot be encoded, protoflow.ErrConnectionReset when not connected, or
 // one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendOK(m *OK) error {
@@ -235,7 +235,7 @@ func (p *Server) SendOK(m *OK) error {
 }
 
 // SendValue sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendValue(m *Value) error {
@@ -256,7 +256,7 @@ func (p *Server) SendValue(m *Value) error {
 }
 
 // SendNotFound sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendNotFound(m *NotFound) error {
@@ -277,7 +277,7 @@ func (p *Server) SendNotFound(m *NotFound) error {
 }
 
 // SendPong sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendPong(m *Pong) error {
@@ -298,7 +298,7 @@ func (p *Server) SendPong(m *Pong) error {
 }
 
 // SendErr sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendErr(m *Err) error {
@@ -555,7 +555,7 @@ func (p *ClientProtocol) call(ctx context.Context, accept func(any) bool, send f
 var clientProtocolSendCodec = wire.LineCodec{Max: 65536}
 
 // SendSet sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendSet(m *Set) error {
@@ -576,7 +576,7 @@ func (p *ClientProtocol) SendSet(m *Set) error {
 }
 
 // SendGet sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendGet(m *Get) error {
@@ -597,7 +597,7 @@ func (p *ClientProtocol) SendGet(m *Get) error {
 }
 
 // SendDel sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendDel(m *Del) error {
@@ -618,7 +618,7 @@ func (p *ClientProtocol) SendDel(m *Del) error {
 }
 
 // SendPing sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendPing(m *Ping) error {
@@ -689,7 +689,7 @@ func (c *Client) Close() error {
 	return t.Close()
 }
 
-// Set sends m and returns its OK reply, a copy that may be kept. An *Err reply
+// Set sends m and returns its OK reply, a copy that may be kept. A *Err reply
 // is the error. Other replies are an error.
 func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
@@ -708,7 +708,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
-// be kept. An *Err reply is the error. Other replies are an error.
+// be kept. A *Err reply is the error. Other replies are an error.
 func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
 		switch r.(type) {
@@ -726,7 +726,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
-// kept. An *Err reply is the error. Other replies are an error.
+// kept. A *Err reply is the error. Other replies are an error.
 func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
 		switch r.(type) {
@@ -743,7 +743,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	return r.(Reply), nil
 }
 
-// Ping sends m and returns its Pong reply, a copy that may be kept. An *Err
+// Ping sends m and returns its Pong reply, a copy that may be kept. A *Err
 // reply is the error. Other replies are an error.
 func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
@@ -767,7 +767,7 @@ func (c *Client) Ping(ctx context.Context, m *Ping) (*Pong, error) {
 // protocol that receives them dispatches each to its hook.
 type Request interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isRequest()
 }
@@ -859,7 +859,7 @@ func (m *Set) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Set) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -932,7 +932,7 @@ func (m *Get) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Get) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -998,7 +998,7 @@ func (m *Del) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Del) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1049,7 +1049,7 @@ func (m *Ping) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Ping) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "PING"...)
@@ -1069,7 +1069,7 @@ func (m *Ping) Clone() *Ping {
 // them; a protocol that receives them dispatches each to its hook.
 type Reply interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isReply()
 }
@@ -1145,7 +1145,7 @@ func (m *OK) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *OK) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "OK"...)
@@ -1198,7 +1198,7 @@ func (m *Value) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Value) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1250,7 +1250,7 @@ func (m *NotFound) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *NotFound) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "NOT_FOUND"...)
@@ -1294,7 +1294,7 @@ func (m *Pong) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Pong) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "PONG"...)
@@ -1347,7 +1347,7 @@ func (m *Err) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Err) Append(dst []byte) ([]byte, error) {
 	start := len(dst)

@@ -366,7 +366,7 @@ func (p *Server) Fire(e ServerEvent) error {
 var serverSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
 
 // SendWelcome sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendWelcome(m *Welcome) error {
@@ -387,7 +387,7 @@ func (p *Server) SendWelcome(m *Welcome) error {
 }
 
 // SendValue sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendValue(m *Value) error {
@@ -408,7 +408,7 @@ func (p *Server) SendValue(m *Value) error {
 }
 
 // SendNotFound sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendNotFound(m *NotFound) error {
@@ -429,7 +429,7 @@ func (p *Server) SendNotFound(m *NotFound) error {
 }
 
 // SendOK sends m to the peer as one frame, with one Write. It never blocks and
-// is safe for concurrent use. Its error is an *wire.EncodeError for a message
+// is safe for concurrent use. Its error is a *wire.EncodeError for a message
 // that cannot be encoded, protoflow.ErrConnectionReset when not connected, or
 // one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendOK(m *OK) error {
@@ -450,7 +450,7 @@ func (p *Server) SendOK(m *OK) error {
 }
 
 // SendError sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendError(m *Error) error {
@@ -709,7 +709,7 @@ func (p *ClientProtocol) call(ctx context.Context, accept func(any) bool, send f
 var clientProtocolSendCodec = wire.LengthCodec{Size: 4, Max: 1048576}
 
 // SendHello sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendHello(m *Hello) error {
@@ -730,7 +730,7 @@ func (p *ClientProtocol) SendHello(m *Hello) error {
 }
 
 // SendGet sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendGet(m *Get) error {
@@ -751,7 +751,7 @@ func (p *ClientProtocol) SendGet(m *Get) error {
 }
 
 // SendSet sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendSet(m *Set) error {
@@ -772,7 +772,7 @@ func (p *ClientProtocol) SendSet(m *Set) error {
 }
 
 // SendDel sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendDel(m *Del) error {
@@ -793,7 +793,7 @@ func (p *ClientProtocol) SendDel(m *Del) error {
 }
 
 // SendQuit sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *ClientProtocol) SendQuit(m *Quit) error {
@@ -864,7 +864,7 @@ func (c *Client) Close() error {
 	return t.Close()
 }
 
-// Hello sends m and returns its Welcome reply, a copy that may be kept. An
+// Hello sends m and returns its Welcome reply, a copy that may be kept. A
 // *Error reply is the error. Other replies are an error.
 func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
@@ -883,7 +883,7 @@ func (c *Client) Hello(ctx context.Context, m *Hello) (*Welcome, error) {
 }
 
 // Get sends m and returns its reply, one of *Value, *NotFound, a copy that may
-// be kept. An *Error reply is the error. Other replies are an error.
+// be kept. A *Error reply is the error. Other replies are an error.
 func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
 		switch r.(type) {
@@ -900,7 +900,7 @@ func (c *Client) Get(ctx context.Context, m *Get) (Reply, error) {
 	return r.(Reply), nil
 }
 
-// Set sends m and returns its OK reply, a copy that may be kept. An *Error
+// Set sends m and returns its OK reply, a copy that may be kept. A *Error
 // reply is the error. Other replies are an error.
 func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
@@ -919,7 +919,7 @@ func (c *Client) Set(ctx context.Context, m *Set) (*OK, error) {
 }
 
 // Del sends m and returns its reply, one of *OK, *NotFound, a copy that may be
-// kept. An *Error reply is the error. Other replies are an error.
+// kept. A *Error reply is the error. Other replies are an error.
 func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
 		switch r.(type) {
@@ -936,7 +936,7 @@ func (c *Client) Del(ctx context.Context, m *Del) (Reply, error) {
 	return r.(Reply), nil
 }
 
-// Quit sends m and returns its OK reply, a copy that may be kept. An *Error
+// Quit sends m and returns its OK reply, a copy that may be kept. A *Error
 // reply is the error. Other replies are an error.
 func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
 	r, err := c.p.call(ctx, func(r any) bool {
@@ -960,7 +960,7 @@ func (c *Client) Quit(ctx context.Context, m *Quit) (*OK, error) {
 // them; a protocol that receives them dispatches each to its hook.
 type Request interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isRequest()
 }
@@ -1009,7 +1009,7 @@ func DecodeRequest(b []byte) (Request, error) {
 
 // Hello opens a session, naming the protocol version the client speaks. It must come first.
 type Hello struct {
-	// Version is string to the end, at most 64 bytes.
+	// Version is a string to the end, at most 64 bytes.
 	Version string
 }
 
@@ -1042,7 +1042,7 @@ func (m *Hello) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Hello) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'H')
@@ -1098,7 +1098,7 @@ func (m *Get) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Get) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'G')
@@ -1123,7 +1123,7 @@ func (m *Get) Clone() *Get {
 // hook that receives the message returns. Clone returns a copy that may be
 // kept.
 type Set struct {
-	// Key is bytes after a u16 length.
+	// Key is bytes after a big-endian u16 length.
 	Key []byte
 	// Value is bytes to the end.
 	Value []byte
@@ -1167,7 +1167,7 @@ func (m *Set) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Set) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'S')
@@ -1227,7 +1227,7 @@ func (m *Del) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Del) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'D')
@@ -1269,7 +1269,7 @@ func (m *Quit) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Request) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Quit) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, 'Q')
 	return dst, nil
@@ -1288,7 +1288,7 @@ func (m *Quit) Clone() *Quit {
 // any of them; a protocol that receives them dispatches each to its hook.
 type Reply interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isReply()
 }
@@ -1337,7 +1337,7 @@ func DecodeReply(b []byte) (Reply, error) {
 
 // Welcome answers Hello with the server's version.
 type Welcome struct {
-	// Version is string to the end, at most 64 bytes.
+	// Version is a string to the end, at most 64 bytes.
 	Version string
 }
 
@@ -1370,7 +1370,7 @@ func (m *Welcome) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
-// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Welcome) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'H')
@@ -1423,7 +1423,7 @@ func (m *Value) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
-// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Value) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, 'V')
 	dst = append(dst, m.Value...)
@@ -1461,7 +1461,7 @@ func (m *NotFound) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
-// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *NotFound) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, 'N')
 	return dst, nil
@@ -1497,7 +1497,7 @@ func (m *OK) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
-// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *OK) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, 'O')
 	return dst, nil
@@ -1512,7 +1512,7 @@ func (m *OK) Clone() *OK {
 
 // Error answers a request that could not be served, with why.
 type Error struct {
-	// Message is string to the end, at most 65536 bytes.
+	// Message is a string to the end, at most 65536 bytes.
 	Message string
 }
 
@@ -1545,7 +1545,7 @@ func (m *Error) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Reply) to dst. For a message
-// it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Error) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 'E')

@@ -480,7 +480,7 @@ var serverSniff = wire.SniffCodec{
 var serverSendCodec = wire.LineCodec{CRLF: true, Max: 262144}
 
 // SendBinItem sends m to the peer with one Write: its header holds its length.
-// It never blocks and is safe for concurrent use. Its error is an
+// It never blocks and is safe for concurrent use. Its error is a
 // *wire.EncodeError for a message that cannot be encoded,
 // protoflow.ErrConnectionReset when not connected, or one matching
 // net.ErrClosed once the transport is closing.
@@ -499,7 +499,7 @@ func (p *Server) SendBinItem(m *BinItem) error {
 }
 
 // SendBinCounter sends m to the peer with one Write: its header holds its
-// length. It never blocks and is safe for concurrent use. Its error is an
+// length. It never blocks and is safe for concurrent use. Its error is a
 // *wire.EncodeError for a message that cannot be encoded,
 // protoflow.ErrConnectionReset when not connected, or one matching
 // net.ErrClosed once the transport is closing.
@@ -518,7 +518,7 @@ func (p *Server) SendBinCounter(m *BinCounter) error {
 }
 
 // SendBinResult sends m to the peer with one Write: its header holds its
-// length. It never blocks and is safe for concurrent use. Its error is an
+// length. It never blocks and is safe for concurrent use. Its error is a
 // *wire.EncodeError for a message that cannot be encoded,
 // protoflow.ErrConnectionReset when not connected, or one matching
 // net.ErrClosed once the transport is closing.
@@ -538,7 +538,7 @@ func (p *Server) SendBinResult(m *BinResult) error {
 
 // SendValue sends m to the peer with one Write: its line, "\r\n", its data
 // block and "\r\n". It never blocks and is safe for concurrent use. Its error
-// is an *wire.EncodeError for a message that cannot be encoded,
+// is a *wire.EncodeError for a message that cannot be encoded,
 // protoflow.ErrConnectionReset when not connected, or one matching
 // net.ErrClosed once the transport is closing.
 func (p *Server) SendValue(m *Value) error {
@@ -556,7 +556,7 @@ func (p *Server) SendValue(m *Value) error {
 }
 
 // SendEnd sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendEnd(m *End) error {
@@ -577,7 +577,7 @@ func (p *Server) SendEnd(m *End) error {
 }
 
 // SendStored sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendStored(m *Stored) error {
@@ -598,7 +598,7 @@ func (p *Server) SendStored(m *Stored) error {
 }
 
 // SendNotStored sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendNotStored(m *NotStored) error {
@@ -619,7 +619,7 @@ func (p *Server) SendNotStored(m *NotStored) error {
 }
 
 // SendExists sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendExists(m *Exists) error {
@@ -640,7 +640,7 @@ func (p *Server) SendExists(m *Exists) error {
 }
 
 // SendNotFound sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendNotFound(m *NotFound) error {
@@ -661,7 +661,7 @@ func (p *Server) SendNotFound(m *NotFound) error {
 }
 
 // SendDeleted sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendDeleted(m *Deleted) error {
@@ -682,7 +682,7 @@ func (p *Server) SendDeleted(m *Deleted) error {
 }
 
 // SendTouched sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendTouched(m *Touched) error {
@@ -703,7 +703,7 @@ func (p *Server) SendTouched(m *Touched) error {
 }
 
 // SendOK sends m to the peer as one frame, with one Write. It never blocks and
-// is safe for concurrent use. Its error is an *wire.EncodeError for a message
+// is safe for concurrent use. Its error is a *wire.EncodeError for a message
 // that cannot be encoded, protoflow.ErrConnectionReset when not connected, or
 // one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendOK(m *OK) error {
@@ -724,7 +724,7 @@ func (p *Server) SendOK(m *OK) error {
 }
 
 // SendReset sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendReset(m *Reset) error {
@@ -745,7 +745,7 @@ func (p *Server) SendReset(m *Reset) error {
 }
 
 // SendError sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendError(m *Error) error {
@@ -766,7 +766,7 @@ func (p *Server) SendError(m *Error) error {
 }
 
 // SendClientError sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendClientError(m *ClientError) error {
@@ -787,7 +787,7 @@ func (p *Server) SendClientError(m *ClientError) error {
 }
 
 // SendServerError sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendServerError(m *ServerError) error {
@@ -808,7 +808,7 @@ func (p *Server) SendServerError(m *ServerError) error {
 }
 
 // SendVersionReply sends m to the peer as one frame, with one Write. It never
-// blocks and is safe for concurrent use. Its error is an *wire.EncodeError for
+// blocks and is safe for concurrent use. Its error is a *wire.EncodeError for
 // a message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendVersionReply(m *VersionReply) error {
@@ -829,7 +829,7 @@ func (p *Server) SendVersionReply(m *VersionReply) error {
 }
 
 // SendStat sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendStat(m *Stat) error {
@@ -850,7 +850,7 @@ func (p *Server) SendStat(m *Stat) error {
 }
 
 // SendNumber sends m to the peer as one frame, with one Write. It never blocks
-// and is safe for concurrent use. Its error is an *wire.EncodeError for a
+// and is safe for concurrent use. Its error is a *wire.EncodeError for a
 // message that cannot be encoded, protoflow.ErrConnectionReset when not
 // connected, or one matching net.ErrClosed once the transport is closing.
 func (p *Server) SendNumber(m *Number) error {
@@ -1047,7 +1047,7 @@ func (v Opcode) known() bool {
 // each to its hook.
 type Text interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isText()
 }
@@ -1304,7 +1304,7 @@ func (m *Get) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Get) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1400,7 +1400,7 @@ func (m *Gets) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Gets) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1508,7 +1508,7 @@ func (m *Gat) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Gat) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1618,7 +1618,7 @@ func (m *Gats) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Gats) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -1772,7 +1772,7 @@ func (m *Set) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Set) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "set"...)
@@ -1929,7 +1929,7 @@ func (m *Add) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Add) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "add"...)
@@ -2086,7 +2086,7 @@ func (m *Replace) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Replace) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "replace"...)
@@ -2243,7 +2243,7 @@ func (m *Append) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Append) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "append"...)
@@ -2400,7 +2400,7 @@ func (m *Prepend) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Prepend) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "prepend"...)
@@ -2568,7 +2568,7 @@ func (m *Cas) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Cas) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "cas"...)
@@ -2684,7 +2684,7 @@ func (m *Delete) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Delete) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -2784,7 +2784,7 @@ func (m *Incr) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Incr) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -2882,7 +2882,7 @@ func (m *Decr) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Decr) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -2981,7 +2981,7 @@ func (m *Touch) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Touch) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -3069,7 +3069,7 @@ func (m *FlushAll) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *FlushAll) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "flush_all"...)
@@ -3132,7 +3132,7 @@ func (m *Version) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Version) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -3209,7 +3209,7 @@ func (m *Verbosity) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Verbosity) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "verbosity"...)
@@ -3290,7 +3290,7 @@ func (m *Stats) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Stats) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -3366,7 +3366,7 @@ func (m *Quit) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Quit) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -3397,7 +3397,7 @@ func (m *Quit) Clone() *Quit {
 // dispatches each to its hook.
 type TextReply interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isTextReply()
 }
@@ -3651,7 +3651,7 @@ func (m *Value) decodeLine(line, rest []byte) (uint32, error) {
 
 // Append appends m's line, then "\r\n", its data block Data and "\r\n" to dst,
 // without the line's terminator, which the framing adds. For a message it
-// cannot encode it returns dst unchanged and an *wire.EncodeError.
+// cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *Value) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, "VALUE"...)
@@ -3719,7 +3719,7 @@ func (m *End) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *End) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "END"...)
@@ -3763,7 +3763,7 @@ func (m *Stored) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Stored) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "STORED"...)
@@ -3807,7 +3807,7 @@ func (m *NotStored) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *NotStored) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "NOT_STORED"...)
@@ -3851,7 +3851,7 @@ func (m *Exists) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Exists) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "EXISTS"...)
@@ -3895,7 +3895,7 @@ func (m *NotFound) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *NotFound) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "NOT_FOUND"...)
@@ -3939,7 +3939,7 @@ func (m *Deleted) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Deleted) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "DELETED"...)
@@ -3983,7 +3983,7 @@ func (m *Touched) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Touched) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "TOUCHED"...)
@@ -4027,7 +4027,7 @@ func (m *OK) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *OK) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "OK"...)
@@ -4071,7 +4071,7 @@ func (m *Reset) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Reset) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "RESET"...)
@@ -4115,7 +4115,7 @@ func (m *Error) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Error) Append(dst []byte) ([]byte, error) {
 	dst = append(dst, "ERROR"...)
@@ -4172,7 +4172,7 @@ func (m *ClientError) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *ClientError) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -4240,7 +4240,7 @@ func (m *ServerError) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *ServerError) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -4307,7 +4307,7 @@ func (m *VersionReply) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *VersionReply) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -4387,7 +4387,7 @@ func (m *Stat) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Stat) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -4459,7 +4459,7 @@ func (m *Number) decodeArgs(line, rest, after []byte) error {
 }
 
 // Append appends m's line to dst, without the line's terminator, which the
-// framing adds. For a message it cannot encode it returns dst unchanged and an
+// framing adds. For a message it cannot encode it returns dst unchanged and a
 // *wire.EncodeError.
 func (m *Number) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -4501,7 +4501,7 @@ func (m *Number) Clone() *Number {
 // of them; a protocol that receives them dispatches each to its hook.
 type Binary interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isBinary()
 }
@@ -4509,11 +4509,11 @@ type Binary interface {
 // BinaryHeader holds the fields of the header that every message of Binary
 // starts with, other than those the encoder computes; each message embeds it.
 type BinaryHeader struct {
-	// Vbucket is a u16.
+	// Vbucket is a big-endian u16.
 	Vbucket uint16
-	// Opaque is a u32.
+	// Opaque is a big-endian u32.
 	Opaque uint32
-	// Cas is a u64.
+	// Cas is a big-endian u64.
 	Cas uint64
 }
 
@@ -4707,7 +4707,7 @@ func (m *BinGet) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinGet) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -4760,9 +4760,9 @@ type BinSet struct {
 	BinaryHeader
 	// Opcode is the message's opcode: one of set, setq, add, addq, replace, replaceq.
 	Opcode Opcode
-	// Flags is a u32.
+	// Flags is a big-endian u32.
 	Flags uint32
-	// Expiry is a u32.
+	// Expiry is a big-endian u32.
 	Expiry uint32
 	// Key is bytes, as long as key_len says, at most 250 bytes.
 	Key []byte
@@ -4882,7 +4882,7 @@ func (m *BinSet) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinSet) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5039,7 +5039,7 @@ func (m *BinDelete) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinDelete) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5091,11 +5091,11 @@ type BinIncr struct {
 	BinaryHeader
 	// Opcode is the message's opcode: one of increment, incrementq, decrement, decrementq.
 	Opcode Opcode
-	// Delta is a u64.
+	// Delta is a big-endian u64.
 	Delta uint64
-	// Initial is a u64.
+	// Initial is a big-endian u64.
 	Initial uint64
-	// Expiry is a u32.
+	// Expiry is a big-endian u32.
 	Expiry uint32
 	// Key is bytes, as long as key_len says, at most 250 bytes.
 	Key []byte
@@ -5213,7 +5213,7 @@ func (m *BinIncr) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinIncr) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5354,7 +5354,7 @@ func (m *BinQuit) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinQuit) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5396,7 +5396,8 @@ type BinFlush struct {
 	BinaryHeader
 	// Opcode is the message's opcode: one of flush, flushq.
 	Opcode Opcode
-	// Expiry is a list, each a u32, to the end, at most 1 items.
+	// Expiry is a list, each a big-endian u32, to the end, at most 1
+	// items.
 	Expiry []uint32
 }
 
@@ -5511,7 +5512,7 @@ func (m *BinFlush) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinFlush) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5646,7 +5647,7 @@ func (m *BinNoop) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinNoop) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5758,7 +5759,7 @@ func (m *BinVersion) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinVersion) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -5898,7 +5899,7 @@ func (m *BinAppend) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinAppend) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -6039,7 +6040,7 @@ func (m *BinStat) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinStat) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -6086,7 +6087,7 @@ type BinTouch struct {
 	BinaryHeader
 	// Opcode is the message's opcode: one of touch, gat, gatq, gatk, gatkq.
 	Opcode Opcode
-	// Expiry is a u32.
+	// Expiry is a big-endian u32.
 	Expiry uint32
 	// Key is bytes, as long as key_len says, at most 250 bytes.
 	Key []byte
@@ -6194,7 +6195,7 @@ func (m *BinTouch) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of Binary) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinTouch) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -6254,7 +6255,7 @@ func (m *BinTouch) Clone() *BinTouch {
 // any of them; a protocol that receives them dispatches each to its hook.
 type BinaryReply interface {
 	// Append appends the message's encoding to dst, and returns dst unchanged
-	// with an *wire.EncodeError for a message it cannot encode.
+	// with a *wire.EncodeError for a message it cannot encode.
 	Append(dst []byte) ([]byte, error)
 	isBinaryReply()
 }
@@ -6263,11 +6264,11 @@ type BinaryReply interface {
 // BinaryReply starts with, other than those the encoder computes; each message
 // embeds it.
 type BinaryReplyHeader struct {
-	// Status is a Status, a u16.
+	// Status is a Status, a big-endian u16.
 	Status Status
-	// Opaque is a u32.
+	// Opaque is a big-endian u32.
 	Opaque uint32
-	// Cas is a u64.
+	// Cas is a big-endian u64.
 	Cas uint64
 }
 
@@ -6322,7 +6323,7 @@ type BinItem struct {
 	BinaryReplyHeader
 	// Opcode is the message's opcode: one of get, getq, getk, getkq, touch, gat, gatq, gatk, gatkq.
 	Opcode Opcode
-	// Flags is a u32, present when status == ok.
+	// Flags is a big-endian u32, present when status == ok.
 	Flags uint32
 	// Key is bytes, as long as key_len says, at most 250 bytes.
 	Key []byte
@@ -6439,7 +6440,7 @@ func (m *BinItem) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinItem) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -6507,7 +6508,7 @@ type BinCounter struct {
 	BinaryReplyHeader
 	// Opcode is the message's opcode: one of increment, incrementq, decrement, decrementq.
 	Opcode Opcode
-	// Value is a u64, present when status == ok.
+	// Value is a big-endian u64, present when status == ok.
 	Value uint64
 	// Message is bytes to the end, present when status != ok.
 	Message []byte
@@ -6605,7 +6606,7 @@ func (m *BinCounter) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinCounter) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (
@@ -6761,7 +6762,7 @@ func (m *BinResult) Decode(b []byte) error {
 }
 
 // Append appends m's encoding (with the header of BinaryReply) to dst. For a
-// message it cannot encode it returns dst unchanged and an *wire.EncodeError.
+// message it cannot encode it returns dst unchanged and a *wire.EncodeError.
 func (m *BinResult) Append(dst []byte) ([]byte, error) {
 	start := len(dst)
 	var (

@@ -338,7 +338,7 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 		for i, e := range errs {
 			names[i] = "*" + e.Name
 		}
-		errNote = fmt.Sprintf(" An %s reply is the error.", strings.Join(names, " or "))
+		errNote = " A" + strings.TrimPrefix(withArticle(strings.Join(names, " or ")), "a") + " reply is the error."
 	}
 	f.Line()
 	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))

@@ -121,7 +121,7 @@ func binaryMessage(f *jen.File, m *spec.Message) {
 	}
 
 	f.Line()
-	prose(f, fmt.Sprintf("Append appends m's encoding%s to dst. For a %s it cannot encode it returns dst unchanged and an *wire.EncodeError.", headerNote(m), what))
+	prose(f, fmt.Sprintf("Append appends m's encoding%s to dst. For a %s it cannot encode it returns dst unchanged and a *wire.EncodeError.", headerNote(m), what))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Append").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(c.encodeBody()...)
 }
 

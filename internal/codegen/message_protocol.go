@@ -334,7 +334,7 @@ func sendMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 	case m.Block() != nil:
 		how = `with one Write: its line, "\r\n", its data block and "\r\n"`
 	}
-	prose(f, fmt.Sprintf("%s sends m to the peer %s. It never blocks and is safe for concurrent use. Its error is an *wire.EncodeError for a message that cannot be encoded, protoflow.ErrConnectionReset when not connected, or one matching net.ErrClosed once the transport is closing.", m.Send, how))
+	prose(f, fmt.Sprintf("%s sends m to the peer %s. It never blocks and is safe for concurrent use. Its error is a *wire.EncodeError for a message that cannot be encoded, protoflow.ErrConnectionReset when not connected, or one matching net.ErrClosed once the transport is closing.", m.Send, how))
 	dst := jen.Parens(jen.Op("*").Id("buf")).Index(jen.Empty(), jen.Lit(0))
 	body := []jen.Code{
 		jen.Id("t").Op(":=").Id("p").Dot("Transport").Call(),

@@ -45,7 +45,7 @@ func textMessage(f *jen.File, m *spec.Message) {
 	}
 
 	f.Line()
-	prose(f, fmt.Sprintf("Append appends m's line%s to dst, without the line's terminator, which the framing adds. For a message it cannot encode it returns dst unchanged and an *wire.EncodeError.", blockNote(m)))
+	prose(f, fmt.Sprintf("Append appends m's line%s to dst, without the line's terminator, which the framing adds. For a message it cannot encode it returns dst unchanged and a *wire.EncodeError.", blockNote(m)))
 	f.Func().Params(jen.Id("m").Op("*").Id(m.Name)).Id("Append").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(t.encodeBody()...)
 }
 

@@ -192,24 +192,34 @@ func structFields(fields []*spec.MessageField, text bool) []jen.Code {
 // gives none: "bytes after a u16 length, at most 1024 bytes".
 func wireForm(f *spec.MessageField, text bool) string {
 	var form string
+	// number is how an integer (or a float's bits) of type t is written.
+	number := func(t spec.IntType, name string) string {
+		switch {
+		case text:
+			return "a decimal " + name
+		case t.Bits > 8:
+			return "a " + t.Endian.String() + "-endian " + name
+		}
+		return withArticle(name)
+	}
 	switch f.Kind {
 	case spec.WireUint, spec.WireInt:
-		form = "a " + f.Int.String()
-		if text {
-			form = "a decimal " + f.Int.String()
-		}
+		form = number(f.Int, f.Int.String())
 	case spec.WireFloat:
-		form = fmt.Sprintf("an f%d", f.Int.Bits)
+		form = number(f.Int, fmt.Sprintf("f%d", f.Int.Bits))
 	case spec.WireBool:
 		form = "a bool, one byte 0 or 1"
 	case spec.WireEnum:
-		form = "a " + f.Enum.Name + ", a " + f.Int.String()
+		form = withArticle(f.Enum.Name) + ", " + number(f.Int, f.Int.String())
 	case spec.WireStruct:
-		form = "a " + f.Struct.Name
+		form = withArticle(f.Struct.Name)
 	case spec.WireFlag:
 		form = "true when the line ends in " + f.Word
 	case spec.WireBytes, spec.WireString:
-		form = f.Kind.String()
+		form = "bytes"
+		if f.Kind == spec.WireString {
+			form = "a string"
+		}
 		switch {
 		case f.Size > 0:
 			form = fmt.Sprintf("%d bytes", f.Size)
@@ -220,7 +230,7 @@ func wireForm(f *spec.MessageField, text bool) string {
 		case text:
 			form = "a token"
 		case f.Length.Kind == spec.LengthPrefix:
-			form += " after a " + f.Length.Prefix.String() + " length"
+			form += " after " + number(f.Length.Prefix, f.Length.Prefix.String()) + " length"
 		case f.Length.Kind == spec.LengthField:
 			form += ", as long as " + f.Length.Field.Name + " says"
 		case f.Length.Kind == spec.LengthRest:
@@ -234,7 +244,7 @@ func wireForm(f *spec.MessageField, text bool) string {
 		form = "a list, each " + form
 		switch f.Count.Kind {
 		case spec.LengthPrefix:
-			form += ", after a " + f.Count.Prefix.String() + " count"
+			form += ", after " + number(f.Count.Prefix, f.Count.Prefix.String()) + " count"
 		case spec.LengthField:
 			form += ", as many as " + f.Count.Field.Name + " says"
 		case spec.LengthRest:
@@ -262,11 +272,24 @@ func aliases(fields []*spec.MessageField) []string {
 		case f.Kind == spec.WireGroup:
 			out = append(out, aliases(f.Group)...)
 		case !f.InStruct():
-		case f.Kind == spec.WireBytes && f.Size == 0, f.Kind == spec.WireStruct:
+		case f.Kind == spec.WireBytes && f.Size == 0, f.Kind == spec.WireStruct && len(aliases(f.Struct.Fields)) > 0:
 			out = append(out, f.GoName)
 		}
 	}
 	return out
+}
+
+// withArticle puts "a" or "an" before a type's name, as it is read aloud:
+// an i32, an f64, an ErrCode, a u16, a Status, a *Fail.
+func withArticle(name string) string {
+	if name == "" {
+		return name
+	}
+	switch c := name[0]; {
+	case strings.IndexByte("aeioAEIO", c) >= 0, c == 'f' && len(name) > 1 && name[1] >= '0' && name[1] <= '9':
+		return "an " + name
+	}
+	return "a " + name
 }
 
 // messageSet prints a set's interface, its header struct, and its decoder.
@@ -286,7 +309,7 @@ func messageSet(f *jen.File, s *spec.MessageSet) {
 		strings.Join(names, ", "), s.DecodeFunc))
 	f.Type().Id(s.Name).Interface(
 		commentLine("Append appends the message's encoding to dst, and returns dst unchanged"),
-		commentLine("with an *wire.EncodeError for a message it cannot encode."),
+		commentLine("with a *wire.EncodeError for a message it cannot encode."),
 		jen.Id("Append").Params(jen.Id("dst").Index().Byte()).Params(jen.Index().Byte(), jen.Error()),
 		jen.Id("is"+s.Name).Params(),
 	)
