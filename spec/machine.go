@@ -90,6 +90,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	ok := true
 	states := make(map[string]*State)
 	consts := make(map[string]string) // Go constant → the name it came from
+	bad := make(map[string]bool)      // states listed but left out for an error of their own
 	var order []*State
 	if statesNode == nil || isNull(statesNode) {
 		d.errorf(n, "machine: missing states: list every state, as in [greeting, ready, closed]")
@@ -98,6 +99,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	d.sequence(statesNode, "machine: states", func(item *yaml.Node) {
 		name, good := d.str(item, "state")
 		if !good || !d.machineName(item, "state", name) {
+			bad[name] = good
 			ok = false
 			return
 		}
@@ -109,6 +111,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 		s := &State{Pos: posOf(item), Name: name, Const: enumConstName(m.StateType, name)}
 		if other, clash := consts[s.Const]; clash {
 			d.errorf(item, "state %s and state %s would both be the constant %s", name, other, s.Const)
+			bad[name] = true
 			ok = false
 			return
 		}
@@ -127,7 +130,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 		ok = false
 	default:
 		if name, good := d.str(initialNode, "machine: initial"); good {
-			if initial = states[name]; initial == nil {
+			if initial = states[name]; initial == nil && !bad[name] {
 				d.errorf(initialNode, "machine: initial state %q is not among the states%s", name, didYouMean(name, stateNames(order)))
 				ok = false
 			}
@@ -168,7 +171,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 					froms = append(froms, v)
 				}
 			case "to":
-				to = d.stateRef(v, "to", states, order)
+				to = d.stateRef(v, "to", states, order, bad)
 				if to == nil {
 					ok = false
 				}
@@ -209,7 +212,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 			reach = append(reach, move{nil, to}) // from is missing: reported above
 		}
 		for _, fn := range froms {
-			from := d.stateRef(fn, "from", states, order)
+			from := d.stateRef(fn, "from", states, order, bad)
 			if to != nil {
 				reach = append(reach, move{from, to})
 			}
@@ -246,14 +249,15 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 // from is any state.
 type move struct{ from, to *State }
 
-// stateRef resolves a transition's reference to a state.
-func (d *decoder) stateRef(n *yaml.Node, key string, states map[string]*State, order []*State) *State {
+// stateRef resolves a transition's reference to a state; one left out for
+// an error of its own (bad) is not reported again.
+func (d *decoder) stateRef(n *yaml.Node, key string, states map[string]*State, order []*State, bad map[string]bool) *State {
 	name, ok := d.str(n, "transition: "+key)
 	if !ok {
 		return nil
 	}
 	s := states[name]
-	if s == nil {
+	if s == nil && !bad[name] {
 		d.errorf(n, "transition: %s: unknown state %q%s", key, name, didYouMean(name, stateNames(order)))
 	}
 	return s
@@ -262,7 +266,7 @@ func (d *decoder) stateRef(n *yaml.Node, key string, states map[string]*State, o
 // machineName checks a state or event name.
 func (d *decoder) machineName(n *yaml.Node, what, name string) bool {
 	if !machineName.MatchString(name) {
-		d.errorf(n, "%s %q: use letters, digits and underscores, starting with a letter", what, name)
+		d.errorf(n, "%s %q: use ASCII letters, digits and underscores, starting with a letter", what, name)
 		return false
 	}
 	return true

@@ -147,7 +147,7 @@ func (d *decoder) enumValues(n *yaml.Node, e *Enum) {
 		}
 		name := k.Value
 		if !wireName.MatchString(name) {
-			d.errorf(k, "enum %s: value name %q: use letters, digits and underscores, starting with a letter", e.Name, name)
+			d.errorf(k, "enum %s: value name %q: use ASCII letters, digits and underscores, starting with a letter", e.Name, name)
 			continue
 		}
 		if first, dup := names[name]; dup {
@@ -979,7 +979,7 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			named, isGroup = true, key == "group"
 			if name, ok := d.str(v, "field "+key); ok {
 				if !wireName.MatchString(name) {
-					d.errorf(v, "field %s %q: use letters, digits and underscores, starting with a letter", key, name)
+					d.errorf(v, "field %s %q: use ASCII letters, digits and underscores, starting with a letter", key, name)
 					return
 				}
 				f.Name, f.Pos, f.GoName = name, posOf(v), camel(name)

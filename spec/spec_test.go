@@ -255,7 +255,7 @@ func TestMachineProblemsAtOnce(t *testing.T) {
 		transitions: `[{from: a, on: "go!", to: b}, {from: b, on: on, to: c}]`,
 		want: []string{
 			"state island cannot be reached from the initial state a",
-			`event "go!": use letters, digits and underscores, starting with a letter`,
+			`event "go!": use ASCII letters, digits and underscores, starting with a letter`,
 		},
 	}, {
 		name:        "an unknown source counts as any state",
