@@ -28,6 +28,10 @@ type decoder struct {
 	// of their own, so that a reference to one by name is not reported
 	// again as a field that does not exist.
 	dropped map[string]bool
+	// merged holds the mappings that hold a merge key (<<), reported:
+	// what the merge would have given is unknown, so a key they lack is
+	// not reported as missing too.
+	merged map[*yaml.Node]bool
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -37,6 +41,9 @@ func (d *decoder) errorAt(p Pos, format string, args ...any) {
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	if d.merged[n] && strings.Contains(format, "missing ") {
+		return
+	}
 	d.errorAt(posOf(n), format, args...)
 }
 
@@ -115,6 +122,10 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string, fn func(key
 		}
 		if k.Tag == "!!merge" {
 			d.errorf(k, "%s: merge keys (<<) are not supported; repeat the keys", what)
+			if d.merged == nil {
+				d.merged = make(map[*yaml.Node]bool)
+			}
+			d.merged[n] = true
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || k.Tag != "!!str" && k.Tag != "!!int" && k.Tag != "!!bool" {

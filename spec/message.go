@@ -81,6 +81,8 @@ type MessageSet struct {
 	// together. Empty for other sets, whose frames are the protocol's
 	// lines.
 	CodecFunc string
+
+	maxGiven bool // the spec gives max, maybe a bad one (reported)
 }
 
 // FuzzDecodeName is the generated test that decodes any bytes as a message

@@ -448,6 +448,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 				}
 			}
 		case "max":
+			s.maxGiven = true
 			if size, ok := d.positiveSize(v, "max"); ok {
 				s.Max = size
 			}
@@ -639,7 +640,7 @@ func (d *decoder) checkHeader(s *MessageSet) {
 					}
 				}
 			}
-			if s.Max == 0 {
+			if s.Max == 0 && !s.maxGiven {
 				d.errorAt(f.Pos, "set %s frames itself by %s: give the set's max, the longest message it accepts, so that a hostile length is refused before anything is read", s.Name, f.Name)
 			} else if !f.Int.Varint && f.Int.Bits < 64 && uint64(s.Max) > f.Int.MaxValue()+uint64(s.CountsOffset()) {
 				d.errorAt(f.Pos, "set %s: max %d cannot be written in the %s %s", s.Name, s.Max, f.Int, f.Name)
@@ -871,11 +872,17 @@ func (d *decoder) constValue(n *yaml.Node, what string, f *MessageField) (Const,
 		case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
 			c.Bytes = []byte(n.Value)
 		case n.Kind == yaml.SequenceNode:
+			bad := false
 			d.sequence(n, what, func(item *yaml.Node) {
 				if v, ok := d.intValue(item, what, IntType{Bits: 8}); ok {
 					c.Bytes = append(c.Bytes, byte(v))
+				} else {
+					bad = true
 				}
 			})
+			if bad {
+				return c, false // each bad byte is reported; the rest would say more of the same
+			}
 		default:
 			d.errorf(n, "%s: expected a string or a list of bytes, found %s", what, kindName(n))
 			return c, false

@@ -11,6 +11,9 @@ import (
 func (d *decoder) setRefs(n *yaml.Node, what string, sc *messageScope) []*MessageSet {
 	var items []*yaml.Node
 	if n.Kind == yaml.SequenceNode {
+		if len(n.Content) == 0 {
+			d.errorf(n, "%s: list at least one set, or leave %s out", what, what)
+		}
 		d.sequence(n, what, func(item *yaml.Node) { items = append(items, item) })
 	} else if !isNull(n) {
 		items = []*yaml.Node{n}
