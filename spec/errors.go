@@ -44,7 +44,8 @@ func (e *Error) Error() string {
 //	      |             ^
 //
 // The caret's line repeats the tabs that come before the column in the
-// source line, so that the caret stays under it whatever a tab's width. A
+// source line, so that the caret stays under it whatever a tab's width,
+// and gives a wide character (温) two columns and a combining mark none. A
 // character that a terminal would not print shows as U+FFFD, and a long
 // line shows only the part around the column. Excerpt returns "" when the
 // line is unknown or the column is not on a character of it.
@@ -78,12 +79,29 @@ func (e *Error) Excerpt() string {
 		if r == '\t' {
 			pad = append(pad, '\t')
 		} else {
-			pad = append(pad, ' ')
+			pad = append(pad, []rune(strings.Repeat(" ", cells(r)))...)
 		}
 	}
 	num := strconv.Itoa(e.Pos.Line)
 	width := max(len(num), 4)
 	return fmt.Sprintf(" %*s | %s%s%s\n %*s | %s^\n", width, num, head, string(line), tail, width, "", string(pad))
+}
+
+// cells is how many terminal columns r takes: two for the wide characters
+// of East Asian scripts (and emoji), none for a combining mark or a
+// format character, one for the rest.
+func cells(r rune) int {
+	switch {
+	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		return 0
+	case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0x303E, r >= 0x3041 && r <= 0x33FF,
+		r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF, r >= 0xA000 && r <= 0xA4CF,
+		r >= 0xAC00 && r <= 0xD7A3, r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F,
+		r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F,
+		r >= 0x1F900 && r <= 0x1F9FF, r >= 0x20000 && r <= 0x3FFFD:
+		return 2
+	}
+	return 1
 }
 
 // ErrorList is every problem found in a spec, sorted by position. Its Error

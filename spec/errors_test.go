@@ -28,6 +28,9 @@ func TestExcerpt(t *testing.T) {
 		{"non-ASCII counts characters", 1, 6, "a: é, ü", "" +
 			"    1 | a: é, ü\n" +
 			"      |      ^\n"},
+		{"wide characters take two columns, combining marks none", 1, 10, "d: 温度 e\u0301 x", "" +
+			"    1 | d: 温度 e\u0301 x\n" +
+			"      | " + strings.Repeat(" ", 3+4+1+1+1) + "^\n"},
 		{"last character", 1, 3, "a:b", "" +
 			"    1 | a:b\n" +
 			"      |   ^\n"},
