@@ -410,7 +410,7 @@ func (c *binCode) decodeValue(f *spec.MessageField, buf string, target *jen.Stat
 	}
 	return []jen.Code{
 		c.checkAvail(f, buf, n),
-		c.assign(f, target, conv, valueDetail(f.Int, raw.Clone())),
+		c.assign(f, target, conv, valueDetail(f.Int, jen.Add(conv))),
 		jen.Id("off").Op("+=").Lit(n),
 	}
 }
@@ -893,8 +893,10 @@ func (c *binCode) encodeField(f *spec.MessageField) []jen.Code {
 }
 
 // isSet prints whether v, the Go value of f, is other than its zero
-// value; nil for a field the Go struct does not hold, a group, or a
-// struct that Go cannot compare (one holding a list or variable bytes).
+// value, bit for bit (a float's -0 is set: it would decode as +0); nil
+// for a field the Go struct does not hold, a group, or a struct that ==
+// cannot tell from its zero value that way (one holding a list, variable
+// bytes or a float).
 func isSet(f *spec.MessageField, v *jen.Statement) jen.Code {
 	switch {
 	case !f.InStruct() || f.Kind == spec.WireGroup:
@@ -903,21 +905,25 @@ func isSet(f *spec.MessageField, v *jen.Statement) jen.Code {
 		return jen.Len(v).Op("!=").Lit(0)
 	case f.Kind == spec.WireBool:
 		return v
+	case f.Kind == spec.WireFloat:
+		return jen.Qual(mathPkg, fmt.Sprintf("Float%dbits", f.Int.Bits)).Call(v).Op("!=").Lit(0)
 	case f.Kind == spec.WireBytes, f.Kind == spec.WireStruct && comparable(f.Struct):
-		return v.Op("!=").Add(elemGoType(f)).Values()
+		// In parentheses: a composite literal in an if's condition.
+		return v.Op("!=").Parens(jen.Add(elemGoType(f)).Values())
 	case f.Kind == spec.WireStruct:
 		return nil
 	}
 	return v.Op("!=").Lit(0)
 }
 
-// comparable reports whether Go can compare values of struct type m with
-// ==: none of its fields is a list or of variable bytes.
+// comparable reports whether == tells a value of struct type m from its
+// zero value bit for bit: none of its fields is a list, of variable bytes
+// or a float (-0 == 0).
 func comparable(m *spec.Message) bool {
 	for _, f := range spec.AllFields(m.Fields) {
 		switch {
 		case !f.InStruct():
-		case f.List, f.Kind == spec.WireBytes && f.Size == 0:
+		case f.List, f.Kind == spec.WireBytes && f.Size == 0, f.Kind == spec.WireFloat:
 			return false
 		case f.Kind == spec.WireStruct && !comparable(f.Struct):
 			return false
