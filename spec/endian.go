@@ -55,6 +55,33 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			}
 		}
 	}
+	// sensitive reports whether the byte order t takes changes its bytes:
+	// whether a field that takes it (giving none of its own) is a number
+	// wider than a byte, has such a prefix, or holds a type that is
+	// sensitive and gives no order of its own.
+	sensitiveMemo := make(map[*Message]bool)
+	var sensitive func(t *Message) bool
+	sensitive = func(t *Message) bool {
+		if r, done := sensitiveMemo[t]; done {
+			return r
+		}
+		sensitiveMemo[t] = false // a cycle, reported elsewhere, ends here
+		wide := func(it IntType) bool { return !it.Varint && it.Bits > 8 }
+		for _, f := range AllFields(t.Fields) {
+			if sc.ownEndian[f] {
+				continue
+			}
+			number := f.Kind == WireUint || f.Kind == WireInt || f.Kind == WireEnum || f.Kind == WireFloat
+			if number && wide(f.Int) ||
+				f.Length.Kind == LengthPrefix && wide(f.Length.Prefix) ||
+				f.Count.Kind == LengthPrefix && wide(f.Count.Prefix) ||
+				f.Kind == WireStruct && f.Struct != nil && sc.typeEndian[f.Struct] == nil && sensitive(f.Struct) {
+				sensitiveMemo[t] = true
+				return true
+			}
+		}
+		return false
+	}
 	// order returns t's byte order and whether anything settles it. A type
 	// in a cycle, which checkTypeCycles reports, is unsettled while its
 	// order is sought, so that the recursion ends.
@@ -90,12 +117,28 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			r = settled{u.order, true}
 			by[u.order] = append(by[u.order], u.at)
 		}
-		if len(by[BigEndian]) > 0 && len(by[LittleEndian]) > 0 {
+		if len(by[BigEndian]) > 0 && len(by[LittleEndian]) > 0 && sensitive(t) {
 			d.errorAt(t.Pos, "type %s is written big-endian by %s and little-endian by %s: give it endian: big or little (or the fields that use it endian:)",
-				t.Name, strings.Join(by[BigEndian], ", "), strings.Join(by[LittleEndian], ", "))
+				t.Name, strings.Join(by[BigEndian], "; "), strings.Join(by[LittleEndian], "; "))
 		}
 		memo[t] = r
 		return r.order, r.ok
+	}
+	// A field that holds a type of a given order may not ask for another.
+	for _, t := range types {
+		for _, f := range AllFields(t.Fields) {
+			d.checkStructEndian(f, sc)
+		}
+	}
+	for _, s := range sets {
+		for _, m := range s.Messages {
+			for _, f := range AllFields(m.Fields) {
+				d.checkStructEndian(f, sc)
+			}
+		}
+		for _, f := range AllFields(s.Header) {
+			d.checkStructEndian(f, sc)
+		}
 	}
 	for _, t := range types {
 		e, ok := order(t)
@@ -106,6 +149,19 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			if !sc.ownEndian[f] {
 				setEndian(f, e)
 			}
+		}
+	}
+}
+
+// checkStructEndian reports a field that gives a byte order other than the
+// one the struct type it holds gives.
+func (d *decoder) checkStructEndian(f *MessageField, sc *messageScope) {
+	if f.Kind != WireStruct || f.Struct == nil || !sc.ownEndian[f] {
+		return
+	}
+	if n := sc.typeEndian[f.Struct]; n != nil {
+		if e, _ := d.endian(n, "endian"); e != f.Int.Endian {
+			d.errorAt(f.Pos, "field %s: endian: %s, but type %s gives its own byte order, %s: drop one of them", f.Name, f.Int.Endian, f.Struct.Name, e)
 		}
 	}
 }

@@ -21,6 +21,7 @@ messages:
     messages:
       - {name: L, tag: 1, fields: [{name: p, type: Pt}, {name: s, type: string, length: u16}, {name: n, type: u16, count: u16, max_items: 9}]}
 `
+	const bigSet = "  - set: Big\n    header: [{name: op, type: u8, tag: true}]\n    messages:\n      - {name: B, tag: 1, fields: [{name: q, type: Pt}]}\n"
 	tests := []struct {
 		name  string
 		types string
@@ -50,8 +51,26 @@ messages:
 	}, {
 		name:  "sets of both orders",
 		types: "  - {name: Pt, fields: [{name: x, type: u32}]}\n",
-		extra: "  - set: Big\n    header: [{name: op, type: u8, tag: true}]\n    messages:\n      - {name: B, tag: 1, fields: [{name: q, type: Pt}]}\n",
+		extra: bigSet,
 		err:   "type Pt is written big-endian by message B, field q and little-endian by message L, field p: give it endian: big or little (or the fields that use it endian:)",
+	}, {
+		name:  "sets of both orders, through a header and another type",
+		types: "  - {name: Pt, fields: [{name: in, type: In}]}\n  - {name: In, fields: [{name: y, type: i16}]}\n",
+		extra: "  - set: Big\n    header: [{name: op, type: u8, tag: true}, {name: h, type: In}]\n    messages:\n      - {name: B, tag: 1}\n",
+		err:   "type In is written big-endian by the header of set Big, field h and little-endian by type Pt, field in: give it endian: big or little (or the fields that use it endian:)",
+	}, {
+		name:  "sets of both orders, of a type whose bytes the order does not change",
+		types: "  - {name: Pt, fields: [{name: mac, type: bytes, size: 6}, {name: n, type: uvarint}, {name: w, type: u32, endian: big}, {name: s, type: string, length: u8}]}\n",
+		extra: bigSet,
+		want:  map[string]string{"Pt.w": "big"},
+	}, {
+		name:  "a group's order passes to its fields",
+		types: "  - {name: Pt, fields: [{name: glen, type: u8}, {group: g, length: glen, endian: big, fields: [{name: a, type: u16}, {name: b, type: u16, endian: little}]}]}\n",
+		want:  map[string]string{"Pt.a": "big", "Pt.b": "little"},
+	}, {
+		name:  "a field asks for an order other than its type's",
+		types: "  - {name: Pt, endian: big, fields: [{name: x, type: u32}]}\n  - {name: Q, fields: [{name: p, type: Pt, endian: little}]}\n",
+		err:   "field p: endian: little, but type Pt gives its own byte order, big: drop one of them",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +89,7 @@ messages:
 			got := make(map[string]string)
 			fields := make(map[string]*MessageField)
 			for _, m := range append(append([]*Message(nil), s.Types...), s.Sets[0].Messages...) {
-				for _, f := range m.Fields {
+				for _, f := range AllFields(m.Fields) {
 					fields[m.Name+"."+f.Name] = f
 				}
 			}

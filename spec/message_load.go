@@ -1135,6 +1135,14 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 		} else if e, ok := d.endian(endianNode, "endian"); ok {
 			setEndian(f, e)
 			sc.ownEndian[f] = true
+			// A group's order is that of the fields it holds that give
+			// none, as a struct field's is its type's.
+			for _, g := range AllFields(f.Group) {
+				if !sc.ownEndian[g] {
+					setEndian(g, e)
+					sc.ownEndian[g] = true // given, by the group
+				}
+			}
 		}
 	}
 	if constNode != nil && (f.List || f.Kind == WireGroup || f.Kind == WireStruct) {
