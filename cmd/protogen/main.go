@@ -153,9 +153,10 @@
 // writes its files but a hook method has the wrong signature, or is left
 // over and calls what the generated code no longer declares, or a method
 // of the protocol names a type that is gone (the hook of a message renamed
-// or removed), or a file of the package (the user's, or another spec's
-// generated code) declares a name the generated code declares: the package
-// will not build until it is fixed; and 2 on any
+// or removed), or a file of the user's in the package, tests included,
+// declares a name the generated code declares (another spec's generated
+// file that does is a warning: it may be stale): the package will not
+// build until it is fixed; and 2 on any
 // error: a bad spec, a bad flag, a package file that does not parse, a
 // file that cannot be written, or a file that -init would replace.
 package main

@@ -154,8 +154,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 // names a type nothing declares any more, or a declaration of a name that
 // the generated code declares too.
 func breaksBuild(res *generate.Result) bool {
-	if len(res.Wrong) > 0 || len(res.Dangling) > 0 || len(res.Redeclared) > 0 {
+	if len(res.Wrong) > 0 || len(res.Dangling) > 0 {
 		return true
+	}
+	for _, r := range res.Redeclared {
+		if r.GeneratedFrom == "" { // else maybe another spec's stale output: a warning
+			return true
+		}
 	}
 	for _, m := range res.Stale {
 		if len(m.Gone) > 0 {
@@ -178,8 +183,22 @@ func printHookMethods(w io.Writer, res *generate.Result, check bool) {
 			m.Protocol.Name, m.Hook.User.Name, want)
 	}
 	for _, r := range res.Redeclared {
-		fmt.Fprintf(w, "%s:%v: %s, the %s, is declared at %v too, so the package will not build; rename one of them\n",
-			r.Spec.Path, r.Pos, r.Name, r.What, r.At)
+		what := "the package"
+		if r.Tests {
+			what = "the package's tests"
+		}
+		if r.GeneratedFrom != "" {
+			// Maybe stale: a message that moved here from that spec.
+			warning := "warning: "
+			if check {
+				warning = ""
+			}
+			fmt.Fprintf(w, "%s:%v: %s%s, the %s, is declared at %v too, which %s generated: %s will not build until one of them goes; regenerate %s if the name moved here from it, or rename one\n",
+				r.Spec.Path, r.Pos, warning, r.Name, r.What, r.At, r.GeneratedFrom, what, r.GeneratedFrom)
+			continue
+		}
+		fmt.Fprintf(w, "%s:%v: %s, the %s, is declared at %v too, so %s will not build; rename one of them\n",
+			r.Spec.Path, r.Pos, r.Name, r.What, r.At, what)
 	}
 	for _, m := range res.Dangling {
 		fmt.Fprintf(w, "%v: %s.%s uses type %s, which nothing declares (%s has no message or type of that name any more), "+

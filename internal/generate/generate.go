@@ -97,6 +97,10 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 		}
 		return nil, spec.MergeErrors(errs...)
 	}
+	var rewritten []string // every spec's outputs: no clash with what the run rewrites
+	for _, s := range specs {
+		rewritten = append(rewritten, s.OutFile, s.TestFile)
+	}
 	owner := make(map[string]string) // output path → the spec that writes it
 	for _, s := range specs {
 		path := s.Path
@@ -119,7 +123,7 @@ func Files(specPaths []string, opts Options) (*Result, error) {
 			}
 			produced = append(produced, output.File{Path: s.TestFile, Data: tests})
 		}
-		plan, err := scaffold.Plan(s)
+		plan, err := scaffold.Plan(s, rewritten...)
 		if err != nil {
 			errs = append(errs, err)
 			continue

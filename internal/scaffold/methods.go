@@ -76,9 +76,17 @@ type pkgInfo struct {
 	selectors map[string]int
 	partial   bool
 	// decls are the package-level names that the files read declare
-	// (types, functions, constants and variables; not methods), where
-	// first; with the hook file's once Plan adds it.
-	decls map[string]token.Pos
+	// (types, functions, constants and variables; not methods), and where,
+	// test files and generated ones included; with the hook file's once
+	// Plan adds it.
+	decls map[string][]declAt
+}
+
+// declAt is where a package-level name is declared.
+type declAt struct {
+	pos  token.Pos
+	file *ast.File
+	test bool // in a _test.go file
 }
 
 // typeDecl is a package-level type declaration: a defined type, or an
@@ -91,12 +99,13 @@ type typeDecl struct {
 
 func newPkgInfo(fset *token.FileSet) *pkgInfo {
 	return &pkgInfo{fset: fset, methods: make(methodSet), types: make(map[string]typeDecl), selectors: make(map[string]int),
-		decls: make(map[string]token.Pos)}
+		decls: make(map[string][]declAt)}
 }
 
 // add records what f declares and uses.
 func (pi *pkgInfo) add(f *ast.File, test bool) {
 	pi.countSelectors(f, pi.selectors)
+	pi.addDecls(f, test)
 	if test {
 		return
 	}
@@ -104,12 +113,11 @@ func (pi *pkgInfo) add(f *ast.File, test bool) {
 	pi.addTypes(f)
 }
 
-// addTypes records the types that f declares, and every package-level
-// name.
-func (pi *pkgInfo) addTypes(f *ast.File) {
+// addDecls records the package-level names that f declares.
+func (pi *pkgInfo) addDecls(f *ast.File, test bool) {
 	declare := func(id *ast.Ident) {
-		if _, dup := pi.decls[id.Name]; !dup && id.Name != "_" && id.Name != "init" {
-			pi.decls[id.Name] = id.Pos()
+		if id.Name != "_" && id.Name != "init" {
+			pi.decls[id.Name] = append(pi.decls[id.Name], declAt{id.Pos(), f, test})
 		}
 	}
 	for _, d := range f.Decls {
@@ -131,6 +139,10 @@ func (pi *pkgInfo) addTypes(f *ast.File) {
 			}
 		}
 	}
+}
+
+// addTypes records the types that f declares.
+func (pi *pkgInfo) addTypes(f *ast.File) {
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -202,6 +214,7 @@ func readPackage(fset *token.FileSet, dir string, skip ...string) (*pkgInfo, err
 		f, err := parser.ParseFile(fset, path, src, parser.ParseComments|parser.SkipObjectResolution)
 		switch {
 		case f != nil && ast.IsGenerated(f):
+			pi.addDecls(f, test)
 			if !test {
 				pi.addTypes(f) // another spec's output: its types are the package's too
 			}

@@ -23,6 +23,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -76,14 +77,23 @@ type Dangling struct {
 }
 
 // Redeclared is a package-level name that the code generated from a spec
-// declares and a file of the package declares too: the package will not
-// build until one of them is renamed.
+// declares and a file of the package declares too: the package, or its
+// tests, will not build until one of them goes.
 type Redeclared struct {
 	Spec *spec.Spec
 	Pos  spec.Pos       // where the spec gives rise to the name
 	Name string         // the name: A
 	What string         // what the generated code declares by it: "message type"
 	At   token.Position // the other declaration
+	// Tests is set when only the package's tests fail: the other
+	// declaration, or the generated one, is in a test file.
+	Tests bool
+	// GeneratedFrom names the spec whose generated file holds the other
+	// declaration ("b.yaml"); "generated code" for a generated file of
+	// another tool; empty for a file of the user's. Such a file may be
+	// stale (a message that moved from b.yaml to this spec): regenerating
+	// it may end the clash, so a run warns rather than fails.
+	GeneratedFrom string
 }
 
 // Edit brings an existing hook file up to date: Old is its content as read,
@@ -120,8 +130,10 @@ type Result struct {
 // not parse is an error when s has hooks: protogen cannot tell which
 // methods it defines. Plan also reports the hook methods of the wrong
 // signature, and those of hooks that s does not declare and that nothing
-// calls.
-func Plan(s *spec.Spec) (*Result, error) {
+// calls, and the names its generated code declares that the package
+// declares too, but in the files of s and rewritten (the outputs of the
+// other specs of the run, which it rewrites).
+func Plan(s *spec.Spec, rewritten ...string) (*Result, error) {
 	fset := token.NewFileSet()
 	dir := filepath.Dir(s.HooksFile)
 	src, err := os.ReadFile(s.HooksFile)
@@ -152,7 +164,7 @@ func Plan(s *spec.Spec) (*Result, error) {
 		}
 		pkg.add(hooks, false)
 	}
-	redeclared := redeclared(s, pkg)
+	redeclared := redeclared(s, pkg, append([]string{s.OutFile, s.TestFile}, rewritten...))
 	// The types that the code generated from s declares are the package's
 	// own, though its generated file is not read (it is about to be
 	// replaced). It declares no alias. (A file of the package declaring one
@@ -276,13 +288,31 @@ func dangling(s *spec.Spec, pkg *pkgInfo) []Dangling {
 
 // redeclared returns the package-level names that the code generated from
 // s declares and that pkg, the rest of the package, declares too: a file
-// of the user's, or another spec's generated code (which a run of protogen
-// per spec, each from its own go:generate line, does not see otherwise).
-func redeclared(s *spec.Spec, pkg *pkgInfo) []Redeclared {
+// of the user's, tests included, or another spec's generated code (which a
+// run of protogen per spec, each from its own go:generate line, does not
+// see otherwise). Files that this run rewrites (rewritten: the outputs of
+// every spec in it), that belong to another package (an external test
+// package, a //go:build ignore program) are left out.
+func redeclared(s *spec.Spec, pkg *pkgInfo, rewritten []string) []Redeclared {
 	var out []Redeclared
 	check := func(m *spec.Member, at spec.Pos) {
-		if pos, ok := pkg.decls[m.Name]; ok && m.Kind.PackageLevel() {
-			out = append(out, Redeclared{s, cmp.Or(m.Pos, at), m.Name, m.What, pkg.fset.Position(pos)})
+		if !m.Kind.PackageLevel() {
+			return
+		}
+	decls:
+		for _, d := range pkg.decls[m.Name] { // the first that is the package's
+			if d.file.Name.Name != s.Package || ignored(d.file) {
+				continue
+			}
+			where := pkg.fset.Position(d.pos)
+			for _, path := range rewritten {
+				if sameFile(path, where.Filename) {
+					continue decls
+				}
+			}
+			out = append(out, Redeclared{Spec: s, Pos: cmp.Or(m.Pos, at), Name: m.Name, What: m.What, At: where,
+				Tests: d.test || m.Role == spec.RoleSetFuzz, GeneratedFrom: generatedFrom(d.file)})
+			return
 		}
 	}
 	for _, m := range s.Members {
@@ -294,6 +324,49 @@ func redeclared(s *spec.Spec, pkg *pkgInfo) []Redeclared {
 		}
 	}
 	return out
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// ignored reports whether f is built never: //go:build ignore, the
+// convention for a program kept beside a package.
+func ignored(f *ast.File) bool {
+	for _, g := range f.Comments {
+		if g.Pos() > f.Package {
+			break
+		}
+		for _, c := range g.List {
+			if strings.TrimSpace(c.Text) == "//go:build ignore" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// protogenHeader is the first line of protogen's output, naming its spec.
+var protogenHeader = regexp.MustCompile(`^// Code generated by protogen from (.+)\. DO NOT EDIT\.$`)
+
+// generatedFrom names what generated f: its spec for protogen's output,
+// "generated code" for another tool's, "" for a file of the user's.
+func generatedFrom(f *ast.File) string {
+	if !ast.IsGenerated(f) {
+		return ""
+	}
+	if len(f.Comments) > 0 {
+		if m := protogenHeader.FindStringSubmatch(f.Comments[0].List[0].Text); m != nil {
+			return m[1]
+		}
+	}
+	return "generated code"
 }
 
 // dotImport reports whether f imports a package with the name ".".
