@@ -326,7 +326,7 @@ func TestClientCallAfterClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := ping(context.Background(), c)
-		if !errors.Is(err, protoflow.ErrConnectionLost) || !strings.Contains(err.Error(), "not sent") {
+		if !errors.Is(err, protoflow.ErrConnectionLost) || !errors.Is(err, protoflow.ErrRequestNotSent) {
 			t.Fatalf("Ping right after Close = %v, want an error matching ErrConnectionLost that says the request was not sent", err)
 		}
 		waitUntil(t, func() bool { return !c.Protocol().Connected() })

@@ -28,7 +28,7 @@ var ErrUnexpectedReply = errors.New("protoflow: a reply that no call waits for")
 // every waiting call and every later one with the connection's end; so
 // does a send that fails because the transport is closing. Each of these
 // errors matches [ErrConnectionLost]; those of calls whose request was not
-// sent say so, and match the send's error too.
+// sent match [ErrRequestNotSent] and the send's error too.
 //
 // The zero value is ready to use. R is the type of a reply; a reply the
 // reader hands over must not alias its read buffer.
@@ -53,18 +53,28 @@ type Call[R any] struct {
 // that were still waiting.
 var errClosedCalls = fmt.Errorf("protoflow: connection closed before the reply: %w", ErrConnectionLost)
 
+// ErrRequestNotSent is matched by the error of a call whose request was
+// not sent because the connection is closing or closed: one that is safe
+// to make again on another connection. The error matches
+// [ErrConnectionLost] too, as does that of a call whose request was sent
+// when the connection ended.
+var ErrRequestNotSent = errors.New("protoflow: request not sent")
+
 // notSentError is the error of a call whose request was not sent because
 // the connection is closing or closed: Err is the send's error (one
 // matching net.ErrClosed, say) or the connection's end. It matches
-// [ErrConnectionLost] as well as Err, so that a caller checks one error
-// whether the call came before the end or after it.
+// [ErrRequestNotSent] and [ErrConnectionLost] as well as Err, so that a
+// caller checks one error whether the call came before the end or after
+// it.
 type notSentError struct{ Err error }
 
 func (e *notSentError) Error() string {
 	return "protoflow: request not sent: " + e.Err.Error()
 }
-func (e *notSentError) Unwrap() error        { return e.Err }
-func (e *notSentError) Is(target error) bool { return target == ErrConnectionLost }
+func (e *notSentError) Unwrap() error { return e.Err }
+func (e *notSentError) Is(target error) bool {
+	return target == ErrConnectionLost || target == ErrRequestNotSent
+}
 
 // notSent returns the error of a call whose send failed with err: a
 // notSentError when the transport is closing or gone, err as it is

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -160,7 +159,7 @@ func TestCallsLose(t *testing.T) {
 	c.Lose(cause)
 	c.Lose(errors.New("second cause, ignored"))
 	for _, call := range []*Call[int]{fifo, byID} {
-		if _, err := call.Wait(context.Background()); !errors.Is(err, cause) || !errors.Is(err, ErrConnectionLost) {
+		if _, err := call.Wait(context.Background()); !errors.Is(err, cause) || !errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrRequestNotSent) {
 			t.Errorf("Wait after Lose = %v, want the cause and ErrConnectionLost", err)
 		}
 	}
@@ -170,7 +169,7 @@ func TestCallsLose(t *testing.T) {
 	var clean Calls[int]
 	clean.Lose(nil)
 	_, err := clean.Start(func() error { return nil })
-	if want := "protoflow: request not sent: protoflow: connection lost"; !errors.Is(err, ErrConnectionLost) || err.Error() != want {
+	if want := "protoflow: request not sent: protoflow: connection lost"; !errors.Is(err, ErrConnectionLost) || !errors.Is(err, ErrRequestNotSent) || err.Error() != want {
 		t.Errorf("Start after a clean close = %v, want %q, matching ErrConnectionLost", err, want)
 	}
 }
@@ -188,7 +187,7 @@ func TestCallsSendWhileClosing(t *testing.T) {
 			func(send func() error) (*Call[int], error) { return c.StartID(1, send) },
 		} {
 			_, err := start(func() error { return sendErr })
-			if !errors.Is(err, ErrConnectionLost) || !errors.Is(err, sendErr) || !strings.Contains(err.Error(), "request not sent") {
+			if !errors.Is(err, ErrConnectionLost) || !errors.Is(err, sendErr) || !errors.Is(err, ErrRequestNotSent) {
 				t.Errorf("send failing with %v: Start = %v, want an error matching ErrConnectionLost and the send's, saying the request was not sent", sendErr, err)
 			}
 		}
