@@ -291,6 +291,10 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 			return
 		}
 		for i := 0; i+1 < len(item.Content); i += 2 {
+			if item.Content[i].Tag == "!!merge" {
+				d.errorf(item.Content[i], "type: merge keys (<<) are not supported; repeat the keys")
+				return // the type's keys are unknown
+			}
 			if item.Content[i].Value == "name" {
 				nameGiven = true
 				if name, ok := d.str(item.Content[i+1], "type name"); ok && d.checkExported(item.Content[i+1], "type name", name) {
@@ -329,7 +333,7 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 				m.Fields = d.messageFields(v, m, nil, sc, Binary)
 			}
 		})
-		if fields == nil || isNull(fields) || fields.Kind == yaml.SequenceNode && len(fields.Content) == 0 {
+		if !d.merged[nodes[i]] && (fields == nil || isNull(fields) || fields.Kind == yaml.SequenceNode && len(fields.Content) == 0) {
 			d.errorAt(m.Pos, "type %s: fields: list at least one field (a struct of none takes no bytes, so a list of them could not be counted)", m.Name)
 		}
 		d.resolveFields(m, nil, sc)
@@ -1564,15 +1568,20 @@ func (d *decoder) resolveFields(m *Message, header []*MessageField, sc *messageS
 		}
 	}
 	for g, fs := range uses {
-		if !slices.ContainsFunc(fs, func(f *MessageField) bool { return index[f.Name] >= own }) {
-			continue // the header's alone: checked with the set
-		}
-		if len(fs) > 1 {
-			d.errorAt(fs[1].Pos, "%s: field %s holds the length of %s: one field holds one length", m.what(), g.Name, fieldNames(fs))
+		// The header's uses come first; what they do alone was checked
+		// with the set.
+		header := slices.IndexFunc(fs, func(f *MessageField) bool { return index[f.Name] >= own })
+		switch {
+		case header < 0:
+			continue
+		case header > 1:
+			continue // one field holding two lengths in the header: said once, for the set
+		case len(fs) > 1:
+			d.errorAt(fs[max(header, 1)].Pos, "%s: field %s holds the length of %s: one field holds one length", m.what(), g.Name, fieldNames(fs))
 		}
 		// A conditional length is there exactly when what it measures
 		// is.
-		if g.If != nil && !g.If.Same(fs[0].If) {
+		if header == 0 && g.If != nil && !g.If.Same(fs[0].If) {
 			d.errorAt(g.If.Pos, "field %s: if: %s holds the length of %s, so it must be present exactly when %s is: give both the same if, or drop it from %s", g.Name, g.Name, fs[0].Name, fs[0].Name, g.Name)
 		}
 	}
