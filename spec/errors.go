@@ -88,17 +88,18 @@ func (e *Error) Excerpt() string {
 }
 
 // cells is how many terminal columns r takes: two for the wide characters
-// of East Asian scripts (and emoji), none for a combining mark or a
-// format character, one for the rest.
+// of East Asian scripts (and emoji), none for a combining mark, one for
+// the rest (Excerpt shows other characters that print nothing as U+FFFD).
 func cells(r rune) int {
 	switch {
-	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+	case unicode.In(r, unicode.Mn, unicode.Me):
 		return 0
 	case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0x303E, r >= 0x3041 && r <= 0x33FF,
 		r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF, r >= 0xA000 && r <= 0xA4CF,
 		r >= 0xAC00 && r <= 0xD7A3, r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F,
 		r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F,
-		r >= 0x1F900 && r <= 0x1F9FF, r >= 0x20000 && r <= 0x3FFFD:
+		r >= 0x1F680 && r <= 0x1F6FF, r >= 0x1F900 && r <= 0x1F9FF, r >= 0x1FA70 && r <= 0x1FAFF,
+		r >= 0x20000 && r <= 0x3FFFD:
 		return 2
 	}
 	return 1

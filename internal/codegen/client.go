@@ -338,7 +338,7 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 		for i, e := range errs {
 			names[i] = "*" + e.Name
 		}
-		errNote = " A" + strings.TrimPrefix(withArticle(strings.Join(names, " or ")), "a") + " reply is the error."
+		errNote = " A " + strings.Join(names, " or ") + " reply is the error." // a *Fail
 	}
 	f.Line()
 	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))
