@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -680,14 +681,19 @@ func (p *ClientProtocol) onError(m *Error) {
 // call waits while writing is paused, so that a server that does not read
 // holds its callers back instead of growing a queue; then it sends a request
 // with send, under the lock that orders the calls, and waits for the reply,
-// the connection's end or ctx. A caller whose ctx ends returns at once; its
-// reply, when it comes, is dropped. A reply that accept refuses is not the
-// call's (a request went unanswered): it ends the connection with
+// the connection's end or ctx. A caller whose ctx has ended, or ends while
+// writing is paused, sends nothing and gets an error matching
+// protoflow.ErrRequestNotSent and ctx's; one whose ctx ends later returns at
+// once, and its reply, when it comes, is dropped. A reply that accept refuses
+// is not the call's (a request went unanswered): it ends the connection with
 // protoflow.ErrUnexpectedReply, rather than let every later reply go to the
 // call before its own.
 func (p *ClientProtocol) call(ctx context.Context, accept func(any) bool, send func() error) (any, error) {
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", protoflow.ErrRequestNotSent, ctx.Err())
+	}
 	if err := p.Drain(ctx); err != nil && ctx.Err() != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", protoflow.ErrRequestNotSent, ctx.Err())
 	}
 	call, err := p.calls.StartFor(accept, send)
 	if err != nil {
@@ -855,11 +861,12 @@ func (c *Client) Protocol() *ClientProtocol {
 }
 
 // Close closes the connection once the requests already sent are written; the
-// calls still waiting fail.
+// calls still waiting fail. A second Close, or one after the connection ended,
+// returns an error matching net.ErrClosed, as a net.Conn's does.
 func (c *Client) Close() error {
 	t := c.p.Transport()
 	if t == nil {
-		return protoflow.ErrConnectionReset
+		return net.ErrClosed
 	}
 	return t.Close()
 }

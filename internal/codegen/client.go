@@ -100,6 +100,11 @@ func deliverMethods(f *jen.File, p *spec.Protocol) {
 			body = append(body, jen.Id("items").Op(":=").Add(st.Clone()), st.Clone().Op("=").Nil())
 			value = jen.Id("items")
 			doc = fmt.Sprintf("%s ends the stream of replies to %s: it hands what the stream held to the call it answers, and ends the connection with protoflow.ErrUnexpectedReply when none waits.", m.Hook, req.Name)
+		case clientStreams(p):
+			// A reply alone (an error, say) ends a stream under way: its
+			// items were the call's, which the reply answers instead.
+			body = append(body, jen.Id("p").Dot(p.Member(spec.RoleStream).Name).Op("=").Nil())
+			doc = fmt.Sprintf("%s hands a copy of m to the call it answers, dropping the items of a stream under way (m ends that call instead), and ends the connection with protoflow.ErrUnexpectedReply when none waits.", m.Hook)
 		}
 		deliver := calls.Clone().Dot("Deliver").Call(value)
 		if c := m.Set.Correlate; c != nil {
@@ -141,7 +146,7 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 		idNote = " A request of a set that correlates carries id, which its reply returns."
 	}
 	f.Line()
-	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx ends returns at once; its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s", name, idNote))
+	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx has ended, or ends while writing is paused, sends nothing and gets an error matching protoflow.ErrRequestNotSent and ctx's; one whose ctx ends later returns at once, and its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s", name, idNote))
 	// Start the call, by id for a request of a set that correlates.
 	start := []jen.Code{jen.List(jen.Id("call"), jen.Err()).Op(":=").Add(calls.Clone()).Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))}
 	if clientCorrelates(p) {
@@ -155,11 +160,14 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 			),
 		}
 	}
+	notSent := jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(runtimePkg, "ErrRequestNotSent"), jen.Id("ctx").Dot("Err").Call()))
 	body := []jen.Code{
+		// A caller whose ctx has ended sends nothing.
+		jen.If(jen.Id("ctx").Dot("Err").Call().Op("!=").Nil()).Block(notSent),
 		// Wait first, so that a caller adds nothing to the queue while
 		// writing is paused. A connection that has ended says so in Start.
 		jen.If(jen.Err().Op(":=").Id("p").Dot("Drain").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("ctx").Dot("Err").Call().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Err()),
+			notSent.Clone(),
 		),
 	}
 	body = append(body, start...)
@@ -298,10 +306,10 @@ func clientType(f *jen.File, s *spec.Spec, p *spec.Protocol) {
 	f.Func().Params(jen.Id("c").Op("*").Id(name)).Id("Protocol").Params().Op("*").Id(p.Name).Block(jen.Return(jen.Id("c").Dot("p")))
 
 	f.Line()
-	prose(f, "Close closes the connection once the requests already sent are written; the calls still waiting fail.")
+	prose(f, "Close closes the connection once the requests already sent are written; the calls still waiting fail. A second Close, or one after the connection ended, returns an error matching net.ErrClosed, as a net.Conn's does.")
 	f.Func().Params(jen.Id("c").Op("*").Id(name)).Id("Close").Params().Error().Block(
 		jen.Id("t").Op(":=").Id("c").Dot("p").Dot("Transport").Call(),
-		jen.If(jen.Id("t").Op("==").Nil()).Block(jen.Return(jen.Qual(runtimePkg, "ErrConnectionReset"))),
+		jen.If(jen.Id("t").Op("==").Nil()).Block(jen.Return(jen.Qual("net", "ErrClosed"))),
 		jen.Return(jen.Id("t").Dot("Close").Call()),
 	)
 
@@ -341,7 +349,11 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 		errNote = " A " + strings.Join(names, " or ") + " reply is the error." // a *Fail
 	}
 	f.Line()
-	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.", m.Name, what, errNote))
+	idNote := ""
+	if c := m.Set.Correlate; c != nil {
+		idNote = fmt.Sprintf(" It leaves m as it is: the request it sends is a copy that carries the call's %s.", c.GoName)
+	}
+	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.%s", m.Name, what, errNote, idNote))
 	send := jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Id("m"))))
 	accept := acceptFunc(m, errs)
 	call := p.Member(spec.RoleCall).Name
@@ -349,10 +361,13 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 	switch {
 	case m.Set.Correlate != nil:
 		c := m.Set.Correlate
-		// The id as the field holds it, so that the reply's matches.
+		// The id as the field holds it, so that the reply's matches; in a
+		// copy of m, which the caller may share with other goroutines.
+		send = jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Op("&").Id("req"))))
 		body = append(body,
 			jen.Id("id").Op(":=").Add(elemGoType(c)).Parens(jen.Id("c").Dot("p").Dot(p.Member(spec.RoleNextID).Name).Dot("Add").Call(jen.Lit(1))),
-			jen.Id("m").Dot(c.GoName).Op("=").Id("id"),
+			jen.Id("req").Op(":=").Op("*").Id("m"),
+			jen.Id("req").Dot(c.GoName).Op("=").Id("id"),
 			jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), jen.Uint64().Parens(jen.Id("id")), jen.True(), accept, send),
 		)
 	case clientCorrelates(p):
