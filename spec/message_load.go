@@ -1989,7 +1989,10 @@ func (d *decoder) checkTextFields(m *Message) {
 		case !f.Optional && optional != nil:
 			d.errorAt(f.Pos, "message %s: field %s follows an optional field, so it must be optional too", m.Name, f.Name)
 		}
-		if f.Optional && (f.Kind == WireUint || f.Kind == WireInt) {
+		if f.Optional && f.List && f.MinItems > 0 {
+			d.errorAt(f.Pos, "message %s: the optional list %s is absent when it has no items, which min_items %d refuses: drop one of them", m.Name, f.Name, f.MinItems)
+		}
+		if f.Optional && !f.List && (f.Kind == WireUint || f.Kind == WireInt) { // a list is absent when empty
 			f.HasField = "Has" + f.GoName
 			if g := goNames[f.HasField]; g != nil {
 				d.errorAt(g.Pos, "message %s: field %s would be the Go field %s, which says whether the optional %s is present", m.Name, g.Name, f.HasField, f.Name)
