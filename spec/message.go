@@ -83,6 +83,7 @@ type MessageSet struct {
 	CodecFunc string
 
 	maxGiven bool // the spec gives max, maybe a bad one (reported)
+	maxPos   Pos  // where
 }
 
 // FuzzDecodeName is the generated test that decodes any bytes as a message

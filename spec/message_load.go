@@ -452,7 +452,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 				}
 			}
 		case "max":
-			s.maxGiven = true
+			s.maxGiven, s.maxPos = true, posOf(v)
 			if size, ok := d.positiveSize(v, "max"); ok {
 				s.Max = size
 			}
@@ -498,6 +498,9 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		s.Header = d.messageFields(headerNode, nil, s, sc, Binary)
 		d.resolveFields(&Message{Set: s, Fields: s.Header}, nil, sc)
 		d.checkHeader(s)
+		if head := s.FieldOffset(nil); s.Max > 0 && s.Max < head {
+			d.errorAt(s.maxPos, "set %s: max %d is shorter than the set's header (%d bytes): max is the longest message, header included", s.Name, s.Max, head)
+		}
 		for _, f := range AllFields(s.Header) {
 			if endsAtRest(f) {
 				d.errorAt(f.Pos, "set %s: header field %s takes the rest of the message, which leaves nothing for the message's own fields", s.Name, f.Name)
@@ -542,8 +545,8 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 			switch {
 			case s.Correlate == nil:
 				d.errorf(correlateNode, "set %s: correlate: no header field %q%s", s.Name, name, didYouMean(name, names))
-			case s.Correlate.Kind != WireUint || !s.Correlate.InStruct():
-				d.errorf(correlateNode, "set %s: correlate: %s must be an unsigned integer of the header that the encoder does not compute", s.Name, name)
+			case s.Correlate.Kind != WireUint || !s.Correlate.InStruct() || s.Correlate.If != nil:
+				d.errorf(correlateNode, "set %s: correlate: %s must be an unsigned integer of the header, always present, that the encoder does not compute", s.Name, name)
 				s.Correlate = nil
 			}
 		}
