@@ -1,6 +1,9 @@
 package spec
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // setEndian gives f byte order e: its integer's and its length or count
 // prefix's.
@@ -164,4 +167,29 @@ func (d *decoder) checkStructEndian(f *MessageField, sc *messageScope) {
 			d.errorAt(f.Pos, "field %s: endian: %s, but type %s gives its own byte order, %s: drop one of them", f.Name, f.Int.Endian, f.Struct.Name, e)
 		}
 	}
+}
+
+// ConstBytes is the encoding of constant v as field f writes it.
+func (f *MessageField) ConstBytes(v Const) []byte {
+	if v.Bytes != nil {
+		return v.Bytes
+	}
+	t := f.Int
+	var order binary.AppendByteOrder = binary.BigEndian
+	if t.Endian == LittleEndian {
+		order = binary.LittleEndian
+	}
+	switch {
+	case t.Varint && t.Signed:
+		return binary.AppendVarint(nil, int64(v.Int))
+	case t.Varint:
+		return binary.AppendUvarint(nil, v.Int)
+	case t.Bits == 8:
+		return []byte{byte(v.Int)}
+	case t.Bits == 16:
+		return order.AppendUint16(nil, uint16(v.Int))
+	case t.Bits == 32:
+		return order.AppendUint32(nil, uint32(v.Int))
+	}
+	return order.AppendUint64(nil, v.Int)
 }

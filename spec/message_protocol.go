@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -107,6 +109,7 @@ func (d *decoder) checkProtocolMessages(p *Protocol, given map[string]bool, rece
 			d.errorAt(setRefPos(receivesNode, s.Name), "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", s.Name)
 		}
 	}
+	d.checkSniff(p, receivesNode)
 	// Events: each needs the protocol's machine.
 	for _, s := range p.Receives {
 		for _, m := range s.Messages {
@@ -123,6 +126,53 @@ func (d *decoder) checkProtocolMessages(p *Protocol, given map[string]bool, rece
 			}
 		}
 	}
+}
+
+// checkSniff reports a received set that the first bytes of a connection
+// can never choose: one whose magic begins with the magic of a set before
+// it, which takes those bytes first; and a magic that a line of the last
+// set, a text set, may begin with (a verb that starts with it, or, for a
+// set with a message without a verb, any printable first byte).
+func (d *decoder) checkSniff(p *Protocol, receivesNode *yaml.Node) {
+	magic := func(s *MessageSet) []byte {
+		if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
+			return nil
+		}
+		return s.Header[0].ConstBytes(*s.Header[0].Const)
+	}
+	for j, t := range p.Receives {
+		for _, s := range p.Receives[:j] {
+			ms, mt := magic(s), magic(t)
+			switch {
+			case ms == nil:
+			case mt != nil && bytes.HasPrefix(mt, ms):
+				d.errorAt(setRefPos(receivesNode, t.Name), "receives: set %s's magic %q begins with set %s's magic %q, which comes first and takes those bytes: set %s would never be chosen; list it first, or give the sets magics that neither begins the other", t.Name, mt, s.Name, ms, t.Name)
+			case j == len(p.Receives)-1 && t.Encoding == Text:
+				if line := textLineStarting(t, ms); line != "" {
+					d.errorAt(setRefPos(receivesNode, s.Name), "receives: set %s's magic %q is also how %s of the text set %s may begin, so such lines would go to %s: give it a magic no line begins with (a byte above 0x7f, say)", s.Name, ms, line, t.Name, s.Name)
+				}
+			}
+		}
+	}
+}
+
+// textLineStarting names a line of text set t that may begin with b: a
+// message whose verb does, or the message without a verb, whose first
+// token may be anything printable.
+func textLineStarting(t *MessageSet, b []byte) string {
+	for _, m := range t.Messages {
+		verb := m.Verb
+		if t.CaseInsensitive {
+			verb, b = strings.ToLower(verb), bytes.ToLower(b)
+		}
+		switch {
+		case m.Verb == "" && len(b) > 0 && b[0] > ' ' && b[0] < 0x7f:
+			return "a line of message " + m.Name + ", which has no verb,"
+		case m.Verb != "" && (strings.HasPrefix(verb, string(b)) || strings.HasPrefix(string(b), verb+" ")):
+			return "message " + m.Name + "'s verb " + m.Verb
+		}
+	}
+	return ""
 }
 
 // setRefPos is where a receives or sends names set name.

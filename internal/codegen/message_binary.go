@@ -1,7 +1,6 @@
 package codegen
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -955,31 +954,6 @@ func appendInt(t spec.IntType, v jen.Code) jen.Code {
 	return dst.Op("=").Add(byteOrder(t)).Dot(fmt.Sprintf("AppendUint%d", t.Bits)).Call(jen.Id("dst"), jen.Id(fmt.Sprintf("uint%d", t.Bits)).Parens(v))
 }
 
-// staticBytes is the encoding of constant v as field f writes it.
-func staticBytes(f *spec.MessageField, v spec.Const) []byte {
-	if v.Bytes != nil {
-		return v.Bytes
-	}
-	t := f.Int
-	var order binary.AppendByteOrder = binary.BigEndian
-	if t.Endian == spec.LittleEndian {
-		order = binary.LittleEndian
-	}
-	switch {
-	case t.Varint && t.Signed:
-		return binary.AppendVarint(nil, int64(v.Int))
-	case t.Varint:
-		return binary.AppendUvarint(nil, v.Int)
-	case t.Bits == 8:
-		return []byte{byte(v.Int)}
-	case t.Bits == 16:
-		return order.AppendUint16(nil, uint16(v.Int))
-	case t.Bits == 32:
-		return order.AppendUint32(nil, uint32(v.Int))
-	}
-	return order.AppendUint64(nil, v.Int)
-}
-
 // appendStatic prints the appending of constant bytes.
 func appendStatic(b []byte) jen.Code {
 	if len(b) > 4 {
@@ -997,7 +971,7 @@ func appendStatic(b []byte) jen.Code {
 func (c *binCode) encodeValue(f *spec.MessageField, v *jen.Statement) []jen.Code {
 	switch {
 	case c.constOf(f) != nil:
-		return []jen.Code{appendStatic(staticBytes(f, *c.constOf(f)))}
+		return []jen.Code{appendStatic(f.ConstBytes(*c.constOf(f)))}
 	case f.Tag && c.m.Set != nil && f.Kind == spec.WireBytes:
 		return []jen.Code{
 			jen.Switch(jen.String().Parens(v.Clone().Index(jen.Empty(), jen.Empty()))).Block(
