@@ -87,6 +87,9 @@ func framingSummary(p *spec.Protocol) string {
 		return "the messages of the set that the connection's first bytes choose"
 	}
 	if p.Framing != nil {
+		if len(p.Receives) == 1 && p.Receives[0].Encoding == spec.Text && p.Receives[0].HasBlocks() {
+			return fmt.Sprintf("%s, a line that announces a data block followed by the block (at most %d bytes)", p.Framing.Summary, maxBlock(p.Receives[0]))
+		}
 		return p.Framing.Summary
 	}
 	s := p.Receives[0]
