@@ -194,6 +194,13 @@ func (t *textCode) decodeField(f *spec.MessageField) []jen.Code {
 			),
 			t.val(f).Op("=").Add(restValue(f, jen.Qual(wirePkg, "Rest").Call(jen.Id("rest")))),
 		}
+		if f.Optional {
+			// Only spaces: absent, as the encoder writes an absent rest
+			// (and refuses one given without the optional token before).
+			out = append(out, jen.If(jen.Len(jen.Qual(wirePkg, "TrimSpaces").Call(jen.Id("rest"))).Op("==").Lit(0)).Block(
+				t.val(f).Op("=").Add(zeroValue(f)),
+			))
+		}
 		if f.Max > 0 {
 			out = append(out, jen.If(jen.Len(t.val(f)).Op(">").Lit(f.Max)).Block(
 				t.fail(f, jen.Len(jen.Id("line")).Op("-").Len(jen.Id("rest")), "ErrTooLong", jen.Qual(wirePkg, "Over").Call(jen.Uint64().Parens(jen.Len(t.val(f))), jen.Lit(f.Max))),
