@@ -139,14 +139,19 @@ type Message struct {
 	End    *Message // the message that ends the stream
 	// ReplyPos is where the spec gives reply.
 	ReplyPos Pos
+	// Silencer is the flag or bool field of a request that, set, tells the
+	// server not to reply (memcached's noreply: noreply); nil for none.
+	// A generated client then sends the request and waits for nothing.
+	Silencer *MessageField
 
 	// Hook is the method a protocol that receives the message calls, such
 	// as onGet; Send is the protocol method that sends it, such as SendGet.
 	Hook, Send string
 
-	tagGiven  bool       // the spec gives a tag, valid or not
-	verbGiven bool       // the spec gives a verb, valid or not
-	replyNode *yaml.Node // the reply, resolved once every set is known
+	tagGiven    bool       // the spec gives a tag, valid or not
+	verbGiven   bool       // the spec gives a verb, valid or not
+	replyNode   *yaml.Node // the reply, resolved once every set is known
+	noreplyNode *yaml.Node // the field that silences the reply, resolved with the reply
 }
 
 // HasReply reports whether a generated client has a method for m: the spec

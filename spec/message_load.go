@@ -19,7 +19,7 @@ var (
 	enumKeys         = []string{"name", "doc", "type", "values", "unknown"}
 	typeKeys         = []string{"name", "doc", "endian", "fields"}
 	setKeys          = []string{"set", "doc", "encoding", "endian", "case", "max", "header", "correlate", "error", "messages"}
-	messageKeys      = []string{"name", "doc", "tag", "verb", "event", "reply", "fields"}
+	messageKeys      = []string{"name", "doc", "tag", "verb", "event", "reply", "noreply", "fields"}
 	replyKeys        = []string{"stream", "end"}
 	messageFieldKeys = []string{"name", "group", "doc", "type", "endian", "size", "length", "count", "max", "max_items", "min_items", "const", "if", "tag", "counts", "checksum", "over", "optional", "word", "fields"}
 )
@@ -720,6 +720,8 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 			}
 		case "reply":
 			m.replyNode, m.ReplyPos = v, posOf(v)
+		case "noreply":
+			m.noreplyNode = v
 		case "fields":
 			m.Fields = d.messageFields(v, m, s, sc, s.Encoding)
 		}
@@ -1670,6 +1672,7 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 	}
 	for _, s := range sets {
 		for _, m := range s.Messages {
+			d.resolveSilencer(m)
 			n := m.replyNode
 			if n == nil {
 				continue
@@ -1747,6 +1750,37 @@ func tokenProblem(tok string) string {
 		return fmt.Sprintf("must be printable: it holds %U", r)
 	}
 	return ""
+}
+
+// resolveSilencer resolves m's noreply: a flag or bool field of m's own
+// that, set, tells the server not to reply.
+func (d *decoder) resolveSilencer(m *Message) {
+	n := m.noreplyNode
+	if n == nil {
+		return
+	}
+	name, ok := d.str(n, "noreply")
+	if !ok {
+		return
+	}
+	var names []string
+	for _, f := range AllFields(m.Fields) {
+		names = append(names, f.Name)
+		if f.Name == name {
+			m.Silencer = f
+		}
+	}
+	switch f := m.Silencer; {
+	case m.replyNode == nil:
+		d.errorf(n, "message %s: noreply is for a request that has a reply (reply: OK)", m.Name)
+		m.Silencer = nil
+	case f == nil && d.dropped[name]:
+	case f == nil:
+		d.errorf(n, "message %s: noreply: no field %q%s", m.Name, name, didYouMean(name, names))
+	case f.Kind != WireFlag && f.Kind != WireBool || f.List || !f.InStruct():
+		d.errorf(n, "message %s: noreply: %s is %s; the field that silences the reply is a flag (text) or a bool (binary)", m.Name, name, f.typeDesc())
+		m.Silencer = nil
+	}
 }
 
 // what names m in an error message.

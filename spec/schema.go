@@ -317,6 +317,10 @@ type schemaMessage struct {
 	// list of the messages that may, or {stream: Value, end: End} for many
 	// messages up to an end.
 	Reply schemaReply `json:"reply"`
+	// The flag (text) or bool (binary) field of the request that, set,
+	// tells the server not to reply: a generated client then waits for
+	// nothing.
+	Noreply string `json:"noreply" jsonschema:"minLength=1"`
 	// Its fields, in wire order.
 	Fields []schemaMessageField `json:"fields" jsonschema:"nullable"`
 }

@@ -121,6 +121,17 @@ func deliverMethods(f *jen.File, p *spec.Protocol) {
 	}
 }
 
+// clientSilences reports whether a request that p's client sends may
+// silence its reply (noreply).
+func clientSilences(p *spec.Protocol) bool {
+	for _, m := range p.SentMessages() {
+		if m.Silencer != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // errorReplies lists the messages that p's client returns as errors.
 func errorReplies(p *spec.Protocol) []*spec.Message {
 	var out []*spec.Message
@@ -145,8 +156,12 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 		params = []jen.Code{jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("id").Uint64(), jen.Id("byID").Bool(), accept, jen.Id("send").Func().Params().Error()}
 		idNote = " A request of a set that correlates carries id, which its reply returns."
 	}
+	silentNote := ""
+	if clientSilences(p) {
+		silentNote = " With a nil accept (a request whose flag tells the server not to reply) it sends the request and waits for nothing."
+	}
 	f.Line()
-	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx has ended, or ends while writing is paused, sends nothing and gets an error matching protoflow.ErrRequestNotSent and ctx's; one whose ctx ends later returns at once, and its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s", name, idNote))
+	prose(f, fmt.Sprintf("%s waits while writing is paused, so that a server that does not read holds its callers back instead of growing a queue; then it sends a request with send, under the lock that orders the calls, and waits for the reply, the connection's end or ctx. A caller whose ctx has ended, or ends while writing is paused, sends nothing and gets an error matching protoflow.ErrRequestNotSent and ctx's; one whose ctx ends later returns at once, and its reply, when it comes, is dropped. A reply that accept refuses is not the call's (a request went unanswered): it ends the connection with protoflow.ErrUnexpectedReply, rather than let every later reply go to the call before its own.%s%s", name, idNote, silentNote))
 	// Start the call, by id for a request of a set that correlates.
 	start := []jen.Code{jen.List(jen.Id("call"), jen.Err()).Op(":=").Add(calls.Clone()).Dot("StartFor").Call(jen.Id("accept"), jen.Id("send"))}
 	if clientCorrelates(p) {
@@ -169,6 +184,12 @@ func callMethod(f *jen.File, p *spec.Protocol) {
 		jen.If(jen.Err().Op(":=").Id("p").Dot("Drain").Call(jen.Id("ctx")), jen.Err().Op("!=").Nil().Op("&&").Id("ctx").Dot("Err").Call().Op("!=").Nil()).Block(
 			notSent.Clone(),
 		),
+	}
+	if clientSilences(p) {
+		// A request its flag silences: sent in its place, and no call waits.
+		body = append(body, jen.If(jen.Id("accept").Op("==").Nil()).Block(
+			jen.Return(jen.Nil(), calls.Clone().Dot("Send").Call(jen.Id("send"))),
+		))
 	}
 	body = append(body, start...)
 	body = append(body,
@@ -353,11 +374,22 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 	if c := m.Set.Correlate; c != nil {
 		idNote = fmt.Sprintf(" It leaves m as it is: the request it sends is a copy that carries the call's %s.", c.GoName)
 	}
+	if sl := m.Silencer; sl != nil {
+		idNote += fmt.Sprintf(" With %s set, which tells the server not to reply, it returns once the request is sent, with no reply and a nil error.", sl.GoName)
+	}
 	prose(f, fmt.Sprintf("%s sends m and returns %s, a copy that may be kept.%s Other replies are an error.%s", m.Name, what, errNote, idNote))
 	send := jen.Func().Params().Error().Block(jen.Return(jen.Id("c").Dot("p").Dot(m.Send).Call(jen.Id("m"))))
 	accept := acceptFunc(m, errs)
 	call := p.Member(spec.RoleCall).Name
 	var body []jen.Code
+	if sl := m.Silencer; sl != nil {
+		// No reply comes to a request whose flag silences it: no accept.
+		body = append(body,
+			jen.Id("accept").Op(":=").Add(accept),
+			jen.If(jen.Id("m").Dot(sl.GoName)).Block(jen.Id("accept").Op("=").Nil()),
+		)
+		accept = jen.Id("accept")
+	}
 	switch {
 	case m.Set.Correlate != nil:
 		c := m.Set.Correlate
@@ -376,6 +408,9 @@ func clientMethod(f *jen.File, p *spec.Protocol, m *spec.Message) {
 		body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("c").Dot("p").Dot(call).Call(jen.Id("ctx"), accept, send))
 	}
 	body = append(body, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
+	if m.Silencer != nil {
+		body = append(body, jen.If(jen.Id("accept").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Nil())))
+	}
 	// accept let only the call's replies through, and call returned the
 	// error replies as errors: r is one of the call's.
 	switch {

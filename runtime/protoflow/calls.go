@@ -131,6 +131,22 @@ func (c *Calls[R]) StartFor(accept func(R) bool, send func() error) (*Call[R], e
 	return call, nil
 }
 
+// Send sends a request that no reply answers (one whose flag tells the
+// server not to reply), under the lock that orders the calls, so that it
+// takes its place on the wire among theirs; no call waits for it. Its
+// error is as Start's.
+func (c *Calls[R]) Send(send func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost != nil {
+		return c.lostLocked()
+	}
+	if err := send(); err != nil {
+		return notSent(err)
+	}
+	return nil
+}
+
 // StartID makes a call whose reply carries id. send runs under the same
 // lock as Start's; id must not be that of a call still waiting.
 func (c *Calls[R]) StartID(id uint64, send func() error) (*Call[R], error) {

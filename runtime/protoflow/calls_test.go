@@ -174,6 +174,31 @@ func TestCallsLose(t *testing.T) {
 	}
 }
 
+// Send sends in the order of the calls and queues nothing; after Lose it
+// sends nothing.
+func TestCallsSend(t *testing.T) {
+	var c Calls[int]
+	var order []string
+	first, _ := c.Start(func() error { order = append(order, "call"); return nil })
+	if err := c.Send(func() error { order = append(order, "silent"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Waiting() != 1 {
+		t.Errorf("Waiting() = %d after a call and a silent send, want 1", c.Waiting())
+	}
+	c.Deliver(7)
+	if got, err := first.Wait(context.Background()); got != 7 || err != nil {
+		t.Errorf("the call got %d, %v; want the reply 7", got, err)
+	}
+	if fmt.Sprint(order) != "[call silent]" {
+		t.Errorf("sent %v", order)
+	}
+	c.Lose(nil)
+	if err := c.Send(func() error { t.Error("Send sent after Lose"); return nil }); !errors.Is(err, ErrRequestNotSent) {
+		t.Errorf("Send after Lose = %v, want ErrRequestNotSent", err)
+	}
+}
+
 // A call made while the transport closes, before Lose, fails as one made
 // after it: with an error matching ErrConnectionLost (and the send's).
 func TestCallsSendWhileClosing(t *testing.T) {
