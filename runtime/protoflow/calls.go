@@ -34,16 +34,38 @@ var ErrUnexpectedReply = errors.New("protoflow: a reply that no call waits for")
 // reader hands over must not alias its read buffer.
 type Calls[R any] struct {
 	mu    sync.Mutex
-	queue []*Call[R]          // FIFO calls in send order; guarded by mu
-	head  int                 // queue[head:] are waiting
-	byID  map[uint64]*Call[R] // calls matched by id; made on first use; guarded by mu
-	lost  error               // why the connection ended; set once; guarded by mu
+	queue []*Call[R]  // FIFO calls in send order; guarded by mu
+	head  int         // queue[head:] are waiting
+	ids   *idCalls[R] // the calls matched by id; made on first use; guarded by mu
+	lost  error       // why the connection ended; set once; guarded by mu
 }
+
+// idCalls are the calls matched by id, apart so that a client that never
+// correlates pays one pointer for them.
+type idCalls[R any] struct {
+	waiting map[uint64]*Call[R]
+	// abandoned holds the ids of calls whose callers stopped waiting, so
+	// that a late reply is dropped rather than taken for one nobody asked
+	// for, and a reply that never comes does not keep its call for the
+	// connection's life; at most maxAbandoned, the oldest forgotten first
+	// (order).
+	abandoned map[uint64]struct{}
+	order     []uint64
+}
+
+// maxAbandoned bounds the ids of abandoned calls that Calls remembers: a
+// reply to one it has forgotten ends the connection as unexpected.
+const maxAbandoned = 4096
 
 // Call is one call: a request sent, and its reply to come.
 type Call[R any] struct {
 	done   chan struct{} // closed once reply or err is set
 	accept func(R) bool  // the replies it takes; nil for any. Set before it is queued
+	// calls and id are those of a call matched by id (calls nil
+	// otherwise), which Wait abandons when its ctx ends. Set before it is
+	// filed.
+	calls *Calls[R]
+	id    uint64
 	// Set once, before done is closed.
 	reply R
 	err   error
@@ -161,18 +183,36 @@ func (c *Calls[R]) StartIDFor(id uint64, accept func(R) bool, send func() error)
 	if c.lost != nil {
 		return nil, c.lostLocked()
 	}
-	if _, dup := c.byID[id]; dup {
+	if c.ids == nil {
+		c.ids = &idCalls[R]{waiting: make(map[uint64]*Call[R]), abandoned: make(map[uint64]struct{})}
+	}
+	if _, dup := c.ids.waiting[id]; dup {
 		return nil, fmt.Errorf("protoflow: call id %d is already waiting", id)
 	}
 	if err := send(); err != nil {
 		return nil, notSent(err)
 	}
-	if c.byID == nil {
-		c.byID = make(map[uint64]*Call[R])
-	}
-	call := &Call[R]{done: make(chan struct{}), accept: accept}
-	c.byID[id] = call
+	call := &Call[R]{done: make(chan struct{}), accept: accept, calls: c, id: id}
+	c.ids.waiting[id] = call
 	return call, nil
+}
+
+// abandon takes call, matched by id, off the waiting calls, and remembers
+// its id so that its reply, if it comes, is dropped.
+func (c *Calls[R]) abandon(call *Call[R]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := c.ids
+	if ids == nil || ids.waiting[call.id] != call {
+		return // answered, or the connection ended, meanwhile
+	}
+	delete(ids.waiting, call.id)
+	if len(ids.order) == maxAbandoned {
+		delete(ids.abandoned, ids.order[0])
+		ids.order = ids.order[1:]
+	}
+	ids.abandoned[call.id] = struct{}{}
+	ids.order = append(ids.order, call.id)
 }
 
 // Deliver hands r to the oldest waiting call, and reports false when no
@@ -206,12 +246,24 @@ func (call *Call[R]) finish(r R) bool {
 }
 
 // DeliverID hands r to the call with id, and reports false when none waits.
+// The reply of a call whose caller stopped waiting (its ctx ended) is
+// dropped, and reported true: it was asked for.
 func (c *Calls[R]) DeliverID(id uint64, r R) bool {
 	c.mu.Lock()
-	call, ok := c.byID[id]
-	delete(c.byID, id)
+	var call *Call[R]
+	var ok, late bool
+	if ids := c.ids; ids != nil {
+		call, ok = ids.waiting[id]
+		delete(ids.waiting, id)
+		if _, late = ids.abandoned[id]; late {
+			delete(ids.abandoned, id) // its place in order goes when it is oldest
+		}
+	}
 	c.mu.Unlock()
-	if !ok {
+	switch {
+	case late:
+		return true // the reply of a call whose caller stopped waiting: dropped
+	case !ok:
 		return false
 	}
 	return call.finish(r)
@@ -235,8 +287,11 @@ func (c *Calls[R]) Lose(err error) {
 	c.lost = err
 	waiting := c.queue[c.head:]
 	c.queue, c.head = nil, 0
-	byID := c.byID
-	c.byID = nil
+	var byID map[uint64]*Call[R]
+	if c.ids != nil {
+		byID = c.ids.waiting
+		c.ids = nil
+	}
 	c.mu.Unlock()
 	for _, call := range waiting {
 		call.err = err
@@ -252,15 +307,27 @@ func (c *Calls[R]) Lose(err error) {
 func (c *Calls[R]) Waiting() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.queue) - c.head + len(c.byID)
+	n := len(c.queue) - c.head
+	if c.ids != nil {
+		n += len(c.ids.waiting)
+	}
+	return n
 }
 
-// Wait waits for the call's reply, the connection's end, or ctx.
+// Wait waits for the call's reply, the connection's end, or ctx. When ctx
+// ends first, a call matched by id is taken off the waiting calls at once
+// (so that a reply that never comes does not hold it), and its id is
+// remembered, the last 4096 of them, so that its reply is dropped if it
+// comes; a call in order stays in the queue until its reply, which keeps
+// the stream in step.
 func (call *Call[R]) Wait(ctx context.Context) (R, error) {
 	select {
 	case <-call.done:
 		return call.reply, call.err
 	case <-ctx.Done():
+		if call.calls != nil {
+			call.calls.abandon(call)
+		}
 		var zero R
 		return zero, ctx.Err()
 	}

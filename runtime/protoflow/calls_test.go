@@ -174,6 +174,52 @@ func TestCallsLose(t *testing.T) {
 	}
 }
 
+// A call matched by id whose caller stops waiting leaves the table at
+// once (a server that never answers it held it for the connection's life);
+// its late reply is dropped, not taken for one nobody asked for, and the
+// ids remembered for that are bounded.
+func TestCallsAbandonByID(t *testing.T) {
+	var c Calls[int]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for id := range uint64(maxAbandoned + 10) {
+		call, err := c.StartID(id, func() error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := call.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait with an ended ctx = %v", err)
+		}
+	}
+	if n := c.Waiting(); n != 0 {
+		t.Errorf("Waiting() = %d after every caller gave up, want 0", n)
+	}
+	if !c.DeliverID(maxAbandoned+5, 1) {
+		t.Error("the late reply of an abandoned call was taken for an unexpected one")
+	}
+	if c.DeliverID(maxAbandoned+5, 1) {
+		t.Error("a second reply with an abandoned call's id was dropped too")
+	}
+	if c.DeliverID(0, 1) {
+		t.Error("the reply of the oldest abandoned call, past the bound, was dropped; want it unexpected")
+	}
+	if len(c.ids.abandoned) > maxAbandoned || len(c.ids.order) > maxAbandoned {
+		t.Errorf("%d abandoned ids remembered (%d in order), want at most %d", len(c.ids.abandoned), len(c.ids.order), maxAbandoned)
+	}
+	// A call answered before its caller gives up is not abandoned.
+	call, _ := c.StartID(1<<40, func() error { return nil })
+	c.DeliverID(1<<40, 7)
+	if got, err := call.Wait(ctx); got != 7 || err != nil {
+		// Wait may see ctx first: then the reply is still the call's.
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait = %d, %v", got, err)
+		}
+	}
+	if _, late := c.ids.abandoned[1<<40]; late {
+		t.Error("an answered call's id was remembered as abandoned")
+	}
+}
+
 // Send sends in the order of the calls and queues nothing; after Lose it
 // sends nothing.
 func TestCallsSend(t *testing.T) {
