@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 )
 
@@ -21,40 +22,38 @@ func (e Endian) String() string {
 	return "big"
 }
 
-// endianUse is one field whose type is a struct type, with the byte order
-// the field is in.
-type endianUse struct {
-	order Endian
-	at    string // where: "set Report's message Batch, field pt"
+// structUse is a field whose type is a struct type, and the message, set
+// header or type that holds it.
+type structUse struct {
+	f     *MessageField
+	owner *Message
 }
 
 // typeEndians gives the fields of the spec's types their byte order: the
 // field's own (endian: on the field), else the type's (endian: on the
 // type), else that of the binary sets whose messages use the type,
 // directly or through other types: a struct is written as the message
-// around it is. A type that sets of both orders use must say which it is;
-// one that nothing uses is big-endian, as a set is by default.
+// around it is. A type that sets of both orders use must say which it is,
+// if the order changes its bytes; one that nothing uses is big-endian, as
+// a set is by default.
 func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageScope) {
-	uses := make(map[*Message][]endianUse)      // by the sets' messages
-	inner := make(map[*Message][]*MessageField) // by other types: the fields
-	owner := make(map[*MessageField]*Message)
+	uses := make(map[*Message][]structUse) // by the type used
+	owners := slices.Clone(types)
 	for _, s := range sets {
-		if s.Encoding != Binary {
-			continue
-		}
-		for _, m := range append([]*Message{{Name: "", Set: s, Fields: s.Header}}, s.Messages...) {
-			for _, f := range AllFields(m.Fields) {
-				if f.Kind == WireStruct && f.Struct != nil {
-					uses[f.Struct] = append(uses[f.Struct], endianUse{f.Int.Endian, m.what() + ", field " + f.Name})
-				}
-			}
+		if s.Encoding == Binary {
+			owners = append(append(owners, &Message{Set: s, Fields: s.Header}), s.Messages...)
 		}
 	}
-	for _, t := range types {
-		for _, f := range AllFields(t.Fields) {
-			if f.Kind == WireStruct && f.Struct != nil {
-				inner[f.Struct] = append(inner[f.Struct], f)
-				owner[f] = t
+	for _, o := range owners {
+		for _, f := range AllFields(o.Fields) {
+			if f.Kind != WireStruct || f.Struct == nil {
+				continue
+			}
+			uses[f.Struct] = append(uses[f.Struct], structUse{f, o})
+			// A field that holds a type of a given order may not ask for
+			// another.
+			if e, given := sc.typeEndian[f.Struct]; given && sc.ownEndian[f] && e != f.Int.Endian {
+				d.errorAt(f.Pos, "field %s: endian: %s, but type %s gives its own byte order, %s: drop one of them", f.Name, f.Int.Endian, f.Struct.Name, e)
 			}
 		}
 	}
@@ -74,11 +73,12 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			if sc.ownEndian[f] {
 				continue
 			}
+			_, given := sc.typeEndian[f.Struct]
 			number := f.Kind == WireUint || f.Kind == WireInt || f.Kind == WireEnum || f.Kind == WireFloat
 			if number && wide(f.Int) ||
 				f.Length.Kind == LengthPrefix && wide(f.Length.Prefix) ||
 				f.Count.Kind == LengthPrefix && wide(f.Count.Prefix) ||
-				f.Kind == WireStruct && f.Struct != nil && sc.typeEndian[f.Struct] == nil && sensitive(f.Struct) {
+				f.Kind == WireStruct && f.Struct != nil && !given && sensitive(f.Struct) {
 				sensitiveMemo[t] = true
 				return true
 			}
@@ -98,27 +98,24 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 		if r, done := memo[t]; done {
 			return r.order, r.ok
 		}
-		if n := sc.typeEndian[t]; n != nil {
-			e, _ := d.endian(n, "endian")
+		if e, given := sc.typeEndian[t]; given {
 			memo[t] = settled{e, true}
 			return e, true
 		}
 		memo[t] = settled{}
-		all := append([]endianUse(nil), uses[t]...)
-		for _, f := range inner[t] {
-			o := owner[f]
-			switch e, ok := order(o); {
-			case sc.ownEndian[f]:
-				all = append(all, endianUse{f.Int.Endian, o.what() + ", field " + f.Name})
-			case ok:
-				all = append(all, endianUse{e, o.what() + ", field " + f.Name})
-			}
-		}
 		var r settled
-		var by [2][]string
-		for _, u := range all {
-			r = settled{u.order, true}
-			by[u.order] = append(by[u.order], u.at)
+		var by [2][]string // where each order is asked for
+		for _, u := range uses[t] {
+			// A set's fields have their order already; a type's take its
+			// type's, unless they give their own.
+			e, ok := u.f.Int.Endian, true
+			if u.owner.Set == nil && !sc.ownEndian[u.f] {
+				e, ok = order(u.owner)
+			}
+			if ok {
+				r = settled{e, true}
+				by[e] = append(by[e], u.owner.what()+", field "+u.f.Name)
+			}
 		}
 		if len(by[BigEndian]) > 0 && len(by[LittleEndian]) > 0 && sensitive(t) {
 			d.errorAt(t.Pos, "type %s is written big-endian by %s and little-endian by %s: give it endian: big or little (or the fields that use it endian:)",
@@ -126,22 +123,6 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 		}
 		memo[t] = r
 		return r.order, r.ok
-	}
-	// A field that holds a type of a given order may not ask for another.
-	for _, t := range types {
-		for _, f := range AllFields(t.Fields) {
-			d.checkStructEndian(f, sc)
-		}
-	}
-	for _, s := range sets {
-		for _, m := range s.Messages {
-			for _, f := range AllFields(m.Fields) {
-				d.checkStructEndian(f, sc)
-			}
-		}
-		for _, f := range AllFields(s.Header) {
-			d.checkStructEndian(f, sc)
-		}
 	}
 	for _, t := range types {
 		e, ok := order(t)
@@ -152,19 +133,6 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			if !sc.ownEndian[f] {
 				setEndian(f, e)
 			}
-		}
-	}
-}
-
-// checkStructEndian reports a field that gives a byte order other than the
-// one the struct type it holds gives.
-func (d *decoder) checkStructEndian(f *MessageField, sc *messageScope) {
-	if f.Kind != WireStruct || f.Struct == nil || !sc.ownEndian[f] {
-		return
-	}
-	if n := sc.typeEndian[f.Struct]; n != nil {
-		if e, _ := d.endian(n, "endian"); e != f.Int.Endian {
-			d.errorAt(f.Pos, "field %s: endian: %s, but type %s gives its own byte order, %s: drop one of them", f.Name, f.Int.Endian, f.Struct.Name, e)
 		}
 	}
 }

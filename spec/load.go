@@ -198,7 +198,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 	// The messages part first: protocols refer to its sets.
 	d.msgs = &messageScope{enums: map[string]*Enum{}, types: map[string]*Message{}, sets: map[string]*MessageSet{},
 		messages: map[string]*Message{}, pending: map[*MessageField]*fieldRefs{},
-		ownEndian: map[*MessageField]bool{}, typeEndian: map[*Message]*yaml.Node{}}
+		ownEndian: map[*MessageField]bool{}, typeEndian: map[*Message]Endian{}}
 	if enums != nil {
 		s.Enums = d.enums(enums, d.msgs)
 	}

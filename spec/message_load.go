@@ -39,11 +39,10 @@ type messageScope struct {
 	// other fields by name, resolved once its message is complete.
 	pending map[*MessageField]*fieldRefs
 	// ownEndian holds the fields that give their own byte order (endian:),
-	// and typeEndian the types that do, by the node that says so: the
-	// other fields of a type take the byte order of the sets that use it
-	// (typeEndians).
+	// and typeEndian the types that do, with it: the other fields of a
+	// type take the byte order of the sets that use it (typeEndians).
 	ownEndian  map[*MessageField]bool
-	typeEndian map[*Message]*yaml.Node
+	typeEndian map[*Message]Endian
 }
 
 // fieldRefs are the names a field refers to, with where the spec writes
@@ -325,8 +324,8 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 					m.Doc = d.doc(v)
 				}
 			case "endian":
-				if _, ok := d.endian(v, "endian"); ok {
-					sc.typeEndian[m] = v
+				if e, ok := d.endian(v, "endian"); ok {
+					sc.typeEndian[m] = e
 				}
 			case "fields":
 				fields = v
