@@ -108,12 +108,19 @@ func notSent(err error) error {
 	return err
 }
 
-// lostLocked returns the error of a call started after Lose.
-func (c *Calls[R]) lostLocked() error {
-	if c.lost == errClosedCalls {
+// sendLocked sends a request, with c.mu held, unless the connection has
+// ended: the one path of Start, StartID and Send to the wire.
+func (c *Calls[R]) sendLocked(send func() error) error {
+	switch {
+	case c.lost == errClosedCalls:
 		return &notSentError{ErrConnectionLost}
+	case c.lost != nil:
+		return &notSentError{c.lost}
 	}
-	return &notSentError{c.lost}
+	if err := send(); err != nil {
+		return notSent(err)
+	}
+	return nil
 }
 
 // Start makes a call whose reply comes in the order of the calls: it runs
@@ -135,11 +142,8 @@ func (c *Calls[R]) Start(send func() error) (*Call[R], error) {
 func (c *Calls[R]) StartFor(accept func(R) bool, send func() error) (*Call[R], error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lost != nil {
-		return nil, c.lostLocked()
-	}
-	if err := send(); err != nil {
-		return nil, notSent(err)
+	if err := c.sendLocked(send); err != nil {
+		return nil, err
 	}
 	call := &Call[R]{done: make(chan struct{}), accept: accept}
 	if c.head > 0 && c.head >= len(c.queue)/2 {
@@ -160,13 +164,7 @@ func (c *Calls[R]) StartFor(accept func(R) bool, send func() error) (*Call[R], e
 func (c *Calls[R]) Send(send func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lost != nil {
-		return c.lostLocked()
-	}
-	if err := send(); err != nil {
-		return notSent(err)
-	}
-	return nil
+	return c.sendLocked(send)
 }
 
 // StartID makes a call whose reply carries id. send runs under the same
@@ -180,17 +178,16 @@ func (c *Calls[R]) StartID(id uint64, send func() error) (*Call[R], error) {
 func (c *Calls[R]) StartIDFor(id uint64, accept func(R) bool, send func() error) (*Call[R], error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lost != nil {
-		return nil, c.lostLocked()
-	}
-	if c.ids == nil {
+	if c.ids == nil && c.lost == nil {
 		c.ids = &idCalls[R]{waiting: make(map[uint64]*Call[R]), abandoned: make(map[uint64]struct{})}
 	}
-	if _, dup := c.ids.waiting[id]; dup {
-		return nil, fmt.Errorf("protoflow: call id %d is already waiting", id)
+	if c.ids != nil {
+		if _, dup := c.ids.waiting[id]; dup {
+			return nil, fmt.Errorf("protoflow: call id %d is already waiting", id)
+		}
 	}
-	if err := send(); err != nil {
-		return nil, notSent(err)
+	if err := c.sendLocked(send); err != nil {
+		return nil, err
 	}
 	call := &Call[R]{done: make(chan struct{}), accept: accept, calls: c, id: id}
 	c.ids.waiting[id] = call
@@ -253,9 +250,9 @@ func (c *Calls[R]) DeliverID(id uint64, r R) bool {
 	var call *Call[R]
 	var ok, late bool
 	if ids := c.ids; ids != nil {
-		call, ok = ids.waiting[id]
-		delete(ids.waiting, id)
-		if _, late = ids.abandoned[id]; late {
+		if call, ok = ids.waiting[id]; ok {
+			delete(ids.waiting, id)
+		} else if _, late = ids.abandoned[id]; late {
 			delete(ids.abandoned, id) // its place in order goes when it is oldest
 		}
 	}
