@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -135,29 +134,4 @@ func (d *decoder) typeEndians(types []*Message, sets []*MessageSet, sc *messageS
 			}
 		}
 	}
-}
-
-// ConstBytes is the encoding of constant v as field f writes it.
-func (f *MessageField) ConstBytes(v Const) []byte {
-	if v.Bytes != nil {
-		return v.Bytes
-	}
-	t := f.Int
-	var order binary.AppendByteOrder = binary.BigEndian
-	if t.Endian == LittleEndian {
-		order = binary.LittleEndian
-	}
-	switch {
-	case t.Varint && t.Signed:
-		return binary.AppendVarint(nil, int64(v.Int))
-	case t.Varint:
-		return binary.AppendUvarint(nil, v.Int)
-	case t.Bits == 8:
-		return []byte{byte(v.Int)}
-	case t.Bits == 16:
-		return order.AppendUint16(nil, uint16(v.Int))
-	case t.Bits == 32:
-		return order.AppendUint32(nil, uint32(v.Int))
-	}
-	return order.AppendUint64(nil, v.Int)
 }

@@ -1,6 +1,10 @@
 package spec
 
-import "gopkg.in/yaml.v3"
+import (
+	"encoding/binary"
+
+	"gopkg.in/yaml.v3"
+)
 
 // The model of a spec's messages: what the emitter prints the message
 // types, their decoders and encoders, and the dispatch from. Every Go name
@@ -93,6 +97,41 @@ func (s *MessageSet) FuzzDecodeName() string { return "FuzzDecode" + s.Name }
 // FuzzRoundTripName is the generated test that encodes and decodes the
 // set's messages, filled from any bytes.
 func (s *MessageSet) FuzzRoundTripName() string { return "FuzzRoundTrip" + s.Name }
+
+// Magic returns the constant bytes that begin every message of a binary
+// set whose header starts with a constant, which tell the set apart from
+// the others a protocol receives; nil for another set.
+func (s *MessageSet) Magic() []byte {
+	if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
+		return nil
+	}
+	return s.Header[0].ConstBytes(*s.Header[0].Const)
+}
+
+// ConstBytes is the encoding of constant v as field f writes it.
+func (f *MessageField) ConstBytes(v Const) []byte {
+	if v.Bytes != nil {
+		return v.Bytes
+	}
+	t := f.Int
+	var order binary.AppendByteOrder = binary.BigEndian
+	if t.Endian == LittleEndian {
+		order = binary.LittleEndian
+	}
+	switch {
+	case t.Varint && t.Signed:
+		return binary.AppendVarint(nil, int64(v.Int))
+	case t.Varint:
+		return binary.AppendUvarint(nil, v.Int)
+	case t.Bits == 8:
+		return []byte{byte(v.Int)}
+	case t.Bits == 16:
+		return order.AppendUint16(nil, uint16(v.Int))
+	case t.Bits == 32:
+		return order.AppendUint32(nil, uint32(v.Int))
+	}
+	return order.AppendUint64(nil, v.Int)
+}
 
 // HasBlocks reports whether a message of the text set has a data block.
 func (s *MessageSet) HasBlocks() bool {

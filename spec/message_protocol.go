@@ -100,15 +100,6 @@ func (d *decoder) checkProtocolMessages(p *Protocol, given map[string]bool, rece
 			}
 		}
 	}
-	// Several sets received: the first bytes of a connection choose one.
-	for i, s := range p.Receives {
-		if i == len(p.Receives)-1 {
-			break
-		}
-		if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
-			d.errorAt(setRefPos(receivesNode, s.Name), "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", s.Name)
-		}
-	}
 	d.checkSniff(p, receivesNode)
 	// Events: each needs the protocol's machine.
 	for _, s := range p.Receives {
@@ -128,21 +119,20 @@ func (d *decoder) checkProtocolMessages(p *Protocol, given map[string]bool, rece
 	}
 }
 
-// checkSniff reports a received set that the first bytes of a connection
-// can never choose: one whose magic begins with the magic of a set before
-// it, which takes those bytes first; and a magic that a line of the last
-// set, a text set, may begin with (a verb that starts with it, or, for a
-// set with a message without a verb, any printable first byte).
+// checkSniff checks the sets of a protocol that receives several, which
+// the first bytes of a connection choose among: each but the last starts
+// with a magic; and none can never be chosen: one whose magic begins with
+// the magic of a set before it, which takes those bytes first, or one
+// whose magic a line of the last set, a text set, may begin with (a verb
+// that starts with it, or, for a set with a message without a verb, any
+// printable first byte).
 func (d *decoder) checkSniff(p *Protocol, receivesNode *yaml.Node) {
-	magic := func(s *MessageSet) []byte {
-		if s.Encoding != Binary || len(s.Header) == 0 || s.Header[0].Const == nil {
-			return nil
-		}
-		return s.Header[0].ConstBytes(*s.Header[0].Const)
-	}
 	for j, t := range p.Receives {
+		if j < len(p.Receives)-1 && t.Magic() == nil {
+			d.errorAt(setRefPos(receivesNode, t.Name), "receives: set %s is not the last, so its header must start with a constant (a magic, such as {name: magic, type: u8, const: 0x80}) that tells it from the sets after it", t.Name)
+		}
 		for _, s := range p.Receives[:j] {
-			ms, mt := magic(s), magic(t)
+			ms, mt := s.Magic(), t.Magic()
 			switch {
 			case ms == nil:
 			case mt != nil && bytes.HasPrefix(mt, ms):

@@ -54,8 +54,7 @@ func sniffVar(f *jen.File, p *spec.Protocol) {
 		names[i] = s.Name
 		codecs = append(codecs, setCodec(p, s))
 		if i < len(p.Receives)-1 {
-			magic := s.Header[0].ConstBytes(*s.Header[0].Const)
-			magics = append(magics, jen.Index().Byte().Parens(jen.Lit(string(magic))))
+			magics = append(magics, jen.Index().Byte().Parens(jen.Lit(string(s.Magic()))))
 		}
 	}
 	f.Line()
