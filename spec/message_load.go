@@ -1677,10 +1677,23 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 				continue
 			}
 			what := "message " + m.Name + ": reply"
-			var named []*yaml.Node // the nodes naming m's replies, stream and end
-			resolve := func(v *yaml.Node, what string) *Message {
-				named = append(named, v)
-				return find(v, what)
+			// resolve finds a reply, stream or end that v names, and
+			// checks it against m and the others m names.
+			seen := make(map[*Message]bool)
+			resolve := func(v *yaml.Node, whatKey string) *Message {
+				r := find(v, whatKey)
+				switch {
+				case r == nil:
+					return nil
+				case r.Set == s:
+					d.errorf(v, "%s: %s is of the same set as %s: a reply is of another set, the one the server sends", what, r.Name, m.Name)
+				case r == r.Set.Error:
+					d.errorf(v, "%s: %s is the error of set %s, which may answer every request already: name only the other replies", what, r.Name, r.Set.Name)
+				case seen[r]:
+					d.errorf(v, "%s: %s is named twice", what, r.Name)
+				}
+				seen[r] = true
+				return r
 			}
 			switch n.Kind {
 			case yaml.MappingNode:
@@ -1711,20 +1724,6 @@ func (d *decoder) resolveReplies(sets []*MessageSet) {
 				if r := resolve(n, what); r != nil {
 					m.Replies = append(m.Replies, r)
 				}
-			}
-			seen := make(map[*Message]bool)
-			for _, v := range named {
-				r := byName[v.Value]
-				switch {
-				case r == nil:
-				case r.Set == s:
-					d.errorf(v, "%s: %s is of the same set as %s: a reply is of another set, the one the server sends", what, r.Name, m.Name)
-				case r == r.Set.Error:
-					d.errorf(v, "%s: %s is the error of set %s, which may answer every request already: name only the other replies", what, r.Name, r.Set.Name)
-				case seen[r]:
-					d.errorf(v, "%s: %s is named twice", what, r.Name)
-				}
-				seen[r] = true
 			}
 		}
 	}
