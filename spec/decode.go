@@ -30,7 +30,7 @@ type decoder struct {
 	dropped map[string]bool
 	// merged holds the mappings that hold a merge key (<<), reported:
 	// what the merge would have given is unknown, so a key they lack is
-	// not reported as missing too.
+	// not reported as missing too (missingf).
 	merged map[*yaml.Node]bool
 }
 
@@ -41,10 +41,15 @@ func (d *decoder) errorAt(p Pos, format string, args ...any) {
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	if d.merged[n] && strings.Contains(format, "missing ") {
-		return
-	}
 	d.errorAt(posOf(n), format, args...)
+}
+
+// missingf reports a key that mapping n lacks, unless n holds a merge key
+// (reported), which may have been meant to give it.
+func (d *decoder) missingf(n *yaml.Node, format string, args ...any) {
+	if !d.merged[n] {
+		d.errorf(n, format, args...)
+	}
 }
 
 // visit follows an alias and charges the node budget. It returns nil once

@@ -159,7 +159,7 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 			}
 		})
 		if given["delimiter"] == nil && ok {
-			d.errorf(k, "%s: missing delimiter, as in {delimiter: \"\\0\"}", what)
+			d.missingf(k, "%s: missing delimiter, as in {delimiter: \"\\0\"}", what)
 			missing = true
 		}
 		f.Codec = c
@@ -215,7 +215,7 @@ func (d *decoder) framingOf(k *yaml.Node, kind string, v *yaml.Node) *Framing {
 			}
 		})
 		if given["size"] == nil && ok {
-			d.errorf(k, "%s: missing size, as in {size: 16}", what)
+			d.missingf(k, "%s: missing size, as in {size: 16}", what)
 			missing = true
 		}
 		f.Codec = c

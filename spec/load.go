@@ -213,7 +213,7 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 	s.Members = declareMessageMembers(s)
 	switch {
 	case version == nil:
-		d.errorf(n, "missing version: add \"version: %d\"", Version)
+		d.missingf(n, "missing version: add \"version: %d\"", Version)
 	default:
 		if v, ok := d.integer(version, "version"); ok && v != Version {
 			d.errorf(version, "unknown version %d: this protogen reads version %d", v, Version)
@@ -226,18 +226,18 @@ func (d *decoder) topLevel(n *yaml.Node, s *Spec, opts Options) {
 		}
 	case opts.DefaultPackage != "":
 		if !token.IsIdentifier(opts.DefaultPackage) || opts.DefaultPackage == "_" {
-			d.errorf(n, "missing package, and $GOPACKAGE (%q) is not a Go identifier: add \"package: name\"", opts.DefaultPackage)
+			d.missingf(n, "missing package, and $GOPACKAGE (%q) is not a Go identifier: add \"package: name\"", opts.DefaultPackage)
 			break
 		}
 		s.Package = opts.DefaultPackage
 	default:
-		d.errorf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE (or in a folder that holds a Go package)")
+		d.missingf(n, "missing package: add \"package: name\", or run protogen from go generate, which sets $GOPACKAGE (or in a folder that holds a Go package)")
 	}
 	if protocols == nil || isNull(protocols) {
 		// A spec of messages alone generates their types and codecs,
 		// for protocols of other packages to use.
 		if len(s.Sets) == 0 && len(s.Types) == 0 && len(s.Enums) == 0 {
-			d.errorf(n, "missing protocols: list at least one protocol, or messages")
+			d.missingf(n, "missing protocols: list at least one protocol, or messages")
 			return
 		}
 		d.checkMessageNames(s)
@@ -314,7 +314,7 @@ func (d *decoder) protocol(n *yaml.Node) *Protocol {
 		return nil
 	}
 	if !named {
-		d.errorf(n, "protocol: missing name")
+		d.missingf(n, "protocol: missing name")
 	}
 	if p.HooksPos == (Pos{}) {
 		p.HooksPos = p.Pos
@@ -440,10 +440,10 @@ func (d *decoder) field(n *yaml.Node) *Field {
 		return nil
 	}
 	if !named {
-		d.errorf(n, "field: missing name")
+		d.missingf(n, "field: missing name")
 	}
 	if !typed {
-		d.errorf(n, "field: missing type")
+		d.missingf(n, "field: missing type")
 	}
 	if f.Name == "" {
 		return nil // a field with a bad type still takes part in the name checks

@@ -93,7 +93,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	bad := make(map[string]bool)      // states listed but left out for an error of their own
 	var order []*State
 	if statesNode == nil || isNull(statesNode) {
-		d.errorf(n, "machine: missing states: list every state, as in [greeting, ready, closed]")
+		d.missingf(n, "machine: missing states: list every state, as in [greeting, ready, closed]")
 		return nil
 	}
 	d.sequence(statesNode, "machine: states", func(item *yaml.Node) {
@@ -126,7 +126,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 	var initial *State
 	switch {
 	case initialNode == nil || isNull(initialNode):
-		d.errorf(n, "machine: missing initial: name the state a connection starts in")
+		d.missingf(n, "machine: missing initial: name the state a connection starts in")
 		ok = false
 	default:
 		if name, good := d.str(initialNode, "machine: initial"); good {
@@ -204,7 +204,7 @@ func (d *decoder) machine(n *yaml.Node, protocol string) *Machine {
 		}
 		for _, key := range transitionKeys {
 			if !complete[key] {
-				d.errorf(item, "transition: missing %s", key)
+				d.missingf(item, "transition: missing %s", key)
 				ok = false
 			}
 		}

@@ -107,7 +107,7 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 		})
 		if !named {
 			if item.Kind == yaml.MappingNode && !nameGiven {
-				d.errorf(item, "enum: missing name")
+				d.missingf(item, "enum: missing name")
 			}
 			return
 		}
@@ -115,7 +115,7 @@ func (d *decoder) enums(n *yaml.Node, sc *messageScope) []*Enum {
 			e.Int = IntType{Bits: 8}
 		}
 		if valuesNode == nil {
-			d.errorf(item, "enum %s: missing values, as in {ok: 0, not_found: 1}", e.Name)
+			d.missingf(item, "enum %s: missing values, as in {ok: 0, not_found: 1}", e.Name)
 			return
 		}
 		d.enumValues(valuesNode, e)
@@ -303,7 +303,7 @@ func (d *decoder) structTypes(n *yaml.Node, sc *messageScope) []*Message {
 		}
 		if !named {
 			if !nameGiven {
-				d.errorf(item, "type: missing name")
+				d.missingf(item, "type: missing name")
 			}
 			return
 		}
@@ -469,7 +469,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 	}
 	if !named {
 		if !nameGiven {
-			d.errorf(n, "message set: missing set, the set's name, as in \"set: Request\"")
+			d.missingf(n, "message set: missing set, the set's name, as in \"set: Request\"")
 		}
 		return nil
 	}
@@ -507,7 +507,7 @@ func (d *decoder) messageSet(n *yaml.Node, sc *messageScope) *MessageSet {
 		}
 	}
 	if messagesNode == nil || isNull(messagesNode) {
-		d.errorf(n, "set %s: missing messages: list at least one message", s.Name)
+		d.missingf(n, "set %s: missing messages: list at least one message", s.Name)
 		return s
 	}
 	if messagesNode.Kind == yaml.SequenceNode && len(messagesNode.Content) == 0 {
@@ -729,7 +729,7 @@ func (d *decoder) message(n *yaml.Node, s *MessageSet, sc *messageScope) *Messag
 	}
 	if !named {
 		if !nameGiven {
-			d.errorf(n, "message: missing name")
+			d.missingf(n, "message: missing name")
 		}
 		return nil
 	}
@@ -1086,7 +1086,7 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 		return nil
 	}
 	if !named {
-		d.errorf(n, "field: missing name")
+		d.missingf(n, "field: missing name")
 		return nil
 	}
 	if f.Name == "" {
@@ -1107,19 +1107,19 @@ func (d *decoder) messageField(n *yaml.Node, owner *Message, s *MessageSet, sc *
 			d.errorf(keys["group"], "%s: groups are for binary messages", what)
 		}
 		if fieldsNode == nil {
-			d.errorf(n, "%s: missing fields: a group lists the fields it holds", what)
+			d.missingf(n, "%s: missing fields: a group lists the fields it holds", what)
 		} else {
 			f.Group = d.messageFields(fieldsNode, owner, s, sc, enc)
 		}
 		if !refs.length.set() {
-			d.errorf(n, "%s: missing length: a group's length is an earlier field, as in length: extras_len", what)
+			d.missingf(n, "%s: missing length: a group's length is an earlier field, as in length: extras_len", what)
 		}
 	} else {
 		if fieldsNode != nil {
 			d.errorf(keys["fields"], "%s: fields is for a group (group: name, in place of name)", what)
 		}
 		if !typed {
-			d.errorf(n, "%s: missing type", what)
+			d.missingf(n, "%s: missing type", what)
 			return nil
 		}
 		if !d.fieldType(typeNode, f, sc, enc) {
